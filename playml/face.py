@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .landmarks import (Box, Face, LandmarkTask, _face_point_names, check_count, check_unit, landmarks_array,
-                        make_keypoints)
+from .landmarks import (Box, Face, LandmarkTask, _face_parts, _face_point_names, check_count, check_model,
+                        check_unit, landmarks_array, make_keypoints)
 
 __all__ = ["FaceMesh", "face_mesh", "Face"]
 
@@ -32,15 +32,13 @@ class FaceMesh(LandmarkTask):
 
     def __init__(self, model: str = "face-mesh", *, max_faces: int = 1, refine_landmarks: bool = True,
                  min_confidence: float = 0.5, min_tracking_confidence: float = 0.5, flipped: bool = False):
-        from .landmarks import check_choice
-
         self.model_name = model
         self.max_faces = max_faces
         self.refine_landmarks = refine_landmarks
         self.min_confidence = min_confidence
         self.min_tracking_confidence = min_tracking_confidence
         self.flipped = flipped
-        check_choice("model", model, ["face-mesh"])
+        check_model("face mesh model", model, ["face-mesh"])
         check_count("max_faces", max_faces)
         check_unit("min_confidence", min_confidence)
         check_unit("min_tracking_confidence", min_tracking_confidence)
@@ -83,8 +81,6 @@ class FaceMesh(LandmarkTask):
 
     def parts(self) -> list[str]:
         """Names of the face parts each result offers."""
-        from .landmarks import _face_parts
-
         return list(_face_parts(self.points))
 
     @staticmethod

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .landmarks import (Box, Hand, LandmarkTask, _hand_tables, check_choice, check_count, check_unit,
+from .landmarks import (Box, Hand, LandmarkTask, _hand_tables, check_count, check_model, check_unit,
                         landmarks_array, make_keypoints, world_keypoints)
 
 __all__ = ["HandPose", "hand_pose", "Hand"]
@@ -37,7 +37,7 @@ class HandPose(LandmarkTask):
         self.min_confidence = min_confidence
         self.min_tracking_confidence = min_tracking_confidence
         self.flipped = flipped
-        check_choice("model", model, list(_MODELS))
+        check_model("hand pose model", model, _MODELS)
         check_count("max_hands", max_hands)
         check_unit("min_confidence", min_confidence)
         check_unit("min_tracking_confidence", min_tracking_confidence)

@@ -504,14 +504,16 @@ class LandmarkTask:
         if not isinstance(every, int) or every < 1:
             raise InputError(f"every must be a whole number ≥ 1 (got {every!r}).")
         graph = self._new_graph(static=False)
-        last = None
+        last, found = None, False
         try:
             for i, frame in enumerate(frames(source)):
-                if i == 0:  # a tracking graph loads its models on the first frame: keep that quiet
-                    with quiet_native_logs():
+                if i % every == 0:
+                    if found:
                         last = self._run(graph, frame)
-                elif i % every == 0:
-                    last = self._run(graph, frame)
+                    else:  # the graph loads its landmark model when it first finds something: quietly
+                        with quiet_native_logs():
+                            last = self._run(graph, frame)
+                        found = bool(last)
                 if self.flipped:
                     frame = np.ascontiguousarray(frame[:, ::-1])
                 yield frame, last
@@ -523,6 +525,14 @@ def check_choice(kind: str, value, allowed) -> None:
     """Refuse an option value that is not in ``allowed`` with a friendly message."""
     if value not in allowed:
         raise InputError(f"{kind} must be one of {', '.join(map(repr, allowed))} (got {value!r}).")
+
+
+def check_model(kind: str, name, known) -> None:
+    """Refuse a model name playml does not know, suggesting the closest ones."""
+    if name not in known:
+        from .errors import unknown_name
+
+        raise unknown_name(kind, name, known)
 
 
 def check_unit(kind: str, value) -> float:

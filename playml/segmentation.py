@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .landmarks import LandmarkTask, Mask, check_choice
+from .landmarks import LandmarkTask, Mask, check_model
 
 __all__ = ["BodySegmentation", "body_segmentation", "Mask"]
 
@@ -32,7 +32,7 @@ class BodySegmentation(LandmarkTask):
     def __init__(self, model: str = "selfie-segmentation", *, flipped: bool = False):
         self.model_name = model
         self.flipped = flipped
-        check_choice("model", model, list(_MODELS))
+        check_model("segmentation model", model, _MODELS)
 
     @property
     def card_name(self) -> str:  # type: ignore[override]
