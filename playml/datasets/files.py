@@ -198,12 +198,15 @@ def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, 
         elif len(values) and pd.to_numeric(values, errors="coerce").notna().all():
             df[col] = pd.to_numeric(series, errors="coerce")
             kinds[col] = "numeric"
-        elif values.nunique() > MAX_CATEGORIES:
-            kinds[col] = "left out"
+        elif values.nunique() > MAX_CATEGORIES or (len(values) >= 4 and values.nunique() == len(values)):
+            kinds[col] = "left out"  # names, ids or free text
+        elif len(values) < len(series) / 2:
+            kinds[col] = "mostly empty"
         else:
             kinds[col] = "categorical"
-    used = [c for c in feature_cols if kinds[c] != "left out"] + ([label] if label else [])
-    if not [c for c in feature_cols if kinds[c] != "left out"]:
+    usable = [c for c in feature_cols if kinds[c] in ("numeric", "categorical")]
+    used = usable + ([label] if label else [])
+    if not usable:
         raise DataError(f"{source} has no column that can be used as a feature (numbers or a few categories).")
     holes = df[used].isna().any(axis=1)
     if holes.any():
@@ -248,13 +251,16 @@ def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, 
                 names.append(col)
                 notes.append(f"{col}: categorical, coded " + ", ".join(f"{c}={i}" for c, i in list(lookup.items())[:8])
                              + ("…" if len(cats) > 8 else ""))
+        elif kind == "mostly empty":
+            notes.append(f"{col}: text, empty in more than half the rows; left out of the features and "
+                         "kept as an extra column")
         else:
             notes.append(f"{col}: text with {df[col].nunique()} different values (names or ids?), "
                          "left out of the features and kept as an extra column")
     X = np.concatenate(blocks, axis=1)
     meta: dict[str, Any] = {}
     for col in columns:
-        if col != label and (col not in feature_cols or kinds[col] == "left out"):
+        if col != label and col not in usable:
             s = df[col]
             meta[col] = s.to_numpy() if _is_numeric(s) and not s.isna().any() else s.astype(str).to_numpy(dtype=object)
     y = labels = None
