@@ -128,7 +128,8 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _pil_to_rgb(img) -> np.ndarray:
+def _pil_rgb_image(img):
+    """An RGB PIL image (transparent parts composited on white)."""
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         from PIL import Image
 
@@ -137,7 +138,11 @@ def _pil_to_rgb(img) -> np.ndarray:
         img = Image.alpha_composite(background, img)
     if img.mode != "RGB":
         img = img.convert("RGB")
-    return np.asarray(img)
+    return img
+
+
+def _pil_to_rgb(img) -> np.ndarray:
+    return np.asarray(_pil_rgb_image(img))
 
 
 def load_image(image: ImageLike, *, draft_size: tuple[int, int] | None = None) -> np.ndarray:
@@ -167,8 +172,10 @@ def load_pil(image: ImageLike, *, draft_size: tuple[int, int] | None = None):
     """Like :func:`load_image` but returns an RGB PIL image."""
     from PIL import Image
 
-    if isinstance(image, Image.Image) and image.mode == "RGB":
-        return image
+    if isinstance(image, Image.Image):
+        return _pil_rgb_image(image)
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):  # no NumPy round trip
+        return _pil_rgb_image(_open_pil(image, draft_size=draft_size))
     return Image.fromarray(load_image(image, draft_size=draft_size))
 
 

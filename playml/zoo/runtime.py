@@ -1,0 +1,81 @@
+"""Run an image backbone over one image or many, in ONNX Runtime (no PyTorch import).
+
+Shared by :class:`playml.ImageClassifier` and :class:`playml.FeatureExtractor`. Many
+images are processed in batches; the next batch is decoded and preprocessed in a
+background thread while ONNX Runtime works on the current one (PIL and ONNX Runtime
+both release the GIL, so the two overlap).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ..media import is_many, iter_many
+from ..preprocessing import preprocess
+from .specs import BackboneSpec
+
+__all__ = ["BackboneRunner", "PROGRESS_THRESHOLD"]
+
+#: With ``progress=None``, a progress bar appears from this many images on.
+PROGRESS_THRESHOLD = 64
+
+
+class BackboneRunner:
+    """The ONNX Runtime session of one backbone (up to one layer) and its batching."""
+
+    def __init__(self, spec: BackboneSpec, layer: str = "features", threads: int = 2):
+        self.spec, self.layer, self.threads = spec, spec.check_layer(layer), threads
+        self._session = None
+
+    @property
+    def session(self):
+        if self._session is None:
+            from .onnx_cache import inference_session
+
+            self._session = inference_session(self.spec, self.layer, self.threads)
+        return self._session
+
+    def run(self, batch: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
+        """Run the session on a preprocessed N×3×S×S float32 batch."""
+        return self.session.run(outputs, {"images": batch})
+
+    def _batches(self, items: list[Any], batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
+        chunks = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
+        if len(chunks) == 1:
+            yield len(chunks[0]), preprocess(chunks[0], self.spec)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="playml-preprocess") as pool:
+            pending = pool.submit(preprocess, chunks[0], self.spec)
+            for nxt in chunks[1:] + [None]:
+                batch = pending.result()
+                if nxt is not None:
+                    pending = pool.submit(preprocess, nxt, self.spec)
+                yield len(batch), batch
+
+    def map(self, images: Any, outputs: list[str], *, batch_size: int = 32,
+            progress: bool | None = None, desc: str = "images") -> tuple[bool, list[np.ndarray]]:
+        """Run on one image or many: ``(many, [array per output])`` with one row per image."""
+        many = is_many(images)
+        items = list(iter_many(images)) if many else [images]
+        self.session  # noqa: B018  (build/load the model before the progress bar starts)
+        show = progress if progress is not None else len(items) >= PROGRESS_THRESHOLD
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(items), desc=desc, unit="img")
+        results: list[list[np.ndarray]] = [[] for _ in outputs]
+        try:
+            for n, batch in self._batches(items, max(1, int(batch_size))):
+                for store, value in zip(results, self.run(batch, outputs)):
+                    store.append(value)
+                if bar is not None:
+                    bar.update(n)
+        finally:
+            if bar is not None:
+                bar.close()
+        arrays = [np.concatenate(r) if r else np.zeros((0,), np.float32) for r in results]
+        return many, arrays
