@@ -196,3 +196,26 @@ def test_dataset_from_lists_infers_labels_and_kind():
         Dataset([[1], [2], [3]], ["a", "b"])
     text = Dataset(["hello there", "goodbye"], ["hi", "bye"])
     assert text.kind == "text" and text[0] == ("hello there", "hi")
+
+
+# ------------------------------------------------------------------ command line
+def test_cli_lists_and_shows_a_card_with_a_preview(capsys, tmp_path):
+    from playml.cli import main
+
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "iris" in out and "ecg5000" in out and "shakespeare" in out
+    assert main(["datasets", "iris", "--rows", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "## Origin" in out and "## License" in out and "| setosa | 50 |" in out
+    preview = out.split("## First 3 rows")[1].strip().splitlines()
+    assert preview[0].split() == ["#", "sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
+    assert preview[2].split() == ["0", "5.1", "3.5", "1.4", "0.2", "setosa"] and len(preview) == 5
+    assert main(["datasets", "spiral", "-o", "n=40", "-o", "noise=0.1"]) == 0
+    assert "n=40, noise=0.1" in capsys.readouterr().out
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,kind\n1,2,x\n3,4,y\n5,6,x\n")
+    assert main(["datasets", str(csv), "--label", "kind", "--json"]) == 0
+    assert '"counts": {\n    "x": 2,\n    "y": 1\n  }' in capsys.readouterr().out
+    assert main(["datasets", "irs"]) == 2
+    assert "Did you mean 'iris'" in capsys.readouterr().err
