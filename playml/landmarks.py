@@ -448,10 +448,11 @@ class LandmarkTask:
         import_mediapipe()
         with quiet_native_logs():
             graph = self._build(static)
-            if static:
-                # The first runs print TFLite's and MediaPipe's one-time messages: run them quietly
-                # on the bundled sample photo (a person with a face), so the user's runs print nothing.
-                graph.process(_warmup_image())
+            # The graph opens its models in background threads, which print TFLite's and
+            # MediaPipe's one-time messages: run one picture while quiet, which waits for them.
+            # Still-image graphs warm up on the bundled sample photo (a person with a face); a
+            # tracking graph gets an empty frame, so it has nobody to track afterwards.
+            graph.process(_warmup_image() if static else np.zeros((64, 64, 3), dtype=np.uint8))
         return graph
 
     @property
@@ -510,7 +511,7 @@ class LandmarkTask:
                 if i % every == 0:
                     if found:
                         last = self._run(graph, frame)
-                    else:  # the graph loads its landmark model when it first finds something: quietly
+                    else:  # the first detection prints one-time warnings: keep them quiet
                         with quiet_native_logs():
                             last = self._run(graph, frame)
                         found = bool(last)
