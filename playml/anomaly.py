@@ -532,8 +532,8 @@ class AnomalyDetector:
                         if table.normal_label else "")
                 raise InputError(
                     f"The training data has labels ({', '.join(present[:6])}{' …' if len(present) > 6 else ''}), "
-                    "but an anomaly detector learns from normal examples only. Pass normal_label=… to train on "
-                    f"the rows with that label, or pass only normal examples.{hint}")
+                    "but an anomaly detector learns from normal examples only. Pass normal_label=… (--normal-label "
+                    f"on the command line) to train on the rows with that label, or pass only normal examples.{hint}")
         elif normal_label is not None:
             raise InputError("normal_label was given, but the training data has no labels. Pass labelled data "
                              "(a label column, y=…, or a data set), or leave normal_label out.")
