@@ -22,7 +22,7 @@ def test_repr_and_card(pose):
     assert repr(pose) == "BodyPose(model='blazepose-full', complexity=1)"
     assert repr(ml.body_pose(flipped=True)) == "BodyPose(model='blazepose-full', complexity=1, flipped=True)"
     assert pose.model_card.license == "Apache-2.0"
-    assert "ONE person" in str(pose.model_card)
+    assert "ONE person" in str(pose.model_card) and pose.model_card.name == "blazepose-full"
 
 
 def test_astronaut_nose_above_shoulders_on_either_side(astronaut_people, photos):
@@ -132,3 +132,16 @@ def test_nothing_downloads(pose):
     root = Path(mediapipe.__file__).parent / "modules"
     for name in ("pose_landmark/pose_landmark_full.tflite", "pose_detection/pose_detection.tflite"):
         assert (root / name).exists()
+
+
+def test_every_bodies_model_has_a_card():
+    from playml.mediapipe_cards import cards
+
+    names = [c.name for c in cards()]
+    assert names == ["blazepose-full", "mediapipe-hands-full", "mediapipe-hands-lite", "face-mesh",
+                     "selfie-segmentation", "selfie-segmentation-landscape"]
+    for task in (ml.body_pose(), ml.hand_pose(), ml.hand_pose("mediapipe-hands-lite"), ml.face_mesh(),
+                 ml.body_segmentation(), ml.body_segmentation("selfie-segmentation-landscape")):
+        card = task.model_card
+        assert card.name in names and card.license == "Apache-2.0" and card.weaknesses
+        assert "mediapipe" in card.package and card.training_data
