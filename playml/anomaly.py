@@ -308,11 +308,10 @@ def _activation(name: str):
 
 @contextmanager
 def _threads_for(work: float):
-    """Use one CPU thread while running small work (``work``: multiply-adds per step).
+    """Score on one CPU thread when the work is small (``work``: multiply-adds per batch).
 
     Tiny matrix products gain nothing from several threads, and on a busy machine the
-    threads wait for each other: one thread ran the Anomagram-sized training 40× faster
-    than two while other programs kept both cores busy. Larger work keeps torch's setting.
+    threads wait for each other (the shared training loop does the same while training).
     """
     import torch
 
@@ -551,13 +550,10 @@ class AnomalyDetector:
         model = _build_autoencoder(self.n_features_, self._hidden(), int(self.latent), self.activation,
                                    self._output_activation())
         self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
-        n_params = sum(p.numel() for p in model.parameters())
-        with _threads_for(n_params * min(batch_size, len(x))):
-            history = train_loop(model, xs, xs, loss="mse", epochs=epochs, batch_size=batch_size,
-                                 learning_rate=self.learning_rate, optimizer=self.optimizer,
-                                 momentum=self.momentum, l1=self.l1, l2=self.l2,
-                                 validation_split=validation_split, on_epoch=on_epoch, progress=progress,
-                                 seed=self.seed, description="learning normal")
+        history = train_loop(model, xs, xs, loss="mse", epochs=epochs, batch_size=batch_size,
+                             learning_rate=self.learning_rate, optimizer=self.optimizer, momentum=self.momentum,
+                             l1=self.l1, l2=self.l2, validation_split=validation_split, on_epoch=on_epoch,
+                             progress=progress, seed=self.seed, description="learning normal")
         self.model_ = model
         self.history_ = history
         self.train_errors_ = self._errors(xs.numpy())
