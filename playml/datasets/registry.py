@@ -290,9 +290,9 @@ def _photos() -> Dataset:
             names.append(name)
             paths.append(str(path))
             about.append(what)
-    import matplotlib
-
-    hopper = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    spec = importlib.util.find_spec("matplotlib")  # its sample photo, without importing matplotlib
+    hopper = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "sample_data" / "grace_hopper.jpg" \
+        if spec and spec.submodule_search_locations else Path("/nonexistent")
     if hopper.exists():
         names.append("grace_hopper")
         paths.append(str(hopper))
