@@ -105,10 +105,10 @@ def main() -> None:
         f"Measured {datetime.date.today().isoformat()} on {machine()}. `python -m bench.datasets`.\n\n"
         "Each load runs in a fresh Python process. *first load*: the cache is empty, so playml parses\n"
         "the package's files and writes the `.npz` cache. *cached load*: the `ml.datasets.load` call\n"
-        f"alone, best of {REPEATS} fresh processes; *with imports* adds `import playml.datasets` (NumPy). The peer is the\n"
-        "source package's own loader (with its imports), where one exists. Playground sets and photos\n"
-        "are generated or listed each time (not cached). Other helpers were running tests during the\n"
-        "measurement: figures are noisy.\n\n" + table + "\n")
+        f"alone, best of {REPEATS} fresh processes; *with imports* adds `import playml.datasets` (NumPy).\n"
+        "The peer is the source package's own loader (with its imports), where one exists. Playground\n"
+        "sets and photos are generated or listed each time (not cached). Other helpers were running\n"
+        "tests during the measurement: figures are noisy.\n\n" + table + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
 

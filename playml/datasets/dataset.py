@@ -422,7 +422,7 @@ class Dataset:
         >>> import playml as ml
         >>> train, val, test = ml.datasets.load("iris").split(0.7, 0.15, 0.15, stratify=True, seed=0)
         >>> [len(p) for p in (train, val, test)]
-        [105, 22, 23]
+        [105, 23, 22]
         """
         if len(fractions) == 1 and isinstance(fractions[0], (builtins.list, tuple)):
             fractions = tuple(fractions[0])

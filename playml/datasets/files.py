@@ -2,9 +2,9 @@
 
 >>> import playml as ml
 >>> photos = ml.datasets.from_folder("my_photos/")      # doctest: +SKIP
->>> photos.skipped                                     # files that were not usable images
+>>> photos.skipped                                     # doctest: +SKIP
 >>> table = ml.datasets.from_csv("readings.csv", label="activity")   # doctest: +SKIP
->>> table.notes                                        # what it decided about each column
+>>> table.notes                                        # doctest: +SKIP
 """
 from __future__ import annotations
 

