@@ -44,8 +44,9 @@ class BackboneRunner:
 
     def _batches(self, items: list[Any], batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
         chunks = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
-        if len(chunks) == 1:
-            yield len(chunks[0]), preprocess(chunks[0], self.spec)
+        if len(chunks) <= 1:  # nothing to overlap
+            for chunk in chunks:
+                yield len(chunk), preprocess(chunk, self.spec)
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="playml-preprocess") as pool:
             pending = pool.submit(preprocess, chunks[0], self.spec)
