@@ -67,8 +67,8 @@ class FaceMesh(LandmarkTask):
         out = []
         for landmarks in raw.multi_face_landmarks:
             arr = landmarks_array(landmarks, width, height)
-            keypoints = make_keypoints(arr, _face_point_names(len(arr)), confidence=False, flip_width=flip)
-            out.append(Face(keypoints, Box.around(np.array([[k.x, k.y] for k in keypoints]), width, height)))
+            keypoints, xy = make_keypoints(arr, _face_point_names(len(arr)), confidence=False, flip_width=flip)
+            out.append(Face(keypoints, Box.around(xy, width, height)))
         return sorted(out, key=lambda f: -(f.box.width * f.box.height))
 
     def detect(self, image) -> list[Face]:

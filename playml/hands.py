@@ -67,11 +67,11 @@ class HandPose(LandmarkTask):
         out = []
         for landmarks, handed, world in zip(raw.multi_hand_landmarks, raw.multi_handedness, worlds):
             arr = landmarks_array(landmarks, width, height)
-            keypoints = make_keypoints(arr, names, confidence=False, flip_width=flip)
+            keypoints, xy = make_keypoints(arr, names, confidence=False, flip_width=flip)
             label = handed.classification[0]
             # MediaPipe names the hand as if the picture were mirrored (selfie view): swap it.
             out.append(Hand(keypoints, _SWAP.get(label.label, label.label), round(float(label.score), 4),
-                            Box.around(np.array([[k.x, k.y] for k in keypoints]), width, height),
+                            Box.around(xy, width, height),
                             world_keypoints(world, names, flipped=self.flipped) if world is not None else None))
         return sorted(out, key=lambda h: -h.confidence)
 

@@ -61,7 +61,8 @@ class Box(Result):
         if width is not None and height is not None:
             x0, x1 = np.clip([x0, x1], 0, width)
             y0, y1 = np.clip([y0, y1], 0, height)
-        return cls(round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2), round(float(y1 - y0), 2))
+        x0, y0, x1, y1 = (round(float(v), 2) for v in (x0, y0, x1, y1))  # as rounded as the keypoints
+        return cls(x0, y0, round(x1 - x0, 2), round(y1 - y0, 2))
 
 
 class _NamedKeypoints:
@@ -345,15 +346,18 @@ def landmarks_array(landmark_list, width: int, height: int) -> np.ndarray:
 
 
 def make_keypoints(arr: np.ndarray, names: list[str], *, confidence: bool, flip_width: float | None,
-                   ndigits: int = 2) -> list[Keypoint]:
-    """Keypoints from an N×(3|4) array; mirror x around ``flip_width`` when given."""
-    xs = (flip_width - arr[:, 0]) if flip_width is not None else arr[:, 0]
-    out = []
-    for i, name in enumerate(names):
-        conf = round(float(arr[i, 3]), 4) if confidence else None
-        out.append(Keypoint(name, round(float(xs[i]), ndigits), round(float(arr[i, 1]), ndigits),
-                            conf, round(float(arr[i, 2]), ndigits + 2)))
-    return out
+                   ndigits: int = 2) -> tuple[list[Keypoint], np.ndarray]:
+    """Keypoints from an N×(3|4) array, mirroring x around ``flip_width`` when given.
+
+    Also returns their N×2 pixel coordinates (for boxes).
+    """
+    xy = arr[:, :2].copy()
+    if flip_width is not None:
+        xy[:, 0] = flip_width - xy[:, 0]
+    x, y = np.round(xy, ndigits).T.tolist()
+    z = np.round(arr[:, 2], ndigits + 2).tolist()
+    conf = np.round(arr[:, 3], 4).tolist() if confidence else [None] * len(names)
+    return [Keypoint(*row) for row in zip(names, x, y, conf, z)], xy
 
 
 def world_keypoints(landmark_list, names: list[str], *, flipped: bool) -> list[Keypoint]:

@@ -81,8 +81,7 @@ class BodyPose(LandmarkTask):
         names = _pose_tables()[0]
         arr = landmarks_array(raw.pose_landmarks, width, height)
         flip = float(width) if self.flipped else None
-        keypoints = make_keypoints(arr, names, confidence=True, flip_width=flip)
-        xy = np.array([[k.x, k.y] for k in keypoints])
+        keypoints, xy = make_keypoints(arr, names, confidence=True, flip_width=flip)
         seen = arr[:, 3] >= 0.5
         box = Box.around(xy[seen] if seen.sum() >= 2 else xy, width, height)
         world = (world_keypoints(raw.pose_world_landmarks, names, flipped=self.flipped)
