@@ -1,0 +1,185 @@
+"""Anomagram's job: train a 140→15→7→2→7→15→140 autoencoder on 2,600 normal heartbeats
+(20 epochs, batch 256, Adam 0.01, MSE), then score 500 heartbeats by reconstruction error.
+
+playml (`ml.anomaly_detector(...).fit` / `.score`) against TensorFlow.js 4.22 on its wasm
+backend in Node (`bench/peers/anomaly_tfjs.mjs`) and a plain PyTorch loop, same data, same
+machine, same run. Best of REPEATS runs each.
+
+    .venv/bin/python -m bench.anomaly
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT / "bench" / "peers"
+REPEATS = 5
+N_TRAIN, N_SCORE, FEATURES = 2600, 500, 140
+HIDDEN, LATENT, EPOCHS, BATCH, LR = [15, 7], 2, 20, 256, 0.01
+TARGET = 8.0  # training at least 8× faster than TensorFlow.js wasm
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+
+
+def heartbeats() -> tuple[np.ndarray, np.ndarray]:
+    """2,600 normal ECG5000 beats to train on and 500 beats (mixed) to score, raw units."""
+    import playml as ml
+
+    ecg = ml.datasets.load("ecg5000")
+    X, _ = ecg.arrays()
+    normal = ecg.named_labels() == "normal"
+    rng = np.random.default_rng(0)
+    train = X[rng.permutation(np.flatnonzero(normal))[:N_TRAIN]]
+    score = X[rng.permutation(len(X))[:N_SCORE]]
+    return train, score
+
+
+def bench_playml(train: np.ndarray, score: np.ndarray) -> dict:
+    import playml as ml
+
+    times, score_times, loss = [], [], None
+    for r in range(REPEATS):
+        det = ml.anomaly_detector(hidden=HIDDEN, latent=LATENT, learning_rate=LR, seed=r)
+        t = time.perf_counter()
+        det.fit(train, epochs=EPOCHS, batch_size=BATCH, progress=False)
+        times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        det.score(score)
+        score_times.append(time.perf_counter() - t)
+        loss = det.history_["loss"][-1]
+    return {"train_s": times, "score_s": score_times, "final_loss": loss}
+
+
+def bench_torch(train: np.ndarray, score: np.ndarray, threads: int | None) -> dict:
+    """The textbook PyTorch loop (torch.optim.Adam, zero_grad/backward/step) on scaled data."""
+    import torch
+    from torch import nn
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    lo, span = train.min(0), np.maximum(train.max(0) - train.min(0), 1e-12)
+    x = torch.from_numpy((train - lo) / span)
+    xs = torch.from_numpy((score - lo) / span)
+    times, score_times, loss = [], [], None
+    try:
+        for r in range(REPEATS):
+            torch.manual_seed(r)
+            model = nn.Sequential(nn.Linear(140, 15), nn.ReLU(), nn.Linear(15, 7), nn.ReLU(), nn.Linear(7, 2),
+                                  nn.Linear(2, 7), nn.ReLU(), nn.Linear(7, 15), nn.ReLU(), nn.Linear(15, 140),
+                                  nn.Sigmoid())
+            opt = torch.optim.Adam(model.parameters(), lr=LR)
+            t = time.perf_counter()
+            for _ in range(EPOCHS):
+                order = torch.randperm(len(x))
+                for i in range(0, len(x), BATCH):
+                    xb = x[order[i:i + BATCH]]
+                    batch_loss = nn.functional.mse_loss(model(xb), xb)
+                    opt.zero_grad()
+                    batch_loss.backward()
+                    opt.step()
+            times.append(time.perf_counter() - t)
+            loss = float(batch_loss.detach())
+            t = time.perf_counter()
+            with torch.no_grad():
+                ((model(xs) - xs) ** 2).mean(1).numpy()
+            score_times.append(time.perf_counter() - t)
+    finally:
+        torch.set_num_threads(before)
+    return {"train_s": times, "score_s": score_times, "final_loss": loss}
+
+
+def bench_tfjs(train: np.ndarray, score: np.ndarray) -> dict | None:
+    node = shutil.which("node")
+    if node is None or not (PEERS / "node_modules" / "@tensorflow" / "tfjs-backend-wasm").exists():
+        print("TensorFlow.js peer skipped: node or bench/peers/node_modules missing (make setup)")
+        return None
+    lo, span = train.min(0), np.maximum(train.max(0) - train.min(0), 1e-12)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ((train - lo) / span).astype("<f4").tofile(tmp / "train.f32")
+        ((score - lo) / span).astype("<f4").tofile(tmp / "score.f32")
+        job = {"train": "train.f32", "n_train": len(train), "score": "score.f32", "n_score": len(score),
+               "features": FEATURES, "hidden": HIDDEN, "latent": LATENT, "epochs": EPOCHS, "batch_size": BATCH,
+               "learning_rate": LR, "repeats": REPEATS}
+        (tmp / "job.json").write_text(json.dumps(job))
+        done = subprocess.run([node, str(PEERS / "anomaly_tfjs.mjs"), str(tmp / "job.json")], cwd=PEERS,
+                              capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        print("TensorFlow.js peer failed:\n" + done.stderr[-2000:])
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    train, score = heartbeats()
+    runs = {
+        "playml": bench_playml(train, score),
+        "TensorFlow.js 4.22 wasm (Node)": bench_tfjs(train, score),
+        "plain PyTorch loop (torch threads)": bench_torch(train, score, None),
+        "plain PyTorch loop (1 thread)": bench_torch(train, score, 1),
+    }
+    best = {k: (min(v["train_s"]), min(v["score_s"])) for k, v in runs.items() if v}
+    mine_train, mine_score = best["playml"]
+    header = ["", "train s (best)", "score 500 s (best)", "final loss", "train: peer ÷ playml",
+              "score: peer ÷ playml"]
+    rows = []
+    for name, run in runs.items():
+        if not run:
+            rows.append([name, "failed", "", "", "", ""])
+            continue
+        tr, sc = best[name]
+        rows.append([name, f"{tr:.3f}", f"{sc * 1000:.2f} ms", f"{run['final_loss']:.4f}",
+                     "—" if name == "playml" else f"{tr / mine_train:.1f}×",
+                     "—" if name == "playml" else f"{sc / mine_score:.1f}×"])
+    tfjs = best.get("TensorFlow.js 4.22 wasm (Node)")
+    verdict = "not measured (TensorFlow.js failed)" if tfjs is None else (
+        f"{tfjs[0] / mine_train:.1f}× faster than TensorFlow.js wasm: "
+        f"{'met' if tfjs[0] / mine_train >= TARGET else 'NOT met'} (target ≥ {TARGET:g}×)")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in [header] + rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    table = "\n".join(lines)
+    print(table)
+    print(f"\ntraining: {verdict}")
+    out = ROOT / "bench" / "results" / "anomaly.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        "# Anomaly detection: Anomagram's job\n\n"
+        f"Measured {datetime.date.today().isoformat()} on {machine()}. `python -m bench.anomaly`.\n\n"
+        f"Train a {'→'.join(map(str, [FEATURES, *HIDDEN, LATENT, *HIDDEN[::-1], FEATURES]))} autoencoder "
+        f"(ReLU, sigmoid output, MSE, Adam {LR}) on {N_TRAIN:,} normal ECG5000 beats of {FEATURES} points for "
+        f"{EPOCHS} epochs, batch {BATCH}; then score {N_SCORE} beats by reconstruction error. Best of "
+        f"{REPEATS} runs each, one after the other in the same run. playml's figure is the whole "
+        "`fit()` call (scaling, training, scoring the training beats for the threshold) and the whole "
+        "`score()` call (checks, scaling, errors). TensorFlow.js is timed around `model.fit` and "
+        "`predict` + error + `data()` only. Other helpers were running tests on this machine during the "
+        "measurement: figures are noisy, ratios are what matter.\n\n"
+        f"{table}\n\nTraining: {verdict}.\n")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
