@@ -41,10 +41,10 @@ __all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "
 #: How inputs are scaled before the autoencoder sees them (fitted on the training data).
 SCALINGS = ("minmax", "standard", "none")
 #: Hidden-layer activations.
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "linear")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")  # all saved as TF.js activations
 #: Label columns found by name in tables when ``label_column`` is not given.
 LABEL_COLUMNS = ("label", "labels", "class", "target")
-_WEIGHTS_FILE = "model.safetensors"
+_MAX_SAVED_ERRORS = 10_001
 _FORMAT_VERSION = 1
 
 
@@ -302,7 +302,7 @@ def _activation(name: str):
     import torch.nn as nn
 
     table = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
-             "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "linear": nn.Identity}
+             "gelu": nn.GELU, "linear": nn.Identity}
     return table[name]()
 
 
@@ -422,7 +422,10 @@ class AnomalyDetector:
     def layers(self) -> list[int]:
         """Layer sizes from input to output, e.g. ``[140, 7, 3, 2, 3, 7, 140]``."""
         self._require_trained("list its layers")
-        sizes = [self.n_features_, *self._hidden(), int(self.latent)]
+        return self._layer_sizes(self.n_features_)
+
+    def _layer_sizes(self, n_features: int) -> list[int]:
+        sizes = [n_features, *self._hidden(), int(self.latent)]
         return sizes + sizes[-2::-1]
 
     @property
@@ -760,23 +763,27 @@ class AnomalyDetector:
 
     # ------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:
-        """Save into a folder (``model_meta.json`` + ``model.safetensors``); ``ml.load(path)`` reads it back."""
-        from safetensors.torch import save as save_tensors
+        """Save into a folder; ``ml.load(path)`` reads it back.
 
+        The autoencoder is written in the TensorFlow.js layers format (``model.json`` +
+        ``model.weights.bin``: ``tf.loadLayersModel`` opens it), and ``model_meta.json``
+        holds what playml needs around it: sizes, the scaler (``scaled = (x - offset) / span``),
+        the threshold and the training errors. Nothing in it is executable.
+        """
         from . import __version__
+        from .formats.tfjs import to_tfjs
         from .saving import save_directory
 
         self._require_trained("be saved")
         import torch
 
-        tensors = {f"model.{k}": v.detach().contiguous() for k, v in self.model_.state_dict().items()}
-        tensors["train_errors"] = torch.from_numpy(np.ascontiguousarray(self.train_errors_))
+        model_json, weights = to_tfjs(torch.nn.Sequential(*self.model_[0], *self.model_[1]), name="autoencoder")
         meta = {
             "playml": {"kind": "anomaly_detector", "version": _FORMAT_VERSION},
             "created_by": f"playml {__version__}",
             "architecture": {"n_features": self.n_features_, "hidden": self._hidden(), "latent": int(self.latent),
                              "activation": self.activation, "output_activation": self._output_activation(),
-                             "layers": self.layers},
+                             "layers": self.layers, "encoder_layers": len(self._hidden()) + 1},
             "scaler": {"kind": self.scaling, "offset": self.scale_offset_.tolist(), "span": self.scale_span_.tolist(),
                        "formula": "scaled = (x - offset) / span"},
             "threshold": self.threshold_,
@@ -784,18 +791,19 @@ class AnomalyDetector:
             "score": "mean over features of (scaled x - reconstruction)^2; anomaly when score >= threshold",
             "normal_label": self.normal_label_,
             "feature_names": self.feature_names_,
+            "train_errors": _error_summary(self.train_errors_),
             "training": {"optimizer": self.optimizer, "learning_rate": self.learning_rate, "momentum": self.momentum,
                          "l1": self.l1, "l2": self.l2, "seed": self.seed, "examples": len(self.train_errors_),
                          "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
-            "weights": _WEIGHTS_FILE,
         }
-        return save_directory(path, {"model_meta.json": meta, _WEIGHTS_FILE: save_tensors(tensors)})
+        return save_directory(path, {"model.json": model_json, "model.weights.bin": weights,
+                                     "model_meta.json": meta})
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict[str, Any]) -> AnomalyDetector:
-        from safetensors import SafetensorError
-        from safetensors.torch import load as load_tensors
+        import torch
 
+        from .formats.tfjs import from_tfjs, read_tfjs
         from .training import History
 
         version = meta.get("playml", {}).get("version", 1)
@@ -812,37 +820,41 @@ class AnomalyDetector:
             offset = np.asarray(scaler["offset"], dtype=np.float32)
             span = np.asarray(scaler["span"], dtype=np.float32)
             threshold = float(meta["threshold"])
+            train_errors = np.asarray(meta.get("train_errors") or [threshold], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
                               "Was it saved by playml's anomaly detector?") from None
-        weights = path / meta.get("weights", _WEIGHTS_FILE)
-        if not weights.exists():
-            raise MissingFileError(f"The weights file {weights.name!r} is missing from {path}.")
-        try:
-            tensors = load_tensors(weights.read_bytes())
-        except (SafetensorError, ValueError) as e:
-            raise FormatError(f"{weights} is not a valid safetensors file ({e}). Was it saved completely?") from None
         det._check_params()
-        model = _build_autoencoder(n_features, det._hidden(), int(det.latent), det.activation, det._output_activation())
-        state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as e:
-            raise FormatError(f"The weights in {weights} do not fit the architecture in model_meta.json ({e}).") from None
-        model.eval()
         if offset.shape != (n_features,) or span.shape != (n_features,):
             raise FormatError(f"The scaler in {path / 'model_meta.json'} does not have {n_features} values.")
+        stored = from_tfjs(*read_tfjs(path))
+        model = _build_autoencoder(n_features, det._hidden(), int(det.latent), det.activation, det._output_activation())
+        mine, theirs = list(model.parameters()), list(stored.parameters())
+        if [p.shape for p in mine] != [p.shape for p in theirs]:
+            raise FormatError(f"The weights in {path / 'model.json'} do not fit the sizes in model_meta.json "
+                              f"({'→'.join(map(str, det._layer_sizes(n_features)))}).")
+        with torch.no_grad():
+            for dst, src in zip(mine, theirs):
+                dst.copy_(src)
+        model.eval()
         det.model_ = model
         det.n_features_ = n_features
         det.scale_offset_, det.scale_span_ = offset, span
         det.threshold_ = threshold
-        det.train_errors_ = tensors["train_errors"].numpy() if "train_errors" in tensors else np.array([threshold])
+        det.train_errors_ = train_errors
         det.feature_names_ = meta.get("feature_names")
         det.normal_label_ = meta.get("normal_label")
         hist = training.get("history")
         det.history_ = History(metrics=hist.get("metrics", {}), stopped_early=hist.get("stopped_early", False)) \
             if isinstance(hist, dict) else History()
         return det
+
+
+def _error_summary(errors: np.ndarray) -> list[float]:
+    """The training errors to keep with a saved model: all of them, or 10,001 quantiles of many."""
+    if len(errors) <= _MAX_SAVED_ERRORS:
+        return [float(e) for e in errors]
+    return [float(e) for e in np.quantile(errors, np.linspace(0, 1, _MAX_SAVED_ERRORS))]
 
 
 def anomaly_detector(hidden: Sequence[int] = (7, 3), latent: int = 2, **options: Any) -> AnomalyDetector:

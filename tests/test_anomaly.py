@@ -158,7 +158,7 @@ def test_save_and_load_give_identical_scores(ecg, ecg_detector, tmp_path):
     _, _, test = ecg
     X, _ = test.arrays()
     path = ecg_detector.save(tmp_path / "ecg-detector")
-    assert sorted(p.name for p in path.iterdir()) == ["model.safetensors", "model_meta.json"]
+    assert sorted(p.name for p in path.iterdir()) == ["model.json", "model.weights.bin", "model_meta.json"]
     meta = json.loads((path / "model_meta.json").read_text())
     assert meta["playml"] == {"kind": "anomaly_detector", "version": 1}
     assert meta["architecture"]["layers"] == [140, 15, 7, 2, 7, 15, 140]
@@ -172,9 +172,52 @@ def test_save_and_load_give_identical_scores(ecg, ecg_detector, tmp_path):
     assert loaded.history_["loss"] == ecg_detector.history_["loss"]
     assert np.array_equal(loaded.train_errors_, ecg_detector.train_errors_)
     # a damaged save is refused with a clear error, never half-loaded
-    (path / "model.safetensors").write_bytes(b"not weights")
+    (path / "model.weights.bin").write_bytes(b"not weights")
     with pytest.raises(ml.FormatError):
         ml.load(path)
+
+
+def test_saved_autoencoder_runs_in_tensorflow_js(ecg, ecg_detector, tmp_path):
+    """model.json + model.weights.bin load in TensorFlow.js (wasm, Node) and rebuild the same way."""
+    import shutil
+    import subprocess
+
+    from conftest import require_node_modules
+
+    node_modules = require_node_modules()
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    _, _, test = ecg
+    X, _ = test.arrays()
+    X = X[:200]
+    path = ecg_detector.save(tmp_path / "det")
+    meta = json.loads((path / "model_meta.json").read_text())
+    offset, span = np.array(meta["scaler"]["offset"]), np.array(meta["scaler"]["span"])
+    ((X - offset) / span).astype("<f4").tofile(tmp_path / "x.f32")
+    script = """
+    import { readFileSync } from "node:fs";
+    import { createRequire } from "node:module";
+    const require = createRequire(process.cwd() + "/");
+    const tf = require("@tensorflow/tfjs");
+    const wasm = require("@tensorflow/tfjs-backend-wasm");
+    wasm.setWasmPaths(require.resolve("@tensorflow/tfjs-backend-wasm").replace(/[^/]+$/, ""));
+    await tf.setBackend("wasm");
+    const dir = process.argv[1];
+    const json = JSON.parse(readFileSync(dir + "/det/model.json", "utf8"));
+    const bin = readFileSync(dir + "/det/model.weights.bin");
+    const model = await tf.loadLayersModel(tf.io.fromMemory({modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)}));
+    const raw = readFileSync(dir + "/x.f32");
+    const x = tf.tensor2d(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4), [200, 140]);
+    const errors = model.predict(x).sub(x).square().mean(1);
+    console.log(JSON.stringify(Array.from(await errors.data())));
+    """
+    done = subprocess.run(["node", "--input-type=module", "-e", script, str(tmp_path)], cwd=node_modules.parent,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    tfjs_errors = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert np.allclose(tfjs_errors, ecg_detector.score(X), rtol=1e-4, atol=1e-7)
 
 
 def test_charts(ecg, ecg_detector):
