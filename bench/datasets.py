@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from bench.common import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 3
@@ -55,18 +56,6 @@ def _run(setup: str, call: str, cache: str) -> tuple[float, float] | None:
 def _best(setup: str, call: str, cache: str) -> tuple[float, float] | None:
     runs = [r for r in (_run(setup, call, cache) for _ in range(REPEATS)) if r]
     return min(runs) if runs else None
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
 def main() -> None:

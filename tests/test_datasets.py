@@ -190,6 +190,8 @@ def test_dataset_from_lists_infers_labels_and_kind():
     ds = Dataset([[1, 2], [3, 4], [5, 6]], ["cat", "dog", "cat"], feature_names=["w", "h"], name="pets")
     assert ds.kind == "table" and ds.labels == ["cat", "dog"] and list(ds.y) == [0, 1, 0]
     assert repr(ds) == "Dataset('pets', 3 examples, 2 features, 2 labels: cat, dog)"
+    ints = Dataset(np.zeros((4, 1)), [3, 7, 3, 10])
+    assert ints.labels == ["3", "7", "10"] and list(ints.y) == [0, 1, 0, 2] and ints[3][1] == "10"
     reg = Dataset(np.arange(10.0)[:, None], np.arange(10.0) * 2, target_name="price")
     assert reg.task == "regression" and "target 'price'" in repr(reg)
     with pytest.raises(DataError, match="3 examples but 2 labels"):

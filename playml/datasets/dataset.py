@@ -82,7 +82,9 @@ class Dataset:
 
     Labels are stored as whole-number codes ``y`` that index ``label_names`` (classification);
     for a regression target ``y`` holds numbers and ``label_names`` is ``None``; unlabelled data
-    has ``y = None``.
+    has ``y = None``. When you make a Dataset, text or whole-number labels mean classes (named
+    by their values unless ``labels=`` gives the names of codes 0, 1, 2…), and floats mean a
+    number to predict.
 
     **Protocol for tasks.** Anything that accepts data (``neural_network``, the feature
     extractor's ``classification()``, ``anomaly_detector``) can take a Dataset through these
@@ -128,7 +130,7 @@ class Dataset:
             X_arr = np.empty(len(X), dtype=object)
             X_arr[:] = builtins.list(X)
         else:
-            X_arr = np.asarray(X) if not (isinstance(X, np.ndarray)) else X
+            X_arr = X if isinstance(X, np.ndarray) else np.asarray(X)
         if X_arr.ndim == 0:
             raise InputError("A Dataset needs a list or array of examples, not a single value.")
         if X_arr.dtype.kind in "US":
@@ -162,6 +164,10 @@ class Dataset:
                 if missing:
                     raise DataError(f"These labels are not in labels=: {', '.join(missing[:5])}.")
                 y_arr = np.array([lookup[str(v)] for v in y_arr.tolist()], dtype=np.int64)
+            elif y_arr.dtype.kind in "iu" and label_names is None:  # whole numbers name classes
+                values = np.unique(y_arr)
+                label_names = [str(v) for v in values.tolist()]
+                y_arr = np.searchsorted(values, y_arr).astype(np.int64)
             elif label_names is not None:
                 y_arr = y_arr.astype(np.int64)
                 if n and (y_arr.min() < 0 or y_arr.max() >= len(label_names)):

@@ -366,28 +366,21 @@ def _playground(shape: str, n: int, noise: float, seed: int | None) -> Dataset:
                    notes=[f"generated now: n={n}, noise={noise}, seed={seed} (the same seed gives the same points)"])
 
 
-_PLAYGROUND_SUMMARY = "TensorFlow Playground 2-D points: {}; options n, noise (0–0.5), seed."
+_PLAYGROUND = {
+    "circle": "a blue disc inside an orange ring",
+    "xor": "blue where x1 and x2 have the same sign",
+    "gaussian": "two round clouds",
+    "spiral": "two interleaved spirals",
+}
 
 
-@register("circle", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
-          summary=_PLAYGROUND_SUMMARY.format("a blue disc inside an orange ring"))
-def _circle(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
-    return _playground("circle", n, noise, seed)
+def _playground_loader(shape: str) -> Callable[..., Dataset]:
+    def load_shape(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
+        return _playground(shape, n, noise, seed)
+    return load_shape
 
 
-@register("xor", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
-          summary=_PLAYGROUND_SUMMARY.format("blue where x1 and x2 have the same sign"))
-def _xor(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
-    return _playground("xor", n, noise, seed)
-
-
-@register("gaussian", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
-          summary=_PLAYGROUND_SUMMARY.format("two round clouds"))
-def _gaussian(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
-    return _playground("gaussian", n, noise, seed)
-
-
-@register("spiral", kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
-          summary=_PLAYGROUND_SUMMARY.format("two interleaved spirals"))
-def _spiral(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
-    return _playground("spiral", n, noise, seed)
+for _shape, _what in _PLAYGROUND.items():
+    register(_shape, kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
+             summary=f"TensorFlow Playground 2-D points: {_what}; options n, noise (0–0.5), seed.",
+             )(_playground_loader(_shape))
