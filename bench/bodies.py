@@ -23,7 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 N_FRAMES = 60
-ROUNDS = 3
+ROUNDS = 5
 TARGET_FPS = {"pose": 25, "hands": 30, "face mesh": 60}
 
 
@@ -70,14 +70,15 @@ def _tasks():
     ]
 
 
-def _best(fn, rounds: int = ROUNDS) -> float:
-    """Best wall time of ``rounds`` runs of ``fn`` (seconds)."""
-    times = []
+def _best_pair(a, b, rounds: int = ROUNDS) -> tuple[float, float]:
+    """Best wall times (seconds) of ``a`` and ``b``, run alternately so load spikes hit both."""
+    ta, tb = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for fn, times in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return min(ta), min(tb)
 
 
 def measure(frames: list[np.ndarray], video: Path) -> list[dict]:
@@ -88,17 +89,12 @@ def measure(frames: list[np.ndarray], video: Path) -> list[dict]:
     for name, make_playml, make_direct in _tasks():
         task = make_playml()
         task.model  # load outside the timing
-        detect = getattr(task, "detect")
-        still = _best(lambda: [detect(f) for f in frames]) / n
-
         with quiet_native_logs():
             direct_static = make_direct(True)
             direct_static.process(frames[0])
-        direct_still = _best(lambda: [direct_static.process(f) for f in frames]) / n
+        still, direct_still = _best_pair(lambda: [task.detect(f) for f in frames],
+                                         lambda: [direct_static.process(f) for f in frames])
         direct_static.close()
-
-        stream = _best(lambda: [r for r in task.detect_stream(frames)]) / n
-        stream_file = _best(lambda: [r for r in task.detect_stream(video)], rounds=2) / n
 
         def direct_stream():
             with quiet_native_logs():
@@ -108,10 +104,11 @@ def measure(frames: list[np.ndarray], video: Path) -> list[dict]:
                 sol.process(f)
             sol.close()
 
-        direct_stream_s = _best(direct_stream) / n
+        stream, direct_stream_s = _best_pair(lambda: list(task.detect_stream(frames)), direct_stream)
+        stream_file = _best_pair(lambda: list(task.detect_stream(video)), lambda: None, rounds=2)[0]
         found = sum(bool(r) for _, r in task.detect_stream(frames))
-        rows.append({"model": name, "still_ms": still * 1e3, "direct_still_ms": direct_still * 1e3,
-                     "stream_fps": 1 / stream, "file_fps": 1 / stream_file, "direct_fps": 1 / direct_stream_s,
+        rows.append({"model": name, "still_ms": still / n * 1e3, "direct_still_ms": direct_still / n * 1e3,
+                     "stream_fps": n / stream, "file_fps": n / stream_file, "direct_fps": n / direct_stream_s,
                      "found": found, "n": n, "target": TARGET_FPS.get(name)})
         task.close()
     return rows

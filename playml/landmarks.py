@@ -148,8 +148,8 @@ class FacePart(_NamedKeypoints, Result):
 
     @property
     def center(self) -> tuple[float, float]:
-        xy = self.to_numpy()
-        return (float(xy[:, 0].mean()), float(xy[:, 1].mean()))
+        xy = self.to_numpy().astype(np.float64)
+        return (round(float(xy[:, 0].mean()), 2), round(float(xy[:, 1].mean()), 2))
 
 
 @dataclasses.dataclass(repr=False)
