@@ -180,6 +180,8 @@ def test_cache_round_trip_and_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
     assert np.array_equal(first.X, again.X) and np.array_equal(first.y, again.y)
     assert again.labels == first.labels and again.normal_label == "normal"
     assert np.array_equal(first.meta["split"], again.meta["split"]) and again.notes == first.notes
+    ml.datasets.load("wine", cache=False)
+    assert not list((tmp_path / "datasets").glob("wine-*"))
     files[0].write_bytes(b"not a zip file")
     rebuilt = ml.datasets.load("ecg200")
     assert np.array_equal(rebuilt.X, first.X)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError, DependencyError, InputError, unknown_name
 from ..results import Result
-from . import cache
+from . import cache as _cache
 from .dataset import Dataset
 
 __all__ = ["DatasetInfo", "list_datasets", "load", "register", "card", "REGISTRY"]
@@ -95,12 +95,12 @@ def card(name: str) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-def load(name: str, *, split: str | None = None, cache_files: bool = True, **params: Any) -> Dataset:
+def load(name: str, *, split: str | None = None, cache: bool = True, **params: Any) -> Dataset:
     """Load a bundled data set by name; see :func:`list_datasets` for the names.
 
     ``split="train"`` or ``"test"`` gives one part of the published split (ECG5000, ECG200,
     MNIST…). Other keyword arguments are the data set's own options (e.g. ``noise`` for the
-    Playground sets). ``cache_files=False`` skips the on-disk cache.
+    Playground sets). ``cache=False`` skips the on-disk cache.
 
     >>> import playml as ml
     >>> ml.datasets.load("ecg5000", split="train")
@@ -115,13 +115,13 @@ def load(name: str, *, split: str | None = None, cache_files: bool = True, **par
         raise InputError(f"{key!r} has no option {unknown[0]!r}. Its options: {opts}.")
     full = {**accepted, **params}
     ds = None
-    ckey = cache.cache_key(key, {**full, "source": _version(entry.source)})
-    if entry.cached and cache_files:
-        ds = cache.read(ckey)
+    ckey = _cache.cache_key(key, {**full, "source": _version(entry.source)})
+    if entry.cached and cache:
+        ds = _cache.read(ckey)
     if ds is None:
         ds = entry.loader(**full)
-        if entry.cached and cache_files:
-            cache.write(ckey, ds)
+        if entry.cached and cache:
+            _cache.write(ckey, ds)
     ds.card = card(key)
     if split is not None:
         if split not in ("train", "test"):
