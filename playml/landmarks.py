@@ -495,6 +495,11 @@ class LandmarkTask:
         """One image -> results; several images (list, folder, 4-D array) -> list of results."""
         if is_many(image):
             return [self._detect(one) for one in iter_many(image)]
+        from .video import is_video
+
+        if is_video(image):
+            raise InputError(f"{str(image)!r} is a video. Use detect_stream({str(image)!r}) to go through its "
+                             "frames: for frame, results in task.detect_stream(...).")
         return self._run(self.model, load_image(image))
 
     def _stream(self, source, *, every: int = 1) -> Iterator[tuple[np.ndarray, Any]]:

@@ -92,3 +92,22 @@ def test_options_are_checked():
     with pytest.raises(ml.UnknownModelError, match="face-mesh"):
         ml.face_mesh("face-mesh-9000")
     assert ml.face_mesh().model_card.name == "face-mesh"
+
+
+def test_draw_mesh_stays_on_the_face(mesh, photos):
+    img = photos["astronaut"]
+    face = mesh.detect(img)[0]
+    drawn = np.asarray(ml.draw(img, [face], mesh="tesselation")).astype(int)
+    changed = np.abs(drawn - img).sum(axis=2) > 30
+    b = face.box
+    inside = changed[int(b.y) - 3:int(b.y_max) + 4, int(b.x) - 3:int(b.x_max) + 4].sum()
+    assert inside > 0.2 * b.width * b.height and inside > 0.95 * changed.sum()
+    with pytest.raises(ml.InputError, match="mesh"):
+        ml.draw(img, face, mesh="wireframe")
+    with pytest.raises(ml.InputError, match="draw"):
+        ml.draw(img, "nose")
+
+
+def test_a_video_path_points_to_detect_stream(mesh, tmp_path):
+    with pytest.raises(ml.InputError, match="detect_stream"):
+        mesh.detect(tmp_path / "clip.mp4")
