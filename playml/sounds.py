@@ -1,0 +1,484 @@
+"""A sound classifier you teach with a few examples of each sound.
+
+Like Teachable Machine's audio projects: record (or generate) a handful of one-second
+examples per label, train for a few seconds, then classify new sounds. Under the hood
+every sound becomes 192 numbers from Google's pretrained speech embedding (shipped as
+ONNX files in the ``openwakeword`` package, Apache-2.0), and a small neural network
+learns your labels on top of them through playml's shared training loop.
+
+Background noise: add examples of "nothing happening" (room noise, silence, hum) with
+:meth:`SoundClassifier.add_background_noise` — or a sub-folder named
+``_background_noise_`` for :meth:`SoundClassifier.add_sounds` — so the classifier has an
+answer for "none of my sounds". Long background recordings are cut into one-second
+examples.
+
+>>> import playml as ml
+>>> sounds = ml.sound_classifier()
+>>> sounds.add_sound("clap1.wav", "clap")             # doctest: +SKIP
+>>> sounds.add_sounds("recordings/")                   # recordings/clap/*.wav, recordings/snap/*.wav  # doctest: +SKIP
+>>> history = sounds.train(epochs=50)                  # doctest: +SKIP
+>>> sounds.classify("new.wav")[0]                      # doctest: +SKIP
+Prediction(label='clap', confidence=0.97)
+>>> sounds.save("my-sounds/"); ml.load("my-sounds/")   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections import Counter
+from importlib import util as importlib_util
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .audio import AudioLike, is_audio_like, is_silent, list_audio, load_audio
+from .errors import (AudioError, DataError, DependencyError, FormatError, InputError, MissingFileError,
+                     NotTrainedError)
+from .results import Prediction, to_builtin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .training import History
+    from .zoo.cards import ModelCard
+
+__all__ = ["SoundClassifier", "sound_classifier", "SpeechEmbedding", "BACKGROUND_NOISE"]
+
+#: The label (and folder name) for "none of my sounds", as in Teachable Machine and Speech Commands.
+BACKGROUND_NOISE = "_background_noise_"
+
+SAMPLE_RATE = 16_000
+CLIP_SECONDS = 1.0
+MEL_WINDOW = 76           # mel frames the embedding model looks at (0.775 s) ...
+MEL_STEP = 8              # ... every 8 frames (80 ms)
+EMBEDDING_SIZE = 96
+FEATURE_SIZE = 2 * EMBEDDING_SIZE   # mean and max over time
+_FORMAT_VERSION = 1
+_WEIGHTS_FILE = "model.safetensors"
+
+
+# --------------------------------------------------------------------------- the embedding
+
+def _openwakeword_models() -> Path:
+    found = importlib_util.find_spec("openwakeword")
+    if found is None or not found.submodule_search_locations:
+        raise DependencyError("The speech embedding comes from the package 'openwakeword', which is not installed. "
+                              "Run `make setup`, or: pip install --no-deps openwakeword==0.4.0")
+    return Path(list(found.submodule_search_locations)[0]) / "resources" / "models"
+
+
+class SpeechEmbedding:
+    """Google's speech embedding: a sound → one 96-number vector every 80 ms.
+
+    Two ONNX models from the ``openwakeword`` package (only these two files are used,
+    never its wake-word models): ``melspectrogram.onnx`` turns 16 kHz samples into 32 mel
+    bands every 10 ms, and ``embedding_model.onnx`` turns each 0.775 s window of them into
+    96 numbers. :meth:`features` pools them (mean and max) into 192 numbers per sound.
+    """
+
+    def __init__(self):
+        self._sessions = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "SpeechEmbedding(sample_rate=16000, size=96)"
+
+    @property
+    def sessions(self):
+        """The two ONNX Runtime sessions (mel spectrogram, embedding)."""
+        with self._lock:
+            if self._sessions is None:
+                import onnxruntime as ort
+
+                from .zoo.onnx_cache import session_options
+
+                folder = _openwakeword_models()
+                options = session_options(2)
+                self._sessions = tuple(
+                    ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"])
+                    for name in ("melspectrogram.onnx", "embedding_model.onnx"))
+            return self._sessions
+
+    def embed(self, samples: np.ndarray) -> np.ndarray:
+        """(windows, 96) embeddings of 16 kHz samples (padded to at least one second)."""
+        samples = np.asarray(samples, dtype=np.float32)
+        short = int(CLIP_SECONDS * SAMPLE_RATE) - len(samples)
+        if short > 0:
+            samples = np.pad(samples, (short // 2, short - short // 2))
+        mel_session, embedding_session = self.sessions
+        pcm = np.clip(samples * 32767.0, -32768.0, 32767.0)[None, :]          # the model expects int16 scale
+        mel = mel_session.run(None, {"input": pcm})[0].reshape(-1, 32) / 10.0 + 2.0   # openwakeword's scaling
+        starts = range(0, len(mel) - MEL_WINDOW + 1, MEL_STEP)
+        windows = np.stack([mel[i:i + MEL_WINDOW] for i in starts])[..., None].astype(np.float32)
+        return embedding_session.run(None, {"input_1": windows})[0].reshape(len(windows), EMBEDDING_SIZE)
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """192 numbers for one sound: the mean and the maximum of its embeddings over time."""
+        e = self.embed(samples)
+        return np.concatenate([e.mean(axis=0), e.max(axis=0)]).astype(np.float32)
+
+
+@functools.cache
+def _shared_embedding() -> SpeechEmbedding:
+    return SpeechEmbedding()
+
+
+# --------------------------------------------------------------------------- the head
+
+def _build_head(inputs: int, hidden: int, outputs: int, dropout: float):
+    import torch
+    from torch import nn
+
+    class SoundHead(nn.Module):
+        """Standardise the 192 features, then dense → ReLU → dropout → dense (logits)."""
+
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("feature_mean", torch.zeros(inputs))
+            self.register_buffer("feature_std", torch.ones(inputs))
+            self.hidden = nn.Linear(inputs, hidden)
+            self.dropout = nn.Dropout(dropout)
+            self.output = nn.Linear(hidden, outputs)
+
+        def forward(self, x):
+            x = (x - self.feature_mean) / self.feature_std
+            return self.output(self.dropout(torch.relu(self.hidden(x))))
+
+    return SoundHead()
+
+
+# --------------------------------------------------------------------------- the task
+
+class SoundClassifier:
+    """Learn to tell your own sounds apart from a few examples of each.
+
+    ``hidden_units`` is the size of the small network trained on top of the speech
+    embedding; ``dropout`` its dropout rate; ``seed`` makes training repeatable.
+
+    >>> import numpy as np, playml as ml
+    >>> t = np.arange(16000) / 16000
+    >>> sounds = ml.sound_classifier(seed=0)
+    >>> for f in (300, 350, 400):
+    ...     _ = sounds.add_sound(np.sin(2 * np.pi * f * t), "low", sample_rate=16000)
+    ...     _ = sounds.add_sound(np.sin(2 * np.pi * 8 * f * t), "high", sample_rate=16000)
+    >>> history = sounds.train(epochs=30, progress=False)
+    >>> sounds.classify((np.sin(2 * np.pi * 3000 * t), 16000))[0].label
+    'high'
+    """
+
+    def __init__(self, *, hidden_units: int = 64, dropout: float = 0.25, seed: int | None = None):
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.seed = seed
+        self._features: list[np.ndarray] = []
+        self._labels: list[str] = []
+        self._embedding = None
+
+    # ------------------------------------------------------------ description
+    def __repr__(self) -> str:
+        labels = self.labels
+        shown = labels if len(labels) <= 6 else labels[:5] + ["…"]
+        state = "trained" if self.trained else "not trained"
+        examples = f", examples={len(self._labels)}" if self._labels else ""
+        return f"SoundClassifier(labels={shown!r}{examples}, {state})"
+
+    @property
+    def labels(self) -> list[str]:
+        """The labels: the trained ones, else those of the examples added so far (in order)."""
+        if getattr(self, "labels_", None) is not None:
+            return list(self.labels_)
+        return list(dict.fromkeys(self._labels))
+
+    @property
+    def trained(self) -> bool:
+        return getattr(self, "model_", None) is not None
+
+    def example_counts(self) -> dict[str, int]:
+        """How many examples each label has."""
+        return dict(Counter(self._labels))
+
+    @property
+    def embedding(self) -> SpeechEmbedding:
+        """The pretrained speech embedding (its ONNX sessions are ``.embedding.sessions``)."""
+        if self._embedding is None:
+            self._embedding = _shared_embedding()
+        return self._embedding
+
+    @property
+    def model(self):
+        """The trained network (a ``torch.nn.Module``: 192 features → one logit per label)."""
+        self._require_trained("show its network")
+        return self.model_
+
+    @property
+    def model_card(self) -> ModelCard:
+        return speech_embedding_card()
+
+    # ------------------------------------------------------------ examples
+    def _features_of(self, audio: AudioLike, sample_rate: int | None) -> np.ndarray:
+        samples, _ = load_audio(audio, sample_rate, target_rate=SAMPLE_RATE, what="sound")
+        return self.embedding.features(samples)
+
+    def add_sound(self, audio: AudioLike, label: str, sample_rate: int | None = None) -> SoundClassifier:
+        """Add one example of ``label``: a sound file, or samples with their ``sample_rate``.
+
+        About one second is ideal; shorter sounds are padded with silence, longer ones are
+        summarised over their whole length.
+        """
+        label = self._check_label(label)
+        samples, _ = load_audio(audio, sample_rate, target_rate=SAMPLE_RATE, what="sound")
+        if label == BACKGROUND_NOISE:
+            return self._add_background(samples)
+        if is_silent(samples):
+            raise AudioError(
+                f"This example of {label!r} is silent. Check the microphone or the file. For examples of "
+                "'nothing happening', use add_background_noise(...) instead.")
+        self._add(self.embedding.features(samples), label)
+        return self
+
+    def add_background_noise(self, audio: AudioLike, sample_rate: int | None = None) -> SoundClassifier:
+        """Add background noise ("none of my sounds"); long recordings become 1-second examples."""
+        samples, _ = load_audio(audio, sample_rate, target_rate=SAMPLE_RATE, what="background noise")
+        return self._add_background(samples)
+
+    def _add_background(self, samples: np.ndarray) -> SoundClassifier:
+        clip = int(CLIP_SECONDS * SAMPLE_RATE)
+        count = max(1, len(samples) // clip)
+        for i in range(count):
+            self._add(self.embedding.features(samples[i * clip:(i + 1) * clip] if count > 1 else samples),
+                      BACKGROUND_NOISE)
+        return self
+
+    def add_sounds(self, folder: str | os.PathLike) -> SoundClassifier:
+        """Add every sound file of ``folder``, labelled by its sub-folder (``folder/clap/1.wav`` → 'clap').
+
+        A sub-folder named ``_background_noise_`` holds background noise.
+        """
+        folder = Path(folder)
+        files = list_audio(folder)
+        if not files:
+            raise DataError(f"There are no WAV, FLAC or OGG files in {str(folder)!r}. Put the examples of each "
+                            "label in a sub-folder named after the label, e.g. sounds/clap/clap1.wav.")
+        loose = [f for f in files if f.parent == folder]
+        if loose:
+            raise DataError(f"{loose[0].name} is directly in {str(folder)!r}; put each sound in a sub-folder named "
+                            "after its label (e.g. clap/clap1.wav) so playml knows what it is.")
+        for path in files:
+            label = path.relative_to(folder).parts[0]
+            if label == BACKGROUND_NOISE:
+                self.add_background_noise(path)
+            else:
+                self.add_sound(path, label)
+        return self
+
+    def _check_label(self, label: Any) -> str:
+        if isinstance(label, bool) or not isinstance(label, (str, int)):
+            raise InputError(f"A label is a short name like 'clap' (got {label!r}).")
+        label = str(label).strip()
+        if not label:
+            raise InputError("The label is empty. Give each sound a name like 'clap' or 'whistle'.")
+        if getattr(self, "labels_", None) is not None and label not in self.labels_:
+            raise DataError(f"This classifier was trained on {self.labels_}; it cannot learn the new label {label!r} "
+                            "without its examples. Make a new ml.sound_classifier() to teach new labels.")
+        return label
+
+    def _add(self, features: np.ndarray, label: str) -> None:
+        self._features.append(features)
+        self._labels.append(label)
+
+    # ------------------------------------------------------------ training
+    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001, *,
+              validation_split: float = 0.0, on_epoch=None, progress: bool = True) -> History:
+        """Train on the examples added so far; returns the :class:`~playml.training.History`.
+
+        Same options as every playml trainer: ``validation_split`` holds back a share of
+        each label's examples, ``on_epoch(epoch, logs)`` is called after each epoch
+        (return ``False`` to stop), ``progress`` shows a progress bar.
+        """
+        import torch
+
+        from .training import fit
+
+        counts = self.example_counts()
+        if len(counts) < 2:
+            have = f"only {list(counts)[0]!r}" if counts else "none yet"
+            raise DataError(f"A sound classifier needs examples of at least two labels (it has {have}). Add "
+                            f"examples of another sound, or background noise with add_background_noise(...).")
+        labels = list(dict.fromkeys(self._labels))
+        x = np.stack(self._features).astype(np.float32)
+        y = np.array([labels.index(label) for label in self._labels])
+        if self.seed is not None:
+            torch.manual_seed(self.seed)
+        model = _build_head(FEATURE_SIZE, int(self.hidden_units), len(labels), float(self.dropout))
+        with torch.no_grad():
+            model.feature_mean.copy_(torch.from_numpy(x.mean(axis=0)))
+            model.feature_std.copy_(torch.from_numpy(x.std(axis=0) + 1e-3))
+        history = fit(model, torch.from_numpy(x), torch.from_numpy(y), loss="categorical_crossentropy",
+                      epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                      validation_split=validation_split, on_epoch=on_epoch, progress=progress, seed=self.seed,
+                      description="training sounds")
+        self.model_ = model.eval()
+        self.labels_ = labels
+        self.history_ = history
+        return history
+
+    fit = train  # scikit-learn spelling
+
+    def _require_trained(self, doing: str) -> None:
+        if not self.trained:
+            raise NotTrainedError(f"The sound classifier must be trained before it can {doing}. Add examples with "
+                                  "add_sound(...) and call train(), or load a saved one with ml.load(folder).")
+
+    # ------------------------------------------------------------ using it
+    def probabilities(self, audio: AudioLike, sample_rate: int | None = None) -> np.ndarray:
+        """Probability of each label (in the order of :attr:`labels`); N×labels for many sounds."""
+        import torch
+
+        self._require_trained("classify sounds")
+        many = _is_many(audio)
+        items = _expand(audio) if many else [audio]
+        x = np.stack([self._features_of(item, sample_rate) for item in items])
+        with torch.inference_mode():
+            probs = torch.softmax(self.model_(torch.from_numpy(x)), dim=1).numpy()
+        return probs if many else probs[0]
+
+    def classify(self, audio: AudioLike, sample_rate: int | None = None, *, top_k: int | None = None):
+        """Labels for a sound, best first: ``[Prediction(label='clap', confidence=0.97), …]``.
+
+        Many sounds (a list or a folder) give one list per sound.
+        """
+        probs = self.probabilities(audio, sample_rate)
+        k = len(self.labels_) if top_k is None else max(1, int(top_k))
+
+        def ranked(p: np.ndarray) -> list[Prediction]:
+            order = np.argsort(-p, kind="stable")[:k]
+            return [Prediction(label=self.labels_[i], confidence=round(float(p[i]), 4)) for i in order]
+
+        return [ranked(p) for p in probs] if probs.ndim == 2 else ranked(probs)
+
+    # ------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save into a folder (``model_meta.json`` + ``model.safetensors``); ``ml.load(path)`` reads it back."""
+        from safetensors.torch import save as save_tensors
+
+        from . import __version__
+        from .saving import save_directory
+
+        self._require_trained("be saved")
+        tensors = {k: v.detach().contiguous() for k, v in self.model_.state_dict().items()}
+        meta = {
+            "playml": {"kind": "sound_classifier", "version": _FORMAT_VERSION},
+            "created_by": f"playml {__version__}",
+            "labels": list(self.labels_),
+            "background_label": BACKGROUND_NOISE,
+            "architecture": {"inputs": FEATURE_SIZE, "hidden_units": int(self.hidden_units),
+                             "outputs": len(self.labels_), "dropout": float(self.dropout),
+                             "layers": "standardise (feature_mean, feature_std) → hidden (dense, ReLU) → "
+                                       "output (dense, softmax)"},
+            "features": {"embedding": "Google speech_embedding: openwakeword 0.4.0 melspectrogram.onnx + "
+                                      "embedding_model.onnx",
+                         "sample_rate": SAMPLE_RATE, "clip_seconds": CLIP_SECONDS,
+                         "pooling": "mean and max over time of 96-number embeddings (every 80 ms)"},
+            "training": {"seed": self.seed, "examples": self.example_counts(),
+                         "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
+            "weights": _WEIGHTS_FILE,
+        }
+        return save_directory(path, {"model_meta.json": meta, _WEIGHTS_FILE: save_tensors(tensors)})
+
+    @classmethod
+    def _from_directory(cls, path: Path, meta: dict[str, Any]) -> SoundClassifier:
+        from safetensors import SafetensorError
+        from safetensors.torch import load as load_tensors
+
+        version = meta.get("playml", {}).get("version", 1)
+        if version > _FORMAT_VERSION:
+            raise FormatError(f"{path} was saved by a newer playml (format {version}). Upgrade playml to load it.")
+        try:
+            arch = meta["architecture"]
+            labels = [str(label) for label in meta["labels"]]
+            inputs, hidden, outputs = int(arch["inputs"]), int(arch["hidden_units"]), int(arch["outputs"])
+            dropout = float(arch.get("dropout", 0.25))
+            seed = (meta.get("training") or {}).get("seed")
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
+                              "Was it saved by playml's sound classifier?") from None
+        if inputs != FEATURE_SIZE or outputs != len(labels):
+            raise FormatError(f"{path / 'model_meta.json'} describes {inputs} inputs and {outputs} outputs for "
+                              f"{len(labels)} labels; this playml's sound classifier uses {FEATURE_SIZE} inputs.")
+        weights = path / meta.get("weights", _WEIGHTS_FILE)
+        if not weights.exists():
+            raise MissingFileError(f"The weights file {weights.name!r} is missing from {path}.")
+        try:
+            tensors = load_tensors(weights.read_bytes())
+        except (SafetensorError, ValueError) as e:
+            raise FormatError(f"{weights} is not a valid safetensors file ({e}). Was it saved completely?") from None
+        model = _build_head(inputs, hidden, outputs, dropout)
+        try:
+            model.load_state_dict(tensors)
+        except RuntimeError as e:
+            raise FormatError(f"The weights in {weights} do not fit the architecture in model_meta.json ({e}).") from None
+        clf = cls(hidden_units=hidden, dropout=dropout, seed=seed)
+        clf.model_ = model.eval()
+        clf.labels_ = labels
+        clf.history_ = None
+        return clf
+
+
+def _is_many(audio: Any) -> bool:
+    if isinstance(audio, (str, os.PathLike)) and not (isinstance(audio, str) and "://" in audio):
+        return Path(audio).is_dir()
+    return isinstance(audio, list) or (isinstance(audio, tuple) and not is_audio_like(audio))
+
+
+def _expand(audio: Any) -> list[Any]:
+    if isinstance(audio, (str, os.PathLike)):
+        files = list_audio(audio)
+        if not files:
+            raise DataError(f"There are no WAV, FLAC or OGG files in {str(audio)!r}.")
+        return list(files)
+    items = list(audio)
+    if not items:
+        raise InputError("The list of sounds is empty.")
+    return items
+
+
+def sound_classifier(**options) -> SoundClassifier:
+    """A new, untrained :class:`SoundClassifier` (teach it with ``add_sound`` and ``train``)."""
+    return SoundClassifier(**options)
+
+
+# --------------------------------------------------------------------------- model card
+
+@functools.cache
+def speech_embedding_card() -> ModelCard:
+    from .zoo.cards import ModelCard, _installed_version
+
+    return ModelCard(
+        name="speech-embedding", title="Google speech embedding",
+        task="sound features for the teachable sound classifier (96 numbers every 80 ms)",
+        description=("A convolutional network Google trained to map speech to embeddings that make keyword "
+                     "spotting possible from a few examples. playml pools its embeddings (mean and max over "
+                     "time) and trains a small network on top with your labels."),
+        package="openwakeword", version=_installed_version("openwakeword"),
+        authors="Google (speech_embedding on TensorFlow Hub); ONNX conversion by David Scripka (openWakeWord)",
+        paper="Lin et al., Training Keyword Spotters with Limited and Synthesized Speech Data (ICASSP 2020), "
+              "arXiv:2002.01322",
+        training_data="About 200 million 2-second clips of spoken English from YouTube (as published by Google)",
+        license="Apache-2.0 (melspectrogram.onnx and embedding_model.onnx only; openWakeWord's wake-word models "
+                "are CC BY-NC-SA and are not used)",
+        preprocessing="mono, 16 kHz, padded to 1 s; 32 mel bands every 10 ms; 0.775 s windows every 80 ms",
+        weaknesses=(
+            "It was trained on speech: words and voices separate best; music and environmental sounds work "
+            "when they differ clearly, less so when they are similar.",
+            "A few examples per label overfit easily: record each label in the places and at the distances "
+            "where you will use it, and hold some back with validation_split to check.",
+            "Without background-noise examples it must pick one of your labels for every sound, even silence.",
+            "Long recordings are summarised as a whole: one short sound inside ten seconds of something else "
+            "is diluted. Classify one-second clips.",
+        ),
+    )
+
+
+def sound_cards() -> list[ModelCard]:
+    """Card of the speech embedding (for ``ml.models()``)."""
+    return [speech_embedding_card()]
