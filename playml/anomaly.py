@@ -69,8 +69,8 @@ def _label_strings(values: Any) -> np.ndarray:
 def _from_frame(df, label_column: str | None, what: str) -> _Table:
     import pandas as pd
 
-    if isinstance(df, pd.Series):
-        df = df.to_frame().T if df.index.dtype == object else df.to_frame()
+    if isinstance(df, pd.Series):  # one row of a table (df.iloc[0]): its index holds the column names
+        df = df.to_frame().T.infer_objects()
     columns = [str(c) for c in df.columns]
     if label_column is None:
         found = [c for c in df.columns if str(c).strip().lower() in LABEL_COLUMNS]

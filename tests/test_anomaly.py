@@ -142,6 +142,7 @@ def test_tables_csv_and_dataframes_give_the_same_scores(cancer, tmp_path):
     assert np.allclose(det.score(csv), expected, rtol=1e-6)
     assert np.allclose(det.score(str(csv)), expected, rtol=1e-6)
     assert det.score(held_out[0]).shape == (1,)                     # one example
+    assert np.allclose(det.score(df.iloc[3]), expected[3], rtol=1e-6)  # one row of a DataFrame
     # training on a labelled CSV needs to know which label is normal
     with pytest.raises(ml.InputError, match="normal_label"):
         ml.anomaly_detector().fit(csv, progress=False)
@@ -254,8 +255,10 @@ def test_larger_bottleneck_is_drawn_with_pca_and_encode_shapes(cancer):
     assert det.reconstruct(held_out).shape == held_out.shape
     fig = det.plot_latent(held_out)
     assert "PCA" in fig.axes[0].get_xlabel()
-    stop = ml.anomaly_detector(seed=0).fit(train, epochs=10, on_epoch=lambda e, logs: e < 3, progress=False)
+    stop = ml.anomaly_detector(seed=0).fit(train, epochs=10, validation_split=0.2,
+                                           on_epoch=lambda e, logs: e < 3, progress=False)
     assert len(stop.history_) == 3 and stop.history_.stopped_early
+    assert len(stop.history_["val_loss"]) == 3
 
 
 def test_clear_errors(cancer):
