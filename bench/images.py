@@ -1,0 +1,207 @@
+"""Benchmark: the default image model (EfficientNet-Lite0) in playml vs plain PyTorch.
+
+    .venv/bin/python -m bench.images
+
+Measured in one run on this machine:
+
+1. ms per image at batch 1 and batch 32: playml's ONNX Runtime session vs the same network
+   in PyTorch eager mode (``torch.no_grad``, same number of threads);
+2. end-to-end images per second over a folder of 200 JPEGs of 640×480 (decode + preprocess
+   + infer): ``FeatureExtractor.features(folder)`` vs a naive PIL + PyTorch loop;
+3. cold start in a new process with a warm export cache (import + first prediction):
+   ``playml`` vs a PyTorch script that builds the network and loads the state dict.
+
+Prints a table and writes it to ``bench/results/images.md``.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "efficientnet-lite0"
+THREADS = 2
+N_FOLDER = 200
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+
+
+def timed(fn, repeat: int, warmup: int = 2) -> float:
+    """Median seconds of ``fn()`` over ``repeat`` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def make_folder(folder: Path, n: int = N_FOLDER) -> list[Path]:
+    """``n`` 640×480 JPEGs cut from real photos (random crops, flips, scales)."""
+    import matplotlib.cbook
+    import sklearn.datasets
+    from PIL import Image
+    from skimage import data
+
+    photos = [data.coffee(), data.chelsea(), data.astronaut(), data.rocket(),
+              sklearn.datasets.load_sample_image("china.jpg"), sklearn.datasets.load_sample_image("flower.jpg")]
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        photos.append(np.asarray(Image.open(f).convert("RGB")))
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        img = Image.fromarray(photos[i % len(photos)])
+        w, h = img.size
+        scale = rng.uniform(0.6, 1.0)
+        cw, ch = int(w * scale), int(h * scale)
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        img = img.resize((640, 480), Image.Resampling.BILINEAR, box=(x, y, x + cw, y + ch))
+        if rng.random() < 0.5:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        path = folder / f"{i:04d}.jpg"
+        img.save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def bench_inference(rows: list) -> None:
+    import torch
+
+    import playml as ml
+
+    torch.set_num_threads(THREADS)
+    fe = ml.feature_extractor(MODEL, threads=THREADS)
+    clf = ml.image_classifier(MODEL, threads=THREADS)
+    session = clf.session
+    net = clf.model
+    size = fe.input_size
+    rng = np.random.default_rng(0)
+    for batch in (1, 32):
+        x = rng.standard_normal((batch, 3, size, size)).astype(np.float32)
+        xt = torch.from_numpy(x)
+        ours = timed(lambda: session.run(["logits"], {"images": x}), repeat=60 if batch == 1 else 8) / batch
+
+        def eager():
+            with torch.no_grad():
+                net(xt)
+
+        peer = timed(eager, repeat=30 if batch == 1 else 4) / batch
+        target = "≤ 5 ms" if batch == 1 else ""
+        rows.append([f"inference, batch {batch} (ms/image)", f"{ours * 1e3:.2f}", f"{peer * 1e3:.2f}",
+                     f"{peer / ours:.1f}× faster", target])
+
+
+def naive_pipeline(paths: list[Path], net, spec) -> np.ndarray:
+    """What one would write by hand: PIL open, resize, crop, normalise, PyTorch."""
+    import torch
+    from PIL import Image
+
+    size = spec.input_size
+    out = []
+    for start in range(0, len(paths), 32):
+        batch = []
+        for p in paths[start:start + 32]:
+            img = Image.open(p).convert("RGB")
+            w, h = img.size
+            s = (size + 32) / min(w, h)
+            img = img.resize((round(w * s), round(h * s)), Image.Resampling.BICUBIC)
+            left, top = (img.width - size) // 2, (img.height - size) // 2
+            img = img.crop((left, top, left + size, top + size))
+            batch.append((np.asarray(img, dtype=np.float32) / 255.0 - 0.5) / 0.5)
+        x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).copy())
+        with torch.no_grad():
+            out.append(net.features(x).numpy())
+    return np.concatenate(out)
+
+
+def bench_end_to_end(rows: list, folder: Path, paths: list[Path]) -> None:
+    import torch
+
+    import playml as ml
+
+    torch.set_num_threads(THREADS)
+    fe = ml.feature_extractor(MODEL, threads=THREADS)
+    fe.session
+    net = ml.image_classifier(MODEL).model
+    ours = timed(lambda: fe.features(folder, progress=False), repeat=3, warmup=1)
+    peer = timed(lambda: naive_pipeline(paths, net, fe.spec), repeat=2, warmup=1)
+    n = len(paths)
+    rows.append([f"end to end, {n} JPEGs 640×480 (images/s)", f"{n / ours:.0f}", f"{n / peer:.0f}",
+                 f"{peer / ours:.1f}× faster", "≥ 150"])
+
+
+def cold_start(code: str, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_cold_start(rows: list, image: Path) -> None:
+    ours = cold_start(f"import playml as ml; print(ml.image_classifier({MODEL!r}).classify({str(image)!r})[0])")
+    peer = cold_start(
+        "import torch, numpy as np\n"
+        "from PIL import Image\n"
+        "from playml.zoo import get_backbone\n"
+        f"spec = get_backbone({MODEL!r}); net = spec.build()\n"
+        f"img = Image.open({str(image)!r}).convert('RGB').resize((224, 224))\n"
+        "x = torch.from_numpy(((np.asarray(img, np.float32) / 255 - 0.5) / 0.5).transpose(2, 0, 1)[None].copy())\n"
+        "with torch.no_grad(): print(int(net(x).argmax()))\n")
+    rows.append(["cold start, new process (s)", f"{ours:.2f}", f"{peer:.2f}", f"{peer / ours:.1f}× faster",
+                 "≤ 2 s"])
+
+
+def main() -> None:
+    rows: list[list[str]] = []
+    bench_inference(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = make_folder(Path(tmp))
+        bench_end_to_end(rows, Path(tmp), paths)
+    bench_cold_start(rows, ROOT / "playml" / "samples" / "coffee.jpg")
+
+    header = ["measure", "playml (ONNX Runtime)", "PyTorch eager", "ratio", "target"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in [header, *rows]]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    table = "\n".join(lines)
+    print(table)
+    note = (f"# Image backbone benchmark ({MODEL})\n\n"
+            f"{datetime.date.today().isoformat()} · {machine()} · {THREADS} threads for both engines · "
+            "the machine was shared with other jobs, so compare the ratios.\n\n"
+            f"{table}\n\n"
+            "- inference: preprocessed 224×224 input, median of repeated runs.\n"
+            f"- end to end: `fe.features(folder)` (draft JPEG decoding, one-call crop+resize, preprocessing "
+            f"in a background thread overlapped with inference) vs a naive loop (PIL open, resize, crop, "
+            f"NumPy normalise, PyTorch batch of 32) over {N_FOLDER} JPEGs cut from scikit-image/scikit-learn/"
+            "matplotlib photos.\n"
+            "- cold start: a new Python process with a warm ONNX cache, import + classify one photo; the "
+            "peer imports PyTorch, builds the network and loads the state dict.\n")
+    out = ROOT / "bench" / "results" / "images.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(note, encoding="utf-8")
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
