@@ -53,8 +53,12 @@ def pitch_command(args: argparse.Namespace) -> int:
         fig = track.plot(title=f"pitch of {Path(args.file).name} (CREPE {args.model})")
         fig.savefig(args.plot, dpi=120)
     if args.json:
-        print_json({"file": args.file, "model": args.model, "pitch": summary,
-                    "track": track if args.track else None})
+        frames = None
+        if args.track:   # JSON has no NaN: frames without a clear pitch get null
+            frames = track.to_dict()
+            for key in ("frequency", "raw_frequency"):
+                frames[key] = [None if f != f else f for f in frames[key]]
+        print_json({"file": args.file, "model": args.model, "pitch": summary, "track": frames})
     elif args.track:
         rows = [[f"{t:.2f}", "-" if f != f else f"{f:.1f}", f"{c:.2f}", frequency_to_note(f) or "-"]
                 for t, f, c in zip(track.times, track.frequency, track.confidence)]
