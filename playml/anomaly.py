@@ -568,7 +568,8 @@ class AnomalyDetector:
         import torch
 
         out = np.empty(len(xs), dtype=np.float64)
-        n_params = sum(p.numel() for p in self.model_.parameters())
+        sizes = self.layers
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
         with torch.inference_mode(), _threads_for(n_params * min(len(xs), 65536)):
             for start in range(0, len(xs), 65536):
                 chunk = torch.from_numpy(np.ascontiguousarray(xs[start:start + 65536]))
