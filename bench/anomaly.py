@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -22,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .common import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "bench" / "peers"
 REPEATS = 4  # runs in a row per contender and round
@@ -29,18 +29,6 @@ ROUNDS = 2
 N_TRAIN, N_SCORE, FEATURES = 2600, 500, 140
 HIDDEN, LATENT, EPOCHS, BATCH, LR = [15, 7], 2, 20, 256, 0.01
 TARGET = 8.0  # training at least 8× faster than TensorFlow.js wasm
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
 def heartbeats() -> tuple[np.ndarray, np.ndarray]:
