@@ -16,8 +16,8 @@ import numpy as np
 from .errors import InputError
 from .media import ImageLike
 from .results import Prediction
-from .zoo import DEFAULT_MODEL, ModelCard, get_backbone, imagenet_labels
-from .zoo.runtime import BackboneRunner
+from .zoo import DEFAULT_MODEL, imagenet_labels
+from .zoo.runtime import BackboneTask
 
 __all__ = ["ImageClassifier", "image_classifier"]
 
@@ -28,7 +28,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-class ImageClassifier:
+class ImageClassifier(BackboneTask):
     """Label an image with one of the 1,000 ImageNet categories.
 
     Parameters
@@ -48,9 +48,7 @@ class ImageClassifier:
         self.top_k = top_k
         self.batch_size = batch_size
         self.threads = threads
-        self._spec = get_backbone(model)  # fails early on an unknown name
-        self._runner: BackboneRunner | None = None
-        self._model = None
+        self._setup(model)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -58,25 +56,11 @@ class ImageClassifier:
         return imagenet_labels()
 
     @property
-    def model_card(self) -> ModelCard:
-        return self._spec.card
-
-    @property
-    def session(self):
-        """The ``onnxruntime.InferenceSession`` (exported and cached on first use)."""
-        return self._get_runner().session
-
-    @property
     def model(self):
         """The PyTorch network (images → 1,000 logits), loaded on first use."""
         if self._model is None:
             self._model = self._spec.build()
         return self._model
-
-    def _get_runner(self) -> BackboneRunner:
-        if self._runner is None:
-            self._runner = BackboneRunner(self._spec, "features", self.threads)
-        return self._runner
 
     def __repr__(self) -> str:
         return f"ImageClassifier(model={self._spec.name!r}, labels={self._spec.num_classes})"

@@ -20,14 +20,14 @@ from typing import Any
 import numpy as np
 
 from .media import ImageLike
-from .zoo import DEFAULT_MODEL, ModelCard, get_backbone
-from .zoo.runtime import BackboneRunner
-from .zoo.specs import BackboneSpec, Layer
+from .zoo import DEFAULT_MODEL
+from .zoo.runtime import BackboneTask
+from .zoo.specs import Layer
 
 __all__ = ["FeatureExtractor", "feature_extractor"]
 
 
-class FeatureExtractor:
+class FeatureExtractor(BackboneTask):
     """Feature vectors from a pretrained ImageNet backbone, at any depth.
 
     Parameters
@@ -50,24 +50,8 @@ class FeatureExtractor:
         self.layer = layer
         self.batch_size = batch_size
         self.threads = threads
-        self._spec = get_backbone(model)          # fails early on an unknown name
+        self._setup(model)
         self._layer = self._spec.check_layer(layer)
-        self._runner: BackboneRunner | None = None
-        self._model = None
-
-    # ------------------------------------------------------------------ description
-    @property
-    def spec(self) -> BackboneSpec:
-        return self._spec
-
-    @property
-    def model_card(self) -> ModelCard:
-        return self._spec.card
-
-    @property
-    def input_size(self) -> int:
-        """Side of the square the images are resized to (224 for EfficientNet-Lite0)."""
-        return self._spec.input_size
 
     @property
     def dim(self) -> int:
@@ -83,16 +67,6 @@ class FeatureExtractor:
         return f"FeatureExtractor(model={self._spec.name!r}{layer}, dim={self.dim})"
 
     # ------------------------------------------------------------------ engines
-    @property
-    def session(self):
-        """The ``onnxruntime.InferenceSession`` (exported and cached on first use)."""
-        return self._get_runner().session
-
-    def _get_runner(self) -> BackboneRunner:
-        if self._runner is None:
-            self._runner = BackboneRunner(self._spec, self._layer, self.threads)
-        return self._runner
-
     def torch_module(self, layer: str | None = None):
         """A PyTorch module: N×3×S×S preprocessed images → N×D pooled features of ``layer``.
 

@@ -80,3 +80,42 @@ class BackboneRunner:
                 bar.close()
         arrays = [np.concatenate(r) if r else np.zeros((0,), np.float32) for r in results]
         return many, arrays
+
+
+class BackboneTask:
+    """What :class:`~playml.ImageClassifier` and :class:`~playml.FeatureExtractor` share:
+    a backbone spec, its model card and a lazily created ONNX Runtime session."""
+
+    _layer = "features"
+
+    def _setup(self, model: str) -> None:
+        from . import get_backbone
+
+        self._spec = get_backbone(model)  # fails early on an unknown name; loads nothing
+        self._runner: BackboneRunner | None = None
+        self._model = None
+
+    @property
+    def spec(self) -> BackboneSpec:
+        """The backbone's :class:`~playml.zoo.BackboneSpec` (block table, input size, weights)."""
+        return self._spec
+
+    @property
+    def model_card(self):
+        """Where the model comes from and what it gets wrong (:class:`playml.ModelCard`)."""
+        return self._spec.card
+
+    @property
+    def input_size(self) -> int:
+        """Side of the square the images are resized to (224 for EfficientNet-Lite0)."""
+        return self._spec.input_size
+
+    @property
+    def session(self):
+        """The ``onnxruntime.InferenceSession`` (exported and cached on first use)."""
+        return self._get_runner().session
+
+    def _get_runner(self) -> BackboneRunner:
+        if self._runner is None:
+            self._runner = BackboneRunner(self._spec, self._layer, self.threads)
+        return self._runner
