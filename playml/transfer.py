@@ -121,8 +121,7 @@ class _Teachable:
         self.history_: History | None = None
         self._examples = _Examples()
         self._rng: np.random.Generator | None = None
-        self._validation_rows: np.ndarray | None = None
-        self._training_rows: np.ndarray | None = None
+        self._held: dict[str, tuple[np.ndarray, list]] = {}   # "training"/"validation" → (features, targets)
 
     # ------------------------------------------------------------------ description
     @property
@@ -412,7 +411,7 @@ class _Teachable:
         use = np.ones(len(x), dtype=bool) if augment is None or augment else ~copies
         if validation_data is not None:
             xv, tv = self._featurise_labelled(validation_data, validation_labels, what="validation_data")
-            yv = self._encode_known(tv)
+            yv = self._encode(tv)
             train_rows, val_rows = np.flatnonzero(use), np.zeros(0, dtype=np.int64)
         else:
             _, va = validation_indices(y[originals] if self._kind == "image_classification" else None,
@@ -433,8 +432,9 @@ class _Teachable:
         unscale(head)
         self.model_ = self._finish_head(head)
         self.history_ = history
-        self._training_rows = np.setdiff1d(originals, val_rows)
-        self._validation_rows = val_rows if validation_data is None else None
+        kept = np.setdiff1d(originals, val_rows)
+        self._held = {"training": (x[kept], [targets[r] for r in kept]),
+                      "validation": (xv, tv if validation_data is not None else [targets[r] for r in val_rows])}
         self._after_training()
         return history
 
@@ -446,9 +446,6 @@ class _Teachable:
 
     def _after_training(self) -> None:
         pass
-
-    def _encode_known(self, targets: list) -> np.ndarray:
-        return self._encode(targets)
 
     def _featurise_labelled(self, data: Any, labels: Any, *, what: str) -> tuple[np.ndarray, list]:
         """Featurise evaluation/validation images (no augmentation) with their targets."""
@@ -482,15 +479,15 @@ class _Teachable:
         feats = self.extractor.features(images)
         return many, self._head_outputs(feats.reshape(-1, self.extractor.dim))
 
-    def _rows(self, part: str) -> np.ndarray:
-        rows = {"validation": self._validation_rows, "training": self._training_rows}.get(part, False)
-        if rows is False:
+    def _held_out(self, part: str) -> tuple[np.ndarray, list]:
+        """The features and targets of the last training's ``part`` ("training" or "validation")."""
+        if part not in ("validation", "training"):
             raise InputError(f"part must be 'validation' or 'training' (got {part!r}).")
-        if rows is None or not len(rows):
+        feats, truth = self._held.get(part, (np.zeros((0, 0)), []))
+        if not truth:
             raise DataError(f"There are no {part} examples in memory to evaluate on (a loaded model keeps none, and "
-                            "validation_split=0 or validation_data holds none back). Pass images: "
-                            "evaluate('held_out/').")
-        return rows
+                            "validation_split=0 holds none back). Pass images: evaluate('held_out/').")
+        return feats, truth
 
     # ------------------------------------------------------------------ saving
     def _meta(self) -> dict[str, Any]:
@@ -687,12 +684,9 @@ class ImageClassification(_Teachable):
         self._check_kinds([*targets, *kwargs.get("declared", ())])
         return super()._add(items, targets, **kwargs)
 
-    def _encode(self, targets: list) -> np.ndarray:
-        index = {label: i for i, label in enumerate(self.labels)}
-        return np.array([index[t] for t in targets], dtype=np.int64)
-
-    def _encode_known(self, targets: list) -> np.ndarray:
-        known = self.labels_ if self.labels_ is not None else self.labels
+    def _encode(self, targets: list, known: list | None = None) -> np.ndarray:
+        """Label positions in ``known`` (the labels being trained, by default); unknown labels are an error."""
+        known = self.labels if known is None else known
         index = {label: i for i, label in enumerate(known)}
         unknown = sorted({str(t) for t in targets if t not in index})
         if unknown:
@@ -781,12 +775,10 @@ class ImageClassification(_Teachable):
 
         self._require_trained("evaluate it")
         if data is None:
-            x, targets, _, _ = self._examples.arrays()
-            rows = self._rows(part)
-            feats, truth = x[rows], [targets[r] for r in rows]
+            feats, truth = self._held_out(part)
         else:
             feats, truth = self._featurise_labelled(data, labels, what="evaluate")
-        true = self._encode_known(truth)
+        true = self._encode(truth, self.labels_)
         predicted = self._head_outputs(feats).argmax(axis=1)
         return EvaluationReport.from_codes(true, predicted, self.labels_)
 
@@ -898,9 +890,7 @@ class ImageRegression(_Teachable):
 
         self._require_trained("evaluate it")
         if data is None:
-            x, targets, _, _ = self._examples.arrays()
-            rows = self._rows(part)
-            feats, truth = x[rows], [targets[r] for r in rows]
+            feats, truth = self._held_out(part)
         else:
             feats, truth = self._featurise_labelled(data, labels, what="evaluate")
             truth = [self._target(t) for t in truth]
