@@ -37,6 +37,7 @@ _KINDS: dict[str, str] = {
     "image_regression": "playml.transfer:ImageRegression",
     "sound_classifier": "playml.sounds:SoundClassifier",
     "anomaly_detector": "playml.anomaly:AnomalyDetector",
+    "image_search": "playml.search:ImageSearch",
 }
 
 
@@ -62,8 +63,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     return path
 
 
-def save_directory(path: str | os.PathLike, files: Mapping[str, bytes | str | dict | list]) -> Path:
-    """Write ``files`` (name → bytes, text, or JSON-able object) as the directory ``path``.
+def save_directory(path: str | os.PathLike, files: Mapping[str, Any]) -> Path:
+    """Write ``files`` (name → bytes, text, JSON-able object, or a function that writes the
+    file at the path it is given) as the directory ``path``.
 
     The directory appears complete or not at all; an existing directory at ``path`` is
     replaced only after the new one is fully written.
@@ -79,6 +81,9 @@ def save_directory(path: str | os.PathLike, files: Mapping[str, bytes | str | di
                 content = json.dumps(content, indent=2)
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
+            if callable(content):  # a writer for big files: content(path) writes it (streamed)
+                content(target)
+                continue
             target.write_bytes(content.encode() if isinstance(content, str) else content)
         old = None
         if path.exists():
