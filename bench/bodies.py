@@ -2,9 +2,14 @@
 
 For each model: milliseconds per frame for a still image (``detect``), and frames per second
 for the ``detect_stream`` loop (MediaPipe tracking between frames), over a clip made from real
-photos (the astronaut walking across the coffee photo). No JavaScript peer runs these models
-here easily, so the peer is the same MediaPipe solution called directly (``process`` on the
-same frames): the ratio is playml's overhead (loading, conversion to keypoints in pixels).
+photos (the astronaut walking across the coffee photo). Two peers on the same frames:
+
+* the same MediaPipe solution called directly from Python (``process``): the ratio is playml's
+  overhead (image checks, keypoints in pixels, result objects);
+* MediaPipe's JavaScript solutions (``@mediapipe/pose`` … — the same models in WebAssembly,
+  installed with ml5.js's dependencies) in headless Chromium, CPU inference (XNNPACK): what a
+  browser sketch gets on this machine. Skipped when Chromium or the npm packages are missing.
+
 Targets (streams): pose ≥ 25 fps, hands ≥ 30 fps, face mesh ≥ 60 fps.
 
     .venv/bin/python -m bench.bodies
@@ -24,7 +29,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 N_FRAMES = 60
 ROUNDS = 5
+BROWSER_FRAMES = 30
 TARGET_FPS = {"pose": 25, "hands": 30, "face mesh": 60}
+BROWSER_MODEL = {"pose": ("pose", "pose"), "hands": ("hands", "hands"), "face mesh": ("face", "face_mesh"),
+                 "segmentation": ("segmentation", "selfie_segmentation")}
 
 
 def _cpu() -> str:
@@ -114,17 +122,48 @@ def measure(frames: list[np.ndarray], video: Path) -> list[dict]:
     return rows
 
 
+def browser_fps(frames: list[np.ndarray], rows: list[dict]) -> None:
+    """Add ``browser_fps`` to each row: MediaPipe's JS solution in headless Chromium (or None)."""
+    import io
+
+    from PIL import Image
+
+    from bench.peers import NODE_MODULES, PeerError, available, run_chromium
+
+    files = {}
+    for i, frame in enumerate(frames[:BROWSER_FRAMES]):
+        buf = io.BytesIO()
+        Image.fromarray(frame).save(buf, "JPEG", quality=95)
+        files[f"frame_{i:03d}.jpg"] = buf.getvalue()
+    for row in rows:
+        row["browser_fps"] = None
+        model, package = BROWSER_MODEL[row["model"]]
+        if not available()["chromium"] or not (NODE_MODULES / "@mediapipe" / package).exists():
+            continue
+        try:
+            out = run_chromium("browser/mediapipe_solutions.js", {"model": model, "frames": sorted(files),
+                                                                  "rounds": 2}, files=files, timeout=600)
+        except PeerError as e:
+            print(f"browser peer failed for {row['model']}: {e}", file=sys.stderr)
+            continue
+        row["browser_fps"] = 1000.0 / out["result"]["ms_per_frame"]
+        row["browser_found"] = f"{out['result']['found']}/{out['result']['frames']}"
+
+
 def table(rows: list[dict]) -> list[str]:
     head = ["model", "detect ms/frame", "MediaPipe direct ms", "overhead ×", "detect_stream fps",
-            "stream from .mp4 fps", "MediaPipe tracking fps", "MediaPipe ÷ playml", "found in", "target fps"]
+            "stream from .mp4 fps", "MediaPipe tracking fps", "MediaPipe ÷ playml", "browser JS fps",
+            "playml ÷ browser", "found in", "target fps"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in rows:
         target = "—" if r["target"] is None else (
             f"≥ {r['target']}: {'yes' if r['stream_fps'] >= r['target'] else 'NO'}")
         cells = [r["model"], f"{r['still_ms']:.1f}", f"{r['direct_still_ms']:.1f}",
                  f"{r['still_ms'] / r['direct_still_ms']:.2f}", f"{r['stream_fps']:.0f}", f"{r['file_fps']:.0f}",
-                 f"{r['direct_fps']:.0f}", f"{r['direct_fps'] / r['stream_fps']:.2f}", f"{r['found']}/{r['n']}",
-                 target]
+                 f"{r['direct_fps']:.0f}", f"{r['direct_fps'] / r['stream_fps']:.2f}",
+                 "—" if r.get("browser_fps") is None else f"{r['browser_fps']:.1f}",
+                 "—" if r.get("browser_fps") is None else f"{r['stream_fps'] / r['browser_fps']:.1f}×",
+                 f"{r['found']}/{r['n']}", target]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -136,6 +175,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         video = write_video(Path(tmp) / "walk.mp4", frames, fps=30)
         rows = measure(frames, video)
+    browser_fps(frames, rows)
     lines = table(rows)
     print("\n".join(lines))
     today = datetime.date.today().isoformat()
@@ -149,9 +189,15 @@ def main() -> None:
         "photo). *detect*: `task.detect(frame)` per frame (still-image mode, no tracking). *detect_stream*: "
         "the `for frame, results in task.detect_stream(frames)` loop (MediaPipe tracking between frames); "
         "*from .mp4* adds OpenCV decoding of the same clip. Best of "
-        f"{ROUNDS} rounds. There is no JavaScript peer that runs these models here easily, so the peer is "
-        "the same MediaPipe solution called directly on the same frames: the ratios are playml's overhead "
-        "(image checks, keypoints in pixels, result objects). The frames contain no hand, so the hands "
+        f"{ROUNDS} rounds, playml and its peer run alternately. *MediaPipe direct / tracking*: the same "
+        "MediaPipe solution called from Python on the same frames — the ratios are playml's overhead "
+        "(image checks, keypoints in pixels, result objects). *browser JS*: MediaPipe's own JavaScript "
+        "solutions (`@mediapipe/pose`, `hands`, `face_mesh`, `selfie_segmentation`, installed with "
+        "ml5.js's dependencies; the same models compiled to WebAssembly) in headless Chromium on the first "
+        f"{BROWSER_FRAMES} frames, tracking mode, CPU inference (`useCpuInference: true`; their default WebGL "
+        "path runs on SwiftShader's software GL here and measured 1.7 s per pose frame). ml5.js's own "
+        "bodyPose/handPose/faceMesh load their TensorFlow.js models from the internet, so they cannot run "
+        "here. The frames contain no hand, so the hands "
         "figures measure the palm detector on every frame; with a hand in view the landmark model adds its "
         "cost and tracking skips the detector. Other helpers were running tests during the measurement: "
         "the figures are noisy.",

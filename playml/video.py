@@ -158,7 +158,7 @@ def frames(source: Any) -> Iterator[np.ndarray]:
     if isinstance(source, Webcam):
         return iter(source)
     if isinstance(source, int) and not isinstance(source, bool):
-        return iter(webcam(source))
+        return _own_camera(webcam(source))
     if isinstance(source, (str, os.PathLike)):
         p = Path(source)
         if p.is_dir():
@@ -174,6 +174,14 @@ def frames(source: Any) -> Iterator[np.ndarray]:
         return (load_image(f) for f in source)
     raise InputError(f"playml cannot read frames from a {type(source).__name__}. Pass a video file path, "
                      "ml.webcam(), a folder of images or a list of images.")
+
+
+def _own_camera(cam: Webcam) -> Iterator[np.ndarray]:
+    """Frames of a camera opened for this stream only; released when the stream ends."""
+    try:
+        yield from cam
+    finally:
+        cam.close()
 
 
 class VideoWriter:
