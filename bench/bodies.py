@@ -17,14 +17,14 @@ Targets (streams): pose ≥ 25 fps, hands ≥ 30 fps, face mesh ≥ 60 fps.
 from __future__ import annotations
 
 import datetime
-import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from bench.common import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 N_FRAMES = 60
@@ -33,16 +33,6 @@ BROWSER_FRAMES = 30
 TARGET_FPS = {"pose": 25, "hands": 30, "face mesh": 60}
 BROWSER_MODEL = {"pose": ("pose", "pose"), "hands": ("hands", "hands"), "face mesh": ("face", "face_mesh"),
                  "segmentation": ("segmentation", "selfie_segmentation")}
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def make_frames(n: int = N_FRAMES) -> list[np.ndarray]:
@@ -182,8 +172,7 @@ def main() -> None:
     doc = [
         "# Bodies, hands and faces: speed",
         "",
-        f"Measured {today} on {os.cpu_count()} cores ({_cpu()}), Python {platform.python_version()}, "
-        "`python -m bench.bodies`.",
+        f"Measured {today} on {machine()}, `python -m bench.bodies`.",
         "",
         f"{N_FRAMES} frames of 640×480 made from real photos (scikit-image's astronaut moving over its coffee "
         "photo). *detect*: `task.detect(frame)` per frame (still-image mode, no tracking). *detect_stream*: "
