@@ -65,9 +65,14 @@ def _export_key(spec: BackboneSpec, layer: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _export_layer(spec: BackboneSpec, layer: str | None) -> str:
+    layer = spec.check_layer(layer)
+    return "features" if layer == "head" else layer  # the pooled head is the full model's output
+
+
 def onnx_path(spec: BackboneSpec, layer: str = "features") -> Path:
     """Where the export of ``spec`` up to ``layer`` lives in the cache."""
-    layer = spec.check_layer(layer)
+    layer = _export_layer(spec, layer)
     return cache_dir() / "onnx" / f"{spec.name}-{layer}-{_export_key(spec, layer)}.onnx"
 
 
@@ -82,9 +87,9 @@ def export_onnx(spec: BackboneSpec, layer: str = "features", path: str | os.Path
 
     from .network import Truncated
 
-    layer = spec.check_layer(layer)
+    layer = _export_layer(spec, layer)
     path = Path(path) if path is not None else onnx_path(spec, layer)
-    full = layer in ("features", "head")
+    full = layer == "features"
     module = Truncated(spec.build(), "head" if full else layer, with_logits=full).eval()
     outputs = ["features", "logits"] if full else ["features"]
     dummy = torch.zeros(1, 3, spec.input_size, spec.input_size)
