@@ -140,7 +140,7 @@ def _direct(queries: np.ndarray, rows: np.ndarray, metric: str, p: float) -> np.
         return 1.0 - dots
     qn = np.linalg.norm(queries, axis=1)[:, None]
     rn = np.linalg.norm(rows, axis=2)
-    return 1.0 - dots / np.maximum(qn * rn, 1e-30)
+    return np.clip(1.0 - dots / np.maximum(qn * rn, 1e-30), 0.0, 2.0)  # rounding can dip below 0
 
 
 def pairwise_distances(queries, vectors, metric: str = "cosine", p: float = 3) -> np.ndarray:
