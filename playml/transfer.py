@@ -90,6 +90,16 @@ class _Examples:
         self.count += int(origin.max()) + 1 if len(origin) else 0
         self._arrays = None
 
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the rows where ``mask`` is True (groups renumbered)."""
+        x, targets, groups, copies = self.arrays()
+        _, groups = np.unique(groups[mask], return_inverse=True)
+        self.features = [x[mask]] if mask.any() else []
+        self.targets = [t for t, k in zip(targets, mask) if k]
+        self.groups, self.copies = groups.tolist(), copies[mask].tolist()
+        self.count = int(groups.max()) + 1 if len(groups) else 0
+        self._arrays = None
+
     def arrays(self) -> tuple[np.ndarray, list, np.ndarray, np.ndarray]:
         if self._arrays is None:
             x = np.concatenate(self.features) if self.features else np.zeros((0, 0), np.float32)
@@ -299,8 +309,13 @@ class _Teachable:
         from .datasets.files import DatasetWarning
 
         if skipped:
+            import sys
+
+            frame, level, here = sys._getframe(), 1, str(Path(__file__).parent)
+            while frame is not None and frame.f_code.co_filename.startswith(here):  # point at the caller's line
+                frame, level = frame.f_back, level + 1
             warnings.warn(f"{what} skipped {len(skipped)} files that are not usable images: "
-                          f"{_skipped_text(skipped)} (see .skipped)", DatasetWarning, stacklevel=3)
+                          f"{_skipped_text(skipped)} (see .skipped)", DatasetWarning, stacklevel=level)
 
     def add_image(self, image: Any, label: Any) -> _Teachable:
         """Add one example: any image-like input (path, PIL image, array, bytes) and its label.
@@ -707,8 +722,18 @@ class ImageClassification(_Teachable):
         if empty:
             raise DataError(f"The label{'s' if len(empty) > 1 else ''} {', '.join(map(repr, empty))} "
                             f"{'have' if len(empty) > 1 else 'has'} no examples. Add images of "
-                            f"{'them' if len(empty) > 1 else 'it'}, or make the model without "
-                            f"{'them' if len(empty) > 1 else 'it'}.")
+                            f"{'them' if len(empty) > 1 else 'it'}, or remove "
+                            f"{'them' if len(empty) > 1 else 'it'}: remove_label({empty[0]!r}).")
+
+    def remove_label(self, label: Any) -> ImageClassification:
+        """Forget a label and all its examples (the next :meth:`train` learns without it)."""
+        label = _plain(label)
+        if label not in self.labels:
+            raise InputError(f"There is no label {label!r}; the labels are {self.labels}.")
+        _, targets, _, _ = self._examples.arrays()
+        self._examples.keep(np.array([t != label for t in targets], dtype=bool))
+        self.labels.remove(label)
+        return self
 
     def counts(self) -> dict:
         """Examples per label (augmented copies not counted)."""
