@@ -1,0 +1,177 @@
+"""Live webcam frames over a WebSocket: classify them, or find bodies, hands and faces.
+
+The browser sends one JPEG per binary message; the server answers each with one JSON
+message. Frames are never queued: while one is being worked on, a newer one replaces any
+waiting one (the older is dropped and counted), so the answers always follow the newest
+frame. The model runs in a thread of its own, off the event loop.
+
+Messages from the server: ``{"type": "ready", ...}`` first (keypoint names and the lines
+between them for the body tasks), then ``{"type": "result", "ms": …, "dropped": …, ...}``
+per frame, or ``{"type": "error", "message": …}``.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from .security import MAX_FRAME_BYTES, BadRequest, decode_image
+
+__all__ = ["LIVE_TASKS", "serve_live", "Classifying", "Tracking"]
+
+
+class Classifying:
+    """Classify frames with the Teach project's current model."""
+
+    def __init__(self, project):
+        self.project = project
+
+    def hello(self) -> dict[str, Any]:
+        clf = self.project.current()
+        return {"type": "ready", "task": "classify", "labels": [str(v) for v in clf.labels_] if clf else []}
+
+    def process(self, rgb: np.ndarray) -> dict[str, Any]:
+        return {"predictions": self.project.classify(rgb)}
+
+    def close(self) -> None:
+        pass
+
+
+class Tracking:
+    """Body pose, hands or face mesh on a stream of frames, with MediaPipe's tracking between them."""
+
+    def __init__(self, kind: str):
+        import playml as ml
+
+        self.kind = kind
+        self.task = {"pose": ml.body_pose, "hands": ml.hand_pose, "face": ml.face_mesh}[kind]()
+        self._frame: np.ndarray | None = None
+        self._stream = None
+
+    def hello(self) -> dict[str, Any]:
+        if self.kind == "face":
+            lines = self.task.connections("contours")
+            names: list[str] = []
+        else:
+            names = self.task.keypoint_names()
+            index = {n: i for i, n in enumerate(names)}
+            lines = [(index[a], index[b]) for a, b in self.task.connections()]
+        return {"type": "ready", "task": self.kind, "names": names, "connections": [list(p) for p in lines]}
+
+    def _frames(self):
+        while self._frame is not None:
+            frame, self._frame = self._frame, None
+            yield frame
+
+    def process(self, rgb: np.ndarray) -> dict[str, Any]:
+        if self._stream is None:
+            self._stream = self.task.detect_stream(self._frames())
+        self._frame = rgb
+        _, found = next(self._stream)
+        out = []
+        for item in found:
+            points = [[round(kp.x, 1), round(kp.y, 1), round(kp.confidence, 3) if kp.confidence is not None else 1.0]
+                      for kp in item.keypoints]
+            entry: dict[str, Any] = {"points": points}
+            if self.kind == "hands":
+                entry["label"] = item.handedness
+            out.append(entry)
+        return {"found": out}
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+
+#: Live tasks and what the page says while their model loads.
+LIVE_TASKS = {"classify": "the Teach model", "pose": "the body pose model", "hands": "the hand model",
+              "face": "the face mesh model"}
+
+
+async def serve_live(ws, task: str, project) -> None:
+    """Run one live WebSocket until the browser closes it."""
+    from starlette.websockets import WebSocketDisconnect
+
+    await ws.accept()
+    if task not in LIVE_TASKS:
+        await ws.send_json({"type": "error", "message": f"Unknown live task {task!r}. Use one of: "
+                                                          f"{', '.join(LIVE_TASKS)}."})
+        await ws.close(1008)
+        return
+    loop = asyncio.get_running_loop()
+    worker = ThreadPoolExecutor(1, thread_name_prefix=f"playml-live-{task}")
+    newest: list[bytes | None] = [None]
+    arrived = asyncio.Event()
+    state = {"dropped": 0, "closed": False, "frames": 0}
+
+    async def receive() -> None:
+        try:
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("bytes")
+                if data is None:
+                    continue            # text messages are not used yet
+                if newest[0] is not None:
+                    state["dropped"] += 1
+                newest[0] = data
+                arrived.set()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            state["closed"] = True
+            arrived.set()
+
+    listener = asyncio.create_task(receive())
+    runner = None
+    try:
+        await ws.send_json({"type": "status", "message": f"Loading {LIVE_TASKS[task]}…"})
+        runner = await loop.run_in_executor(worker, lambda: Classifying(project) if task == "classify"
+                                            else Tracking(task))
+        await ws.send_json(await loop.run_in_executor(worker, runner.hello))
+
+        def work(data: bytes) -> dict[str, Any]:
+            start = time.perf_counter()
+            try:
+                if len(data) > MAX_FRAME_BYTES:
+                    raise BadRequest(f"A frame can be at most {MAX_FRAME_BYTES // (1024 * 1024)} MB.", 413)
+                rgb = decode_image(data)
+                result = {"type": "result", **runner.process(rgb), "width": rgb.shape[1], "height": rgb.shape[0]}
+            except BadRequest as e:
+                result = {"type": "error", "message": str(e)}
+            result["ms"] = round((time.perf_counter() - start) * 1000, 2)
+            return result
+
+        while True:
+            await arrived.wait()
+            arrived.clear()
+            if state["closed"]:
+                break
+            data, newest[0] = newest[0], None
+            if data is None:
+                continue
+            result = await loop.run_in_executor(worker, work, data)
+            state["frames"] += 1
+            result["dropped"] = state["dropped"]
+            result["frame"] = state["frames"]
+            try:
+                await ws.send_json(result)
+            except (WebSocketDisconnect, RuntimeError):
+                break
+    except WebSocketDisconnect:
+        pass
+    except Exception as e:  # noqa: BLE001 - tell the page in words, then close
+        try:
+            await ws.send_json({"type": "error", "message": f"The live view stopped: {type(e).__name__}: {e}"})
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        listener.cancel()
+        if runner is not None:
+            worker.submit(runner.close)
+        worker.shutdown(wait=False)
