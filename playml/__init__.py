@@ -66,6 +66,10 @@ _LAZY: dict[str, str] = {
     "sound_classifier": "playml.sounds:sound_classifier",
     "sentence_encoder": "playml.sentences:sentence_encoder",
     "sentiment": "playml.sentiment_analyzer:sentiment",
+    "PitchDetector": "playml.pitch:PitchDetector",
+    "SoundClassifier": "playml.sounds:SoundClassifier",
+    "SentenceEncoder": "playml.sentences:SentenceEncoder",
+    "SentimentAnalyzer": "playml.sentiment_analyzer:SentimentAnalyzer",
     # see inside
     "image_search": "playml.search:image_search",
     "anomaly_detector": "playml.anomaly:anomaly_detector",

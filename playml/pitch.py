@@ -289,11 +289,16 @@ def decode(salience: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return frequency, salience[np.arange(n), best]
 
 
-def frames_of(samples: np.ndarray, hop: int = HOP) -> np.ndarray:
-    """Cut 16 kHz samples into centred, normalised 1,024-sample frames every ``hop`` samples."""
+def frames_of(samples: np.ndarray, hop: int = HOP, which: np.ndarray | None = None) -> np.ndarray:
+    """Cut 16 kHz samples into centred, normalised 1,024-sample frames every ``hop`` samples.
+
+    ``which`` (a boolean mask or indices over the frames) keeps only some of them.
+    """
     padded = np.pad(samples.astype(np.float32, copy=False), FRAME // 2)
     count = 1 + len(samples) // hop
     windows = np.lib.stride_tricks.sliding_window_view(padded, FRAME)[::hop][:count]
+    if which is not None:
+        windows = windows[which]
     frames = windows - windows.mean(axis=1, keepdims=True)
     frames /= np.maximum(frames.std(axis=1, keepdims=True), 1e-8)
     return frames.astype(np.float32, copy=False)
@@ -361,14 +366,16 @@ class PitchDetector:
         hop_samples = int(round(hop * SAMPLE_RATE))
         if hop_samples < 1:
             raise InputError(f"hop is in seconds and must be at least 1/16000 (got {hop}). The default is 0.01.")
-        frames = frames_of(samples, hop_samples)
-        frequency, confidence = decode(self.salience(frames))
+        count = 1 + len(samples) // hop_samples
+        loud = np.ones(count, dtype=bool)
         if self.silence_db is not None:   # normalisation makes quiet noise look loud: silence has no pitch
-            quiet = self._frame_rms(samples, hop_samples, len(frames)) < 10 ** (self.silence_db / 20)
-            confidence = np.where(quiet, 0.0, confidence)
-            frequency = np.where(quiet, np.nan, frequency)
+            loud = self._frame_rms(samples, hop_samples, count) >= 10 ** (self.silence_db / 20)
+        frequency = np.full(count, np.nan)
+        confidence = np.zeros(count)
+        if loud.any():                    # the network only runs on frames that are not silent
+            frequency[loud], confidence[loud] = decode(self.salience(frames_of(samples, hop_samples, loud)))
         voiced = confidence >= self.threshold
-        return PitchTrack(times=np.arange(len(frames)) * hop_samples / SAMPLE_RATE,
+        return PitchTrack(times=np.arange(count) * hop_samples / SAMPLE_RATE,
                           frequency=np.where(voiced, frequency, np.nan).astype(np.float32),
                           confidence=confidence.astype(np.float32),
                           raw_frequency=frequency.astype(np.float32), threshold=self.threshold)
