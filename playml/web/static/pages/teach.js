@@ -200,11 +200,15 @@ export async function mount(root, studio) {
 
   function renderClasses() {
     const seen = new Set();
+    let previous = null;
     for (const cls of state.classes) {
       seen.add(cls.id);
       let card = cards.get(cls.id);
       if (!card) { card = makeCard(cls); cards.set(cls.id, card); }
-      classList.append(card.node);           // keeps the order, moves nothing that is already in place
+      // move a card only when it is out of place: moving it would take the focus away
+      const slot = previous ? previous.nextSibling : classList.firstChild;
+      if (slot !== card.node) classList.insertBefore(card.node, slot);
+      previous = card.node;
       if (document.activeElement !== card.nameInput) card.nameInput.value = cls.name;
       card.remove.setAttribute("aria-label", `Delete class ${cls.name}`);
       card.thumbs.setAttribute("aria-label", `Examples of ${cls.name}`);
