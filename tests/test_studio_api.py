@@ -1,0 +1,195 @@
+"""playml studio's API on real photos: classes, examples, training, live frames, save and open."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+import playml as ml
+from playml.web.app import create_app
+
+TOKEN = "api-test-token"
+BASE = "http://127.0.0.1:8766"
+AUTH = {"x-playml-token": TOKEN}
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _crops(photo: np.ndarray, n: int, seed: int) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    h, w = photo.shape[:2]
+    out = []
+    for _ in range(n):
+        s = int(min(h, w) * rng.uniform(0.55, 0.95))
+        y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
+        out.append(_jpeg(photo[y:y + s, x:x + s]))
+    return out
+
+
+def _upload(client, class_id: int, files: list[bytes]):
+    return client.post(f"/api/teach/classes/{class_id}/samples", headers=AUTH,
+                       files=[("files", (f"photo{i}.jpg", data, "image/jpeg")) for i, data in enumerate(files)])
+
+
+def _events(client) -> list[dict]:
+    with client.stream("GET", "/api/teach/events", headers=AUTH) as stream:
+        return [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, photos):
+    """A studio with two classes (coffee and cat photos), trained once for the module."""
+    models = tmp_path_factory.mktemp("models")
+    app = create_app(token=TOKEN, models_dir=models, port=8766)
+    client = TestClient(app, base_url=BASE)
+    coffee = client.post("/api/teach/classes", json={"name": "coffee"}, headers=AUTH).json()
+    cat = client.post("/api/teach/classes", json={"name": "cat"}, headers=AUTH).json()
+    assert _upload(client, coffee["id"], _crops(photos["coffee"], 10, 1)).status_code == 201
+    assert _upload(client, cat["id"], _crops(photos["chelsea"], 10, 2)).status_code == 201
+    r = client.post("/api/teach/train", json={"epochs": 30, "batch_size": 8, "learning_rate": 0.002}, headers=AUTH)
+    assert r.status_code == 202 and r.json()["status"] == "training"
+    events = _events(client)
+    return client, app, models, events
+
+
+def test_classes_can_be_added_renamed_and_deleted(tmp_path):
+    client = TestClient(create_app(token=TOKEN, models_dir=tmp_path, port=8766), base_url=BASE)
+    first = client.post("/api/teach/classes", headers=AUTH).json()
+    assert first["name"] == "Class 1" and first["samples"] == []
+    second = client.post("/api/teach/classes", json={"name": "  thumbs   up "}, headers=AUTH).json()
+    assert second["name"] == "thumbs up"
+    r = client.patch(f"/api/teach/classes/{first['id']}", json={"name": "thumbs up"}, headers=AUTH)
+    assert r.status_code == 400 and "already a class" in r.json()["detail"]
+    r = client.patch(f"/api/teach/classes/{first['id']}", json={"name": "wave"}, headers=AUTH)
+    assert r.json()["name"] == "wave"
+    assert client.post("/api/teach/classes", json={"name": ""}, headers=AUTH).status_code == 400
+    assert client.delete(f"/api/teach/classes/{second['id']}", headers=AUTH).status_code == 204
+    assert [c["name"] for c in client.get("/api/teach", headers=AUTH).json()["classes"]] == ["wave"]
+    assert client.delete("/api/teach/classes/999999", headers=AUTH).status_code == 404
+
+
+def test_training_needs_two_classes_with_examples(tmp_path, photos):
+    client = TestClient(create_app(token=TOKEN, models_dir=tmp_path, port=8766), base_url=BASE)
+    a = client.post("/api/teach/classes", json={"name": "coffee"}, headers=AUTH).json()
+    r = client.post("/api/teach/train", headers=AUTH)
+    assert r.status_code == 400 and "at least 2 classes" in r.json()["detail"]
+    client.post("/api/teach/classes", json={"name": "cat"}, headers=AUTH)
+    _upload(client, a["id"], _crops(photos["coffee"], 2, 0))
+    r = client.post("/api/teach/train", headers=AUTH)
+    assert r.status_code == 400 and "cat" in r.json()["detail"] and "no examples" in r.json()["detail"]
+    r = client.post("/api/teach/train", json={"epochs": 0}, headers=AUTH)
+    assert r.status_code == 400 and "Epochs" in r.json()["detail"]
+    r = client.post("/api/teach/classify", files={"file": ("x.jpg", _jpeg(photos["coffee"]), "image/jpeg")},
+                    headers=AUTH)
+    assert r.status_code == 409 and "Train" in r.json()["detail"]
+
+
+def test_examples_are_kept_as_thumbnails(trained):
+    client, *_ = trained
+    state = client.get("/api/teach", headers=AUTH).json()
+    assert [len(c["samples"]) for c in state["classes"]] == [10, 10]
+    sample = state["classes"][0]["samples"][0]
+    r = client.get(f"/api/teach/samples/{sample}.jpg", headers=AUTH)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    from PIL import Image
+
+    assert min(Image.open(io.BytesIO(r.content)).size) <= 256
+
+
+def test_training_streams_progress_and_evaluation(trained):
+    client, _, _, events = trained
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "status" and "start" in kinds and kinds[-1] == "done", kinds
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == list(range(1, 31))
+    assert epochs[-1]["loss"] < epochs[0]["loss"]
+    assert "accuracy" in epochs[-1]
+    evaluation = events[-1]["evaluation"]
+    assert evaluation["labels"] == ["coffee", "cat"]
+    assert np.asarray(evaluation["confusion"]).shape == (2, 2)
+    assert set(evaluation["per_class"]) == {"coffee", "cat"}
+    state = client.get("/api/teach", headers=AUTH).json()
+    assert state["status"] == "trained" and state["trained"] and state["labels"] == ["coffee", "cat"]
+    assert state["evaluation"] == evaluation
+
+
+def test_classify_an_upload(trained, photos):
+    client, *_ = trained
+    for name, label in (("coffee", "coffee"), ("chelsea", "cat")):
+        r = client.post("/api/teach/classify", files={"file": ("x.jpg", _jpeg(photos[name]), "image/jpeg")},
+                        headers=AUTH)
+        predictions = r.json()["predictions"]
+        assert predictions[0]["label"] == label
+        assert predictions[0]["confidence"] > 0.8
+        assert sum(p["confidence"] for p in predictions) == pytest.approx(1, abs=1e-3)
+
+
+def test_live_classification_answers_the_newest_frame(trained, photos):
+    client, *_ = trained
+    frames = [_jpeg(photos["chelsea"])] * 6 + [_jpeg(photos["coffee"])]
+    with client.websocket_connect(BASE.replace("http", "ws") + "/ws/live?task=classify", headers=AUTH) as ws:
+        assert ws.receive_json()["type"] == "status"
+        assert ws.receive_json()["labels"] == ["coffee", "cat"]
+        ws.send_bytes(frames[0])
+        first = ws.receive_json()
+        assert first["type"] == "result" and first["predictions"][0]["label"] == "cat"
+        assert first["width"] == 451 and first["ms"] > 0
+        for data in frames[1:]:                # sent without waiting: stale frames are dropped
+            ws.send_bytes(data)
+        answered = [first]
+        while answered[-1]["frame"] + answered[-1]["dropped"] < len(frames):
+            answered.append(ws.receive_json())
+        assert answered[-1]["predictions"][0]["label"] == "coffee"       # the newest frame is always answered
+        assert [a["frame"] for a in answered] == list(range(1, len(answered) + 1))
+        ws.send_bytes(b"\xff\xd8 broken jpeg")
+        error = ws.receive_json()
+        assert error["type"] == "error" and "not an image" in error["message"]
+
+
+def test_track_pose_on_a_photo(trained, photos):
+    client, *_ = trained
+    with client.websocket_connect(BASE.replace("http", "ws") + "/ws/live?task=pose", headers=AUTH) as ws:
+        assert ws.receive_json()["type"] == "status"
+        ready = ws.receive_json()
+        assert ready["names"][0] == "nose" and len(ready["names"]) == 33
+        assert all(0 <= a < 33 and 0 <= b < 33 for a, b in ready["connections"])
+        ws.send_bytes(_jpeg(photos["astronaut"]))
+        result = ws.receive_json()
+        assert len(result["found"]) == 1
+        nose = result["found"][0]["points"][0]
+        assert 150 < nose[0] < 300 and 80 < nose[1] < 200 and nose[2] > 0.9    # the astronaut's nose
+    with client.websocket_connect(BASE.replace("http", "ws") + "/ws/live?task=bogus", headers=AUTH) as ws:
+        assert "Unknown live task" in ws.receive_json()["message"]
+
+
+def test_save_then_load_in_python_and_open(trained, photos):
+    client, app, models, _ = trained
+    r = client.post("/api/teach/save", json={"name": "coffee-or-cat"}, headers=AUTH)
+    assert r.status_code == 200
+    folder = models / "coffee-or-cat"
+    assert {p.name for p in folder.iterdir()} >= {"model.json", "model.weights.bin", "model_meta.json"}
+    clf = ml.load(folder)
+    served = app.state.project.current()
+    assert np.allclose(clf.probabilities(photos["chelsea"]), served.probabilities(photos["chelsea"]), atol=1e-5)
+    assert clf.classify(photos["coffee"])[0].label == "coffee"
+    listed = client.get("/api/teach/models", headers=AUTH).json()["models"]
+    assert {"name": "coffee-or-cat", "kind": "image_classification", "labels": ["coffee", "cat"]} in listed
+    # open it in a fresh studio on the same folder
+    other = TestClient(create_app(token=TOKEN, models_dir=models, port=8766), base_url=BASE)
+    state = other.post("/api/teach/open", json={"name": "coffee-or-cat"}, headers=AUTH).json()
+    assert state["trained"] and state["labels"] == ["coffee", "cat"] and state["model_name"] == "coffee-or-cat"
+    assert [c["name"] for c in state["classes"]] == ["coffee", "cat"]
+    r = other.post("/api/teach/classify", files={"file": ("x.jpg", _jpeg(photos["chelsea"]), "image/jpeg")},
+                   headers=AUTH)
+    assert r.json()["predictions"][0]["label"] == "cat"
+    r = other.post("/api/teach/open", json={"name": "missing"}, headers=AUTH)
+    assert r.status_code == 404
