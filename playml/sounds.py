@@ -463,7 +463,8 @@ def speech_embedding_card() -> ModelCard:
         authors="Google (speech_embedding on TensorFlow Hub); ONNX conversion by David Scripka (openWakeWord)",
         paper="Lin et al., Training Keyword Spotters with Limited and Synthesized Speech Data (ICASSP 2020), "
               "arXiv:2002.01322",
-        training_data="About 200 million 2-second clips of spoken English from YouTube (as published by Google)",
+        training_data=("A large, non-public collection of spoken English clips from YouTube (Lin et al. 2020 "
+                       "describe about 200 million); not music or environmental sounds"),
         license="Apache-2.0 (melspectrogram.onnx and embedding_model.onnx only; openWakeWord's wake-word models "
                 "are CC BY-NC-SA and are not used)",
         preprocessing="mono, 16 kHz, padded to 1 s; 32 mel bands every 10 ms; 0.775 s windows every 80 ms",

@@ -40,6 +40,8 @@ _ALIASES = {"lite0": "efficientnet-lite0", "lite1": "efficientnet-lite1", "lite2
 # Where ml.models() finds cards: "module:function" returning a list of ModelCard.
 # Other areas append their own line; a module that does not exist yet is skipped.
 CARD_SOURCES = ["playml.zoo:image_cards"]
+CARD_SOURCES += ["playml.pitch:pitch_cards", "playml.sounds:sound_cards",      # sound and text
+                 "playml.sentences:sentence_cards", "playml.sentiment_analyzer:sentiment_cards"]
 
 
 def backbone_names() -> list[str]:
