@@ -142,7 +142,7 @@ def test_live_classification_answers_the_newest_frame(trained, photos):
         ws.send_bytes(frames[0])
         first = ws.receive_json()
         assert first["type"] == "result" and first["predictions"][0]["label"] == "cat"
-        assert first["width"] == 451 and first["ms"] > 0
+        assert first["ms"] > 0
         for data in frames[1:]:                # sent without waiting: stale frames are dropped
             ws.send_bytes(data)
         answered = [first]

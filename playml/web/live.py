@@ -26,6 +26,9 @@ __all__ = ["LIVE_TASKS", "serve_live", "Classifying", "Tracking"]
 class Classifying:
     """Classify frames with the Teach project's current model."""
 
+    #: the backbone sees 224×224 pixels: a JPEG frame may decode at a fraction of its size
+    draft_size = (256, 256)
+
     def __init__(self, project):
         self.project = project
 
@@ -42,6 +45,8 @@ class Classifying:
 
 class Tracking:
     """Body pose, hands or face mesh on a stream of frames, with MediaPipe's tracking between them."""
+
+    draft_size = None   # keypoints come back in pixels of the frame as sent
 
     def __init__(self, kind: str):
         import playml as ml
@@ -140,8 +145,10 @@ async def serve_live(ws, task: str, project) -> None:
             try:
                 if len(data) > MAX_FRAME_BYTES:
                     raise BadRequest(f"A frame can be at most {MAX_FRAME_BYTES // (1024 * 1024)} MB.", 413)
-                rgb = decode_image(data)
-                result = {"type": "result", **runner.process(rgb), "width": rgb.shape[1], "height": rgb.shape[0]}
+                rgb = decode_image(data, runner.draft_size)
+                result = {"type": "result", **runner.process(rgb)}
+                if runner.draft_size is None:
+                    result.update(width=rgb.shape[1], height=rgb.shape[0])
             except BadRequest as e:
                 result = {"type": "error", "message": str(e)}
             result["ms"] = round((time.perf_counter() - start) * 1000, 2)
