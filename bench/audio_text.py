@@ -274,7 +274,8 @@ def main() -> None:
                  f"{sentences['playml_cold']:.2f} | {sentences['peer_cold']:.2f} (transformers) | "
                  f"{sentences['peer_cold'] / sentences['playml_cold']:.2f} (speed-up) | — |")
     lines.append(f"| sentiment, {sentences['texts']} texts (texts/s) | {senti['playml']:.0f} | "
-                 f"{senti['peer']:.0f} (VADER `polarity_scores` directly) | {senti['playml'] / senti['peer']:.2f} | — |")
+                 f"{senti['peer']:.0f} (VADER `polarity_scores` directly) | "
+                 f"{senti['playml'] / senti['peer']:.2f} | — |")
     lines.append(f"| sound classifier: 1-s clips embedded per second | {sounds['clips_per_s']:.0f} | — | — | — |")
     lines.append(f"| sound classifier: train 40 examples × 50 epochs (s) | {sounds['train_s']:.2f} | — | — | — |")
     table = "\n".join(lines)

@@ -114,8 +114,6 @@ class SentimentAnalyzer:
             return [self._one(t, i) for i, t in enumerate(items)]
         raise InputError(f"Pass a text as a string, or several as a list of strings (got a {type(text).__name__}).")
 
-    analyze = predict
-
 
 def sentiment(model: str = DEFAULT_MODEL, **options) -> SentimentAnalyzer:
     """A :class:`SentimentAnalyzer` (VADER). ``ml.sentiment().predict("What a lovely day")``."""

@@ -322,8 +322,6 @@ class SoundClassifier:
         self.history_ = history
         return history
 
-    fit = train  # scikit-learn spelling
-
     def _require_trained(self, doing: str) -> None:
         if not self.trained:
             raise NotTrainedError(f"The sound classifier must be trained before it can {doing}. Add examples with "
@@ -416,7 +414,8 @@ class SoundClassifier:
         try:
             model.load_state_dict(tensors)
         except RuntimeError as e:
-            raise FormatError(f"The weights in {weights} do not fit the architecture in model_meta.json ({e}).") from None
+            raise FormatError(f"The weights in {weights} do not fit the architecture in model_meta.json "
+                              f"({e}).") from None
         clf = cls(hidden_units=hidden, dropout=dropout, seed=seed)
         clf.model_ = model.eval()
         clf.labels_ = labels
