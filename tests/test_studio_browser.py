@@ -110,6 +110,15 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
             page.wait_for_function("() => document.querySelectorAll('.class-card')[0]"
                                    ".querySelectorAll('.thumbs img').length >= 5", timeout=15_000)
 
+            # the keyboard records too: hold Space on the focused button
+            before = page.locator(".class-card").nth(0).locator(".thumbs img").count()
+            record.focus()
+            page.keyboard.down(" ")
+            page.wait_for_timeout(800)
+            page.keyboard.up(" ")
+            page.wait_for_function(f"() => document.querySelectorAll('.class-card')[0]"
+                                   f".querySelectorAll('.thumbs img').length > {before}", timeout=15_000)
+
             # upload real photos for the second class
             cards.nth(1).locator("input[type=file]").set_input_files(uploads)
             expect(cards.nth(1).locator(".count")).to_have_text("8 examples", timeout=20_000)
@@ -132,6 +141,9 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
                                    timeout=30_000)
             expect(page.locator("#bars li.top")).to_have_attribute("data-label", "astronaut")
             page.screenshot(path=str(ARTIFACTS / "teach.png"), full_page=True)
+            page.set_viewport_size({"width": 420, "height": 800})             # a small window: one column
+            page.screenshot(path=str(ARTIFACTS / "teach-narrow.png"))
+            page.set_viewport_size({"width": 1280, "height": 900})
 
             # save into the models folder
             page.locator("#save-name").fill("astronaut-or-coffee")

@@ -40,7 +40,7 @@ export async function mount(root, studio) {
   root.append(el("div", { class: "columns" },
     el("section", { class: "card", "aria-labelledby": "classes-title" },
       el("h2", { id: "classes-title", text: "1 · Classes and examples" }),
-      el("p", { class: "muted", text: "Hold “Record” to take webcam pictures, or upload / drop image files on a class." }),
+      el("p", { class: "muted", text: "Hold “Hold to record” to take webcam pictures, or upload / drop image files on a class." }),
       classList,
       el("div", { class: "row" }, addClassButton)),
     el("div", {},
