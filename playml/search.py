@@ -570,9 +570,11 @@ class ImageSearch:
             return self._matches(idx, dist)
         return [self._matches(i, d) for i, d in zip(idx, dist)]
 
-    def with_metric(self, metric: str, p: float | None = None) -> ImageSearch:
-        """The same images and vectors searched with another metric (nothing is re-embedded)."""
-        other = ImageSearch(self._spec.name, self._layer, metric, p=self.p if p is None else p, exact=self.exact,
+    def with_metric(self, metric: str, p: float | None = None, *, exact: bool | None | str = "same") -> ImageSearch:
+        """The same images and vectors searched with another metric (nothing is re-embedded);
+        ``exact`` as in the constructor (default: unchanged)."""
+        other = ImageSearch(self._spec.name, self._layer, metric, p=self.p if p is None else p,
+                            exact=self.exact if exact == "same" else exact,
                             batch_size=self.batch_size, chunk_size=self.chunk_size, cache=self.cache,
                             threads=self.threads)
         other._extractor = self._extractor
@@ -640,11 +642,11 @@ class ImageSearch:
         if len(rows) < 3:
             return rows, np.pad(X[:, :2], ((0, 0), (0, max(0, 2 - X.shape[1]))))
         if method == "pca" or (method == "auto" and len(rows) < 20):
-            from sklearn.decomposition import PCA
-
             if self._metric == "cosine":
                 X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-            return rows, PCA(n_components=2, random_state=seed).fit_transform(X)
+            X = X - X.mean(axis=0)
+            u, s, _ = np.linalg.svd(X, full_matrices=False)  # the two main directions (PCA)
+            return rows, u[:, :2] * s[:2]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # umap/numba chatter (n_jobs with a seed, TBB, …)
             import umap

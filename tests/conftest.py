@@ -68,3 +68,37 @@ def require_node_modules() -> Path:
             pytest.fail("bench/peers/node_modules is missing; run `make setup`")
         pytest.skip("bench/peers/node_modules is missing; run `make setup`")
     return nm
+
+
+def make_labelled_photos(folder: Path, per_label: int = 10, seed: int = 0) -> Path:
+    """A folder with one sub-folder per real photo (astronaut, camera, chelsea, coffee,
+    grace_hopper, rocket), each holding ``per_label`` augmented JPEG copies of it (random
+    crops, flips, colour and brightness changes)."""
+    import matplotlib.cbook
+    from PIL import Image
+    from skimage import data
+
+    sources = {name: getattr(data, name)() for name in ("astronaut", "camera", "chelsea", "coffee", "rocket")}
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        sources["grace_hopper"] = np.asarray(Image.open(f).convert("RGB"))
+    rng = np.random.default_rng(seed)
+    for name, pixels in sources.items():
+        img = Image.fromarray(pixels).convert("RGB")
+        w, h = img.size
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_label):
+            scale = rng.uniform(0.6, 0.95)
+            cw, ch = int(w * scale), int(h * scale)
+            x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+            out = img.crop((x, y, x + cw, y + ch)).resize((180, int(180 * ch / cw)))
+            if rng.random() < 0.5:
+                out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+            arr = np.asarray(out, dtype=np.float32) * rng.uniform(0.7, 1.2, 3) + rng.uniform(-20, 20)
+            Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(folder / name / f"{i:02d}.jpg", quality=85)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def labelled_photos(tmp_path_factory) -> Path:
+    """6 labels × 10 augmented JPEGs of distinct real photos (see make_labelled_photos)."""
+    return make_labelled_photos(tmp_path_factory.mktemp("labelled") / "photos")
