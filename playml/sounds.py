@@ -19,7 +19,7 @@ examples.
 >>> history = sounds.train(epochs=50)                  # doctest: +SKIP
 >>> sounds.classify("new.wav")[0]                      # doctest: +SKIP
 Prediction(label='clap', confidence=0.97)
->>> sounds.save("my-sounds/"); ml.load("my-sounds/")   # doctest: +SKIP
+>>> sounds.save("my-sounds/"); ml.load("my-sounds/")   # TF.js layers files, like ml5.js  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import AudioLike, is_audio_like, is_silent, list_audio, load_audio
-from .errors import (AudioError, DataError, DependencyError, FormatError, InputError, MissingFileError,
-                     NotTrainedError)
+from .errors import AudioError, DataError, DependencyError, FormatError, InputError, NotTrainedError
 from .results import Prediction, to_builtin
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,7 +53,6 @@ MEL_STEP = 8              # ... every 8 frames (80 ms)
 EMBEDDING_SIZE = 96
 FEATURE_SIZE = 2 * EMBEDDING_SIZE   # mean and max over time
 _FORMAT_VERSION = 1
-_WEIGHTS_FILE = "model.safetensors"
 
 
 # --------------------------------------------------------------------------- the embedding
@@ -126,25 +124,38 @@ def _shared_embedding() -> SpeechEmbedding:
 # --------------------------------------------------------------------------- the head
 
 def _build_head(inputs: int, hidden: int, outputs: int, dropout: float):
+    """Standardise the 192 features, then dense → ReLU → dropout → dense (logits)."""
     import torch
     from torch import nn
 
-    class SoundHead(nn.Module):
-        """Standardise the 192 features, then dense → ReLU → dropout → dense (logits)."""
+    class Standardize(nn.Module):
+        """(x − mean) / std with the training examples' mean and std (folded into the first layer on save)."""
 
         def __init__(self):
             super().__init__()
-            self.register_buffer("feature_mean", torch.zeros(inputs))
-            self.register_buffer("feature_std", torch.ones(inputs))
-            self.hidden = nn.Linear(inputs, hidden)
-            self.dropout = nn.Dropout(dropout)
-            self.output = nn.Linear(hidden, outputs)
+            self.register_buffer("mean", torch.zeros(inputs))
+            self.register_buffer("std", torch.ones(inputs))
 
         def forward(self, x):
-            x = (x - self.feature_mean) / self.feature_std
-            return self.output(self.dropout(torch.relu(self.hidden(x))))
+            return (x - self.mean) / self.std
 
-    return SoundHead()
+    return nn.Sequential(Standardize(), nn.Linear(inputs, hidden), nn.ReLU(), nn.Dropout(dropout),
+                         nn.Linear(hidden, outputs))
+
+
+def _for_tfjs(model):
+    """The head as plain TF.js layers: standardisation folded into the first dense layer, softmax added."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    standardize, first, *rest = model
+    folded = copy.deepcopy(first)
+    with torch.no_grad():
+        folded.weight.copy_(first.weight / standardize.std)
+        folded.bias.copy_(first.bias - folded.weight @ standardize.mean)
+    return nn.Sequential(folded, *copy.deepcopy(rest), nn.Softmax(dim=-1)).eval()
 
 
 # --------------------------------------------------------------------------- the task
@@ -311,8 +322,8 @@ class SoundClassifier:
             torch.manual_seed(self.seed)
         model = _build_head(FEATURE_SIZE, int(self.hidden_units), len(labels), float(self.dropout))
         with torch.no_grad():
-            model.feature_mean.copy_(torch.from_numpy(x.mean(axis=0)))
-            model.feature_std.copy_(torch.from_numpy(x.std(axis=0) + 1e-3))
+            model[0].mean.copy_(torch.from_numpy(x.mean(axis=0)))
+            model[0].std.copy_(torch.from_numpy(x.std(axis=0) + 1e-3))
         history = fit(model, torch.from_numpy(x), torch.from_numpy(y), loss="categorical_crossentropy",
                       epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                       validation_split=validation_split, on_epoch=on_epoch, progress=progress, seed=self.seed,
@@ -356,37 +367,42 @@ class SoundClassifier:
 
     # ------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:
-        """Save into a folder (``model_meta.json`` + ``model.safetensors``); ``ml.load(path)`` reads it back."""
-        from safetensors.torch import save as save_tensors
+        """Save into a folder in the TensorFlow.js layers format ml5.js uses: ``model.json``,
+        ``model.weights.bin`` (the classifier on top of the embedding, softmax included) and
+        ``model_meta.json`` (labels and how the 192 input features are made). ``ml.load(path)``
+        reads it back.
+        """
+        import json
 
         from . import __version__
+        from .formats.tfjs import to_tfjs
         from .saving import save_directory
 
         self._require_trained("be saved")
-        tensors = {k: v.detach().contiguous() for k, v in self.model_.state_dict().items()}
+        model_json, weights = to_tfjs(_for_tfjs(self.model_))
         meta = {
             "playml": {"kind": "sound_classifier", "version": _FORMAT_VERSION},
             "created_by": f"playml {__version__}",
             "labels": list(self.labels_),
             "background_label": BACKGROUND_NOISE,
             "architecture": {"inputs": FEATURE_SIZE, "hidden_units": int(self.hidden_units),
-                             "outputs": len(self.labels_), "dropout": float(self.dropout),
-                             "layers": "standardise (feature_mean, feature_std) → hidden (dense, ReLU) → "
-                                       "output (dense, softmax)"},
+                             "outputs": len(self.labels_), "dropout": float(self.dropout)},
             "features": {"embedding": "Google speech_embedding: openwakeword 0.4.0 melspectrogram.onnx + "
                                       "embedding_model.onnx",
                          "sample_rate": SAMPLE_RATE, "clip_seconds": CLIP_SECONDS,
-                         "pooling": "mean and max over time of 96-number embeddings (every 80 ms)"},
+                         "inputs": "mean (first 96) and max (last 96) over time of the 96-number embeddings, "
+                                   "one every 80 ms; the model's first layer includes the standardisation"},
             "training": {"seed": self.seed, "examples": self.example_counts(),
                          "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
-            "weights": _WEIGHTS_FILE,
         }
-        return save_directory(path, {"model_meta.json": meta, _WEIGHTS_FILE: save_tensors(tensors)})
+        return save_directory(path, {"model.json": json.dumps(model_json), "model.weights.bin": weights,
+                                     "model_meta.json": meta})
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict[str, Any]) -> SoundClassifier:
-        from safetensors import SafetensorError
-        from safetensors.torch import load as load_tensors
+        from torch import nn
+
+        from .formats.tfjs import from_tfjs, read_tfjs
 
         version = meta.get("playml", {}).get("version", 1)
         if version > _FORMAT_VERSION:
@@ -403,21 +419,12 @@ class SoundClassifier:
         if inputs != FEATURE_SIZE or outputs != len(labels):
             raise FormatError(f"{path / 'model_meta.json'} describes {inputs} inputs and {outputs} outputs for "
                               f"{len(labels)} labels; this playml's sound classifier uses {FEATURE_SIZE} inputs.")
-        weights = path / meta.get("weights", _WEIGHTS_FILE)
-        if not weights.exists():
-            raise MissingFileError(f"The weights file {weights.name!r} is missing from {path}.")
-        try:
-            tensors = load_tensors(weights.read_bytes())
-        except (SafetensorError, ValueError) as e:
-            raise FormatError(f"{weights} is not a valid safetensors file ({e}). Was it saved completely?") from None
-        model = _build_head(inputs, hidden, outputs, dropout)
-        try:
-            model.load_state_dict(tensors)
-        except RuntimeError as e:
-            raise FormatError(f"The weights in {weights} do not fit the architecture in model_meta.json "
-                              f"({e}).") from None
+        model = from_tfjs(*read_tfjs(path))
+        if not isinstance(model[-1], nn.Softmax):
+            raise FormatError(f"The model in {path} does not end with a softmax; it was not saved by playml's "
+                              "sound classifier.")
         clf = cls(hidden_units=hidden, dropout=dropout, seed=seed)
-        clf.model_ = model.eval()
+        clf.model_ = model[:-1].eval()           # logits, like a freshly trained head
         clf.labels_ = labels
         clf.history_ = None
         return clf

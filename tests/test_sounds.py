@@ -5,6 +5,7 @@ the tests that need it skip when it is missing; in CI (PLAYML_REQUIRE_BROWSER=1)
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -94,10 +95,15 @@ def test_save_and_load_give_the_same_probabilities(trained, tmp_path):
     sounds, _ = trained
     test = [audio for audio, _ in dataset(TEST_VOICES[:2], seed=3)]
     sounds.save(tmp_path / "sounds")
-    assert sorted(p.name for p in (tmp_path / "sounds").iterdir()) == ["model.safetensors", "model_meta.json"]
+    files = sorted(p.name for p in (tmp_path / "sounds").iterdir())
+    assert files == ["model.json", "model.weights.bin", "model_meta.json"]   # TF.js layers, like ml5.js
     loaded = ml.load(tmp_path / "sounds")
     assert isinstance(loaded, SoundClassifier) and loaded.labels == sounds.labels
-    assert np.array_equal(loaded.probabilities(test), sounds.probabilities(test))
+    assert np.allclose(loaded.probabilities(test), sounds.probabilities(test), atol=1e-5)
+    assert [p[0].label for p in loaded.classify(test)] == [p[0].label for p in sounds.classify(test)]
+    topology = json.loads((tmp_path / "sounds" / "model.json").read_text())["modelTopology"]
+    layers = [layer["class_name"] for layer in topology["config"]["layers"]]
+    assert layers == ["Dense", "Dropout", "Dense"]          # relu and softmax are activations of the Dense layers
     assert "trained" in repr(loaded)
 
 
