@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from _teach_data import photo_crops
 from fastapi.testclient import TestClient
 
 import playml as ml
@@ -24,15 +25,9 @@ def _jpeg(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _crops(photo: np.ndarray, n: int, seed: int) -> list[bytes]:
-    rng = np.random.default_rng(seed)
-    h, w = photo.shape[:2]
-    out = []
-    for _ in range(n):
-        s = int(min(h, w) * rng.uniform(0.55, 0.95))
-        y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
-        out.append(_jpeg(photo[y:y + s, x:x + s]))
-    return out
+def _crops(label: str, n: int) -> list[bytes]:
+    """JPEGs of crops of real photos (see tests/_teach_data.py)."""
+    return [_jpeg(crop) for crop in photo_crops(n_train=n, n_held=0)[0][label]]
 
 
 def _upload(client, class_id: int, files: list[bytes]):
@@ -53,8 +48,8 @@ def trained(tmp_path_factory, photos):
     client = TestClient(app, base_url=BASE)
     coffee = client.post("/api/teach/classes", json={"name": "coffee"}, headers=AUTH).json()
     cat = client.post("/api/teach/classes", json={"name": "cat"}, headers=AUTH).json()
-    assert _upload(client, coffee["id"], _crops(photos["coffee"], 10, 1)).status_code == 201
-    assert _upload(client, cat["id"], _crops(photos["chelsea"], 10, 2)).status_code == 201
+    assert _upload(client, coffee["id"], _crops("coffee", 10)).status_code == 201
+    assert _upload(client, cat["id"], _crops("cat", 10)).status_code == 201
     r = client.post("/api/teach/train", json={"epochs": 30, "batch_size": 8, "learning_rate": 0.002}, headers=AUTH)
     assert r.status_code == 202 and r.json()["status"] == "training"
     events = _events(client)
@@ -83,7 +78,7 @@ def test_training_needs_two_classes_with_examples(tmp_path, photos):
     r = client.post("/api/teach/train", headers=AUTH)
     assert r.status_code == 400 and "at least 2 classes" in r.json()["detail"]
     client.post("/api/teach/classes", json={"name": "cat"}, headers=AUTH)
-    _upload(client, a["id"], _crops(photos["coffee"], 2, 0))
+    _upload(client, a["id"], _crops("coffee", 2))
     r = client.post("/api/teach/train", headers=AUTH)
     assert r.status_code == 400 and "cat" in r.json()["detail"] and "no examples" in r.json()["detail"]
     r = client.post("/api/teach/train", json={"epochs": 0}, headers=AUTH)

@@ -8,13 +8,13 @@ test-artifacts/studio/.
 """
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _teach_data import photo_crops, write_folder
 from conftest import ROOT, require_browser
 
 pytestmark = pytest.mark.slow
@@ -41,21 +41,6 @@ def _write_y4m(path: Path, photo: np.ndarray, frames: int = 12) -> None:
     path.write_bytes(b"".join(out))
 
 
-def _crops(photo: np.ndarray, n: int, seed: int = 0) -> list[bytes]:
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    h, w = photo.shape[:2]
-    files = []
-    for _ in range(n):
-        s = int(min(h, w) * rng.uniform(0.6, 0.95))
-        y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
-        buf = io.BytesIO()
-        Image.fromarray(photo[y:y + s, x:x + s]).save(buf, "JPEG", quality=90)
-        files.append(buf.getvalue())
-    return files
-
-
 def _count(text: str) -> int:
     m = re.search(r"(\d+) example", text)
     return int(m.group(1)) if m else 0
@@ -70,11 +55,8 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     video = tmp_path / "camera.y4m"
     _write_y4m(video, photos["astronaut"])
-    uploads = []
-    for i, data in enumerate(_crops(photos["coffee"], 8)):
-        p = tmp_path / f"coffee{i}.jpg"
-        p.write_bytes(data)
-        uploads.append(str(p))
+    coffee = write_folder(tmp_path / "photos", {"coffee": photo_crops(n_train=8, n_held=0)[0]["coffee"]})
+    uploads = sorted(str(p) for p in (coffee / "coffee").iterdir())
     models = tmp_path / "models"
 
     server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=models)
