@@ -400,6 +400,7 @@ class SoundClassifier:
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict[str, Any]) -> SoundClassifier:
+        import torch
         from torch import nn
 
         from .formats.tfjs import from_tfjs, read_tfjs
@@ -416,13 +417,21 @@ class SoundClassifier:
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
                               "Was it saved by playml's sound classifier?") from None
-        if inputs != FEATURE_SIZE or outputs != len(labels):
-            raise FormatError(f"{path / 'model_meta.json'} describes {inputs} inputs and {outputs} outputs for "
-                              f"{len(labels)} labels; this playml's sound classifier uses {FEATURE_SIZE} inputs.")
+        if inputs != FEATURE_SIZE:
+            raise FormatError(f"{path / 'model_meta.json'} describes a model with {inputs} inputs; this playml's "
+                              f"sound classifier makes {FEATURE_SIZE} numbers per sound. Was it saved by another "
+                              "version?")
+        if outputs != len(labels):
+            raise FormatError(f"{path / 'model_meta.json'} lists {len(labels)} labels for a model with {outputs} "
+                              "outputs; they must match. Was the file edited?")
         model = from_tfjs(*read_tfjs(path))
-        if not isinstance(model[-1], nn.Softmax):
-            raise FormatError(f"The model in {path} does not end with a softmax; it was not saved by playml's "
-                              "sound classifier.")
+        try:
+            width = model(torch.zeros(1, FEATURE_SIZE)).shape[-1]
+        except RuntimeError:
+            width = None
+        if not isinstance(model[-1], nn.Softmax) or width != len(labels):
+            raise FormatError(f"The model in {path} does not take {FEATURE_SIZE} numbers and give a probability "
+                              f"for each of its {len(labels)} labels; it was not saved by playml's sound classifier.")
         clf = cls(hidden_units=hidden, dropout=dropout, seed=seed)
         clf.model_ = model[:-1].eval()           # logits, like a freshly trained head
         clf.labels_ = labels

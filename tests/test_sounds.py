@@ -147,3 +147,29 @@ def test_mistakes_give_clear_errors(tmp_path):
         sounds.add_sounds(tmp_path)
     assert repr(sounds) == "SoundClassifier(labels=['whistle'], examples=1, not trained)"
     assert sounds.model_card.name == "speech-embedding" and "Apache-2.0" in sounds.model_card.license
+
+
+def test_damaged_saves_give_format_errors(tmp_path):
+    from playml.errors import FormatError, MissingFileError
+
+    t = np.arange(RATE) / RATE
+    sounds = ml.sound_classifier(seed=0)
+    for f in (300, 350):
+        sounds.add_sound(np.sin(2 * np.pi * f * t), "low", sample_rate=RATE)
+        sounds.add_sound(np.sin(2 * np.pi * 8 * f * t), "high", sample_rate=RATE)
+    sounds.train(epochs=5, progress=False)
+    sounds.save(tmp_path / "a")
+    (tmp_path / "a" / "model.weights.bin").unlink()
+    with pytest.raises(MissingFileError, match="model.weights.bin"):
+        ml.load(tmp_path / "a")
+    sounds.save(tmp_path / "b")
+    meta_path = tmp_path / "b" / "model_meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["labels"], meta["architecture"]["outputs"] = ["x", "y", "z"], 3
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="3 labels"):
+        ml.load(tmp_path / "b")
+    meta["playml"]["version"] = 99
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="newer playml"):
+        ml.load(tmp_path / "b")
