@@ -43,6 +43,7 @@ FIRST_BIN_CENTS = 1997.3794084376191   # bin 0 in cents above 10 Hz (= 32.70 Hz,
 #: model name -> capacity multiplier of the original CREPE code (channels = multiplier × 32, 4, 4, 4, 8, 16)
 MODELS = {"tiny": 4, "full": 32}
 DEFAULT_MODEL = "tiny"
+_CHUNK = 4096             # frames normalised at a time (16 MB)
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -372,8 +373,10 @@ class PitchDetector:
             loud = self._frame_rms(samples, hop_samples, count) >= 10 ** (self.silence_db / 20)
         frequency = np.full(count, np.nan)
         confidence = np.zeros(count)
-        if loud.any():                    # the network only runs on frames that are not silent
-            frequency[loud], confidence[loud] = decode(self.salience(frames_of(samples, hop_samples, loud)))
+        loud_frames = np.flatnonzero(loud)    # the network only runs on frames that are not silent
+        for start in range(0, len(loud_frames), _CHUNK):   # in chunks: long recordings stay small in memory
+            which = loud_frames[start:start + _CHUNK]
+            frequency[which], confidence[which] = decode(self.salience(frames_of(samples, hop_samples, which)))
         voiced = confidence >= self.threshold
         return PitchTrack(times=np.arange(count) * hop_samples / SAMPLE_RATE,
                           frequency=np.where(voiced, frequency, np.nan).astype(np.float32),
