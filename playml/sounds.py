@@ -106,9 +106,11 @@ class SpeechEmbedding:
         mel_session, embedding_session = self.sessions
         pcm = np.clip(samples * 32767.0, -32768.0, 32767.0)[None, :]          # the model expects int16 scale
         mel = mel_session.run(None, {"input": pcm})[0].reshape(-1, 32) / 10.0 + 2.0   # openwakeword's scaling
-        starts = range(0, len(mel) - MEL_WINDOW + 1, MEL_STEP)
-        windows = np.stack([mel[i:i + MEL_WINDOW] for i in starts])[..., None].astype(np.float32)
-        return embedding_session.run(None, {"input_1": windows})[0].reshape(len(windows), EMBEDDING_SIZE)
+        mel = mel.astype(np.float32)
+        windows = np.lib.stride_tricks.sliding_window_view(mel, (MEL_WINDOW, 32))[::MEL_STEP, 0]  # a view
+        out = [embedding_session.run(None, {"input_1": np.ascontiguousarray(windows[i:i + 256, ..., None])})[0]
+               for i in range(0, len(windows), 256)]
+        return np.concatenate(out).reshape(len(windows), EMBEDDING_SIZE)
 
     def features(self, samples: np.ndarray) -> np.ndarray:
         """192 numbers for one sound: the mean and the maximum of its embeddings over time."""
