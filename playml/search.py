@@ -286,7 +286,7 @@ class ImageSearch:
 
     >>> import playml as ml
     >>> index = ml.image_search("photos/", model="mobilenet-v2", metric="euclidean")  # doctest: +SKIP
-    >>> index
+    >>> index                                                                       # doctest: +SKIP
     ImageSearch(model='mobilenet-v2', metric='euclidean', images=200, labels=10, search='exact')
     """
 

@@ -109,18 +109,26 @@ def _exact_block(queries: np.ndarray, block: np.ndarray, metric: str, p: float,
             else:
                 out[i] = np.power(np.power(diff, p).sum(axis=1), 1.0 / p)
         return out
-    dots = queries @ block.T
+    d = queries @ block.T
     if metric == "dot":
-        return 1.0 - dots
+        np.subtract(1.0, d, out=d)
+        return d
     if bnorm is None:
         bnorm = np.einsum("ij,ij->i", block, block)
     if qnorm is None:
         qnorm = np.einsum("ij,ij->i", queries, queries)
-    if metric == "cosine":
-        denom = np.sqrt(np.maximum(qnorm[:, None] * bnorm[None, :], 1e-30))
-        return 1.0 - dots / denom
-    sq = np.maximum(qnorm[:, None] + bnorm[None, :] - 2.0 * dots, 0.0)
-    return np.sqrt(sq) if metric == "euclidean" else sq
+    if metric == "cosine":  # in place: no N-sized temporaries besides d
+        d *= 1.0 / np.sqrt(np.maximum(bnorm, 1e-30))[None, :]
+        d *= 1.0 / np.sqrt(np.maximum(qnorm, 1e-30))[:, None]
+        np.subtract(1.0, d, out=d)
+        return d
+    d *= -2.0
+    d += qnorm[:, None]
+    d += bnorm[None, :]
+    np.maximum(d, 0.0, out=d)
+    if metric == "euclidean":
+        np.sqrt(d, out=d)
+    return d
 
 
 def _direct(queries: np.ndarray, rows: np.ndarray, metric: str, p: float) -> np.ndarray:
