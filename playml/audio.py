@@ -25,7 +25,7 @@ from typing import Any, Union
 import numpy as np
 
 from .errors import AudioError, InputError, MissingFileError
-from .media import check_not_url
+from .media import check_not_url, list_files
 
 __all__ = [
     "AudioLike",
@@ -202,12 +202,4 @@ def is_audio_like(value: Any) -> bool:
 
 def list_audio(folder: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
     """Sound files under ``folder`` (by suffix), sorted, hidden files skipped."""
-    folder = Path(folder)
-    check_not_url(str(folder))
-    if not folder.exists():
-        raise MissingFileError(f"There is no folder {str(folder)!r}.")
-    if not folder.is_dir():
-        raise InputError(f"{str(folder)!r} is a file, not a folder.")
-    pattern = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(p for p in pattern if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return list_files(folder, AUDIO_SUFFIXES, recursive=recursive)

@@ -32,6 +32,7 @@ __all__ = [
     "is_image_like",
     "is_many",
     "list_images",
+    "list_files",
     "check_not_url",
 ]
 
@@ -203,6 +204,12 @@ def is_many(images: Any) -> bool:
 
 def list_images(folder: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
     """Image files under ``folder`` (by suffix), sorted, hidden files skipped."""
+    return list_files(folder, IMAGE_SUFFIXES, recursive=recursive)
+
+
+def list_files(folder: str | os.PathLike, suffixes: Iterable[str], *, recursive: bool = True) -> list[Path]:
+    """Files under ``folder`` whose suffix (lower-cased) is in ``suffixes``, sorted, hidden files skipped."""
+    suffixes = frozenset(suffixes)
     folder = Path(folder)
     check_not_url(str(folder))
     if not folder.exists():
@@ -210,7 +217,7 @@ def list_images(folder: str | os.PathLike, *, recursive: bool = True) -> list[Pa
     if not folder.is_dir():
         raise InputError(f"{str(folder)!r} is a file, not a folder.")
     pattern = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(p for p in pattern if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    return sorted(p for p in pattern if p.is_file() and p.suffix.lower() in suffixes
                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
