@@ -218,7 +218,8 @@ class SentenceEncoder:
                      ) -> list[SimilarText]:
         """The candidates ranked by similarity to ``query``, best first (the top ``k`` if given).
 
-        ``candidates`` is a list of texts or a path to a text file with one per line.
+        ``candidates`` is a list of texts, or a ``pathlib.Path`` to a text file with one per line
+        (a plain string is one candidate text).
         """
         if not isinstance(query, str):
             raise InputError(f"The query must be one string (got a {type(query).__name__}).")
