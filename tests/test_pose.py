@@ -145,3 +145,19 @@ def test_every_bodies_model_has_a_card():
         card = task.model_card
         assert card.name in names and card.license == "Apache-2.0" and card.weaknesses
         assert "mediapipe" in card.package and card.training_data
+
+
+@pytest.mark.slow
+def test_yoga_example_runs(tmp_path):
+    """examples/yoga_pose_classifier.py: keypoints -> ml.neural_network, end to end."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "examples" / "yoga_pose_classifier.py"), "--per-pose", "40",
+                           "--epochs", "30", "--save-model", str(tmp_path / "yoga")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "accuracy on 120 poses it never saw" in done.stdout
+    assert "astronaut:" in done.stdout and (tmp_path / "yoga" / "model.json").exists()
