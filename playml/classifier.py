@@ -42,7 +42,7 @@ class ImageClassifier(BackboneTask):
     network (logits) with the same weights.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, top_k: int | None = 5, *, batch_size: int = 32,
+    def __init__(self, model: str = DEFAULT_MODEL, top_k: int | None = 5, *, batch_size: int = 16,
                  threads: int = 2):
         self.model_name = model
         self.top_k = top_k

@@ -44,7 +44,7 @@ class FeatureExtractor(BackboneTask):
     for training.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, layer: str | None = None, *, batch_size: int = 32,
+    def __init__(self, model: str = DEFAULT_MODEL, layer: str | None = None, *, batch_size: int = 16,
                  threads: int = 2):
         self.model_name = model
         self.layer = layer

@@ -7,6 +7,7 @@ both release the GIL, so the two overlap).
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,6 +22,8 @@ __all__ = ["BackboneRunner", "PROGRESS_THRESHOLD"]
 
 #: With ``progress=None``, a progress bar appears from this many images on.
 PROGRESS_THRESHOLD = 64
+#: Threads that decode and preprocess upcoming batches while ONNX Runtime works.
+PREPROCESS_THREADS = 2
 
 
 class BackboneRunner:
@@ -48,15 +51,18 @@ class BackboneRunner:
             for chunk in chunks:
                 yield len(chunk), preprocess(chunk, self.spec)
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="playml-preprocess") as pool:
-            pending = pool.submit(preprocess, chunks[0], self.spec)
-            for nxt in chunks[1:] + [None]:
-                batch = pending.result()
-                if nxt is not None:
-                    pending = pool.submit(preprocess, nxt, self.spec)
+        workers = max(1, PREPROCESS_THREADS)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="playml-preprocess") as pool:
+            pending = deque(pool.submit(preprocess, c, self.spec) for c in chunks[:workers])
+            queued = len(pending)
+            while pending:
+                batch = pending.popleft().result()
+                if queued < len(chunks):  # keep the workers busy while ONNX Runtime runs this batch
+                    pending.append(pool.submit(preprocess, chunks[queued], self.spec))
+                    queued += 1
                 yield len(batch), batch
 
-    def map(self, images: Any, outputs: list[str], *, batch_size: int = 32,
+    def map(self, images: Any, outputs: list[str], *, batch_size: int = 16,
             progress: bool | None = None, desc: str = "images") -> tuple[bool, list[np.ndarray]]:
         """Run on one image or many: ``(many, [array per output])`` with one row per image."""
         many = is_many(images)
