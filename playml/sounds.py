@@ -206,9 +206,14 @@ class SoundClassifier:
     def trained(self) -> bool:
         return getattr(self, "model_", None) is not None
 
-    def example_counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
         """How many examples each label has."""
         return dict(Counter(self._labels))
+
+    @property
+    def examples(self) -> int:
+        """How many examples were added."""
+        return len(self._labels)
 
     @property
     def embedding(self) -> SpeechEmbedding:
@@ -255,12 +260,16 @@ class SoundClassifier:
         return self._add_background(samples)
 
     def _add_background(self, samples: np.ndarray) -> SoundClassifier:
+        for features in self._clip_features(samples):
+            self._add(features, BACKGROUND_NOISE)
+        return self
+
+    def _clip_features(self, samples: np.ndarray) -> list[np.ndarray]:
+        """Features of each one-second clip of a (background) recording; shorter ones as a whole."""
         clip = int(CLIP_SECONDS * SAMPLE_RATE)
         count = max(1, len(samples) // clip)
-        for i in range(count):
-            self._add(self.embedding.features(samples[i * clip:(i + 1) * clip] if count > 1 else samples),
-                      BACKGROUND_NOISE)
-        return self
+        return [self.embedding.features(samples[i * clip:(i + 1) * clip] if count > 1 else samples)
+                for i in range(count)]
 
     def add_sounds(self, folder: str | os.PathLike) -> SoundClassifier:
         """Add every sound file of ``folder``, labelled by its sub-folder (``folder/clap/1.wav`` → 'clap').
@@ -300,19 +309,21 @@ class SoundClassifier:
         self._labels.append(label)
 
     # ------------------------------------------------------------ training
-    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001, *,
-              validation_split: float = 0.0, on_epoch=None, progress: bool = True) -> History:
+    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001,
+              validation_split: float = 0.15, *, on_epoch=None, progress: bool = True) -> History:
         """Train on the examples added so far; returns the :class:`~playml.training.History`.
 
-        Same options as every playml trainer: ``validation_split`` holds back a share of
-        each label's examples, ``on_epoch(epoch, logs)`` is called after each epoch
-        (return ``False`` to stop), ``progress`` shows a progress bar.
+        Teachable Machine's defaults, like the image classifier: 50 epochs, batches of 16,
+        Adam with learning rate 0.001, and ``validation_split=0.15`` of each label's examples
+        held out to validate (see :meth:`evaluate`; 0 trains on everything).
+        ``on_epoch(epoch, logs)`` is called after each epoch (return ``False`` to stop);
+        ``progress`` shows a progress bar.
         """
         import torch
 
-        from .training import fit
+        from .training import fit, validation_indices
 
-        counts = self.example_counts()
+        counts = self.counts()
         if len(counts) < 2:
             have = f"only {list(counts)[0]!r}" if counts else "none yet"
             raise DataError(f"A sound classifier needs examples of at least two labels (it has {have}). Add "
@@ -320,20 +331,63 @@ class SoundClassifier:
         labels = list(dict.fromkeys(self._labels))
         x = np.stack(self._features).astype(np.float32)
         y = np.array([labels.index(label) for label in self._labels])
+        train, held_out = validation_indices(y, len(y), validation_split, stratify=True, seed=self.seed)
         if self.seed is not None:
             torch.manual_seed(self.seed)
         model = _build_head(FEATURE_SIZE, int(self.hidden_units), len(labels), float(self.dropout))
         with torch.no_grad():
-            model[0].mean.copy_(torch.from_numpy(x.mean(axis=0)))
-            model[0].std.copy_(torch.from_numpy(x.std(axis=0) + 1e-3))
-        history = fit(model, torch.from_numpy(x), torch.from_numpy(y), loss="categorical_crossentropy",
-                      epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                      validation_split=validation_split, on_epoch=on_epoch, progress=progress, seed=self.seed,
-                      description="training sounds")
+            model[0].mean.copy_(torch.from_numpy(x[train].mean(axis=0)))
+            model[0].std.copy_(torch.from_numpy(x[train].std(axis=0) + 1e-3))
+        validation = (torch.from_numpy(x[held_out]), torch.from_numpy(y[held_out])) if len(held_out) else None
+        history = fit(model, torch.from_numpy(x[train]), torch.from_numpy(y[train]),
+                      loss="categorical_crossentropy", epochs=epochs, batch_size=batch_size,
+                      learning_rate=learning_rate, validation_data=validation, on_epoch=on_epoch,
+                      progress=progress, seed=self.seed, description="training sounds")
         self.model_ = model.eval()
         self.labels_ = labels
         self.history_ = history
+        self._split = {"training": train, "validation": held_out}
         return history
+
+    def evaluate(self, sounds: Any = None, labels: Any = None, *, part: str = "validation"):
+        """Accuracy, accuracy per label and the confusion matrix, as a :class:`playml.EvaluationReport`.
+
+        ``sounds`` is a folder with one sub-folder per label, or a list of sounds with their
+        ``labels``. Without them, the examples held out for validation in the last
+        :meth:`train` are used (``part="training"`` for the ones it trained on).
+        """
+        import torch
+
+        from .evaluation import EvaluationReport
+
+        self._require_trained("evaluate it")
+        if sounds is None:
+            split = getattr(self, "_split", None)
+            if split is None or part not in split:
+                raise DataError("There are no held-out examples to evaluate on (the classifier was loaded, or "
+                                "part is not 'validation' or 'training'). Pass sounds and their labels.")
+            if len(split[part]) == 0:
+                raise DataError(f"No examples were held out for {part} in the last train(). Train with "
+                                "validation_split=0.15, or pass sounds and their labels.")
+            x = np.stack([self._features[i] for i in split[part]])
+            truth = [self._labels[i] for i in split[part]]
+        else:
+            feats, truth = [], []
+            for item, label in zip(*_labelled(sounds, labels)):
+                if label == BACKGROUND_NOISE:        # cut into one-second clips, as when it was added
+                    clips = self._clip_features(load_audio(item, target_rate=SAMPLE_RATE)[0])
+                else:
+                    clips = [self._features_of(item, None)]
+                feats += clips
+                truth += [label] * len(clips)
+            x = np.stack(feats)
+        unknown = sorted(set(truth) - set(self.labels_))
+        if unknown:
+            raise DataError(f"The labels {unknown} are not among the trained labels {self.labels_}.")
+        with torch.inference_mode():
+            predicted = self.model_(torch.from_numpy(x)).argmax(dim=1).numpy()
+        true = np.array([self.labels_.index(label) for label in truth])
+        return EvaluationReport.from_codes(true, predicted, self.labels_)
 
     def _require_trained(self, doing: str) -> None:
         if not self.trained:
@@ -394,7 +448,7 @@ class SoundClassifier:
                          "sample_rate": SAMPLE_RATE, "clip_seconds": CLIP_SECONDS,
                          "inputs": "mean (first 96) and max (last 96) over time of the 96-number embeddings, "
                                    "one every 80 ms; the model's first layer includes the standardisation"},
-            "training": {"seed": self.seed, "examples": self.example_counts(),
+            "training": {"seed": self.seed, "examples": self.counts(),
                          "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
         }
         return save_directory(path, {"model.json": json.dumps(model_json), "model.weights.bin": weights,
@@ -457,6 +511,24 @@ def _expand(audio: Any) -> list[Any]:
     if not items:
         raise InputError("The list of sounds is empty.")
     return items
+
+
+def _labelled(sounds: Any, labels: Any) -> tuple[list[Any], list[str]]:
+    """(sounds, labels) from a folder with one sub-folder per label, or from a list and its labels."""
+    if labels is None:
+        if not (isinstance(sounds, (str, os.PathLike)) and Path(sounds).is_dir()):
+            raise InputError("Pass the labels of the sounds too (evaluate(sounds, labels)), or a folder with one "
+                             "sub-folder per label.")
+        root = Path(sounds)
+        files = [f for f in list_audio(root) if f.parent != root]
+        if not files:
+            raise DataError(f"There are no sound files in sub-folders of {str(root)!r}.")
+        return list(files), [f.relative_to(root).parts[0] for f in files]
+    items = _expand(sounds) if _is_many(sounds) else [sounds]
+    labels = [labels] if isinstance(labels, str) else [str(label) for label in labels]
+    if len(items) != len(labels):
+        raise DataError(f"There are {len(items)} sounds but {len(labels)} labels; they must match one to one.")
+    return items, labels
 
 
 def sound_classifier(**options) -> SoundClassifier:

@@ -70,7 +70,7 @@ def trained():
     for audio, label in dataset(TRAIN_VOICES, seed=1):
         sounds.add_sound(audio, label)
     sounds.add_background_noise((0.01 * rng.standard_normal(4 * RATE), RATE))   # 4 one-second examples
-    history = sounds.train(epochs=60, progress=False)
+    history = sounds.train(epochs=60, validation_split=0, progress=False)
     return sounds, history
 
 
@@ -79,11 +79,13 @@ def test_learns_words_tones_and_bursts_and_generalises_to_new_voices(trained):
     assert isinstance(history, History) and len(history) == 60
     assert history["accuracy"][-1] == 1.0 and history["loss"][-1] < history["loss"][0]
     assert sounds.labels == ["yes", "no", "whistle", "burst", BACKGROUND_NOISE]
-    assert sounds.example_counts()[BACKGROUND_NOISE] == 4
+    assert sounds.counts()[BACKGROUND_NOISE] == 4
     test = dataset(TEST_VOICES, seed=2)
     results = sounds.classify([audio for audio, _ in test])
     accuracy = np.mean([r[0].label == label for r, (_, label) in zip(results, test)])
     assert accuracy >= 0.9, [(label, r[0]) for r, (_, label) in zip(results, test) if r[0].label != label]
+    report = sounds.evaluate([audio for audio, _ in test], [label for _, label in test])
+    assert report.accuracy == accuracy and report.confusion.shape == (5, 5)
     one = sounds.classify(test[0][0], top_k=2)
     assert len(one) == 2 and one[0].confidence >= one[1].confidence
     assert abs(sum(p.confidence for p in sounds.classify(test[0][0])) - 1) < 1e-3
@@ -105,6 +107,12 @@ def test_save_and_load_give_the_same_probabilities(trained, tmp_path):
     layers = [layer["class_name"] for layer in topology["config"]["layers"]]
     assert layers == ["Dense", "Dropout", "Dense"]          # relu and softmax are activations of the Dense layers
     assert "trained" in repr(loaded)
+    with pytest.raises(DataError, match="held-out"):
+        loaded.evaluate()                      # a loaded classifier has no examples of its own
+    with pytest.raises(DataError, match="must match"):
+        loaded.evaluate(test, ["yes"])
+    with pytest.raises(DataError, match="not among"):
+        loaded.evaluate(test[:1], ["maybe"])
 
 
 def test_add_sounds_from_folders_with_background_noise(tmp_path):
@@ -117,9 +125,12 @@ def test_add_sounds_from_folders_with_background_noise(tmp_path):
     (tmp_path / BACKGROUND_NOISE).mkdir()
     sf.write(tmp_path / BACKGROUND_NOISE / "room.flac", 0.01 * rng.standard_normal(3 * 22050), 22050)
     sounds = ml.sound_classifier(seed=1).add_sounds(tmp_path)
-    assert sounds.example_counts() == {"whistle": 4, "burst": 4, BACKGROUND_NOISE: 3}
-    sounds.train(epochs=30, progress=False, validation_split=0.25)
+    assert sounds.counts() == {"whistle": 4, "burst": 4, BACKGROUND_NOISE: 3}
+    sounds.train(epochs=30, progress=False)                     # holds out 15 % of each label
     assert "val_accuracy" in sounds.history_
+    held_out = sounds.evaluate()
+    assert held_out.examples == 3 and held_out.accuracy >= 2 / 3    # one of each label
+    assert sounds.evaluate(tmp_path).examples == 11                  # the folder, labelled by sub-folder
     predictions = sounds.classify(tmp_path / "whistle")          # a folder: one list per file
     assert len(predictions) == 4 and all(p[0].label == "whistle" for p in predictions)
 
@@ -129,6 +140,8 @@ def test_mistakes_give_clear_errors(tmp_path):
     tone = whistle(np.random.default_rng(0))
     with pytest.raises(NotTrainedError, match="trained"):
         sounds.classify(tone)
+    with pytest.raises(NotTrainedError):
+        sounds.evaluate()
     with pytest.raises(DataError, match="at least two labels"):
         sounds.train(progress=False)
     sounds.add_sound(tone, "whistle")
