@@ -1,8 +1,8 @@
 """Run an image backbone over one image or many, in ONNX Runtime (no PyTorch import).
 
 Shared by :class:`playml.ImageClassifier` and :class:`playml.FeatureExtractor`. Many
-images are processed in batches; the next batch is decoded and preprocessed in a
-background thread while ONNX Runtime works on the current one (PIL and ONNX Runtime
+images are processed in batches; the next batches are decoded and preprocessed in
+background threads while ONNX Runtime works on the current one (PIL and ONNX Runtime
 both release the GIL, so the two overlap).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..media import is_many, iter_many
 from ..preprocessing import preprocess
 from .specs import BackboneSpec
 
-__all__ = ["BackboneRunner", "PROGRESS_THRESHOLD"]
+__all__ = ["BackboneRunner", "BackboneTask", "PROGRESS_THRESHOLD", "PREPROCESS_THREADS"]
 
 #: With ``progress=None``, a progress bar appears from this many images on.
 PROGRESS_THRESHOLD = 64

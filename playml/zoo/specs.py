@@ -58,7 +58,7 @@ class Layer(Result):
     parameters: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BackboneSpec:
     """A bundled ImageNet backbone: architecture, preprocessing, weights and card."""
 
@@ -79,6 +79,9 @@ class BackboneSpec:
     head_channels: int = 1280
     num_classes: int = 1000
     card_info: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __repr__(self) -> str:
+        return f"BackboneSpec(name={self.name!r}, input_size={self.input_size}, blocks={len(self.blocks)})"
 
     # ------------------------------------------------------------------ weights
     def weights_path(self) -> Path:
