@@ -122,6 +122,8 @@ def main() -> str:
     from playml.web.live import Classifying
     from playml.web.security import decode_image
 
+    import os
+
     photos = _photos()
     frames = _frames(photos)
     with tempfile.TemporaryDirectory() as models:
@@ -157,6 +159,7 @@ def main() -> str:
         finally:
             server.stop()
 
+    load = os.getloadavg()[0]
     ws_fps, ws_med, ws_p95 = _summary(best["ws-classify"])
     py_fps, py_med, py_p95 = _summary(best["py-classify"])
     wp_fps, wp_med, wp_p95 = _summary(best["ws-pose"])
@@ -175,7 +178,8 @@ def main() -> str:
     table = "\n".join([head, *(f"| {' | '.join(r)} |" for r in rows)])
     verdict = ("meets" if ws_fps >= 20 and ws_med <= 60 else "misses")
     text = (f"# playml studio: live preview through the WebSocket\n\n"
-            f"{datetime.date.today().isoformat()} · {machine()}\n\n"
+            f"{datetime.date.today().isoformat()} · {machine()} · load average during the run "
+            f"{load:.1f} (other jobs share the 2 cores: figures are noisy; the ratio is measured in the same run)\n\n"
             f"{FRAMES} frames per run after {WARMUP} warm-up frames, best of {ROUNDS} alternating rounds. Source: "
             f"640×480 JPEGs (quality 80) of four scikit-image photos, sent one after another by a `websockets` "
             f"client over 127.0.0.1 to a real studio server; each waits for its answer. The Python column "
