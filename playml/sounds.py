@@ -190,10 +190,8 @@ class SoundClassifier:
     # ------------------------------------------------------------ description
     def __repr__(self) -> str:
         labels = self.labels
-        shown = labels if len(labels) <= 6 else labels[:5] + ["…"]
-        state = "trained" if self.trained else "not trained"
-        examples = f", examples={len(self._labels)}" if self._labels else ""
-        return f"SoundClassifier(labels={shown!r}{examples}, {state})"
+        shown = labels if len(labels) <= 8 else f"<{len(labels)} labels>"
+        return f"SoundClassifier(labels={shown!r}, examples={self.examples}, trained={self.trained})"
 
     @property
     def labels(self) -> list[str]:
