@@ -239,9 +239,14 @@ class SoundClassifier:
         """Add one example of ``label``: a sound file, or samples with their ``sample_rate``.
 
         About one second is ideal; shorter sounds are padded with silence, longer ones are
-        summarised over their whole length.
+        summarised over their whole length. A list of sounds or a folder adds each of them
+        with this label.
         """
         label = self._check_label(label)
+        if _is_many(audio):                       # a list or a folder: every sound gets this label
+            for item in _expand(audio):
+                self.add_sound(item, label, sample_rate)
+            return self
         samples, _ = load_audio(audio, sample_rate, target_rate=SAMPLE_RATE, what="sound")
         if label == BACKGROUND_NOISE:
             return self._add_background(samples)

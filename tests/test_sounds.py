@@ -126,6 +126,9 @@ def test_add_sounds_from_folders_with_background_noise(tmp_path):
     sf.write(tmp_path / BACKGROUND_NOISE / "room.flac", 0.01 * rng.standard_normal(3 * 22050), 22050)
     sounds = ml.sound_classifier(seed=1).add_sounds(tmp_path)
     assert sounds.counts() == {"whistle": 4, "burst": 4, BACKGROUND_NOISE: 3}
+    one_label = ml.sound_classifier().add_sound(tmp_path / "whistle", "tone")      # a folder, one label
+    one_label.add_sound([whistle(rng), whistle(rng)], "tone")                      # a list, one label
+    assert one_label.counts() == {"tone": 6}
     sounds.train(epochs=30, progress=False)                     # holds out 15 % of each label
     assert "val_accuracy" in sounds.history_
     held_out = sounds.evaluate()
