@@ -195,10 +195,8 @@ class SoundClassifier:
 
     @property
     def labels(self) -> list[str]:
-        """The labels: the trained ones, else those of the examples added so far (in order)."""
-        if getattr(self, "labels_", None) is not None:
-            return list(self.labels_)
-        return list(dict.fromkeys(self._labels))
+        """The trained labels, then those of examples added since (in the order first seen)."""
+        return list(dict.fromkeys([*(getattr(self, "labels_", None) or []), *self._labels]))
 
     @property
     def trained(self) -> bool:
@@ -302,9 +300,6 @@ class SoundClassifier:
         label = str(label).strip()
         if not label:
             raise InputError("The label is empty. Give each sound a name like 'clap' or 'whistle'.")
-        if getattr(self, "labels_", None) is not None and label not in self.labels_:
-            raise DataError(f"This classifier was trained on {self.labels_}; it cannot learn the new label {label!r} "
-                            "without its examples. Make a new ml.sound_classifier() to teach new labels.")
         return label
 
     def _add(self, features: np.ndarray, label: str) -> None:
