@@ -28,23 +28,31 @@ from .errors import DataError, FormatError, InputError, MissingFileError, NotTra
 from .results import Prediction, Value
 from .training import History
 
-__all__ = ["NeuralNetwork", "neural_network", "TASKS", "DEFAULTS"]
+__all__ = ["NeuralNetwork", "neural_network", "TASKS", "DEFAULTS", "default_learning_rate"]
 
 TASKS = ("classification", "regression", "imageClassification")
 MODEL_FILES = ("model.json", "model.weights.bin", "model_meta.json")
 
-#: Per task: output activation, loss, optimizer, learning rate. ml5.js 1.x uses SGD at 0.2
-#: (classification), Adam at 0.2 with a sigmoid output (regression) and SGD at 0.02
-#: (imageClassification). playml uses Adam at 0.01 for classification (ml5's SGD at 0.2 stays
-#: at chance on many inputs, see docs/neural_network.md) and a linear regression output (a
-#: sigmoid cannot reach values outside 0–1 when the data are not normalised).
+#: Per task: output activation, loss, optimizer, learning rate (``None``: scaled to the inputs,
+#: see :func:`default_learning_rate`). ml5.js 1.x uses SGD at 0.2 (classification), Adam at 0.2
+#: with a sigmoid output (regression) and SGD at 0.02 (imageClassification). Measured in
+#: docs/neural_network.md: SGD at 0.2 stays at chance on 1,280 unnormalised inputs, and a sigmoid
+#: output cannot fit y = 2x − 1 (its values stop at the data's min and max), so playml uses Adam
+#: and a linear regression output.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "classification": {"activation": "softmax", "loss": "categorical_crossentropy", "optimizer": "adam",
-                       "learning_rate": 0.01},
-    "regression": {"activation": "linear", "loss": "mse", "optimizer": "adam", "learning_rate": 0.01},
+                       "learning_rate": None},
+    "regression": {"activation": "linear", "loss": "mse", "optimizer": "adam", "learning_rate": None},
     "imageClassification": {"activation": "softmax", "loss": "categorical_crossentropy", "optimizer": "adam",
                             "learning_rate": 0.001},
 }
+
+
+def default_learning_rate(inputs: int) -> float:
+    """Adam's step for a dense network on ``inputs`` numbers: 0.01 up to 100 inputs, then
+    0.1/√inputs (0.0028 for 1,280), so wide inputs do not throw the first layer around."""
+    return min(0.01, 0.1 / math.sqrt(max(1, inputs)))
+
 
 _TASK_ALIASES = {"classification": "classification", "classify": "classification", "regression": "regression",
                  "imageclassification": "imageClassification", "image_classification": "imageClassification",
@@ -412,9 +420,12 @@ class NeuralNetwork:
                 if act is not None and rows and rows[-1][1] == "linear" and rows[-1][0] in ("Dense", "Conv2D"):
                     rows[-1][1] = act
                     continue
+                if act is not None and rows and rows[-1][0] in ("Dense", "Conv2D"):
+                    continue
                 n = sum(p.numel() for p in m.parameters())
                 kind = names.get(type(m).__name__, "Activation" if act else type(m).__name__)
-                rows.append([kind, act or ("linear" if n else ""), "x".join(map(str, x.shape[1:])), str(n)])
+                dims = x.shape[1:] if x.dim() != 4 else (x.shape[2], x.shape[3], x.shape[1])  # TF.js: H×W×C
+                rows.append([kind, act or ("linear" if n else ""), "x".join(map(str, dims)), str(n)])
         rows.insert(0, ["layer", "activation", "output", "weights"])
         width = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, width)).rstrip() for r in rows]
@@ -446,7 +457,8 @@ class NeuralNetwork:
             if self.debug:
                 print(self.summary())
         defaults = DEFAULTS[task]
-        lr = learning_rate or self.learning_rate or defaults["learning_rate"]
+        lr = learning_rate or self.learning_rate or defaults["learning_rate"] or \
+            default_learning_rate(int(np.prod(self.meta_["inputUnits"])))
         x = torch.from_numpy(encode_inputs(self.meta_, self._xs))
         y = encode_outputs(self.meta_, self._ys)
         model = self.model_

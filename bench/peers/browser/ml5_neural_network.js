@@ -22,13 +22,12 @@ async function main(payload) {
   const nn = ml5.neuralNetwork(payload.options);
   for (const [x, y] of payload.data) { nn.addData(x, y); }
   if (payload.normalize) { nn.normalizeData(); }
-  console.log("data added");
   const t0 = performance.now();
   // train(options) alone makes ml5 1.4 treat the options as the finished-callback and hang: pass one.
-  await nn.train(payload.train || {}, () => {});
-  console.log("trained");
+  const losses = [];
+  await nn.train(payload.train || {}, (epoch, logs) => { losses.push(logs.loss); }, () => {});
   const seconds = (performance.now() - t0) / 1000;
   const outputs = payload.probe ? await run(nn, payload.probe) : null;
   if (payload.save) { await nn.save(); }
-  return {seconds, outputs, backend: ml5.tf.getBackend()};
+  return {seconds, outputs, losses, backend: ml5.tf.getBackend()};
 }
