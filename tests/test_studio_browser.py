@@ -74,7 +74,7 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
 
             # two classes to start with: name them
             cards = page.locator(".class-card")
-            expect(cards).to_have_count(2, timeout=15_000)
+            expect(cards).to_have_count(2, timeout=30_000)
             for card, name in zip((cards.nth(0), cards.nth(1)), ("astronaut", "coffee")):
                 card.get_by_label("Class name").fill(name)
                 card.get_by_label("Class name").press("Enter")
@@ -82,15 +82,15 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
 
             # record a burst from the (fake) webcam for the first class: hold the button
             page.locator("#camera-toggle").click()
-            expect(page.locator("#camera-toggle")).to_have_text("Turn the webcam off", timeout=15_000)
+            expect(page.locator("#camera-toggle")).to_have_text("Turn the webcam off", timeout=30_000)
             record = cards.nth(0).locator("button.record")
             record.hover()
             page.mouse.down()
             page.wait_for_timeout(1500)
             page.mouse.up()
-            expect(cards.nth(0).locator(".count")).not_to_have_text("0 examples", timeout=15_000)
+            expect(cards.nth(0).locator(".count")).not_to_have_text("0 examples", timeout=30_000)
             page.wait_for_function("() => document.querySelectorAll('.class-card')[0]"
-                                   ".querySelectorAll('.thumbs img').length >= 5", timeout=15_000)
+                                   ".querySelectorAll('.thumbs img').length >= 5", timeout=30_000)
 
             # the keyboard records too: hold Space on the focused button
             before = page.locator(".class-card").nth(0).locator(".thumbs img").count()
@@ -99,11 +99,11 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
             page.wait_for_timeout(800)
             page.keyboard.up(" ")
             page.wait_for_function(f"() => document.querySelectorAll('.class-card')[0]"
-                                   f".querySelectorAll('.thumbs img').length > {before}", timeout=15_000)
+                                   f".querySelectorAll('.thumbs img').length > {before}", timeout=30_000)
 
             # upload real photos for the second class
             cards.nth(1).locator("input[type=file]").set_input_files(uploads)
-            expect(cards.nth(1).locator(".count")).to_have_text("8 examples", timeout=20_000)
+            expect(cards.nth(1).locator(".count")).to_have_text("8 examples", timeout=30_000)
             recorded = _count(cards.nth(0).locator(".count").inner_text())
             assert recorded >= 5
 
@@ -130,7 +130,7 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
             # save into the models folder
             page.locator("#save-name").fill("astronaut-or-coffee")
             page.locator("#save").click()
-            expect(status).to_contain_text("Saved to", timeout=20_000)
+            expect(status).to_contain_text("Saved to", timeout=30_000)
 
             # Track: body pose over the webcam (the fake camera shows a person)
             page.get_by_role("link", name="Track").click()
