@@ -43,15 +43,25 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
-def timed(fn, repeat: int, warmup: int = 2) -> float:
-    """Median seconds of ``fn()`` over ``repeat`` runs."""
+def load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+def timed(fn, repeat: int, warmup: int = 2, cpu: list | None = None) -> float:
+    """Median wall seconds of ``fn()`` over ``repeat`` runs (median CPU seconds appended to ``cpu``)."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpus = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    if cpu is not None:
+        cpu.append(statistics.median(cpus))
     return statistics.median(times)
 
 
@@ -98,16 +108,18 @@ def bench_inference(rows: list) -> None:
     for batch in (1, 32):
         x = rng.standard_normal((batch, 3, size, size)).astype(np.float32)
         xt = torch.from_numpy(x)
-        ours = timed(lambda: session.run(["logits"], {"images": x}), repeat=60 if batch == 1 else 8) / batch
+        cpu: list[float] = []
+        ours = timed(lambda: session.run(["logits"], {"images": x}), repeat=60 if batch == 1 else 8, cpu=cpu)
 
         def eager():
             with torch.no_grad():
                 net(xt)
 
-        peer = timed(eager, repeat=30 if batch == 1 else 4) / batch
+        peer = timed(eager, repeat=30 if batch == 1 else 4, cpu=cpu)
+        ours, peer, (ours_cpu, peer_cpu) = ours / batch, peer / batch, (c / batch for c in cpu)
         target = "≤ 5 ms" if batch == 1 else ""
-        rows.append([f"inference, batch {batch} (ms/image)", f"{ours * 1e3:.2f}", f"{peer * 1e3:.2f}",
-                     f"{peer / ours:.1f}× faster", target])
+        rows.append([f"inference, batch {batch} (ms/image; CPU ms)", f"{ours * 1e3:.2f}; {ours_cpu * 1e3:.1f}",
+                     f"{peer * 1e3:.2f}; {peer_cpu * 1e3:.1f}", f"{peer / ours:.1f}× faster", target])
 
 
 def naive_pipeline(paths: list[Path], net, spec) -> np.ndarray:
@@ -173,6 +185,7 @@ def bench_cold_start(rows: list, image: Path) -> None:
 
 
 def main() -> None:
+    load_before = load_average()
     rows: list[list[str]] = []
     bench_inference(rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,9 +201,12 @@ def main() -> None:
     print(table)
     note = (f"# Image backbone benchmark ({MODEL})\n\n"
             f"{datetime.date.today().isoformat()} · {machine()} · {THREADS} threads for both engines · "
-            "the machine was shared with other jobs, so compare the ratios.\n\n"
+            f"load average {load_before} at the start, {load_average()} at the end (a load above "
+            f"{os.cpu_count()} means other jobs shared the CPUs: absolute figures are then slower than on an "
+            "idle machine; compare the ratios).\n\n"
             f"{table}\n\n"
-            "- inference: preprocessed 224×224 input, median of repeated runs.\n"
+            "- inference: preprocessed 224×224 input, median of repeated runs; wall ms per image, then the "
+            "CPU ms per image the process used (all threads).\n"
             f"- end to end: `fe.features(folder)` (draft JPEG decoding, one-call crop+resize, preprocessing "
             f"in a background thread overlapped with inference) vs a naive loop (PIL open, resize, crop, "
             f"NumPy normalise, PyTorch batch of 32) over {N_FOLDER} JPEGs cut from scikit-image/scikit-learn/"
