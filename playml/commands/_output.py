@@ -24,3 +24,31 @@ def print_table(rows: list[list[Any]], header: list[str] | None = None) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         if header and k == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def expand_images(paths: list[str]) -> list[str]:
+    """Image arguments → files: a folder stands for the images in it (sorted). Empty → InputError."""
+    from pathlib import Path
+
+    from ..errors import InputError
+    from ..media import list_images
+
+    files: list[str] = []
+    for p in paths:
+        files += [str(f) for f in list_images(p)] if Path(p).is_dir() else [p]
+    if not files:
+        raise InputError("No images found in " + ", ".join(paths) + ".")
+    return files
+
+
+def print_per_image(files: list[str], results: list, *, key: str, title, rows, header: list[str],
+                    as_json: bool = False) -> None:
+    """Print one result list per image: JSON ``[{"image": f, key: r}]``, or a titled table per image."""
+    if as_json:
+        print_json([{"image": f, key: r} for f, r in zip(files, results)])
+        return
+    for i, (f, result) in enumerate(zip(files, results)):
+        if i:
+            print()
+        print(title(f))
+        print_table(rows(result), header)

@@ -8,9 +8,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ._output import print_json, print_table
+from ._output import expand_images, print_json, print_per_image, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,34 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=models_command)
 
 
-def _expand(paths: list[str]) -> list[str]:
-    from ..media import list_images
-
-    out: list[str] = []
-    for p in paths:
-        out += [str(f) for f in list_images(p)] if Path(p).is_dir() else [p]
-    return out
-
-
 def classify_command(args: argparse.Namespace) -> int:
     from ..classifier import image_classifier
     from ..errors import InputError
 
     if args.top_k < 1:
         raise InputError("--top-k must be at least 1.")
-    files = _expand(args.images)
-    if not files:
-        raise InputError("No images found in " + ", ".join(args.images) + ".")
+    files = expand_images(args.images)
     clf = image_classifier(args.model, top_k=args.top_k)
-    results = clf.classify(files)
-    if args.json:
-        print_json([{"image": f, "predictions": r} for f, r in zip(files, results)])
-        return 0
-    for i, (f, predictions) in enumerate(zip(files, results)):
-        if i:
-            print()
-        print(f"{f}  ({clf.model_card.name})")
-        print_table([[p.label, f"{100 * p.confidence:5.1f}%"] for p in predictions], ["label", "confidence"])
+    print_per_image(files, clf.classify(files), key="predictions", as_json=args.json,
+                    title=lambda f: f"{f}  ({clf.model_card.name})", header=["label", "confidence"],
+                    rows=lambda predictions: [[p.label, f"{100 * p.confidence:5.1f}%"] for p in predictions])
     return 0
 
 
