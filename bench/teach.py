@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import machine
+from bench.common import machine, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 N_EXAMPLES, N_ADD, EPOCHS, BATCH, LR, UNITS, VAL = 300, 100, 50, 16, 0.001, 100, 0.15
-ROUNDS, REPEATS = 3, 3
+ROUNDS, REPEATS = 3, 2
 ADD_REPEATS = 1  # featurising 100 images is slow enough to time once per round
 TARGET = 15.0  # head training at least 15× faster than TensorFlow.js wasm
 LABELS = ("cat", "coffee", "rocket")
@@ -149,16 +149,12 @@ def bench_train_tfjs(x: np.ndarray, y: np.ndarray) -> dict | None:
             return None
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in [header] + rows]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
 def main() -> None:
+    import os
+
     import playml as ml
 
+    load_before = os.getloadavg()[0]
     images, labels = photo_crops(N_EXAMPLES)
     clf = ml.feature_extractor().classification()
     clf.add_images(images, labels, progress=False)
@@ -201,12 +197,12 @@ def main() -> None:
         rows.append([name, f"{best[name]:.3f}", f"{f.get('loss', float('nan')):.2g}",
                      f"{f.get('val_accuracy', f.get('val_acc', float('nan'))):.3f}",
                      "—" if name.startswith("playml") else f"{best[name] / mine:.1f}×"])
-    train_table = _table(["head training, 50 epochs", "s (best)", "final loss", "val accuracy",
+    train_table = markdown_table(["head training, 50 epochs", "s (best)", "final loss", "val accuracy",
                           "peer ÷ playml"], rows)
     mine_add = best["playml `add_images()` (ONNX Runtime)"]
     add_rows = [[name, f"{best[name]:.3f}", f"{1000 * best[name] / N_ADD:.1f} ms",
                  "—" if name.startswith("playml") else f"{best[name] / mine_add:.1f}×"] for name in add_contenders]
-    add_table = _table([f"adding {N_ADD} images", "s (best)", "per image", "peer ÷ playml"], add_rows)
+    add_table = markdown_table([f"adding {N_ADD} images", "s (best)", "per image", "peer ÷ playml"], add_rows)
     tfjs = best.get("TensorFlow.js 4.22 wasm (Node)")
     verdict = "not measured (TensorFlow.js failed)" if tfjs is None else (
         f"{tfjs / mine:.1f}× faster than TensorFlow.js wasm ({mine:.3f} s vs {tfjs:.3f} s): "
@@ -214,12 +210,13 @@ def main() -> None:
     print(train_table)
     print()
     print(add_table)
-    print(f"\nhead training: {verdict}")
+    load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores)"
+    print(f"\nhead training: {verdict}\n{load}")
     out = ROOT / "bench" / "results" / "teach.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         "# Teach the machine: head training and adding images\n\n"
-        f"Measured {datetime.date.today().isoformat()} on {machine()}. `python -m bench.teach`.\n\n"
+        f"Measured {datetime.date.today().isoformat()} on {machine()}; {load}. `python -m bench.teach`.\n\n"
         f"**Head training**: Dense({UNITS}, relu) → Dense({len(LABELS)}, softmax), Adam {LR}, categorical "
         f"cross-entropy, {EPOCHS} epochs, batch {BATCH}, {round(VAL * 100)} % validation, on {N_EXAMPLES} "
         "EfficientNet-Lite0 feature vectors (1,280 numbers) of real photo crops with 3 labels — the same vectors "

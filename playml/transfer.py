@@ -119,8 +119,9 @@ class _Teachable:
     def __init__(self, extractor: FeatureExtractor | str | None = None, *, hidden_units: int = 100,
                  layers: Sequence[int] | None = None, activation: str = "relu", augment: bool | int = False,
                  seed: int | None = None):
-        self.extractor = extractor if isinstance(extractor, FeatureExtractor) else FeatureExtractor(
-            *([extractor] if extractor is not None else []))
+        if not isinstance(extractor, FeatureExtractor):
+            extractor = FeatureExtractor() if extractor is None else FeatureExtractor(extractor)
+        self.extractor = extractor
         self.hidden_units = hidden_units
         self.layers = layers
         self.activation = activation
