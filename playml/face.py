@@ -28,8 +28,6 @@ class FaceMesh(LandmarkTask):
     >>> mesh = ml.face_mesh(max_faces=2, refine_landmarks=False)   # 468 points, a bit faster
     """
 
-    card_name = "face-mesh"
-
     def __init__(self, model: str = "face-mesh", *, max_faces: int = 1, refine_landmarks: bool = True,
                  min_confidence: float = 0.5, min_tracking_confidence: float = 0.5, flipped: bool = False):
         self.model_name = model

@@ -42,10 +42,6 @@ class HandPose(LandmarkTask):
         check_unit("min_confidence", min_confidence)
         check_unit("min_tracking_confidence", min_tracking_confidence)
 
-    @property
-    def card_name(self) -> str:  # type: ignore[override]
-        return self.model_name
-
     def __repr__(self) -> str:
         extra = ", flipped=True" if self.flipped else ""
         return f"HandPose(model={self.model_name!r}, max_hands={self.max_hands}{extra})"

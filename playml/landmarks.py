@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import os
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -427,11 +427,12 @@ def _warmup_image() -> np.ndarray:
 class LandmarkTask:
     """Base class: lazy MediaPipe graphs, image loading, ``flipped`` and video streams.
 
-    Subclasses set ``card_name`` and implement ``_build(static)`` (returns a MediaPipe
-    solution object) and ``_convert(raw, width, height)`` (returns playml results).
+    Subclasses store ``model_name`` (a card name in :mod:`playml.mediapipe_cards`) and implement
+    ``_build(static)`` (returns a MediaPipe solution object) and ``_convert(raw, width, height)``
+    (returns playml results).
     """
 
-    card_name: ClassVar[str]
+    model_name: str
     flipped: bool
 
     @property
@@ -439,7 +440,7 @@ class LandmarkTask:
         """Where the model comes from, its license, training data and known weaknesses."""
         from .mediapipe_cards import card
 
-        return card(self.card_name)
+        return card(self.model_name)
 
     # -- engine -------------------------------------------------------------------------------
     def _build(self, static: bool):  # pragma: no cover - abstract

@@ -36,8 +36,6 @@ class BodyPose(LandmarkTask):
     >>> people = pose.detect(samples.path("astronaut"))  # doctest: +SKIP
     """
 
-    card_name = "blazepose-full"
-
     def __init__(self, model: str = "blazepose-full", complexity: int = 1, *, min_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, smooth: bool = True, flipped: bool = False):
         self.model_name = model

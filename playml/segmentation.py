@@ -34,10 +34,6 @@ class BodySegmentation(LandmarkTask):
         self.flipped = flipped
         check_model("segmentation model", model, _MODELS)
 
-    @property
-    def card_name(self) -> str:  # type: ignore[override]
-        return self.model_name
-
     def __repr__(self) -> str:
         extra = ", flipped=True" if self.flipped else ""
         return f"BodySegmentation(model={self.model_name!r}{extra})"
