@@ -42,6 +42,7 @@ _ALIASES = {"lite0": "efficientnet-lite0", "lite1": "efficientnet-lite1", "lite2
 CARD_SOURCES = ["playml.zoo:image_cards"]
 CARD_SOURCES += ["playml.pitch:pitch_cards", "playml.sounds:sound_cards",      # sound and text
                  "playml.sentences:sentence_cards", "playml.sentiment_analyzer:sentiment_cards"]
+CARD_SOURCES += ["playml.mediapipe_cards:cards"]                                  # bodies, hands, faces
 
 
 def backbone_names() -> list[str]:
