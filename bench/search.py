@@ -25,6 +25,7 @@ import argparse
 import datetime
 import gc
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import machine
+from bench.common import machine, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -207,15 +208,9 @@ def bench_size(n: int, *, faiss_ok: bool = True, save=lambda partial: None) -> d
 
 
 # ---------------------------------------------------------------------------- report
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in [header, *rows]]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
 def report(data: dict) -> str:
-    parts = [f"# Image search benchmark\n\nLast run {data.get('date', '?')} · {data.get('machine', '?')} · "
+    load = f" · load average {data['load']} at the start" if "load" in data else ""
+    parts = [f"# Image search benchmark\n\nLast run {data.get('date', '?')} · {data.get('machine', '?')}{load} · "
              "`python -m bench.search`. Other engineers' jobs were running on this machine: compare ratios.\n"]
     ex = data.get("extraction")
     if ex:
@@ -223,8 +218,8 @@ def report(data: dict) -> str:
                  f"{ex['raw_ips']:.0f}", f"{ex['ours_ips'] / ex['raw_ips']:.2f}×", "≥ 0.9× (index overhead ≤ 10%)"],
                 ["rebuild, nothing changed (s)", f"{ex['rebuild_s']:.2f}", "—", "—", "no image decoded"]]
         parts.append("## Extraction (EfficientNet-Lite0 features, 2 threads)\n\n"
-                     + table(rows, ["measure", "ImageSearch.build", "bare FeatureExtractor.features", "ratio",
-                                    "target"]) + "\n")
+                     + markdown_table(["measure", "ImageSearch.build", "bare FeatureExtractor.features", "ratio",
+                                   "target"], rows) + "\n")
     sizes = sorted(data.get("sizes", {}).values(), key=lambda r: r["n"])
     if sizes:
         rows = []
@@ -239,10 +234,10 @@ def report(data: dict) -> str:
                          f"{r['faiss_ms'] / r['approx_ms']:.1f}×" if "faiss_ms" in r else "—"])
         parts.append(
             "## Search (1280-d, cosine, k = 15, one query at a time, 1 thread)\n\n"
-            + table(rows, ["vectors", "NumPy brute force ms", "playml exact ms", "playml approx ms",
+            + markdown_table(["vectors", "NumPy brute force ms", "playml exact ms", "playml approx ms",
                            "approx vs NumPy", "playml recall@15", "graph-only recall@15", "playml bytes/vector",
                            "playml build s (2 threads)", "FAISS HNSWSQ8 ms", "FAISS recall@15",
-                           "FAISS bytes/vector", "FAISS ms ÷ playml ms"]) + "\n")
+                           "FAISS bytes/vector", "FAISS ms ÷ playml ms"], rows) + "\n")
         big = [r for r in sizes if r["n"] >= 1_000_000]
         if big:
             r = big[-1]
@@ -278,6 +273,7 @@ def main() -> None:
     data = json.loads(store.read_text()) if store.exists() else {}
     data["date"] = datetime.date.today().isoformat()
     data["machine"] = machine()
+    data["load"] = round(os.getloadavg()[0], 1)
     if not args.skip_extraction:
         print("extraction …", flush=True)
         data["extraction"] = bench_extraction()

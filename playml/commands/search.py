@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._output import print_json, print_table
+from ._output import expand_images, print_json, print_per_image, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -104,22 +104,17 @@ def _load(path: str, metric: str | None = None):
 
 def query_command(args: argparse.Namespace) -> int:
     from ..errors import InputError
-    from .images import _expand
 
     if args.k < 1:
         raise InputError("-k must be at least 1.")
     index = _load(args.index, args.metric)
-    files = _expand(args.images)
-    results = index.query(files, k=args.k)
-    if args.json:
-        print_json([{"image": f, "matches": r} for f, r in zip(files, results)])
-        return 0
-    for i, (f, matches) in enumerate(zip(files, results)):
-        if i:
-            print()
-        print(f"{f}  ({index.index_._metric}, {index.extractor.model_name} {index.extractor.layer or 'features'})")
-        print_table([[n + 1, m.path, m.label or "", f"{m.distance:.4g}", f"{m.score:.4g}"]
-                     for n, m in enumerate(matches)], ["#", "image", "label", "distance", "score"])
+    files = expand_images(args.images)
+    layer = index.extractor.layer or "features"
+    print_per_image(files, index.query(files, k=args.k), key="matches", as_json=args.json,
+                    title=lambda f: f"{f}  ({index.index_._metric}, {index.extractor.model_name} {layer})",
+                    rows=lambda matches: [[n + 1, m.path, m.label or "", f"{m.distance:.4g}", f"{m.score:.4g}"]
+                                          for n, m in enumerate(matches)],
+                    header=["#", "image", "label", "distance", "score"])
     return 0
 
 
