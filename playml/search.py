@@ -557,10 +557,9 @@ class ImageSearch:
         [Match(path='/photos/cats/a.jpg', distance=0.12, score=0.88, label='cats'), ...]
         """
         self._check_built()
-        from .media import is_many
+        from .media import is_many, iter_many
 
-        many = is_many(image)
-        return self.query_vector(self.embed(image) if not many else self.embed(list(_iter(image))), k)
+        return self.query_vector(self.embed(list(iter_many(image)) if is_many(image) else image), k)
 
     def query_vector(self, vector, k: int = 15) -> list[Match] | list[list[Match]]:
         """Like :meth:`query` for feature vectors you computed yourself (same model and layer)."""
@@ -661,6 +660,8 @@ class ImageSearch:
                  seed: int = 0):
         """A 2-D map (UMAP) of the embeddings, one dot per image, coloured by label
         (sub-folder). Returns a matplotlib Figure."""
+        import matplotlib
+
         from .charts import new_figure
 
         rows, xy = self.map_2d(method, sample=sample, seed=seed)
@@ -669,7 +670,7 @@ class ImageSearch:
             fig, (ax,) = new_figure(1, width=6.0, height=5.0)
         labels = [self.labels_[i] or "(no label)" for i in rows]
         names = sorted(set(labels))
-        cmap = __import__("matplotlib").colormaps["tab20" if len(names) > 10 else "tab10"]
+        cmap = matplotlib.colormaps["tab20" if len(names) > 10 else "tab10"]
         for c, name in enumerate(names):
             mask = np.array([lab == name for lab in labels])
             ax.scatter(xy[mask, 0], xy[mask, 1], s=14, color=cmap(c % cmap.N), label=name, alpha=0.85)
@@ -832,12 +833,6 @@ def _write_npy(target: Path, array: np.ndarray, block: int = 65_536) -> None:
         out[s:s + block] = array[s:s + block]
     out.flush()
     del out
-
-
-def _iter(images: Any):
-    from .media import iter_many
-
-    return iter_many(images)
 
 
 def image_search(folder_or_images: Any = None, model: str = DEFAULT_MODEL, layer: str | None = None,
