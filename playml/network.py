@@ -213,6 +213,10 @@ class NeuralNetwork:
         y_names, y_values = self._names_and_values(ys, "outputs")
         if image:
             x_values = [self._image_pixels(v) for v in x_values]
+        elif isinstance(xs, np.ndarray) and xs.dtype.kind in "fiu":  # a row of numbers: check it in one go
+            if not np.isfinite(xs).all():
+                raise DataError("The inputs contain NaN or infinity; inputs must be finite numbers.")
+            x_values = xs.tolist()
         else:
             x_values = [self._check_input(name, v) for name, v in zip(x_names, x_values)]
         task = self.task_
@@ -256,7 +260,7 @@ class NeuralNetwork:
             names = list(known) if known is not None else names
             return names, [data[k] for k in names]
         if isinstance(data, np.ndarray):
-            data = list(data) if data.ndim == 1 else [data]
+            data = data.tolist() if data.ndim == 1 and data.dtype.kind in "fiub" else list(data) if data.ndim == 1 else [data]
         if not isinstance(data, (list, tuple)):
             raise DataError(f"Pass the {side} as a list like [1, 2, 3] or a dict like {{'x': 1}}, not {type(data).__name__}.")
         values = list(data)
