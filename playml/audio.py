@@ -16,7 +16,6 @@ resampling when asked. URLs are refused: playml works offline.
 """
 from __future__ import annotations
 
-import io
 import os
 from math import gcd
 from pathlib import Path
@@ -24,8 +23,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from .errors import AudioError, InputError, MissingFileError
-from .media import check_not_url, list_files
+from .errors import AudioError, InputError
+from .media import list_files, open_source
 
 __all__ = [
     "AudioLike",
@@ -111,20 +110,8 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 def _read_file(source: Any) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        if len(source) == 0:
-            raise AudioError("The audio bytes are empty. Pass the contents of a WAV, FLAC or OGG file.")
-        name, fp = "the audio bytes", io.BytesIO(bytes(source))
-    else:
-        check_not_url(source)
-        path = Path(source)
-        name = str(path)
-        if not path.exists():
-            raise MissingFileError(f"There is no file {name!r}. Check the spelling and the folder you are in "
-                                   f"({os.getcwd()}).")
-        if path.is_dir():
-            raise AudioError(f"{name!r} is a folder, not a sound file. Pass one WAV, FLAC or OGG file.")
-        fp = path
+    name, fp = open_source(source, error=AudioError, kind="audio", file_kind="a WAV, FLAC or OGG file",
+                           folder_hint="Pass one sound file.")
     try:
         data, rate = sf.read(fp, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError):

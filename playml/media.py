@@ -34,6 +34,7 @@ __all__ = [
     "list_images",
     "list_files",
     "check_not_url",
+    "open_source",
 ]
 
 ImageLike = Union[str, os.PathLike, bytes, "np.ndarray", Any]
@@ -52,24 +53,33 @@ def check_not_url(value: Any) -> None:
             "Download the file yourself, then pass its local path (e.g. 'photo.jpg').")
 
 
+def open_source(source: Any, *, error: type[InputError], kind: str, file_kind: str,
+                folder_hint: str) -> tuple[str, Any]:
+    """``(name, file)`` for the bytes of a file or a path: a ``BytesIO`` or an existing file's ``Path``.
+
+    Refuses URLs, empty bytes, missing files and folders with messages about ``kind``
+    ("image") and ``file_kind`` ("an image file"); ``error`` is the class raised.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise error(f"The {kind} bytes are empty. Pass the contents of {file_kind}.")
+        return f"the {kind}", io.BytesIO(bytes(source))
+    check_not_url(source)
+    path = Path(source)
+    name = str(path)
+    if not path.exists():
+        raise MissingFileError(f"There is no file {name!r}. Check the spelling and the folder you are in "
+                               f"({os.getcwd()}).")
+    if path.is_dir():
+        raise error(f"{name!r} is a folder, not {file_kind}. {folder_hint}")
+    return name, path
+
+
 def _open_pil(source: Any, *, draft_size: tuple[int, int] | None = None):
     from PIL import Image, ImageOps
 
-    name = "the image"
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        if len(source) == 0:
-            raise ImageError("The image bytes are empty. Pass the contents of an image file.")
-        fp: Any = io.BytesIO(bytes(source))
-    else:
-        check_not_url(source)
-        path = Path(source)
-        name = str(path)
-        if not path.exists():
-            raise MissingFileError(f"There is no file {name!r}. Check the spelling and the folder you are in "
-                                   f"({os.getcwd()}).")
-        if path.is_dir():
-            raise ImageError(f"{name!r} is a folder, not an image. Pass one image file, or a list of files.")
-        fp = path
+    name, fp = open_source(source, error=ImageError, kind="image", file_kind="an image file",
+                           folder_hint="Pass one image file, or a list of files.")
     previous = Image.MAX_IMAGE_PIXELS
     try:
         Image.MAX_IMAGE_PIXELS = MAX_PIXELS
