@@ -514,14 +514,17 @@ class ImageSearch:
         return VectorIndex(self._metric, p=self.p, exact=self.exact)
 
     def _integrate(self, entries: list[_Entry], vectors: dict[int, np.ndarray]) -> None:
-        replace_rows, replace_vecs, new_vecs = [], [], []
+        """Put the new vectors in the index. Rows are moved out of ``vectors`` one by one into
+        one preallocated array, so the chunks they came from are freed as we go (peak memory
+        ≈ one copy of the vectors, not two)."""
+        replace_rows, replace_vecs, new_order = [], [], []
         for i, e in enumerate(entries):
             if i not in vectors:
                 continue
             if e.key in self._pos:
                 j = self._pos[e.key]
                 replace_rows.append(j)
-                replace_vecs.append(vectors[i])
+                replace_vecs.append(vectors.pop(i))
                 self.labels_[j], self.sizes_[j], self.mtimes_[j] = e.label, e.size, e.mtime
             else:
                 self._pos[e.key] = len(self.paths_)
@@ -529,13 +532,16 @@ class ImageSearch:
                 self.labels_.append(e.label)
                 self.sizes_.append(e.size)
                 self.mtimes_.append(e.mtime)
-                new_vecs.append(vectors[i])
+                new_order.append(i)
         if self.index_ is None:
             self.index_ = self._new_index()
         if replace_rows:
             self.index_.replace(replace_rows, np.stack(replace_vecs))
-        if new_vecs:
-            self.index_.add(np.stack(new_vecs).astype(np.float32))
+        if new_order:
+            new = np.empty((len(new_order), self.dim), dtype=np.float32)
+            for row, i in enumerate(new_order):
+                new[row] = vectors.pop(i)
+            self.index_.add(new)
 
     # ------------------------------------------------------------------ searching
     def embed(self, images: Any) -> np.ndarray:
