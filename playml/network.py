@@ -220,6 +220,8 @@ class NeuralNetwork:
         else:
             x_values = [self._check_input(name, v) for name, v in zip(x_names, x_values)]
         task = self.task_
+        if self.task is None and not self._ys and self.meta_ is None:  # the first example decides
+            task = "regression" if y_values and all(_is_number(v) for v in y_values) else "classification"
         if task != "regression":
             y_values = [str(v) if _is_number(v) else v for v in y_values]
             for name, v in zip(y_names, y_values):
