@@ -413,13 +413,13 @@ class ImageSearch:
         index and from the chunk cache). ``shard="i/n"`` embeds only part *i* of *n* (by a
         hash of each file's path inside the folder) — see :meth:`merge`.
         """
-        old = (self.paths_, self.labels_, self.sizes_, self.mtimes_, self.index_)
+        old = (self.paths_, self.labels_, self.sizes_, self.mtimes_, self.index_, self.root_)
         self.paths_, self.labels_, self.sizes_, self.mtimes_, self._pos = [], [], [], [], {}
-        self.index_ = None
+        self.index_ = self.root_ = None
         try:
             return self._ingest(images, progress, shard, reuse=old)
         except BaseException:
-            self.paths_, self.labels_, self.sizes_, self.mtimes_, self.index_ = old
+            self.paths_, self.labels_, self.sizes_, self.mtimes_, self.index_, self.root_ = old
             self._pos = {p: i for i, p in enumerate(self.paths_)}
             raise
 
