@@ -252,9 +252,7 @@ def fit(
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     # Preallocated buffers: the shuffled copy of the data, each step's loss and predictions.
     xs, ys = torch.empty_like(xt), torch.empty_like(yt)
-    step_losses = torch.zeros(steps)
     step_sizes = torch.tensor([min(batch_size, nt - s * batch_size) for s in range(steps)], dtype=torch.float32)
-    predicted = torch.empty(nt, dtype=torch.long) if classification else None
     threads = torch.get_num_threads()
     if threads > 1 and _is_small(model, batch_size):
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
@@ -267,7 +265,8 @@ def fit(
                 torch.index_select(yt, 0, order, out=ys)
             else:
                 xs, ys = xt, yt
-            for s, (xb, yb) in enumerate(zip(xs.split(batch_size), ys.split(batch_size))):
+            step_losses, step_outputs = [], []  # kept as tensors; summed once per epoch
+            for xb, yb in zip(xs.split(batch_size), ys.split(batch_size)):
                 out = model(xb)
                 batch_loss = loss_fn(out, yb)
                 reg = batch_loss
@@ -281,13 +280,13 @@ def fit(
                     opt.zero_grad(set_to_none=True)
                     reg.backward()
                     opt.step()
-                with torch.no_grad():
-                    step_losses[s] = batch_loss.detach()
-                    if predicted is not None:
-                        torch.argmax(out.detach(), 1, out=predicted[s * batch_size:s * batch_size + len(xb)])
-            logs = {"loss": float(step_losses.dot(step_sizes)) / nt}
-            if "accuracy" in metrics and predicted is not None:
-                logs["accuracy"] = float((predicted == ys).sum()) / nt
+                step_losses.append(batch_loss.detach())
+                if classification:
+                    step_outputs.append(out.detach())
+            with torch.no_grad():
+                logs = {"loss": float(torch.stack(step_losses).dot(step_sizes)) / nt}
+                if "accuracy" in metrics and classification:
+                    logs["accuracy"] = float((torch.cat(step_outputs).argmax(1) == ys).sum()) / nt
             if xv is not None:
                 logs.update(_evaluate(model, xv, yv, loss_fn, classification, metrics))
             if not all(math.isfinite(v) for v in logs.values()):
