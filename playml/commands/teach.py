@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._output import print_json, print_table
+from ._output import expand_images, print_json, print_per_image, print_table
 
 _VALIDATION_NAMES = ("validation", "val", "valid", "test")
 
@@ -135,22 +135,15 @@ def train_command(args: argparse.Namespace) -> int:
 def predict_command(args: argparse.Namespace) -> int:
     from ..errors import InputError, TaskError
     from ..saving import load
-    from .images import _expand
 
+    if args.top_k is not None and args.top_k < 1:
+        raise InputError("--top-k must be at least 1.")
     model = load(args.model_dir)
-    files = _expand(args.images)
-    if not files:
-        raise InputError("No images found in " + ", ".join(args.images) + ".")
+    files = expand_images(args.images)
     if hasattr(model, "classify"):
-        results = model.classify(files, top_k=args.top_k)
-        if args.json:
-            print_json([{"image": f, "predictions": r} for f, r in zip(files, results)])
-            return 0
-        for i, (f, predictions) in enumerate(zip(files, results)):
-            if i:
-                print()
-            print(f)
-            print_table([[p.label, f"{100 * p.confidence:5.1f}%"] for p in predictions], ["label", "confidence"])
+        print_per_image(files, model.classify(files, top_k=args.top_k), key="predictions", as_json=args.json,
+                        title=str, header=["label", "confidence"],
+                        rows=lambda predictions: [[p.label, f"{100 * p.confidence:5.1f}%"] for p in predictions])
         return 0
     if hasattr(model, "predict") and hasattr(model, "extractor"):
         values = model.predict(files)
