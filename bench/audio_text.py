@@ -275,7 +275,7 @@ def main() -> None:
     ]
     for r in pitch:
         target = "≥ 20× real time" if r["model"] == "tiny" else "—"
-        lines.append(f"| pitch, CREPE {r['model']}, {r['seconds']:.0f} s melody at 10 ms hop (× real time) | "
+        lines.append(f"| pitch, CREPE {r['model']}, {r['seconds']:g} s melody at 10 ms hop (× real time) | "
                      f"{r['playml_rtf']:.1f}× | {r['peer_rtf']:.1f}× (torchcrepe `Crepe`, PyTorch eager) | "
                      f"{r['playml_rtf'] / r['peer_rtf']:.2f} | {target} |")
     lines.append(f"| sentence embeddings, {sentences['texts']} Hamlet lines/passages, batch 32 (sentences/s) | "
