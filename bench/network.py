@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from bench import common
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "network.md"
@@ -36,13 +37,8 @@ TARGETS = {"ml5.js": 30.0, "TF.js wasm": 15.0}
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return f"{os.cpu_count()} cores ({cpu}), load average {load}, Python {platform.python_version()}"
+    return f"{common.machine()}, load average {load}"
 
 
 def data() -> tuple[np.ndarray, np.ndarray]:
@@ -156,14 +152,13 @@ def main() -> None:
     if have["node"]:
         rows.append(("TF.js wasm", f"Adam {LR_ADAM}", *bench_tfjs(x, y, "adam", LR_ADAM)))
 
-    lines = ["| engine | optimizer | training time (s) | final loss | playml is … faster | target |",
-             "|---|---|---:|---:|---:|---:|"]
+    table_rows = []
     for name, opt, seconds, loss in rows:
         ours = pl_sgd[0] if opt.startswith("SGD") else pl_adam[0]
-        ratio = "" if name == "playml" else f"{seconds / ours:.1f}×"
-        target = f"≥ {TARGETS[name]:.0f}×" if name in TARGETS else ""
-        lines.append(f"| {name} | {opt} | {seconds:.2f} | {loss:.4f} | {ratio} | {target} |")
-    table = "\n".join(lines)
+        table_rows.append([name, opt, f"{seconds:.2f}", f"{loss:.4f}", "" if name == "playml" else f"{seconds / ours:.1f}×",
+                           f"≥ {TARGETS[name]:.0f}×" if name in TARGETS else ""])
+    table = common.markdown_table(["engine", "optimizer", "training time (s)", "final loss", "playml is … faster",
+                                   "target"], table_rows)
     print(table)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -271,7 +271,12 @@ class NeuralNetwork:
             names = f" ({', '.join(known)})" if known else ""
             raise DataError(f"Expected {expected} {what}s{names} but this example has {len(values)}: {values!r:.80}. "
                             "Every example needs the same number of values.")
-        names = list(known) if known is not None else [str(i) for i in range(len(values))]  # ml5.js names them "0", "1", …
+        if known is not None:
+            names = list(known)
+        elif side == "inputs" and self.task_ == "imageClassification" and len(values) == 1:
+            names = ["image"]
+        else:
+            names = [str(i) for i in range(len(values))]  # ml5.js names them "0", "1", …
         return names, values
 
     def _check_input(self, name: str, v: Any) -> Any:
