@@ -111,7 +111,6 @@ def test_playground_noise_flips_labels_near_the_boundary():
 
 @pytest.mark.slow
 def test_neural_network_learns_iris_from_ml_datasets():
-    pytest.importorskip("playml.network", reason="playml.network (issue 4) is not written yet")
     iris = ml.datasets.load("iris")
     train, test = iris.split(0.8, 0.2, stratify=True, seed=0)
     nn = ml.neural_network(task="classification", inputs=iris.feature_names, outputs=[iris.target_name])
