@@ -375,6 +375,8 @@ class AnomalyDetector:
     ``feature_names_``, ``normal_label_``.
     """
 
+    FORMAT_VERSION = _FORMAT_VERSION  # files in a newer format are refused by ml.load
+
     def __init__(self, hidden: Sequence[int] = (7, 3), latent: int = 2, *, activation: str = "relu",
                  output_activation: str = "auto", scaling: str = "minmax", optimizer: str = "adam",
                  learning_rate: float = 0.01, momentum: float = 0.0, l1: float = 0.0, l2: float = 0.0,
@@ -807,9 +809,6 @@ class AnomalyDetector:
         from .formats.tfjs import from_tfjs, read_tfjs
         from .training import History
 
-        version = meta.get("playml", {}).get("version", 1)
-        if version > _FORMAT_VERSION:
-            raise FormatError(f"{path} was saved by a newer playml (format {version}). Upgrade playml to load it.")
         try:
             arch, scaler, training = meta["architecture"], meta["scaler"], meta.get("training") or {}
             det = cls(hidden=arch["hidden"], latent=arch["latent"], activation=arch["activation"],

@@ -30,7 +30,8 @@ __all__ = ["save_directory", "atomic_write", "read_json", "load", "register_kind
 
 META_FILE = "model_meta.json"
 
-# kind -> "module:Class"; the class must offer a classmethod ``_from_directory(path, meta)``.
+# kind -> "module:Class"; the class must offer a classmethod ``_from_directory(path, meta)`` and
+# may set ``FORMAT_VERSION`` (default 1): :func:`load` refuses files saved in a newer format.
 _KINDS: dict[str, str] = {
     "neural_network": "playml.network:NeuralNetwork",
     "image_classification": "playml.transfer:ImageClassification",
@@ -135,5 +136,11 @@ def load(path: str | os.PathLike):
     if kind not in _KINDS:
         raise FormatError(f"{path} holds a model of kind {kind!r}, which this playml cannot load. "
                           "Upgrade playml, or check the directory.")
-    module, cls = _KINDS[kind].split(":")
-    return getattr(importlib.import_module(module), cls)._from_directory(path, meta)
+    module, name = _KINDS[kind].split(":")
+    cls = getattr(importlib.import_module(module), name)
+    version = info.get("version", 1) if isinstance(info, dict) else 1
+    supported = getattr(cls, "FORMAT_VERSION", 1)
+    if not isinstance(version, int) or version > supported:
+        raise FormatError(f"{path} was saved by a newer playml (format {version}; this playml reads up to "
+                          f"{supported}). Upgrade playml to load it.")
+    return cls._from_directory(path, meta)

@@ -179,6 +179,8 @@ class SoundClassifier:
     'high'
     """
 
+    FORMAT_VERSION = _FORMAT_VERSION  # files in a newer format are refused by ml.load
+
     def __init__(self, *, hidden_units: int = 64, dropout: float = 0.25, seed: int | None = None):
         self.hidden_units = hidden_units
         self.dropout = dropout
@@ -459,9 +461,6 @@ class SoundClassifier:
 
         from .formats.tfjs import from_tfjs, read_tfjs
 
-        version = meta.get("playml", {}).get("version", 1)
-        if version > _FORMAT_VERSION:
-            raise FormatError(f"{path} was saved by a newer playml (format {version}). Upgrade playml to load it.")
         try:
             arch = meta["architecture"]
             labels = [str(label) for label in meta["labels"]]

@@ -113,6 +113,8 @@ class _Teachable:
     """What image classification and image regression share: adding examples, training,
     saving. Use :class:`ImageClassification` or :class:`ImageRegression`."""
 
+    FORMAT_VERSION = FORMAT_VERSION  # files in a newer format are refused by ml.load
+
     _kind = ""
     _loss = ""
 
@@ -542,10 +544,6 @@ class _Teachable:
         from .formats.tfjs import from_tfjs, read_tfjs
         from .zoo import backbone_names, get_backbone
 
-        info = meta.get("playml") or {}
-        if int(info.get("version", 1)) > FORMAT_VERSION:
-            raise FormatError(f"{path} was saved by a newer playml (format {info.get('version')}). "
-                              "Upgrade playml to load it.")
         try:
             backbone, head_info = meta["backbone"], meta.get("head") or {}
             name, layer = backbone["name"], backbone.get("layer", "features")

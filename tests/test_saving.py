@@ -42,3 +42,13 @@ def test_load_errors_are_friendly(tmp_path):
     (tmp_path / "bad" / "model_meta.json").write_text("{not json")
     with pytest.raises(ml.FormatError, match="not valid JSON"):
         read_json(tmp_path / "bad" / "model_meta.json")
+
+
+def test_newer_format_is_refused_for_every_kind(tmp_path):
+    from playml.saving import _KINDS
+
+    for kind in _KINDS:
+        (tmp_path / kind).mkdir()
+        (tmp_path / kind / "model_meta.json").write_text(json.dumps({"playml": {"kind": kind, "version": 999}}))
+        with pytest.raises(ml.FormatError, match="newer playml"):
+            ml.load(tmp_path / kind)
