@@ -185,7 +185,9 @@ class VectorIndex:
     p : the exponent of the minkowski metric.
     exact : ``True`` always searches exactly; ``False`` always builds the approximate
         index; ``None`` (default) decides by size (:data:`APPROX_THRESHOLD`).
-    connectivity, expansion_add, expansion_search : HNSW settings of the USearch graph.
+    connectivity, expansion_add, expansion_search : HNSW settings of the USearch graph;
+        ``expansion_search=None`` (default) uses 64 below 200,000 vectors and 128 from there
+        on, where 64 left recall@15 just under 0.95 at 1M vectors (bench/search.py).
     oversample : the graph proposes ``k × oversample`` candidates, re-ranked exactly.
 
     Learned: ``vectors_`` (N × D, possibly a read-only memory map), ``ann_`` (the
@@ -200,7 +202,7 @@ class VectorIndex:
 
     def __init__(self, metric: str = "cosine", *, p: float = 3, exact: bool | None = None,
                  threshold: int = APPROX_THRESHOLD, connectivity: int = 16, expansion_add: int = 128,
-                 expansion_search: int = 64, oversample: int = 4, threads: int = 0):
+                 expansion_search: int | None = None, oversample: int = 4, threads: int = 0):
         self.metric = metric
         self.p = p
         self.exact = exact
@@ -296,7 +298,12 @@ class VectorIndex:
                                   "Or pass exact=True.") from None
         metric, dtype = _USEARCH[self._metric]
         return Index(ndim=self.dim, metric=metric, dtype=dtype, connectivity=self.connectivity,
-                     expansion_add=self.expansion_add, expansion_search=self.expansion_search)
+                     expansion_add=self.expansion_add, expansion_search=self._expansion_search())
+
+    def _expansion_search(self) -> int:
+        if self.expansion_search is not None:
+            return int(self.expansion_search)
+        return 64 if len(self) < 200_000 else 128
 
     def _build_ann(self, start: int) -> None:
         self.ann_ = self._new_ann()
@@ -354,6 +361,9 @@ class VectorIndex:
 
     def _search_block(self, q: np.ndarray, k: int, use_ann: bool) -> tuple[np.ndarray, np.ndarray]:
         if use_ann:
+            ef = self._expansion_search()
+            if self.ann_.expansion_search != ef:
+                self.ann_.expansion_search = ef
             want = min(len(self), max(k * self.oversample, k + 16))
             matches = self.ann_.search(q, want, threads=self.threads or 0)
             keys = np.asarray(matches.keys).reshape(len(q), -1).astype(np.int64)
