@@ -84,6 +84,18 @@ def test_onnx_and_pytorch_agree(name, photos):
     assert int(np.argmax(logits[0])) in (967, 968, 504)  # espresso, cup, coffee mug
 
 
+@pytest.mark.parametrize("name", ["efficientnet-lite0", "mobilenet-v2"])
+def test_export_folds_padding_into_convolutions(name):
+    """SAME padding lives in the convolutions, so ONNX Runtime keeps its fast layout throughout."""
+    import onnx
+
+    spec = get_backbone(name)
+    onnx_cache.inference_session(spec)  # exports it if the cache has none
+    model = onnx.load(onnx_cache.onnx_path(spec))
+    ops = [node.op_type for node in model.graph.node]
+    assert "Pad" not in ops and ops.count("Conv") >= 17
+
+
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PLAYML_CACHE", str(tmp_path / "c"))
     assert onnx_cache.cache_dir() == tmp_path / "c"

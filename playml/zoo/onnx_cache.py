@@ -29,10 +29,11 @@ from pathlib import Path
 from ..saving import atomic_write
 from .specs import BackboneSpec
 
-__all__ = ["EXPORT_VERSION", "OPSET", "cache_dir", "onnx_path", "export_onnx", "inference_session"]
+__all__ = ["EXPORT_VERSION", "OPSET", "cache_dir", "onnx_path", "export_onnx", "inference_session",
+           "fold_padding_into_convolutions"]
 
-#: Bump when the export itself changes (inputs, outputs, export options, opset).
-EXPORT_VERSION = 1
+#: Bump when the export itself changes (inputs, outputs, export options, opset, graph clean-up).
+EXPORT_VERSION = 2
 OPSET = 17
 _CODE_FILES = ("network.py",)  # the network code; changes to the export itself bump EXPORT_VERSION
 
@@ -99,7 +100,64 @@ def export_onnx(spec: BackboneSpec, layer: str = "features", path: str | os.Path
         torch.onnx.export(module, (dummy,), buffer, input_names=["images"], output_names=outputs,
                           dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]},
                           opset_version=OPSET, dynamo=False)
-    return atomic_write(path, buffer.getvalue())
+    return atomic_write(path, fold_padding_into_convolutions(buffer.getvalue()))
+
+
+def fold_padding_into_convolutions(model_bytes: bytes) -> bytes:
+    """Fold each zero ``Pad`` that feeds a ``Conv`` into that convolution's ``pads``.
+
+    TensorFlow-style SAME padding is asymmetric, which ``nn.Conv2d`` cannot express, so
+    the PyTorch network pads explicitly. ONNX convolutions take asymmetric pads, and a
+    standalone Pad makes ONNX Runtime convert the blocked (NCHWc) layout back and forth
+    around it: folding them made EfficientNet-Lite0 ~30 % faster at batch 1 (6.6–7.2 →
+    4.9 ms here) with bit-identical outputs. ONNX Runtime's basic optimisations first
+    turn the tracer's shape arithmetic for the pads into constants.
+    """
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = os.path.join(tmp, "basic.onnx")
+        options.log_severity_level = 3
+        ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+        model = onnx.load(options.optimized_model_filepath)
+    graph = model.graph
+    constants = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    folded = []
+    for pad in graph.node:
+        if pad.op_type != "Pad" or pad.input[1] not in constants:
+            continue
+        if any(a.name == "mode" and a.s != b"constant" for a in pad.attribute):
+            continue
+        if len(pad.input) > 2 and pad.input[2] and (pad.input[2] not in constants or constants[pad.input[2]].any()):
+            continue
+        after = readers.get(pad.output[0], [])
+        amounts = constants[pad.input[1]].tolist()  # n, c, h, w begins, then n, c, h, w ends
+        if len(after) != 1 or after[0].op_type != "Conv" or len(amounts) != 8 or any(amounts[i] for i in (0, 1, 4, 5)):
+            continue
+        conv = after[0]
+        old = next((list(a.ints) for a in conv.attribute if a.name == "pads"), [0, 0, 0, 0])
+        for a in [a for a in conv.attribute if a.name in ("pads", "auto_pad")]:
+            conv.attribute.remove(a)
+        conv.attribute.append(onnx.helper.make_attribute(
+            "pads", [old[0] + amounts[2], old[1] + amounts[3], old[2] + amounts[6], old[3] + amounts[7]]))
+        conv.input[0] = pad.input[0]
+        folded.append(pad)
+    for pad in folded:
+        graph.node.remove(pad)
+    used = {name for node in graph.node for name in node.input}
+    for init in [i for i in graph.initializer if i.name not in used]:
+        graph.initializer.remove(init)
+    return model.SerializeToString()
 
 
 def session_options(threads: int = 2):
