@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import machine
+from .common import machine, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "bench" / "peers"
@@ -158,10 +158,7 @@ def main() -> None:
     verdict = "not measured (TensorFlow.js failed)" if tfjs is None else (
         f"{tfjs[0] / mine_train:.1f}× faster than TensorFlow.js wasm: "
         f"{'met' if tfjs[0] / mine_train >= TARGET else 'NOT met'} (target ≥ {TARGET:g}×)")
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in [header] + rows]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    table = "\n".join(lines)
+    table = markdown_table(header, rows)
     print(table)
     print(f"\ntraining: {verdict}")
     out = ROOT / "bench" / "results" / "anomaly.md"
