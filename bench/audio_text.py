@@ -96,7 +96,7 @@ def torchcrepe_track(net, audio: np.ndarray) -> np.ndarray:
     """torchcrepe's steps: pad, unfold into 1,024-sample frames every 10 ms, normalise, network, decode."""
     import torch
 
-    from playml.pitch import decode
+    from playml.sound.pitch import decode
 
     x = torch.from_numpy(audio)[None]
     x = torch.nn.functional.pad(x, (512, 512))
@@ -249,7 +249,7 @@ def bench_sounds() -> dict:
 
 def bench_sentiment() -> dict:
     import playml as ml
-    from playml.sentiment_analyzer import _vader
+    from playml.text.sentiment import _vader
 
     texts = hamlet_texts()
     analyzer = ml.sentiment()

@@ -84,7 +84,7 @@ def _best_pair(a, b, rounds: int = ROUNDS) -> tuple[float, float, float]:
 
 
 def measure(frames: list[np.ndarray], video: Path) -> list[dict]:
-    from playml.landmarks import quiet_native_logs
+    from playml.bodies.landmarks import quiet_native_logs
 
     n = len(frames)
     rows = []
@@ -173,7 +173,7 @@ def table(rows: list[dict]) -> list[str]:
 
 
 def main() -> None:
-    from playml.video import write_video
+    from playml.core.video import write_video
 
     load = os.getloadavg()
     frames = make_frames()

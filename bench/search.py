@@ -97,7 +97,7 @@ def median_ms(fn, queries, repeat: int | None = None) -> float:
 # ---------------------------------------------------------------------------- parts
 def bench_extraction() -> dict:
     from bench.images import make_folder
-    from playml.search import ImageSearch
+    from playml.images.search import ImageSearch
 
     import playml as ml
 
@@ -125,7 +125,7 @@ def bench_extraction() -> dict:
 
 
 def bench_size(n: int, *, faiss_ok: bool = True, save=lambda partial: None) -> dict:
-    from playml.vector_index import VectorIndex
+    from playml.core.vector_index import VectorIndex
 
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"X-{n}.npy"

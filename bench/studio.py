@@ -118,7 +118,7 @@ def _summary(times: list[float]) -> tuple[float, float, float]:
 
 def main() -> str:
     import playml as ml
-    from playml.media import load_image
+    from playml.core.media import load_image
     from playml.web.live import Classifying
     from playml.web.security import decode_image
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import (
+from playml.errors import (
     AudioError,
     DataError,
     DependencyError,
@@ -38,41 +38,41 @@ __version__ = "0.1.0"
 # Module files are named after the concept; the one-liner factories are named after the task.
 _LAZY: dict[str, str] = {
     # pretrained images
-    "image_classifier": "playml.classifier:image_classifier",
-    "ImageClassifier": "playml.classifier:ImageClassifier",
-    "feature_extractor": "playml.features:feature_extractor",
-    "FeatureExtractor": "playml.features:FeatureExtractor",
+    "image_classifier": "playml.images.classifier:image_classifier",
+    "ImageClassifier": "playml.images.classifier:ImageClassifier",
+    "feature_extractor": "playml.images.features:feature_extractor",
+    "FeatureExtractor": "playml.images.features:FeatureExtractor",
     "models": "playml.zoo:models",
     "ModelCard": "playml.zoo:ModelCard",
     # teach the machine
-    "ImageClassification": "playml.transfer:ImageClassification",
-    "ImageRegression": "playml.transfer:ImageRegression",
-    "EvaluationReport": "playml.evaluation:EvaluationReport",
-    "neural_network": "playml.network:neural_network",
-    "NeuralNetwork": "playml.network:NeuralNetwork",
-    "History": "playml.training:History",
-    "load": "playml.saving:load",
+    "ImageClassification": "playml.images.transfer:ImageClassification",
+    "ImageRegression": "playml.images.transfer:ImageRegression",
+    "EvaluationReport": "playml.core.evaluation:EvaluationReport",
+    "neural_network": "playml.tabular.network:neural_network",
+    "NeuralNetwork": "playml.tabular.network:NeuralNetwork",
+    "History": "playml.core.training:History",
+    "load": "playml.core.saving:load",
     "datasets": "playml.datasets:",
     "Dataset": "playml.datasets:Dataset",
     # bodies, hands, faces
-    "body_pose": "playml.pose:body_pose",
-    "hand_pose": "playml.hands:hand_pose",
-    "face_mesh": "playml.face:face_mesh",
-    "body_segmentation": "playml.segmentation:body_segmentation",
-    "draw": "playml.drawing:draw",
-    "webcam": "playml.video:webcam",
+    "body_pose": "playml.bodies.pose:body_pose",
+    "hand_pose": "playml.bodies.hands:hand_pose",
+    "face_mesh": "playml.bodies.face:face_mesh",
+    "body_segmentation": "playml.bodies.segmentation:body_segmentation",
+    "draw": "playml.core.drawing:draw",
+    "webcam": "playml.core.video:webcam",
     # sound and text
-    "pitch_detection": "playml.pitch:pitch_detection",
-    "sound_classifier": "playml.sounds:sound_classifier",
-    "sentence_encoder": "playml.sentences:sentence_encoder",
-    "sentiment": "playml.sentiment_analyzer:sentiment",
-    "PitchDetector": "playml.pitch:PitchDetector",
-    "SoundClassifier": "playml.sounds:SoundClassifier",
-    "SentenceEncoder": "playml.sentences:SentenceEncoder",
-    "SentimentAnalyzer": "playml.sentiment_analyzer:SentimentAnalyzer",
+    "pitch_detection": "playml.sound.pitch:pitch_detection",
+    "sound_classifier": "playml.sound.sounds:sound_classifier",
+    "sentence_encoder": "playml.text.sentences:sentence_encoder",
+    "sentiment": "playml.text.sentiment:sentiment",
+    "PitchDetector": "playml.sound.pitch:PitchDetector",
+    "SoundClassifier": "playml.sound.sounds:SoundClassifier",
+    "SentenceEncoder": "playml.text.sentences:SentenceEncoder",
+    "SentimentAnalyzer": "playml.text.sentiment:SentimentAnalyzer",
     # see inside
-    "image_search": "playml.search:image_search",
-    "anomaly_detector": "playml.anomaly:anomaly_detector",
+    "image_search": "playml.images.search:image_search",
+    "anomaly_detector": "playml.tabular.anomaly:anomaly_detector",
     # surfaces
     "studio": "playml.web:studio",
     # results

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.anomaly import AnomalyDetector, AnomalyReport
+from playml.tabular.anomaly import AnomalyDetector, AnomalyReport
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from playml.audio import is_audio_like, is_silent, list_audio, load_audio, resample, to_mono
+from playml.core.audio import is_audio_like, is_silent, list_audio, load_audio, resample, to_mono
 from playml.errors import AudioError, InputError, MissingFileError, OfflineError, PlaymlError
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.augmentation import Augmentation, augment, augmented_copies, color_jitter, flip, random_crop
+from playml.core.augmentation import Augmentation, augment, augmented_copies, color_jitter, flip, random_crop
 
 
 def _is_window_of(part: np.ndarray, whole: np.ndarray) -> bool:

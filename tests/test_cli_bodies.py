@@ -47,7 +47,7 @@ def test_segment_mask_and_blur(grace_path, tmp_path, capsys):
 
 
 def test_video_in_video_out(tmp_path, photos, capsys):
-    from playml.video import video_info, write_video
+    from playml.core.video import video_info, write_video
 
     frames = [np.roll(photos["astronaut"], 8 * i, axis=1) for i in range(6)]
     clip = write_video(tmp_path / "clip.avi", frames, fps=6)

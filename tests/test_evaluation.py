@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.evaluation import EvaluationReport, RegressionReport
+from playml.core.evaluation import EvaluationReport, RegressionReport
 
 
 def test_counts_accuracy_and_confusion():

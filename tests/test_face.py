@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.landmarks import Face
+from playml.bodies.landmarks import Face
 
 
 @pytest.fixture(scope="module")

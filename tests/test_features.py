@@ -83,7 +83,7 @@ def test_engines_for_later_work(fe, coffee_path):
 
 
 def test_teaching_methods_delegate_to_transfer():
-    transfer = pytest.importorskip("playml.transfer")
+    transfer = pytest.importorskip("playml.images.transfer")
     fe = ml.feature_extractor()
     assert isinstance(fe.classification(), transfer.ImageClassification)
     assert isinstance(fe.regression(), transfer.ImageRegression)

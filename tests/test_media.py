@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import playml as ml
-from playml.media import is_many, list_images, load_image
+from playml.core.media import is_many, list_images, load_image
 
 
 def test_all_image_kinds_give_the_same_pixels(coffee_path):
@@ -63,7 +63,7 @@ def test_truncated_jpeg_is_reported(tmp_path, coffee_path):
 
 
 def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
-    import playml.media as media
+    import playml.core.media as media
 
     Image.new("RGB", (300, 300)).save(tmp_path / "big.png")
     monkeypatch.setattr(media, "MAX_PIXELS", 10_000)

@@ -8,7 +8,7 @@ from scipy.signal import sawtooth
 
 import playml as ml
 from playml.errors import AudioError, InputError, UnknownModelError
-from playml.pitch import Pitch, PitchTrack, decode, frames_of, frequency_to_note
+from playml.sound.pitch import Pitch, PitchTrack, decode, frames_of, frequency_to_note
 
 RATE = 16000
 RNG = np.random.default_rng(7)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.landmarks import Pose
+from playml.bodies.landmarks import Pose
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_nothing_downloads(pose):
 
 
 def test_every_bodies_model_has_a_card():
-    from playml.mediapipe_cards import cards
+    from playml.zoo.mediapipe_cards import cards
 
     names = [c.name for c in cards()]
     assert names == ["blazepose-full", "mediapipe-hands-full", "mediapipe-hands-lite", "face-mesh",

@@ -4,7 +4,7 @@ import os
 import pytest
 
 import playml as ml
-from playml.saving import atomic_write, read_json, save_directory
+from playml.core.saving import atomic_write, read_json, save_directory
 
 
 def test_save_directory_writes_all_files(tmp_path):
@@ -45,7 +45,7 @@ def test_load_errors_are_friendly(tmp_path):
 
 
 def test_newer_format_is_refused_for_every_kind(tmp_path):
-    from playml.saving import _KINDS
+    from playml.core.saving import _KINDS
 
     for kind in _KINDS:
         (tmp_path / kind).mkdir()

@@ -11,8 +11,8 @@ from conftest import make_labelled_photos
 from scipy.spatial.distance import cdist
 
 import playml as ml
-from playml.features import FeatureExtractor
-from playml.search import ImageSearch, Match, search_score
+from playml.images.features import FeatureExtractor
+from playml.images.search import ImageSearch, Match, search_score
 
 
 @pytest.fixture(scope="module")

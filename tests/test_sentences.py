@@ -6,7 +6,7 @@ import pytest
 
 import playml as ml
 from playml.errors import InputError, MissingFileError, UnknownModelError
-from playml.sentences import SimilarText
+from playml.text.sentences import SimilarText
 
 # (sentence, its paraphrase) — every paraphrase must beat every other sentence of the set
 PARAPHRASES = [

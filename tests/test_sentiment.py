@@ -5,7 +5,7 @@ import pytest
 
 import playml as ml
 from playml.errors import InputError, UnknownModelError
-from playml.sentiment_analyzer import Sentiment
+from playml.text.sentiment import Sentiment
 
 OBVIOUS = {
     "positive": ["What a lovely day", "I love this song so much!", "This is the best pizza in town :)",

@@ -16,8 +16,8 @@ import soundfile as sf
 
 import playml as ml
 from playml.errors import AudioError, DataError, InputError, NotTrainedError
-from playml.sounds import BACKGROUND_NOISE, SoundClassifier
-from playml.training import History
+from playml.sound.sounds import BACKGROUND_NOISE, SoundClassifier
+from playml.core.training import History
 
 RATE = 16000
 TRAIN_VOICES = ["en-gb", "en-us", "en-gb-scotland", "en-us+f2", "en-gb+m3", "en-gb-scotland+f4"]

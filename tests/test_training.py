@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from playml.errors import DataError, InputError
-from playml.training import History, fit, validation_indices
+from playml.core.training import History, fit, validation_indices
 
 
 def _blobs(n=120, seed=0):

@@ -2,7 +2,7 @@
 models, preallocated shuffling) give the same training as the plain PyTorch loop."""
 import torch
 
-from playml.training import fit
+from playml.core.training import fit
 
 
 def _data(n=90, d=20, seed=0):

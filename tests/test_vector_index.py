@@ -6,7 +6,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import playml as ml
-from playml.vector_index import METRICS, VectorIndex, check_metric, pairwise_distances, to_score
+from playml.core.vector_index import METRICS, VectorIndex, check_metric, pairwise_distances, to_score
 
 
 def feature_like(n: int, dim: int = 256, seed: int = 0) -> np.ndarray:

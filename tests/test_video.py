@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 import playml as ml
-from playml.video import VideoWriter, frames, read_video, video_info, write_video
+from playml.core.video import VideoWriter, frames, read_video, video_info, write_video
 
 N = 20
 

@@ -10,7 +10,9 @@ import pytest
 
 import playml as ml
 from playml.zoo import backbone_names, get_backbone, imagenet_labels, models
-from playml.zoo import onnx_cache
+from playml.zoo import export as onnx_cache
+from playml.core.cache import cache_dir
+from playml.engines.onnx import forget_sessions
 
 torch = pytest.importorskip("torch")
 
@@ -69,7 +71,7 @@ def test_own_module_loads_the_weights_and_matches_the_static_layer_table(name):
 
 @pytest.mark.parametrize("name", backbone_names())
 def test_onnx_and_pytorch_agree(name, photos):
-    from playml.preprocessing import preprocess
+    from playml.zoo.preprocessing import preprocess
     from playml.zoo.network import Truncated
 
     spec = get_backbone(name)
@@ -98,10 +100,10 @@ def test_export_folds_padding_into_convolutions(name):
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PLAYML_CACHE", str(tmp_path / "c"))
-    assert onnx_cache.cache_dir() == tmp_path / "c"
+    assert cache_dir() == tmp_path / "c"
     monkeypatch.delenv("PLAYML_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert onnx_cache.cache_dir() == tmp_path / "x" / "playml"
+    assert cache_dir() == tmp_path / "x" / "playml"
     spec = get_backbone("efficientnet-lite0")
     path = onnx_cache.onnx_path(spec)
     assert path.parent == tmp_path / "x" / "playml" / "onnx" and path.name.startswith("efficientnet-lite0-features-")
@@ -112,7 +114,7 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
 
 
 def test_a_corrupt_cache_file_is_rebuilt(monkeypatch, tmp_path, photos):
-    from playml.preprocessing import preprocess
+    from playml.zoo.preprocessing import preprocess
 
     spec = get_backbone("mobilenet-v2")
     good = onnx_cache.inference_session(spec, "blocks.2")  # user cache: exported once
@@ -124,6 +126,7 @@ def test_a_corrupt_cache_file_is_rebuilt(monkeypatch, tmp_path, photos):
     target.parent.mkdir(parents=True)
     for damage in (lambda b: b[: len(b) // 2], lambda b: b"not an onnx file at all"):
         target.write_bytes(damage(source.read_bytes()))
+        forget_sessions()  # sessions are kept per file: make the engine open the damaged file
         with pytest.warns(UserWarning, match="exporting it again"):
             session = onnx_cache.inference_session(spec, "blocks.2")
         np.testing.assert_allclose(session.run(None, {"images": x})[0], expected, atol=1e-5)

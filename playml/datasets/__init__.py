@@ -14,8 +14,8 @@ downloaded) and has a data card: origin, collection, license, fields, labels, ga
 """
 from __future__ import annotations
 
-from .dataset import KINDS, Dataset, is_dataset
-from .registry import DatasetInfo, card, list_datasets, load
+from playml.datasets.dataset import KINDS, Dataset, is_dataset
+from playml.datasets.registry import DatasetInfo, card, list_datasets, load
 
 list = list_datasets  # noqa: A001  (ml.datasets.list() reads best; the builtin is not used here)
 
@@ -24,7 +24,7 @@ __all__ = ["Dataset", "DatasetInfo", "KINDS", "list", "load", "card", "from_fold
 
 def __getattr__(name: str):
     if name in ("from_folder", "from_csv"):
-        from . import files
+        from playml.datasets import files
 
         return getattr(files, name)
     raise AttributeError(f"module 'playml.datasets' has no attribute {name!r}")

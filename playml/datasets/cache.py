@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import Dataset
+from playml.core.cache import cache_dir as _cache_dir
+from playml.datasets.dataset import Dataset
 
 __all__ = ["cache_dir", "cache_key", "read", "write", "CACHE_VERSION"]
 
@@ -27,9 +28,7 @@ _FIELDS = ("kind", "name", "label_names", "feature_names", "target_name", "notes
 
 def cache_dir() -> Path:
     """The folder that holds cached data sets."""
-    root = os.environ.get("PLAYML_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "playml"
-    return base / "datasets"
+    return _cache_dir("datasets")
 
 
 def cache_key(name: str, params: dict[str, Any]) -> str:
@@ -60,7 +59,7 @@ def _unpack(data: Any, key: str) -> np.ndarray | None:
 
 def write(key: str, ds: Dataset) -> Path | None:
     """Store ``ds`` under ``key``; returns the file, or ``None`` if the cache is not writable."""
-    from ..saving import atomic_write
+    from playml.core.saving import atomic_write
 
     arrays: dict[str, np.ndarray] = {}
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, InputError
+from playml.errors import DataError, InputError
 
 __all__ = ["Dataset", "KINDS", "is_dataset"]
 
@@ -303,7 +303,7 @@ class Dataset:
         """Example ``i`` of an image data set as an H×W×3 ``uint8`` array (files are loaded)."""
         if self.kind != "images":
             raise DataError(f"{self.name!r} holds {self.kind}, not images.")
-        from ..media import load_image
+        from playml.core.media import load_image
 
         return load_image(self[i][0])
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, ImageError, InputError, MissingFileError
-from ..media import IMAGE_SUFFIXES, check_not_url, load_image
-from .dataset import Dataset
+from playml.errors import DataError, ImageError, InputError, MissingFileError
+from playml.core.media import IMAGE_SUFFIXES, check_not_url, load_image
+from playml.datasets.dataset import Dataset
 
 __all__ = ["from_folder", "from_csv", "DatasetWarning"]
 

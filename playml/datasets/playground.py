@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from playml.errors import InputError
 
 __all__ = ["SHAPES", "LABELS", "make"]
 

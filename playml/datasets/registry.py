@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, DependencyError, InputError, unknown_name
-from ..results import Result
-from . import cache as _cache
-from .dataset import Dataset
+from playml.errors import DataError, DependencyError, InputError, unknown_name
+from playml.results import Result
+from playml.datasets import cache as _cache
+from playml.datasets.dataset import Dataset
 
 __all__ = ["DatasetInfo", "list_datasets", "load", "register", "card", "REGISTRY"]
 
@@ -243,7 +243,7 @@ def _penguins(missing: str = "drop") -> Dataset:
     """``missing="drop"`` leaves out the 11 penguins with a missing value; ``"fill"`` keeps them."""
     import pandas as pd
 
-    from .files import _table_from_frame
+    from playml.datasets.files import _table_from_frame
 
     path = _package_dir("palmerpenguins", "palmerpenguins") / "data" / "penguins.csv"
     df = pd.read_csv(path, na_values=["NA"])
@@ -298,7 +298,7 @@ _PHOTOS = [  # (label, file, what it shows); "samples:" files are playml's own c
 @register("photos", kind="images", size="8 photos", cached=False, aliases=("sample_photos", "samples"),
           summary="A handful of real photos (cat, coffee, astronaut, rocket…) for demos.")
 def _photos() -> Dataset:
-    from .. import samples
+    from playml import samples
 
     skimage_data = _package_dir("skimage", "scikit-image") / "data"
     names, paths, about = [], [], []
@@ -317,7 +317,7 @@ def _photos() -> Dataset:
         about.append("computer scientist Grace Hopper")
     return Dataset(np.array(paths, dtype=object), names, labels=names, kind="images", name="photos",
                    target_name="subject", meta={"about": np.array(about, dtype=object)},
-                   notes=["images are files of different sizes; load one with playml.media.load_image(path)"])
+                   notes=["images are files of different sizes; load one with playml.core.media.load_image(path)"])
 
 
 # --------------------------------------------------------------------------- text
@@ -326,7 +326,7 @@ def _photos() -> Dataset:
 def _shakespeare(unit: str = "speech", label: str = "genre") -> Dataset:
     """``unit``: ``"speech"`` (one example per speech) or ``"play"`` (one per play);
     ``label``: ``"genre"`` (comedy/history/tragedy) or ``"play"`` (the play's title)."""
-    from . import shakespeare
+    from playml.datasets import shakespeare
 
     if unit not in ("speech", "play"):
         raise InputError(f"unit must be 'speech' or 'play' (got {unit!r}).")
@@ -358,7 +358,7 @@ def _shakespeare(unit: str = "speech", label: str = "genre") -> Dataset:
 
 # --------------------------------------------------------------------------- generated
 def _playground(shape: str, n: int, noise: float, seed: int | None) -> Dataset:
-    from . import playground
+    from playml.datasets import playground
 
     X, y = playground.make(shape, n=n, noise=noise, seed=seed)
     return Dataset(X, y, labels=playground.LABELS, feature_names=["x1", "x2"], kind="table", name=shape,

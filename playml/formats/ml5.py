@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, FormatError
+from playml.errors import DataError, FormatError
 
 __all__ = ["make_meta", "check_meta", "encode_inputs", "encode_outputs", "decode_outputs", "normalize",
            "unnormalize", "data_to_json", "data_from_json", "data_to_csv", "data_from_csv", "dtype_of"]

@@ -35,7 +35,7 @@ Public API::
     read_tfjs(directory, model_file="model.json") -> (model_json, weights)
     input_shape(model_json) -> tuple        # e.g. (3,) or (64, 64, 4)
 
-A classification head trained with :func:`playml.training.fit` returns logits; append
+A classification head trained with :func:`playml.core.training.fit` returns logits; append
 ``nn.Softmax(dim=-1)`` before saving so TF.js gives probabilities, and train ``seq[:-1]``
 (a slice of an ``nn.Sequential`` shares its modules).
 
@@ -53,7 +53,7 @@ True
 >>> bool(torch.allclose(back(x), head(x)))
 True
 
-Save the three files of an ml5.js model atomically with :func:`playml.saving.save_directory`:
+Save the three files of an ml5.js model atomically with :func:`playml.core.saving.save_directory`:
 ``save_directory(path, {"model.json": model_json, "model.weights.bin": weights,
 "model_meta.json": meta})``.
 """
@@ -68,7 +68,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import FormatError, MissingFileError
+from playml.errors import FormatError, MissingFileError
 
 __all__ = ["to_tfjs", "from_tfjs", "read_tfjs", "input_shape", "ChannelsFirst", "ChannelsLastFlatten",
            "ACTIVATIONS"]
@@ -419,7 +419,7 @@ def from_tfjs(model_json: dict, weights: bytes):
 
 def read_tfjs(directory: str | os.PathLike, model_file: str = "model.json") -> tuple[dict[str, Any], bytes]:
     """Read ``model.json`` and the weight files its manifest names from ``directory``."""
-    from ..saving import read_json
+    from playml.core.saving import read_json
 
     directory = Path(directory)
     model_json = read_json(directory / model_file, "model file")

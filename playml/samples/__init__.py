@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import unknown_name
+from playml.errors import unknown_name
 
 HERE = Path(__file__).parent
 

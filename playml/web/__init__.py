@@ -34,7 +34,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    from ..errors import InputError
+    from playml.errors import InputError
 
     name = host.strip("[]")
     family = socket.AF_INET6 if ":" in name else socket.AF_INET
@@ -131,8 +131,8 @@ def studio(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, *,
     """
     import uvicorn
 
-    from .app import create_app
-    from .security import MAX_FRAME_BYTES
+    from playml.web.app import create_app
+    from playml.web.security import MAX_FRAME_BYTES
 
     loopback = _is_loopback(host)
     if not loopback and not quiet:

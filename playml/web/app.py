@@ -16,7 +16,7 @@ from fastapi import FastAPI, File, Request, UploadFile, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from .security import Access, BadRequest, Guard, decode_image, new_token
+from playml.web.security import Access, BadRequest, Guard, decode_image, new_token
 
 __all__ = ["create_app", "PAGES", "STATIC"]
 
@@ -33,9 +33,9 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
                hosts: tuple[str, ...] = (), any_host: bool = False, extractor: Any = None):
     """The studio as an ASGI app. ``app.state.access`` holds the token and the allowed port
     and hosts; ``app.state.project`` the Teach project (see :class:`playml.web.sessions.TeachProject`)."""
-    from .. import __version__
-    from .live import serve_live
-    from .sessions import TeachProject
+    from playml import __version__
+    from playml.web.live import serve_live
+    from playml.web.sessions import TeachProject
 
     access = Access(token=token or new_token(), port=port, hosts=tuple(hosts), any_host=any_host)
     project = TeachProject(models_dir, extractor=extractor)
@@ -48,7 +48,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     async def _bad_request(request: Request, exc: BadRequest):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
-    from ..errors import PlaymlError
+    from playml.errors import PlaymlError
 
     @app.exception_handler(PlaymlError)
     async def _playml_error(request: Request, exc: PlaymlError):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .security import MAX_FRAME_BYTES, BadRequest, decode_image
+from playml.web.security import MAX_FRAME_BYTES, BadRequest, decode_image
 
 __all__ = ["LIVE_TASKS", "serve_live", "Classifying", "Tracking"]
 

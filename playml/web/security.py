@@ -77,7 +77,7 @@ def decode_image(data: bytes, draft_size: tuple[int, int] | None = None):
 
     from PIL import Image, UnidentifiedImageError
 
-    from ..media import load_image
+    from playml.core.media import load_image
 
     if not data:
         raise BadRequest("The image is empty.")

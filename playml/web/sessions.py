@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .security import BadRequest, model_path
+from playml.web.security import BadRequest, model_path
 
 __all__ = ["TeachProject", "SAMPLE_SIDE", "MAX_SAMPLES"]
 
@@ -77,7 +77,7 @@ class TeachProject:
     @property
     def extractor(self):
         if self._extractor is None:
-            from ..features import FeatureExtractor
+            from playml.images.features import FeatureExtractor
 
             self._extractor = FeatureExtractor()
         return self._extractor
@@ -203,8 +203,8 @@ class TeachProject:
         self._thread.start()
 
     def _train(self, data: list[tuple[str, list[bytes]]], epochs: int, batch_size: int, learning_rate: float) -> None:
-        from ..errors import PlaymlError
-        from ..transfer import ImageClassification
+        from playml.errors import PlaymlError
+        from playml.images.transfer import ImageClassification
 
         start = time.perf_counter()
         try:
@@ -246,7 +246,7 @@ class TeachProject:
 
     @staticmethod
     def _evaluate(clf) -> dict[str, Any] | None:
-        from ..errors import DataError
+        from playml.errors import DataError
 
         for part in ("validation", "training"):
             try:
@@ -288,7 +288,7 @@ class TeachProject:
         return path
 
     def saved_models(self) -> list[dict[str, Any]]:
-        from ..saving import read_json
+        from playml.core.saving import read_json
 
         out = []
         if self.models_dir.is_dir():
@@ -306,9 +306,9 @@ class TeachProject:
         return out
 
     def open(self, name: Any) -> None:
-        from ..errors import PlaymlError
-        from ..saving import load
-        from ..transfer import ImageClassification
+        from playml.errors import PlaymlError
+        from playml.core.saving import load
+        from playml.images.transfer import ImageClassification
 
         path = model_path(self.models_dir, name)
         if not path.is_dir():

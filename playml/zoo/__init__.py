@@ -8,7 +8,7 @@
 
 Image backbones (:func:`get_backbone`) are described without importing PyTorch; the
 network is built only when asked (``get_backbone(name).build()``). Inference runs from
-an ONNX export cached in the user's cache folder (:mod:`playml.zoo.onnx_cache`).
+an ONNX export cached in the user's cache folder (:mod:`playml.engines.onnx`).
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import importlib.util
 import json
 from pathlib import Path
 
-from ..errors import DependencyError, unknown_name
-from .cards import ModelCard
-from .specs import BackboneSpec, Layer
+from playml.errors import DependencyError, unknown_name
+from playml.zoo.cards import ModelCard
+from playml.zoo.specs import BackboneSpec, Layer
 
 __all__ = ["ModelCard", "BackboneSpec", "Layer", "DEFAULT_MODEL", "models", "get_backbone",
            "backbone_names", "imagenet_labels", "CARD_SOURCES"]
@@ -40,9 +40,9 @@ _ALIASES = {"lite0": "efficientnet-lite0", "lite1": "efficientnet-lite1", "lite2
 # Where ml.models() finds cards: "module:function" returning a list of ModelCard.
 # Other areas append their own line; a module that does not exist yet is skipped.
 CARD_SOURCES = ["playml.zoo:image_cards"]
-CARD_SOURCES += ["playml.pitch:pitch_cards", "playml.sounds:sound_cards",      # sound and text
-                 "playml.sentences:sentence_cards", "playml.sentiment_analyzer:sentiment_cards"]
-CARD_SOURCES += ["playml.mediapipe_cards:cards"]                                  # bodies, hands, faces
+CARD_SOURCES += ["playml.sound.pitch:pitch_cards", "playml.sound.sounds:sound_cards",      # sound and text
+                 "playml.text.sentences:sentence_cards", "playml.text.sentiment:sentiment_cards"]
+CARD_SOURCES += ["playml.zoo.mediapipe_cards:cards"]                                  # bodies, hands, faces
 
 
 def backbone_names() -> list[str]:

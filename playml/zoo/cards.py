@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from ..results import Result
+from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .specs import BackboneSpec
+    from playml.zoo.specs import BackboneSpec
 
 __all__ = ["ModelCard", "make_card", "IMAGENET_WEAKNESSES"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from .specs import BackboneSpec, BlockConfig
+from playml.zoo.specs import BackboneSpec, BlockConfig
 
 # (repeats, kernel, stride, expansion, channels in, channels out) of EfficientNet-B0.
 _BASE_STAGES = [
@@ -98,6 +98,6 @@ def convert_state_dict(state: dict) -> dict:
 
 
 def build(spec: BackboneSpec, weights: bool = True):
-    from .network import build_network
+    from playml.zoo.network import build_network
 
     return build_network(spec, convert_state_dict if weights else None)

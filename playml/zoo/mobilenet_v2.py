@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .specs import BackboneSpec, BlockConfig
+from playml.zoo.specs import BackboneSpec, BlockConfig
 
 # (expansion, channels out, repeats, stride) as in the paper's Table 2.
 _STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
@@ -74,6 +74,6 @@ def convert_state_dict(state: dict) -> dict:
 
 
 def build(spec: BackboneSpec, weights: bool = True):
-    from .network import build_network
+    from playml.zoo.network import build_network
 
     return build_network(spec, convert_state_dict if weights else None)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .specs import BlockConfig
+from playml.zoo.specs import BlockConfig
 
 __all__ = ["ConvBN", "InvertedResidual", "InvertedResidualNet", "Truncated", "build_network"]
 

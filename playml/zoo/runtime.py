@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..media import is_many, iter_many
-from ..preprocessing import preprocess
-from .specs import BackboneSpec
+from playml.core.media import is_many, iter_many
+from playml.zoo.preprocessing import preprocess
+from playml.zoo.specs import BackboneSpec
 
 __all__ = ["BackboneRunner", "BackboneTask", "PROGRESS_THRESHOLD", "PREPROCESS_THREADS"]
 
@@ -32,14 +32,14 @@ INFERENCE_BATCH = 1
 class BackboneRunner:
     """The ONNX Runtime session of one backbone (up to one layer) and its batching."""
 
-    def __init__(self, spec: BackboneSpec, layer: str = "features", threads: int = 2):
+    def __init__(self, spec: BackboneSpec, layer: str = "features", threads: int | None = None):
         self.spec, self.layer, self.threads = spec, spec.check_layer(layer), threads
         self._session = None
 
     @property
     def session(self):
         if self._session is None:
-            from .onnx_cache import inference_session
+            from playml.zoo.export import inference_session
 
             self._session = inference_session(self.spec, self.layer, self.threads)
         return self._session
@@ -102,7 +102,7 @@ class BackboneTask:
     _layer = "features"
 
     def _setup(self, model: str) -> None:
-        from . import get_backbone
+        from playml.zoo import get_backbone
 
         self._spec = get_backbone(model)  # fails early on an unknown name; loads nothing
         self._runner: BackboneRunner | None = None

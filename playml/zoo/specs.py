@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DependencyError, unknown_name
-from ..results import Result
+from playml.errors import DependencyError, unknown_name
+from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .cards import ModelCard
+    from playml.zoo.cards import ModelCard
 
 __all__ = ["BlockConfig", "BackboneSpec", "Layer"]
 
@@ -104,7 +104,7 @@ class BackboneSpec:
 
     @property
     def card(self) -> ModelCard:
-        from .cards import make_card
+        from playml.zoo.cards import make_card
 
         return make_card(self)
 

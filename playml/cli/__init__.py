@@ -1,0 +1,3 @@
+from playml.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,165 @@
+"""How well does a classifier do on examples it did not learn from?
+
+An :class:`EvaluationReport` holds the accuracy, the accuracy of each label and the
+confusion matrix (which label was taken for which), prints as text, and draws itself.
+
+>>> from playml.core.evaluation import EvaluationReport
+>>> report = EvaluationReport.from_labels(["cat", "cat", "dog", "dog"], ["cat", "dog", "dog", "dog"])
+>>> report
+EvaluationReport(accuracy=0.75, examples=4, labels=['cat', 'dog'])
+>>> report.per_class
+{'cat': 0.5, 'dog': 1.0}
+>>> print(report.to_text())                        # doctest: +NORMALIZE_WHITESPACE
+accuracy 75.0% (3 of 4 right)
+<BLANKLINE>
+label  examples  accuracy
+-----  --------  --------
+cat    2            50.0%
+dog    2           100.0%
+<BLANKLINE>
+confusion matrix (rows: true label, columns: predicted)
+       cat  dog
+cat      1    1
+dog      0    2
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from playml.errors import DataError
+from playml.results import Result, to_builtin
+
+__all__ = ["EvaluationReport", "RegressionReport"]
+
+
+@dataclasses.dataclass(repr=False)
+class EvaluationReport(Result):
+    """Accuracy overall and per label, and the confusion matrix.
+
+    ``confusion[i, j]`` counts examples of ``labels[i]`` that were predicted as
+    ``labels[j]``. ``per_class[label]`` is the share of that label's examples predicted
+    right (``nan`` for a label with no examples here).
+    """
+
+    accuracy: float
+    examples: int
+    labels: list
+    per_class: dict = dataclasses.field(repr=False)
+    confusion: np.ndarray = dataclasses.field(repr=False)
+
+    @classmethod
+    def from_labels(cls, true: Sequence[Any], predicted: Sequence[Any], labels: Sequence[Any] | None = None
+                    ) -> EvaluationReport:
+        """Build a report from the true and the predicted label of each example."""
+        true, predicted = list(true), list(predicted)
+        if len(true) != len(predicted):
+            raise DataError(f"There are {len(true)} true labels but {len(predicted)} predictions.")
+        if not true:
+            raise DataError("There is nothing to evaluate: no examples.")
+        if labels is None:
+            labels = list(dict.fromkeys(sorted(set(true) | set(predicted), key=str)))
+        labels = list(labels)
+        index = {label: i for i, label in enumerate(labels)}
+        unknown = sorted({str(v) for v in [*true, *predicted] if v not in index})
+        if unknown:
+            raise DataError(f"These labels are not among the model's labels {labels}: {', '.join(unknown)}.")
+        return cls.from_codes(np.array([index[v] for v in true]), np.array([index[v] for v in predicted]), labels)
+
+    @classmethod
+    def from_codes(cls, true: np.ndarray, predicted: np.ndarray, labels: Sequence[Any]) -> EvaluationReport:
+        """Build a report from label positions (``0 … len(labels) - 1``)."""
+        k = len(labels)
+        true, predicted = np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
+        confusion = np.bincount(true * k + predicted, minlength=k * k).reshape(k, k)
+        totals = confusion.sum(axis=1)
+        per_class = {label: float(confusion[i, i] / totals[i]) if totals[i] else float("nan")
+                     for i, label in enumerate(labels)}
+        n = int(confusion.sum())
+        return cls(accuracy=float(np.trace(confusion) / n) if n else float("nan"), examples=n,
+                   labels=list(labels), per_class=per_class, confusion=confusion)
+
+    @property
+    def counts(self) -> dict:
+        """Examples of each label in the evaluated data."""
+        return {label: int(c) for label, c in zip(self.labels, self.confusion.sum(axis=1))}
+
+    def __repr__(self) -> str:
+        labels = self.labels if len(self.labels) <= 6 else f"<{len(self.labels)} labels>"
+        return f"EvaluationReport(accuracy={self.accuracy:.4g}, examples={self.examples}, labels={labels!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accuracy": self.accuracy, "examples": self.examples, "labels": to_builtin(self.labels),
+                "per_class": {str(k): v for k, v in self.per_class.items()}, "counts": {str(k): v for k, v in
+                                                                                      self.counts.items()},
+                "confusion": self.confusion.tolist()}
+
+    def to_text(self) -> str:
+        """The report as plain text: accuracy, a per-label table and the confusion matrix."""
+        names = [str(label) for label in self.labels]
+        right = int(np.trace(self.confusion))
+        lines = [f"accuracy {100 * self.accuracy:.1f}% ({right} of {self.examples} right)", ""]
+        w = max(5, *(len(n) for n in names))
+        lines.append(f"{'label':<{w}}  examples  accuracy")
+        lines.append(f"{'-' * w}  --------  --------")
+        for name, label in zip(names, self.labels):
+            acc = self.per_class[label]
+            shown = "       –" if np.isnan(acc) else f"{100 * acc:7.1f}%"
+            lines.append(f"{name:<{w}}  {self.counts[label]:>8}  {shown}")
+        lines += ["", "confusion matrix (rows: true label, columns: predicted)"]
+        cell = max(4, *(len(n) for n in names), len(str(int(self.confusion.max(initial=0)))))
+        lines.append(" " * w + "".join(f"  {n:>{cell}}" for n in names))
+        for name, row in zip(names, self.confusion):
+            lines.append(f"{name:<{w}}" + "".join(f"  {int(v):>{cell}}" for v in row))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def plot(self, title: str | None = None):
+        """The confusion matrix (left) and the accuracy of each label (right), as a matplotlib Figure."""
+        from playml.core.charts import bar_figure, confusion_matrix_figure, new_figure
+
+        k = len(self.labels)
+        fig, axes = new_figure(2, width=max(4.0, 1.4 + 0.6 * k), height=max(3.6, 1.6 + 0.5 * k))
+        names = [str(label) for label in self.labels]
+        confusion_matrix_figure(self.confusion, names, ax=axes[0])
+        bar_figure({n: (0.0 if np.isnan(v) else v) for n, v in zip(names, self.per_class.values())}, ax=axes[1],
+                   title="accuracy per label", ylabel="accuracy")
+        fig.suptitle(title or f"accuracy {100 * self.accuracy:.1f}% on {self.examples} examples")
+        return fig
+
+    def _repr_html_(self) -> str:  # notebooks
+        return f"<pre>{self.to_text()}</pre>"
+
+
+@dataclasses.dataclass(repr=False)
+class RegressionReport(Result):
+    """How close predicted numbers are to the true ones: mean absolute error, root mean
+    squared error and R² (1 is perfect, 0 is no better than always guessing the mean)."""
+
+    mae: float
+    rmse: float
+    r2: float
+    examples: int
+
+    @classmethod
+    def from_values(cls, true: Any, predicted: Any) -> RegressionReport:
+        t = np.asarray(true, dtype=np.float64).reshape(len(true), -1)
+        p = np.asarray(predicted, dtype=np.float64).reshape(t.shape)
+        if len(t) == 0:
+            raise DataError("There is nothing to evaluate: no examples.")
+        err = p - t
+        spread = ((t - t.mean(axis=0)) ** 2).sum()
+        r2 = float(1 - (err ** 2).sum() / spread) if spread > 0 else float("nan")
+        return cls(mae=float(np.abs(err).mean()), rmse=float(np.sqrt((err ** 2).mean())), r2=r2, examples=len(t))
+
+    def to_text(self) -> str:
+        return (f"mean absolute error {self.mae:.4g}, root mean squared error {self.rmse:.4g}, "
+                f"R² {self.r2:.3f} ({self.examples} examples)")
+
+    def __str__(self) -> str:
+        return self.to_text()

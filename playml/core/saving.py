@@ -1,0 +1,146 @@
+"""One save/load convention for everything playml trains.
+
+A saved model is a directory. Files are written into a temporary sibling directory and
+renamed into place only when all of them are complete, so an interrupted save never
+leaves a half-written model, and an existing model is replaced in one step. Nothing is
+ever unpickled: weights are raw float32 (TensorFlow.js layers format) or safetensors,
+and metadata is JSON.
+
+Every playml model directory has a ``model_meta.json`` whose ``"playml"`` entry names
+the kind of model, so :func:`load` knows what to rebuild::
+
+    {"playml": {"kind": "neural_network", "version": 1}, ...}
+
+>>> import playml as ml
+>>> model = ml.load("my-model/")        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from playml.errors import FormatError, MissingFileError
+
+__all__ = ["save_directory", "atomic_write", "read_json", "load", "register_kind", "META_FILE"]
+
+META_FILE = "model_meta.json"
+
+# kind -> "module:Class"; the class must offer a classmethod ``_from_directory(path, meta)`` and
+# may set ``FORMAT_VERSION`` (default 1): :func:`load` refuses files saved in a newer format.
+_KINDS: dict[str, str] = {
+    "neural_network": "playml.tabular.network:NeuralNetwork",
+    "image_classification": "playml.images.transfer:ImageClassification",
+    "image_regression": "playml.images.transfer:ImageRegression",
+    "sound_classifier": "playml.sound.sounds:SoundClassifier",
+    "anomaly_detector": "playml.tabular.anomaly:AnomalyDetector",
+    "image_search": "playml.images.search:ImageSearch",
+}
+
+
+def register_kind(kind: str, target: str) -> None:
+    """Teach :func:`load` a new kind of saved model (``target`` is ``"module:Class"``)."""
+    _KINDS[kind] = target
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write one file so that it is either fully there or not changed at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_directory(path: str | os.PathLike, files: Mapping[str, Any]) -> Path:
+    """Write ``files`` (name → bytes, text, JSON-able object, or a function that writes the
+    file at the path it is given) as the directory ``path``.
+
+    The directory appears complete or not at all; an existing directory at ``path`` is
+    replaced only after the new one is fully written.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FormatError(f"{path} is a file; give a directory name to save a model into.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".saving", dir=path.parent))
+    try:
+        for name, content in files.items():
+            if isinstance(content, (dict, list)):
+                content = json.dumps(content, indent=2)
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if callable(content):  # a writer for big files: content(path) writes it (streamed)
+                content(target)
+                continue
+            target.write_bytes(content.encode() if isinstance(content, str) else content)
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_json(path: str | os.PathLike, what: str = "file") -> Any:
+    """Read a JSON file with errors that name the file and say what is wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(f"The {what} {path.name!r} is missing from {path.parent}.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FormatError(f"{path} is not valid JSON ({e}). Was it saved completely?") from None
+
+
+def load(path: str | os.PathLike):
+    """Load any model that playml saved (or that ml5.js saved) from its directory.
+
+    >>> import playml as ml
+    >>> clf = ml.load("my-model/")      # doctest: +SKIP
+    """
+    import importlib
+
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(f"There is no model at {path}. Check the path; a model is a directory.")
+    if path.is_file():
+        if path.name in (META_FILE, "model.json"):
+            path = path.parent
+        else:
+            raise FormatError(f"{path} is a file; pass the model's directory instead.")
+    meta = read_json(path / META_FILE, "model description") if (path / META_FILE).exists() else None
+    if meta is None:
+        raise FormatError(
+            f"{path} has no {META_FILE}, so it is not a playml or ml5.js model directory. "
+            "A saved model has model.json, model.weights.bin and model_meta.json.")
+    info = meta.get("playml") if isinstance(meta, dict) else None
+    kind = info.get("kind") if isinstance(info, dict) else "neural_network"  # plain ml5.js save
+    if kind not in _KINDS:
+        raise FormatError(f"{path} holds a model of kind {kind!r}, which this playml cannot load. "
+                          "Upgrade playml, or check the directory.")
+    module, name = _KINDS[kind].split(":")
+    cls = getattr(importlib.import_module(module), name)
+    version = info.get("version", 1) if isinstance(info, dict) else 1
+    supported = getattr(cls, "FORMAT_VERSION", 1)
+    if not isinstance(version, int) or version > supported:
+        raise FormatError(f"{path} was saved by a newer playml (format {version}; this playml reads up to "
+                          f"{supported}). Upgrade playml to load it.")
+    return cls._from_directory(path, meta)

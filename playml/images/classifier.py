@@ -1,0 +1,104 @@
+"""Label images with one of the 1,000 ImageNet categories.
+
+>>> import playml as ml
+>>> clf = ml.image_classifier()                      # EfficientNet-Lite0, offline
+>>> clf.classify("coffee.jpg")[0]                    # doctest: +SKIP
+Prediction(label='espresso', confidence=0.95)
+>>> clf.classify(["coffee.jpg", "cat.png"], top_k=1)    # many → a list per image  # doctest: +SKIP
+[[Prediction(label='espresso', confidence=0.95)], [Prediction(label='tabby cat', confidence=0.4)]]
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from playml.errors import InputError
+from playml.core.media import ImageLike
+from playml.results import Prediction
+from playml.zoo import DEFAULT_MODEL, imagenet_labels
+from playml.zoo.runtime import BackboneTask
+
+__all__ = ["ImageClassifier", "image_classifier"]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class ImageClassifier(BackboneTask):
+    """Label an image with one of the 1,000 ImageNet categories.
+
+    Parameters
+    ----------
+    model : a bundled backbone: ``"efficientnet-lite0"`` (default), ``"efficientnet-lite1"``,
+        ``"efficientnet-lite2"`` or ``"mobilenet-v2"`` (``ml.models()`` shows their cards).
+    top_k : how many labels :meth:`classify` returns per image (``None`` → all 1,000).
+    batch_size, threads : ONNX Runtime batch size and threads.
+
+    ``.session`` is the ONNX Runtime session used for inference; ``.model`` the PyTorch
+    network (logits) with the same weights.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, top_k: int | None = 5, *, batch_size: int = 16,
+                 threads: int | None = None):
+        self.model_name = model
+        self.top_k = top_k
+        self.batch_size = batch_size
+        self.threads = threads
+        self._setup(model)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The 1,000 labels, in the order of the model's outputs."""
+        return imagenet_labels()
+
+    @property
+    def model(self):
+        """The PyTorch network (images → 1,000 logits), loaded on first use."""
+        if self._model is None:
+            self._model = self._spec.build()
+        return self._model
+
+    def __repr__(self) -> str:
+        return f"ImageClassifier(model={self._spec.name!r}, labels={self._spec.num_classes})"
+
+    def probabilities(self, images: ImageLike | Any, *, progress: bool | None = None) -> np.ndarray:
+        """Probability of every label: 1-D (1,000) for one image, N×1,000 for many."""
+        many, (logits,) = self._get_runner().map(images, ["logits"], progress=progress,
+                                                 batch_size=self.batch_size, desc="classify")
+        probs = softmax(logits.reshape(-1, self._spec.num_classes))
+        return probs if many else probs[0]
+
+    def classify(self, images: ImageLike | Any, top_k: int | None = None, *,
+                 progress: bool | None = None) -> list[Prediction] | list[list[Prediction]]:
+        """The most likely labels, best first.
+
+        One image (a path, PIL image, H×W×3 array, bytes) → a list of :class:`Prediction`;
+        many (a list, a folder, an N×H×W×3 array) → a list of such lists, in order.
+        """
+        k = self.top_k if top_k is None else top_k
+        if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
+            raise InputError(f"top_k must be a whole number of at least 1 (got {k!r}).")
+        probs = self.probabilities(images, progress=progress)
+        labels = self.labels
+        k = min(int(k or len(labels)), len(labels))
+
+        def top(row: np.ndarray) -> list[Prediction]:
+            best = np.argpartition(-row, k - 1)[:k]
+            best = best[np.argsort(-row[best], kind="stable")]
+            return [Prediction(label=labels[i], confidence=float(row[i])) for i in best]
+
+        return [top(row) for row in probs] if probs.ndim == 2 else top(probs)
+
+
+def image_classifier(model: str = DEFAULT_MODEL, **options: Any) -> ImageClassifier:
+    """An :class:`ImageClassifier` (``ml.image_classifier()`` → EfficientNet-Lite0, ImageNet).
+
+    >>> import playml as ml
+    >>> ml.image_classifier()
+    ImageClassifier(model='efficientnet-lite0', labels=1000)
+    """
+    return ImageClassifier(model, **options)

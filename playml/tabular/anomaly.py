@@ -1,0 +1,867 @@
+"""Anomaly detection with an autoencoder: learn what "normal" looks like, flag what is not.
+
+An autoencoder squeezes each example through a small bottleneck and rebuilds it. Trained
+on normal examples only, it rebuilds normal ones well and unusual ones badly, so the
+*reconstruction error* (mean squared difference between an example and its rebuild) is an
+anomaly score. Examples whose error is at or above a threshold are called anomalies.
+This is what Anomagram teaches in the browser; here it works on any numeric data: tables,
+sequences (heartbeats, sensor windows), image features.
+
+>>> import playml as ml
+>>> train, test = ml.datasets.load("ecg5000").canonical_split()
+>>> det = ml.anomaly_detector(hidden=[15, 7], latent=2, seed=0)
+>>> det.fit(train.normal_only(), epochs=100, batch_size=32, progress=False)  # doctest: +ELLIPSIS
+AnomalyDetector(layers=140→15→7→2→7→15→140, threshold=..., trained=True)
+>>> report = det.evaluate(test)              # 'normal' is normal, every other label an anomaly
+>>> report.roc_auc > 0.95
+True
+
+Defaults follow Anomagram's published ones (hidden layers 7 and 3, a 2-number bottleneck,
+ReLU, a sigmoid output on min-max scaled data, mean squared error, Adam with learning rate
+0.01, batch size 512, no regularisation). Anomagram's Adam uses beta1=0.5; playml's shared
+training loop uses the usual 0.9.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from playml.errors import DataError, FormatError, InputError, MissingFileError, NotTrainedError, ShapeError
+from playml.results import Result, to_builtin
+
+__all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "ACTIVATIONS"]
+
+#: How inputs are scaled before the autoencoder sees them (fitted on the training data).
+SCALINGS = ("minmax", "standard", "none")
+#: Hidden-layer activations.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")  # all saved as TF.js activations
+#: Label columns found by name in tables when ``label_column`` is not given.
+LABEL_COLUMNS = ("label", "labels", "class", "target")
+_MAX_SAVED_ERRORS = 10_001
+_FORMAT_VERSION = 1
+
+
+# --------------------------------------------------------------------------- data in
+@dataclass
+class _Table:
+    """Examples as a float32 matrix plus, when the data had them, their labels as strings."""
+
+    x: np.ndarray
+    labels: np.ndarray | None = None
+    columns: list[str] | None = None
+    normal_label: str | None = None  # what the data itself calls normal (bundled data sets)
+
+
+def _label_strings(values: Any) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)  # 1.0 read from a CSV is the label "1"
+    return np.array([str(v) for v in arr.tolist()], dtype=object)
+
+
+def _from_frame(df, label_column: str | None, what: str) -> _Table:
+    import pandas as pd
+
+    if isinstance(df, pd.Series):  # one row of a table (df.iloc[0]): its index holds the column names
+        df = df.to_frame().T.infer_objects()
+    columns = [str(c) for c in df.columns]
+    if label_column is None:
+        found = [c for c in df.columns if str(c).strip().lower() in LABEL_COLUMNS]
+        label_column = found[0] if found else None
+    elif label_column not in df.columns:
+        raise DataError(f"The {what} has no column {label_column!r}. Its columns are: {', '.join(columns)}.")
+    labels = None
+    if label_column is not None:
+        labels = _label_strings(df[label_column].to_numpy()) if df[label_column].notna().all() else None
+        if labels is None:
+            raise DataError(f"The label column {label_column!r} has empty cells. Fill them or drop those rows.")
+        df = df.drop(columns=[label_column])
+    bad = [str(c) for c in df.columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+    if bad:
+        raise DataError(
+            f"The column(s) {', '.join(repr(b) for b in bad[:5])} hold text, but an anomaly detector needs "
+            "numbers. If one of them holds the labels, pass label_column='…' (--label-column on the "
+            "command line); otherwise drop them, or turn them into numbers first.")
+    return _Table(df.to_numpy(dtype=np.float32, na_value=np.nan), labels, [str(c) for c in df.columns])
+
+
+def _read_csv(path: Path, label_column: str | None, what: str) -> _Table:
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, sep=None, engine="python") if path.suffix.lower() != ".tsv" \
+            else pd.read_csv(path, sep="\t")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} could not be read as a CSV table ({e}). Check that it is a comma-separated "
+                        "file with one header row.") from None
+    return _from_frame(df, label_column, what)
+
+
+def _to_table(data: Any, *, label_column: str | None = None, y: Any = None, what: str = "data",
+              split: str | None = None) -> _Table:
+    """Turn any supported kind of data into a :class:`_Table` (no checks on values yet).
+
+    ``split`` ('train' or 'test') picks that part of a bundled data set named by a string.
+    """
+    from playml.datasets import is_dataset
+    from playml.core.media import check_not_url
+
+    if isinstance(data, _Table):
+        table = data
+    elif is_dataset(data):
+        X, codes = data.arrays()
+        if X.dtype == object or X.dtype.kind not in "fiub":
+            raise DataError(f"The data set {getattr(data, 'name', '')!r} holds {data.kind}, not numbers. "
+                            "An anomaly detector needs numbers: for images, turn them into features first "
+                            "(ml.feature_extractor().features(images)).")
+        labels = _label_strings(data.named_labels()) if codes is not None and data.label_names is not None else None
+        cols = data.feature_names if X.ndim == 2 else None
+        normal = getattr(data, "normal_label", None)
+        if X.size == 0:
+            raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
+        table = _Table(X.reshape(len(X), -1).astype(np.float32, copy=False), labels,
+                       list(cols) if cols else None, None if normal is None else str(normal))
+    elif isinstance(data, (str, os.PathLike)):
+        check_not_url(data)
+        path = Path(data)
+        if path.is_dir():
+            raise InputError(f"{path} is a folder. Pass a CSV file, an array or a data set.")
+        if path.exists():
+            table = _read_csv(path, label_column, what)
+            label_column = None
+        elif path.suffix or os.sep in str(data) or "/" in str(data):
+            raise MissingFileError(f"There is no file {str(path)!r}. Check the spelling and the folder you are "
+                                   f"in ({os.getcwd()}).")
+        else:  # a bundled data set's name
+            from playml import datasets
+
+            ds = datasets.load(str(data))
+            if split is not None and "split" in ds.meta:
+                ds = ds.canonical_split()[0 if split == "train" else 1]
+            table = _to_table(ds, what=what)
+    elif type(data).__module__.startswith("pandas"):
+        table = _from_frame(data, label_column, what)
+        label_column = None
+    else:
+        if type(data).__module__.startswith("torch"):
+            data = data.detach().cpu().numpy()
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            raise ShapeError(f"The {what} has rows of different lengths. Every example needs the same "
+                             "number of values.") from None
+        if arr.dtype == object or arr.dtype.kind not in "fiub":
+            raise DataError(f"The {what} must be numbers (got values of type {arr.dtype}). Pass a NumPy array, "
+                            "a pandas DataFrame, a CSV path or a playml data set.")
+        if arr.ndim == 0:
+            raise ShapeError(f"The {what} is a single number; pass a list of examples, each a list of numbers.")
+        if arr.ndim == 1:
+            arr = arr[None, :]  # one example
+        if arr.size == 0:
+            raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
+        table = _Table(arr.reshape(len(arr), -1).astype(np.float32, copy=False))
+    if label_column is not None and not isinstance(data, _Table):
+        raise InputError("label_column only applies to tables (a CSV path or a pandas DataFrame).")
+    if y is not None:
+        y_arr = np.asarray(y)
+        if y_arr.shape[:1] != (len(table.x),):
+            raise ShapeError(f"There are {len(table.x)} examples but {len(y_arr)} labels; give one label per example.")
+        table = _Table(table.x, _label_strings(y_arr), table.columns, table.normal_label)
+    return table
+
+
+def _check_values(x: np.ndarray, what: str) -> None:
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
+    finite = np.isfinite(x)
+    if not finite.all():
+        rows = np.flatnonzero(~finite.all(axis=1))
+        shown = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
+        raise DataError(f"The {what} has missing or infinite values in {len(rows)} row(s) (rows {shown}). "
+                        "Remove or fill them first, e.g. df.dropna() or df.fillna(df.mean()).")
+
+
+def _truth_mask(labels: np.ndarray, normal_label: Any, what: str) -> np.ndarray:
+    """True where the example is an anomaly (its label is not the normal one)."""
+    normal = str(normal_label)
+    present = sorted(set(labels.tolist()))
+    if normal not in present:
+        raise DataError(f"No example in the {what} has the label {normal!r}. The labels are: "
+                        f"{', '.join(present[:10])}{' …' if len(present) > 10 else ''}.")
+    return labels != normal
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(repr=False)
+class AnomalyReport(Result):
+    """How well a threshold on the reconstruction error separates anomalies from normal examples.
+
+    ``precision``: of the examples flagged, the share that are anomalies. ``recall`` (= ``tpr``,
+    true-positive rate): of the anomalies, the share flagged. ``fpr`` (false-positive rate): of
+    the normal examples, the share wrongly flagged. ``roc_auc`` does not depend on the
+    threshold: the chance that a random anomaly scores higher than a random normal example.
+
+    >>> import numpy as np
+    >>> r = AnomalyReport.from_scores(np.array([0.1, 0.2, 0.9, 0.3]), np.array([0, 0, 1, 1]), threshold=0.25)
+    >>> r.tp, r.fp, r.fn, r.tn, r.roc_auc
+    (2, 0, 0, 2, 1.0)
+    >>> r.at(0.5).recall
+    0.5
+    """
+
+    threshold: float
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    fpr: float
+    roc_auc: float | None
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    scores: np.ndarray = field(repr=False, default=None)
+    is_anomaly: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def tpr(self) -> float:
+        """True-positive rate: the share of anomalies flagged (the same as ``recall``)."""
+        return self.recall
+
+    @classmethod
+    def from_scores(cls, scores: Any, is_anomaly: Any, threshold: float) -> AnomalyReport:
+        """Build a report from anomaly scores, the true answers and a threshold (flag ``score >= threshold``)."""
+        from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
+
+        s = np.asarray(scores, dtype=np.float64).ravel()
+        truth = np.asarray(is_anomaly).astype(bool).ravel()
+        pred = s >= threshold
+        tn, fp, fn, tp = (int(v) for v in confusion_matrix(truth, pred, labels=[False, True]).ravel())
+        p, r, f, _ = precision_recall_fscore_support(truth, pred, average="binary", pos_label=True,
+                                                     zero_division=0.0)
+        auc = float(roc_auc_score(truth, s)) if 0 < truth.sum() < len(truth) else None
+        return cls(threshold=float(threshold), accuracy=(tp + tn) / max(len(s), 1), precision=float(p),
+                   recall=float(r), f1=float(f), fpr=fp / max(fp + tn, 1), roc_auc=auc, tp=tp, fp=fp,
+                   tn=tn, fn=fn, scores=s, is_anomaly=truth)
+
+    def at(self, threshold: float) -> AnomalyReport:
+        """The same examples judged with another threshold (for trying thresholds out)."""
+        return type(self).from_scores(self.scores, self.is_anomaly, threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in super().to_dict().items() if k not in ("scores", "is_anomaly")}
+        out["tpr"] = self.tpr
+        return out
+
+    def plot(self, *, bins: int = 50, title: str | None = None):
+        """Histogram of errors (normal vs anomalous) with the threshold, and the ROC curve with
+        the operating point. Returns a matplotlib ``Figure``."""
+        from sklearn.metrics import roc_curve
+
+        from playml.core.charts import new_figure
+
+        fig, (ax, ax2) = new_figure(2)
+        s, truth = self.scores, self.is_anomaly
+        top = max(float(np.quantile(s, 0.995)), self.threshold) * 1.05 if len(s) else 1.0
+        edges = np.linspace(float(s.min(initial=0.0)), top, bins + 1)
+        for mask, name, color in ((~truth, "normal", "#4c72b0"), (truth, "anomaly", "#dd8452")):
+            if mask.any():
+                ax.hist(np.clip(s[mask], None, top), bins=edges, alpha=0.6, color=color,
+                        label=f"{name} ({int(mask.sum())})")
+        ax.axvline(self.threshold, color="black", linestyle="--", label=f"threshold {self.threshold:.4g}")
+        ax.set_xlabel("reconstruction error")
+        ax.set_ylabel("examples")
+        ax.set_title("error of normal vs anomalous examples")
+        ax.legend()
+        if truth.any() and not truth.all():
+            fpr, tpr, _ = roc_curve(truth, s)
+            ax2.plot(fpr, tpr, color="#4c72b0", label=f"ROC (AUC {self.roc_auc:.3f})")
+        ax2.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+        ax2.plot([self.fpr], [self.tpr], "o", color="#c44e52",
+                 label=f"threshold: TPR {self.tpr:.2f}, FPR {self.fpr:.2f}")
+        ax2.set_xlabel("false-positive rate")
+        ax2.set_ylabel("true-positive rate")
+        ax2.set_xlim(-0.02, 1.02)
+        ax2.set_ylim(-0.02, 1.02)
+        ax2.set_title("ROC curve")
+        ax2.legend(loc="lower right")
+        if title:
+            fig.suptitle(title)
+        return fig
+
+
+# --------------------------------------------------------------------------- the detector
+def _activation(name: str):
+    import torch.nn as nn
+
+    table = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
+             "gelu": nn.GELU, "linear": nn.Identity}
+    return table[name]()
+
+
+@contextmanager
+def _threads_for(work: float):
+    """Score on one CPU thread when the work is small (``work``: multiply-adds per batch).
+
+    Tiny matrix products gain nothing from several threads, and on a busy machine the
+    threads wait for each other (the shared training loop does the same while training).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    small = work < 2e7 and before > 1
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(before)
+
+
+def _build_autoencoder(n_features: int, hidden: Sequence[int], latent: int, activation: str,
+                       output_activation: str):
+    """encoder: n → hidden… → latent (linear); decoder: latent → reversed hidden… → n."""
+    import torch.nn as nn
+
+    def stack(sizes: list[int], last: str) -> nn.Sequential:
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            act = activation if i < len(sizes) - 2 else last
+            if act != "linear":
+                layers.append(_activation(act))
+        return nn.Sequential(*layers)
+
+    sizes = [n_features, *hidden, latent]
+    return nn.Sequential(stack(sizes, "linear"), stack(sizes[::-1], output_activation))
+
+
+class AnomalyDetector:
+    """An autoencoder that learns normal examples and scores everything else by reconstruction error.
+
+    >>> import numpy as np, playml as ml
+    >>> rng = np.random.default_rng(0)
+    >>> normal = rng.normal(size=(500, 2)) @ [[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]   # 3 numbers on a plane
+    >>> det = ml.anomaly_detector(hidden=[8], latent=2, seed=0).fit(normal, epochs=200, batch_size=64, progress=False)
+    >>> det.is_anomaly([[1.0, 2.0, 1.0], [3.0, -3.0, 3.0]]).tolist()     # on the plane / far off it
+    [False, True]
+
+    Parameters (all stored as given; checked when :meth:`fit` runs):
+
+    - ``hidden``: sizes of the encoder's hidden layers (the decoder mirrors them);
+    - ``latent``: size of the bottleneck (2 lets :meth:`plot_latent` draw it directly);
+    - ``activation``: hidden-layer activation, one of :data:`ACTIVATIONS`;
+    - ``output_activation``: ``"auto"`` is a sigmoid for ``scaling="minmax"`` (outputs in 0–1,
+      as in Anomagram) and linear otherwise;
+    - ``scaling``: ``"minmax"`` (each feature to 0–1), ``"standard"`` (mean 0, std 1) or
+      ``"none"``; fitted on the training data and saved with the model;
+    - ``optimizer`` (``"adam"``, ``"rmsprop"``, ``"sgd"``, ``"adamw"``), ``learning_rate``,
+      ``momentum`` (SGD and RMSprop), ``l1``/``l2`` weight penalties;
+    - ``threshold_percentile``: after training, the threshold is this percentile of the
+      training errors (95: about 1 in 20 normal examples is flagged). Set ``threshold``
+      yourself, or pick one on labelled data with :meth:`choose_threshold`;
+    - ``seed``: a number makes training repeatable.
+
+    Learned attributes: ``model_`` (a ``torch.nn.Sequential(encoder, decoder)``, also
+    ``.model``), ``threshold_``, ``history_``, ``n_features_``, ``train_errors_``,
+    ``feature_names_``, ``normal_label_``.
+    """
+
+    FORMAT_VERSION = _FORMAT_VERSION  # files in a newer format are refused by ml.load
+
+    def __init__(self, hidden: Sequence[int] = (7, 3), latent: int = 2, *, activation: str = "relu",
+                 output_activation: str = "auto", scaling: str = "minmax", optimizer: str = "adam",
+                 learning_rate: float = 0.01, momentum: float = 0.0, l1: float = 0.0, l2: float = 0.0,
+                 threshold_percentile: float = 95.0, seed: int | None = None) -> None:
+        self.hidden = hidden
+        self.latent = latent
+        self.activation = activation
+        self.output_activation = output_activation
+        self.scaling = scaling
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.l1 = l1
+        self.l2 = l2
+        self.threshold_percentile = threshold_percentile
+        self.seed = seed
+
+    # ------------------------------------------------------------------ state
+    @property
+    def trained(self) -> bool:
+        return getattr(self, "model_", None) is not None
+
+    def _require_trained(self, doing: str) -> None:
+        if not self.trained:
+            raise NotTrainedError(f"This anomaly detector has not learned anything yet, so it cannot {doing}. "
+                                  "Call det.fit(normal_examples) first, or load a saved one with ml.load('folder/').")
+
+    @property
+    def model(self):
+        """The autoencoder as a ``torch.nn.Sequential(encoder, decoder)`` (after training)."""
+        self._require_trained("show its model")
+        return self.model_
+
+    @property
+    def encoder(self):
+        """The first half: inputs (scaled) → bottleneck."""
+        return self.model[0]
+
+    @property
+    def decoder(self):
+        """The second half: bottleneck → rebuilt inputs (scaled)."""
+        return self.model[1]
+
+    @property
+    def layers(self) -> list[int]:
+        """Layer sizes from input to output, e.g. ``[140, 7, 3, 2, 3, 7, 140]``."""
+        self._require_trained("list its layers")
+        return self._layer_sizes(self.n_features_)
+
+    def _layer_sizes(self, n_features: int) -> list[int]:
+        sizes = [n_features, *self._hidden(), int(self.latent)]
+        return sizes + sizes[-2::-1]
+
+    @property
+    def threshold(self) -> float:
+        """Errors at or above this value count as anomalies. Settable: ``det.threshold = 0.05``."""
+        self._require_trained("give a threshold")
+        return self.threshold_
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._require_trained("take a threshold")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"The threshold must be a number (got {value!r}).") from None
+        if not np.isfinite(value) or value < 0:
+            raise InputError(f"The threshold must be a number of at least 0 (got {value}); errors are never negative.")
+        self.threshold_ = value
+
+    def __repr__(self) -> str:
+        if not self.trained:
+            return f"AnomalyDetector(hidden={list(self.hidden)}, latent={self.latent}, trained=False)"
+        return (f"AnomalyDetector(layers={'→'.join(map(str, self.layers))}, "
+                f"threshold={self.threshold_:.4g}, trained=True)")
+
+    # ------------------------------------------------------------- parameters
+    def _hidden(self) -> list[int]:
+        hidden = [self.hidden] if isinstance(self.hidden, (int, np.integer)) else list(self.hidden)
+        if any(int(h) != h or h < 1 for h in hidden):
+            raise InputError(f"hidden must list whole numbers of at least 1, e.g. [7, 3] (got {self.hidden}).")
+        return [int(h) for h in hidden]
+
+    def _output_activation(self) -> str:
+        if self.output_activation == "auto":
+            return "sigmoid" if self.scaling == "minmax" else "linear"
+        return self.output_activation
+
+    def _check_params(self) -> None:
+        from playml.core.training import OPTIMIZERS
+
+        self._hidden()
+        if int(self.latent) != self.latent or self.latent < 1:
+            raise InputError(f"latent must be a whole number of at least 1, e.g. 2 (got {self.latent}).")
+        for name, value, allowed in (("activation", self.activation, ACTIVATIONS),
+                                     ("output_activation", self._output_activation(), ACTIVATIONS),
+                                     ("scaling", self.scaling, SCALINGS),
+                                     ("optimizer", self.optimizer, OPTIMIZERS)):
+            if value not in allowed:
+                close = difflib.get_close_matches(str(value), allowed, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise InputError(f"Unknown {name} {value!r}.{hint} Use one of: {', '.join(allowed)}.")
+        if not 0 < float(self.threshold_percentile) <= 100:
+            raise InputError(f"threshold_percentile must be above 0 and at most 100 (got {self.threshold_percentile}).")
+        for name in ("l1", "l2", "momentum"):
+            if getattr(self, name) < 0:
+                raise InputError(f"{name} must be 0 or more (got {getattr(self, name)}).")
+
+    # ---------------------------------------------------------------- scaling
+    def _fit_scaler(self, x: np.ndarray) -> None:
+        if self.scaling == "minmax":
+            offset, span = x.min(axis=0), x.max(axis=0) - x.min(axis=0)
+        elif self.scaling == "standard":
+            offset, span = x.mean(axis=0), x.std(axis=0)
+        else:
+            offset, span = np.zeros(x.shape[1]), np.ones(x.shape[1])
+        span = np.where(span > 0, span, 1.0)  # a constant feature stays at 0 instead of dividing by 0
+        self.scale_offset_ = offset.astype(np.float32)
+        self.scale_span_ = span.astype(np.float32)
+
+    def _prepare(self, data: Any, what: str, *, label_column: str | None = None, y: Any = None) -> tuple[_Table, np.ndarray]:
+        """Read ``data``, check it against the trained model and scale it."""
+        table = _to_table(data, label_column=label_column, y=y, what=what, split="test")
+        _check_values(table.x, what)
+        if table.x.shape[1] != self.n_features_:
+            raise ShapeError(f"This detector was trained on examples of {self.n_features_} numbers, but the "
+                             f"{what} has {table.x.shape[1]} per example. Pass data with the same columns "
+                             "(in the same order) as the training data.")
+        return table, (table.x - self.scale_offset_) / self.scale_span_
+
+    # --------------------------------------------------------------- training
+    def fit(self, data: Any, y: Any = None, *, normal_label: Any = None, label_column: str | None = None,
+            epochs: int = 30, batch_size: int = 512, validation_split: float = 0.0,
+            on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
+            progress: bool = True) -> AnomalyDetector:
+        """Learn what normal examples look like. Returns the detector itself.
+
+        ``data`` is a NumPy array (one row per example), a pandas DataFrame, a CSV path, a
+        playml data set or a bundled data set's name (its published training part). Give
+        normal examples only; or give labelled data plus ``normal_label`` to train on the rows
+        with that label. ``y`` (labels per row) and ``label_column`` name labels explicitly.
+        """
+        import torch
+
+        from playml.core.training import fit as train_loop
+
+        self._check_params()
+        table = _to_table(data, label_column=label_column, y=y, what="training data", split="train")
+        _check_values(table.x, "training data")
+        x = table.x
+        if table.labels is not None:
+            present = sorted(set(table.labels.tolist()))
+            if normal_label is not None:
+                x = x[~_truth_mask(table.labels, normal_label, "training data")]
+            elif len(present) > 1:
+                hint = (f" This data set calls {table.normal_label!r} normal: pass normal_label={table.normal_label!r}."
+                        if table.normal_label else "")
+                raise InputError(
+                    f"The training data has labels ({', '.join(present[:6])}{' …' if len(present) > 6 else ''}), "
+                    "but an anomaly detector learns from normal examples only. Pass normal_label=… (--normal-label "
+                    f"on the command line) to train on the rows with that label, or pass only normal examples.{hint}")
+        elif normal_label is not None:
+            raise InputError("normal_label was given, but the training data has no labels. Pass labelled data "
+                             "(a label column, y=…, or a data set), or leave normal_label out.")
+        if len(x) < 2:
+            raise DataError(f"Only {len(x)} normal example(s) to learn from; an anomaly detector needs many "
+                            "(dozens at least, hundreds is better).")
+
+        self.n_features_ = int(x.shape[1])
+        self.feature_names_ = table.columns
+        self.normal_label_ = None if normal_label is None else str(normal_label)
+        self._fit_scaler(x)
+        xs = torch.from_numpy((x - self.scale_offset_) / self.scale_span_)
+        if self.seed is not None:
+            torch.manual_seed(self.seed)
+        model = _build_autoencoder(self.n_features_, self._hidden(), int(self.latent), self.activation,
+                                   self._output_activation())
+        self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
+        history = train_loop(model, xs, xs, loss="mse", epochs=epochs, batch_size=batch_size,
+                             learning_rate=self.learning_rate, optimizer=self.optimizer, momentum=self.momentum,
+                             l1=self.l1, l2=self.l2, validation_split=validation_split, on_epoch=on_epoch,
+                             progress=progress, seed=self.seed, description="learning normal")
+        self.model_ = model
+        self.history_ = history
+        self.train_errors_ = self._errors(xs.numpy())
+        self.threshold_ = float(np.percentile(self.train_errors_, self.threshold_percentile))
+        return self
+
+    # ---------------------------------------------------------------- scoring
+    def _errors(self, xs: np.ndarray) -> np.ndarray:
+        import torch
+
+        out = np.empty(len(xs), dtype=np.float64)
+        sizes = self.layers
+        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        with torch.inference_mode(), _threads_for(n_params * min(len(xs), 65536)):
+            for start in range(0, len(xs), 65536):
+                chunk = torch.from_numpy(np.ascontiguousarray(xs[start:start + 65536]))
+                out[start:start + len(chunk)] = ((self.model_(chunk) - chunk) ** 2).mean(dim=1).double().numpy()
+        return out
+
+    def score(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
+        """Reconstruction error of every example (mean squared error on the scaled values).
+
+        Higher means less like the training data. Returns a NumPy array, one number per example.
+        """
+        self._require_trained("score examples")
+        _, xs = self._prepare(data, "data", label_column=label_column)
+        return self._errors(xs)
+
+    def is_anomaly(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
+        """``True`` for every example whose error is at or above :attr:`threshold`."""
+        return self.score(data, label_column=label_column) >= self.threshold
+
+    def encode(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
+        """The bottleneck values (``latent`` numbers) of every example."""
+        import torch
+
+        self._require_trained("encode examples")
+        _, xs = self._prepare(data, "data", label_column=label_column)
+        with torch.inference_mode():
+            return self.encoder(torch.from_numpy(np.ascontiguousarray(xs))).numpy()
+
+    def reconstruct(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
+        """The autoencoder's rebuild of every example, in the units of the input."""
+        import torch
+
+        self._require_trained("rebuild examples")
+        _, xs = self._prepare(data, "data", label_column=label_column)
+        with torch.inference_mode():
+            out = self.model_(torch.from_numpy(np.ascontiguousarray(xs))).numpy()
+        return out * self.scale_span_ + self.scale_offset_
+
+    # -------------------------------------------------------------- thresholds
+    def set_threshold(self, value: float | None = None, *, percentile: float | None = None) -> AnomalyDetector:
+        """Set the threshold to a value, or to a percentile (0–100) of the training errors. Returns self.
+
+        ``percentile=99`` flags about 1 in 100 training examples; higher means fewer alarms.
+        """
+        self._require_trained("take a threshold")
+        if (value is None) == (percentile is None):
+            raise InputError("Give either a value (set_threshold(0.05)) or a percentile (set_threshold(percentile=99)).")
+        if percentile is not None:
+            if not 0 <= float(percentile) <= 100:
+                raise InputError(f"percentile must be between 0 and 100 (got {percentile}).")
+            value = float(np.percentile(self.train_errors_, percentile))
+        self.threshold = value
+        return self
+
+    def _labelled(self, data: Any, is_anomaly: Any, normal_label: Any, label_column: str | None,
+                  what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and true anomaly flags of labelled data."""
+        table, xs = self._prepare(data, what, label_column=label_column)
+        if is_anomaly is not None:
+            truth = np.asarray(is_anomaly)
+            if truth.shape != (len(xs),):
+                raise ShapeError(f"is_anomaly needs one True/False per example: {len(xs)} examples but "
+                                 f"{truth.size} values.")
+            if truth.dtype != bool and not np.isin(truth, (0, 1)).all():
+                raise InputError("is_anomaly must hold True/False (or 1/0) for each example. To use class "
+                                 "labels, pass normal_label=… and labelled data instead.")
+            truth = truth.astype(bool)
+        else:
+            normal = normal_label if normal_label is not None else (
+                getattr(self, "normal_label_", None) or table.normal_label)
+            if table.labels is None or normal is None:
+                raise InputError(f"To judge the detector, say which examples of the {what} are anomalies: pass "
+                                 "is_anomaly=[True, False, …], or labelled data with normal_label=….")
+            truth = _truth_mask(table.labels, normal, what)
+        return self._errors(xs), truth
+
+    def choose_threshold(self, data: Any, is_anomaly: Any = None, *, method: str = "f1",
+                         target_fpr: float = 0.05, normal_label: Any = None,
+                         label_column: str | None = None) -> float:
+        """Pick the threshold on labelled validation data, set it, and return it.
+
+        ``method="f1"`` takes the best F1 score (balance of precision and recall);
+        ``method="fpr"`` flags as many anomalies as possible while wrongly flagging at most
+        ``target_fpr`` of the normal examples; ``method="accuracy"`` takes the most correct
+        answers (what Anomagram shows). Do not pick it on the data you report results on.
+        """
+        from sklearn.metrics import precision_recall_curve, roc_curve
+
+        self._require_trained("choose a threshold")
+        if method not in ("f1", "fpr", "accuracy"):
+            raise InputError(f"method must be 'f1', 'fpr' or 'accuracy' (got {method!r}).")
+        scores, truth = self._labelled(data, is_anomaly, normal_label, label_column, "validation data")
+        if truth.all() or not truth.any():
+            raise DataError("Choosing a threshold needs validation examples of both kinds, normal and anomalous; "
+                            f"these are all {'anomalies' if truth.all() else 'normal'}.")
+        if method == "f1":
+            precision, recall, thresholds = precision_recall_curve(truth, scores)
+            f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+            value = thresholds[int(np.argmax(f1[:-1]))]
+        elif method == "accuracy":
+            candidates = np.unique(scores)
+            acc = [((scores >= t) == truth).mean() for t in candidates]
+            value = candidates[int(np.argmax(acc))]
+        else:
+            if not 0 <= target_fpr < 1:
+                raise InputError(f"target_fpr must be between 0 and 1 (got {target_fpr}); try 0.05.")
+            fpr, tpr, thresholds = roc_curve(truth, scores, drop_intermediate=False)
+            ok = np.flatnonzero((fpr <= target_fpr) & np.isfinite(thresholds))
+            # no threshold keeps the false alarms that low: flag nothing (just above the highest score)
+            value = thresholds[ok[np.argmax(tpr[ok])]] if len(ok) else np.nextafter(scores.max(), np.inf)
+        self.threshold = float(value)
+        return self.threshold_
+
+    def evaluate(self, data: Any, is_anomaly: Any = None, *, normal_label: Any = None,
+                 label_column: str | None = None, threshold: float | None = None) -> AnomalyReport:
+        """Judge the detector on labelled data: accuracy, precision, recall/TPR, FPR, ROC AUC.
+
+        Say which examples are anomalies with ``is_anomaly`` (True/False per example), or pass
+        labelled data (a data set, a CSV with a label column) and ``normal_label`` (by default
+        the one used in training, or the one the data set defines).
+        """
+        self._require_trained("be evaluated")
+        scores, truth = self._labelled(data, is_anomaly, normal_label, label_column, "evaluation data")
+        return AnomalyReport.from_scores(scores, truth, self.threshold_ if threshold is None else threshold)
+
+    # ----------------------------------------------------------------- charts
+    def plot_latent(self, data: Any, labels: Any = None, *, label_column: str | None = None, title: str | None = None):
+        """Scatter plot of the bottleneck, coloured by ``labels`` (or by the detector's verdict).
+
+        With a bottleneck larger than 2, the points are projected on their 2 main directions
+        (PCA). Returns a matplotlib ``Figure``.
+        """
+        from playml.core.charts import new_figure
+
+        self._require_trained("show its bottleneck")
+        table, xs = self._prepare(data, "data", label_column=label_column, y=labels)
+        import torch
+
+        with torch.inference_mode():
+            z = self.encoder(torch.from_numpy(np.ascontiguousarray(xs))).numpy().astype(np.float64)
+        axis_names = ("latent 1", "latent 2")
+        if z.shape[1] > 2:
+            from sklearn.decomposition import PCA
+
+            z = PCA(n_components=2).fit_transform(z)
+            axis_names = ("PCA 1 of the bottleneck", "PCA 2 of the bottleneck")
+        elif z.shape[1] == 1:
+            z = np.column_stack([z[:, 0], self._errors(xs)])
+            axis_names = ("latent 1", "reconstruction error")
+        if table.labels is not None:
+            groups = table.labels
+        else:
+            groups = np.where(self._errors(xs) >= self.threshold_, "anomaly", "normal").astype(object)
+        fig, (ax,) = new_figure(1, width=5.5, height=4.5)
+        names = sorted(set(groups.tolist()), key=lambda g: (-int((groups == g).sum()), g))
+        for name in names[:20]:
+            m = groups == name
+            ax.scatter(z[m, 0], z[m, 1], s=8, alpha=0.6, label=f"{name} ({int(m.sum())})")
+        ax.set_xlabel(axis_names[0])
+        ax.set_ylabel(axis_names[1])
+        ax.set_title(title or "bottleneck of the autoencoder")
+        ax.legend(markerscale=2, fontsize="small")
+        return fig
+
+    def plot_reconstruction(self, example: Any, *, title: str | None = None):
+        """One example and its rebuild drawn together, with its error and the verdict.
+
+        Returns a matplotlib ``Figure``.
+        """
+        from playml.core.charts import new_figure
+
+        self._require_trained("rebuild examples")
+        table, xs = self._prepare(example, "example")
+        if len(xs) != 1:
+            raise InputError(f"plot_reconstruction draws one example; got {len(xs)}. Pass one row, e.g. x[0].")
+        rebuilt = self.reconstruct(table.x)[0]
+        original = table.x[0]
+        error = float(self._errors(xs)[0])
+        verdict = "anomaly" if error >= self.threshold_ else "normal"
+        fig, (ax,) = new_figure(1, width=7.0, height=3.6)
+        steps = np.arange(len(original))
+        ax.plot(steps, original, color="#4c72b0", label="input", marker="o" if len(steps) <= 40 else None, ms=3)
+        ax.plot(steps, rebuilt, color="#dd8452", label="reconstruction", marker="o" if len(steps) <= 40 else None, ms=3)
+        ax.fill_between(steps, original, rebuilt, color="#c44e52", alpha=0.2, label="difference")
+        if self.feature_names_ and len(steps) <= 40:
+            ax.set_xticks(steps, self.feature_names_, rotation=60, ha="right", fontsize="small")
+        else:
+            ax.set_xlabel("feature / step")
+        ax.set_title(title or f"error {error:.4g} (threshold {self.threshold_:.4g}): {verdict}")
+        ax.legend()
+        return fig
+
+    # ------------------------------------------------------------ save / load
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save into a folder; ``ml.load(path)`` reads it back.
+
+        The autoencoder is written in the TensorFlow.js layers format (``model.json`` +
+        ``model.weights.bin``: ``tf.loadLayersModel`` opens it), and ``model_meta.json``
+        holds what playml needs around it: sizes, the scaler (``scaled = (x - offset) / span``),
+        the threshold and the training errors. Nothing in it is executable.
+        """
+        from playml import __version__
+        from playml.formats.tfjs import to_tfjs
+        from playml.core.saving import save_directory
+
+        self._require_trained("be saved")
+        import torch
+
+        model_json, weights = to_tfjs(torch.nn.Sequential(*self.model_[0], *self.model_[1]), name="autoencoder")
+        meta = {
+            "playml": {"kind": "anomaly_detector", "version": _FORMAT_VERSION},
+            "created_by": f"playml {__version__}",
+            "architecture": {"n_features": self.n_features_, "hidden": self._hidden(), "latent": int(self.latent),
+                             "activation": self.activation, "output_activation": self._output_activation(),
+                             "layers": self.layers, "encoder_layers": len(self._hidden()) + 1},
+            "scaler": {"kind": self.scaling, "offset": self.scale_offset_.tolist(), "span": self.scale_span_.tolist(),
+                       "formula": "scaled = (x - offset) / span"},
+            "threshold": self.threshold_,
+            "threshold_percentile": self.threshold_percentile,
+            "score": "mean over features of (scaled x - reconstruction)^2; anomaly when score >= threshold",
+            "normal_label": self.normal_label_,
+            "feature_names": self.feature_names_,
+            "train_errors": _error_summary(self.train_errors_),
+            "training": {"optimizer": self.optimizer, "learning_rate": self.learning_rate, "momentum": self.momentum,
+                         "l1": self.l1, "l2": self.l2, "seed": self.seed, "examples": len(self.train_errors_),
+                         "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
+        }
+        return save_directory(path, {"model.json": model_json, "model.weights.bin": weights,
+                                     "model_meta.json": meta})
+
+    @classmethod
+    def _from_directory(cls, path: Path, meta: dict[str, Any]) -> AnomalyDetector:
+        import torch
+
+        from playml.formats.tfjs import from_tfjs, read_tfjs
+        from playml.core.training import History
+
+        try:
+            arch, scaler, training = meta["architecture"], meta["scaler"], meta.get("training") or {}
+            det = cls(hidden=arch["hidden"], latent=arch["latent"], activation=arch["activation"],
+                      output_activation=arch["output_activation"], scaling=scaler["kind"],
+                      optimizer=training.get("optimizer", "adam"), learning_rate=training.get("learning_rate", 0.01),
+                      momentum=training.get("momentum", 0.0), l1=training.get("l1", 0.0), l2=training.get("l2", 0.0),
+                      threshold_percentile=meta.get("threshold_percentile", 95.0), seed=training.get("seed"))
+            n_features = int(arch["n_features"])
+            offset = np.asarray(scaler["offset"], dtype=np.float32)
+            span = np.asarray(scaler["span"], dtype=np.float32)
+            threshold = float(meta["threshold"])
+            train_errors = np.asarray(meta.get("train_errors") or [threshold], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
+                              "Was it saved by playml's anomaly detector?") from None
+        det._check_params()
+        if offset.shape != (n_features,) or span.shape != (n_features,):
+            raise FormatError(f"The scaler in {path / 'model_meta.json'} does not have {n_features} values.")
+        stored = from_tfjs(*read_tfjs(path))
+        model = _build_autoencoder(n_features, det._hidden(), int(det.latent), det.activation, det._output_activation())
+        mine, theirs = list(model.parameters()), list(stored.parameters())
+        if [p.shape for p in mine] != [p.shape for p in theirs]:
+            raise FormatError(f"The weights in {path / 'model.json'} do not fit the sizes in model_meta.json "
+                              f"({'→'.join(map(str, det._layer_sizes(n_features)))}).")
+        with torch.no_grad():
+            for dst, src in zip(mine, theirs):
+                dst.copy_(src)
+        model.eval()
+        det.model_ = model
+        det.n_features_ = n_features
+        det.scale_offset_, det.scale_span_ = offset, span
+        det.threshold_ = threshold
+        det.train_errors_ = train_errors
+        det.feature_names_ = meta.get("feature_names")
+        det.normal_label_ = meta.get("normal_label")
+        hist = training.get("history")
+        det.history_ = History(metrics=hist.get("metrics", {}), stopped_early=hist.get("stopped_early", False)) \
+            if isinstance(hist, dict) else History()
+        return det
+
+
+def _error_summary(errors: np.ndarray) -> list[float]:
+    """The training errors to keep with a saved model: all of them, or 10,001 quantiles of many."""
+    if len(errors) <= _MAX_SAVED_ERRORS:
+        return [float(e) for e in errors]
+    return [float(e) for e in np.quantile(errors, np.linspace(0, 1, _MAX_SAVED_ERRORS))]
+
+
+def anomaly_detector(hidden: Sequence[int] = (7, 3), latent: int = 2, **options: Any) -> AnomalyDetector:
+    """An autoencoder anomaly detector; see :class:`AnomalyDetector` for every option.
+
+    >>> import playml as ml
+    >>> ml.anomaly_detector()
+    AnomalyDetector(hidden=[7, 3], latent=2, trained=False)
+    """
+    return AnomalyDetector(hidden=hidden, latent=latent, **options)

@@ -1,0 +1,69 @@
+"""ONNX exports of the image backbones (up to any layer), made on first use and cached.
+
+The first time a backbone, or one of its layers, is used, it is exported through the ONNX
+engine (:mod:`playml.engines.onnx`) into the cache; the file name carries a hash of the
+weights, the network code, the architecture, the layer and :data:`EXPORT_VERSION`.
+
+>>> from playml.zoo import get_backbone
+>>> session = inference_session(get_backbone("efficientnet-lite0"))   # doctest: +SKIP
+>>> [o.name for o in session.get_outputs()]                            # doctest: +SKIP
+['features', 'logits']
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playml.core.saving import atomic_write
+from playml.engines import onnx as engine
+from playml.zoo.specs import BackboneSpec
+
+__all__ = ["EXPORT_VERSION", "OPSET", "onnx_path", "export_bytes", "export_onnx", "inference_session"]
+
+#: Bump when the export itself changes (inputs, outputs, export options, graph clean-up).
+EXPORT_VERSION = 2
+OPSET = engine.OPSET
+_CODE = (Path(__file__).with_name("network.py"),)
+
+
+def _export_layer(spec: BackboneSpec, layer: str | None) -> str:
+    layer = spec.check_layer(layer)
+    return "features" if layer == "head" else layer  # the pooled head is the full model's output
+
+
+def onnx_path(spec: BackboneSpec, layer: str = "features") -> Path:
+    """Where the export of ``spec`` up to ``layer`` lives in the cache."""
+    layer = _export_layer(spec, layer)
+    arch = (spec.blocks, spec.input_size, spec.same_padding, spec.bn_eps, spec.stem_channels,
+            spec.head_channels, spec.num_classes, layer)
+    return engine.cache_path(f"{spec.name}-{layer}", [spec.weights_path()], _CODE, EXPORT_VERSION, arch)
+
+
+def export_bytes(spec: BackboneSpec, layer: str = "features") -> bytes:
+    """The backbone as ONNX bytes (opset 17, any batch size, SAME padding folded into the convolutions).
+
+    ``layer='features'`` (or ``'head'``) gives two outputs, ``features`` (N×1280, pooled)
+    and ``logits`` (N×1000); any other layer gives ``features`` only: that layer's
+    output, global-average-pooled.
+    """
+    import torch
+
+    from playml.zoo.network import Truncated
+
+    layer = _export_layer(spec, layer)
+    full = layer == "features"
+    module = Truncated(spec.build(), "head" if full else layer, with_logits=full)
+    outputs = ["features", "logits"] if full else ["features"]
+    data = engine.export_torch(module, (torch.zeros(1, 3, spec.input_size, spec.input_size),), ["images"], outputs,
+                               {name: {0: "batch"} for name in ["images", *outputs]})
+    return engine.fold_padding_into_convolutions(data)
+
+
+def export_onnx(spec: BackboneSpec, layer: str = "features", path: str | os.PathLike | None = None) -> Path:
+    """Write the export of ``spec`` up to ``layer`` to ``path`` (default: its cache file), atomically."""
+    return atomic_write(Path(path) if path is not None else onnx_path(spec, layer), export_bytes(spec, layer))
+
+
+def inference_session(spec: BackboneSpec, layer: str = "features", threads: int | None = None):
+    """The ONNX Runtime session of ``spec`` up to ``layer`` (exported on first use, then kept)."""
+    return engine.cached_session(onnx_path(spec, layer), lambda: export_bytes(spec, layer), threads)
