@@ -84,7 +84,7 @@ def _best_pair(a, b, rounds: int = ROUNDS) -> tuple[float, float, float]:
 
 
 def measure(frames: list[np.ndarray], video: Path) -> list[dict]:
-    from playml.bodies.landmarks import quiet_native_logs
+    from playml.engines.mediapipe import quiet_native_logs
 
     n = len(frames)
     rows = []

@@ -32,54 +32,12 @@ from playml.errors import (
     UnknownModelError,
 )
 
-__version__ = "0.1.0"
+from playml._version import __version__
+from playml.registry import public_names
 
-# public name -> "module:attribute" (imported on first use).
-# Module files are named after the concept; the one-liner factories are named after the task.
-_LAZY: dict[str, str] = {
-    # pretrained images
-    "image_classifier": "playml.images.classifier:image_classifier",
-    "ImageClassifier": "playml.images.classifier:ImageClassifier",
-    "feature_extractor": "playml.images.features:feature_extractor",
-    "FeatureExtractor": "playml.images.features:FeatureExtractor",
-    "models": "playml.zoo:models",
-    "ModelCard": "playml.zoo:ModelCard",
-    # teach the machine
-    "ImageClassification": "playml.images.transfer:ImageClassification",
-    "ImageRegression": "playml.images.transfer:ImageRegression",
-    "EvaluationReport": "playml.core.evaluation:EvaluationReport",
-    "neural_network": "playml.tabular.network:neural_network",
-    "NeuralNetwork": "playml.tabular.network:NeuralNetwork",
-    "History": "playml.core.training:History",
-    "load": "playml.core.saving:load",
-    "datasets": "playml.datasets:",
-    "Dataset": "playml.datasets:Dataset",
-    # bodies, hands, faces
-    "body_pose": "playml.bodies.pose:body_pose",
-    "hand_pose": "playml.bodies.hands:hand_pose",
-    "face_mesh": "playml.bodies.face:face_mesh",
-    "body_segmentation": "playml.bodies.segmentation:body_segmentation",
-    "draw": "playml.core.drawing:draw",
-    "webcam": "playml.core.video:webcam",
-    # sound and text
-    "pitch_detection": "playml.sound.pitch:pitch_detection",
-    "sound_classifier": "playml.sound.sounds:sound_classifier",
-    "sentence_encoder": "playml.text.sentences:sentence_encoder",
-    "sentiment": "playml.text.sentiment:sentiment",
-    "PitchDetector": "playml.sound.pitch:PitchDetector",
-    "SoundClassifier": "playml.sound.sounds:SoundClassifier",
-    "SentenceEncoder": "playml.text.sentences:SentenceEncoder",
-    "SentimentAnalyzer": "playml.text.sentiment:SentimentAnalyzer",
-    # see inside
-    "image_search": "playml.images.search:image_search",
-    "anomaly_detector": "playml.tabular.anomaly:anomaly_detector",
-    # surfaces
-    "studio": "playml.web:studio",
-    # results
-    "Prediction": "playml.results:Prediction",
-    "Value": "playml.results:Value",
-    "Keypoint": "playml.results:Keypoint",
-}
+# public name -> "module:attribute", imported on first use. Tasks, their classes and their
+# result types come from the one task map (playml/registry.py); so do the extra names.
+_LAZY: dict[str, str] = public_names()
 
 _ERRORS = [
     "PlaymlError", "InputError", "MissingFileError", "ImageError", "AudioError", "ShapeError",

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.bodies.landmarks import Face
+from playml.results.bodies import Face
 
 
 @pytest.fixture(scope="module")

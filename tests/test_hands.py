@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.bodies.landmarks import Box, Hand
+from playml.results.bodies import Box, Hand
 from playml.results import Keypoint
 
 

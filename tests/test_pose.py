@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.bodies.landmarks import Pose
+from playml.results.bodies import Pose
 
 
 @pytest.fixture(scope="module")

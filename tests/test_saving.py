@@ -45,9 +45,9 @@ def test_load_errors_are_friendly(tmp_path):
 
 
 def test_newer_format_is_refused_for_every_kind(tmp_path):
-    from playml.core.saving import _KINDS
+    from playml.registry import saved_kinds
 
-    for kind in _KINDS:
+    for kind in saved_kinds():
         (tmp_path / kind).mkdir()
         (tmp_path / kind / "model_meta.json").write_text(json.dumps({"playml": {"kind": kind, "version": 999}}))
         with pytest.raises(ml.FormatError, match="newer playml"):

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from playml.bodies.landmarks import (Box, Face, LandmarkTask, _face_parts, _face_point_names, check_count, check_model,
-                        check_unit, landmarks_array, make_keypoints)
+from playml.bodies.landmarks import LandmarkTask
+from playml.core.checks import check_count, check_model, check_unit
+from playml.engines.mediapipe import landmarks_array, make_keypoints
+from playml.results.bodies import Box, Face, _face_parts, _face_point_names
 
 __all__ = ["FaceMesh", "face_mesh", "Face"]
 

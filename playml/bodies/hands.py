@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from playml.bodies.landmarks import (Box, Hand, LandmarkTask, _hand_tables, check_count, check_model, check_unit,
-                        landmarks_array, make_keypoints, world_keypoints)
+from playml.bodies.landmarks import LandmarkTask
+from playml.core.checks import check_count, check_model, check_unit
+from playml.engines.mediapipe import landmarks_array, make_keypoints, world_keypoints
+from playml.results.bodies import Box, Hand, _hand_tables
 
 __all__ = ["HandPose", "hand_pose", "Hand"]
 

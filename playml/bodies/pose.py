@@ -15,8 +15,10 @@ from collections.abc import Iterator
 import numpy as np
 
 from playml.errors import OfflineError
-from playml.bodies.landmarks import (Box, LandmarkTask, Pose, _pose_tables, check_unit, landmarks_array, make_keypoints,
-                        world_keypoints)
+from playml.bodies.landmarks import LandmarkTask
+from playml.core.checks import check_unit
+from playml.engines.mediapipe import landmarks_array, make_keypoints, world_keypoints
+from playml.results.bodies import Box, Pose, _pose_tables
 
 __all__ = ["BodyPose", "body_pose", "Pose"]
 

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from playml.bodies.landmarks import LandmarkTask, Mask, check_model
+from playml.bodies.landmarks import LandmarkTask
+from playml.core.checks import check_model
+from playml.results.bodies import Mask
 
 __all__ = ["BodySegmentation", "body_segmentation", "Mask"]
 

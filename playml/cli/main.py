@@ -29,7 +29,7 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from playml import __version__
+    from playml._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="playml",

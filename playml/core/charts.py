@@ -6,12 +6,13 @@ script, or let a notebook display it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from playml.core.training import History
+
+class _HasMetrics(Protocol):  # a History, or anything with per-epoch metrics
+    metrics: dict[str, list[float]]
 
 __all__ = ["new_figure", "history_figure", "confusion_matrix_figure", "bar_figure"]
 
@@ -25,7 +26,7 @@ def new_figure(ncols: int = 1, *, width: float = 5.0, height: float = 3.6):
     return fig, list(axes)
 
 
-def history_figure(history: "History", title: str | None = None):
+def history_figure(history: _HasMetrics, title: str | None = None):
     """Loss (left) and accuracy (right, if recorded) per epoch, training and validation."""
     m = history.metrics
     has_acc = "accuracy" in m or "val_accuracy" in m

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from playml.errors import InputError
-from playml.bodies.landmarks import Box, Face, FacePart, Hand, Mask, Pose
+from playml.results.bodies import Box, Face, FacePart, Hand, Mask, Pose
 from playml.core.media import load_image
 from playml.results import Keypoint
 
@@ -139,7 +139,7 @@ def draw(image, results: Any, *, color: tuple[int, int, int] | None = None, radi
     """
     from PIL import Image
 
-    from playml.bodies.landmarks import check_choice, check_unit
+    from playml.core.checks import check_choice, check_unit
 
     check_choice("mesh", mesh, ["contours", "tesselation", "points"])
     check_unit("min_confidence", min_confidence)

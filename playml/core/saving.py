@@ -30,21 +30,20 @@ __all__ = ["save_directory", "atomic_write", "read_json", "load", "register_kind
 
 META_FILE = "model_meta.json"
 
-# kind -> "module:Class"; the class must offer a classmethod ``_from_directory(path, meta)`` and
-# may set ``FORMAT_VERSION`` (default 1): :func:`load` refuses files saved in a newer format.
-_KINDS: dict[str, str] = {
-    "neural_network": "playml.tabular.network:NeuralNetwork",
-    "image_classification": "playml.images.transfer:ImageClassification",
-    "image_regression": "playml.images.transfer:ImageRegression",
-    "sound_classifier": "playml.sound.sounds:SoundClassifier",
-    "anomaly_detector": "playml.tabular.anomaly:AnomalyDetector",
-    "image_search": "playml.images.search:ImageSearch",
-}
+# Kinds added at run time by register_kind(); the tasks' own kinds come from playml.registry.
+_EXTRA_KINDS: dict[str, str] = {}
 
 
 def register_kind(kind: str, target: str) -> None:
-    """Teach :func:`load` a new kind of saved model (``target`` is ``"module:Class"``)."""
-    _KINDS[kind] = target
+    """Teach :func:`load` a new kind of saved model (``target`` is ``"module:Class"``; the class
+    offers a classmethod ``_from_directory(path, meta)`` and may set ``FORMAT_VERSION``)."""
+    _EXTRA_KINDS[kind] = target
+
+
+def _kinds() -> dict[str, str]:
+    from playml.registry import saved_kinds
+
+    return {**saved_kinds(), **_EXTRA_KINDS}
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
@@ -133,10 +132,11 @@ def load(path: str | os.PathLike):
             "A saved model has model.json, model.weights.bin and model_meta.json.")
     info = meta.get("playml") if isinstance(meta, dict) else None
     kind = info.get("kind") if isinstance(info, dict) else "neural_network"  # plain ml5.js save
-    if kind not in _KINDS:
+    kinds = _kinds()
+    if kind not in kinds:
         raise FormatError(f"{path} holds a model of kind {kind!r}, which this playml cannot load. "
                           "Upgrade playml, or check the directory.")
-    module, name = _KINDS[kind].split(":")
+    module, name = kinds[kind].split(":")
     cls = getattr(importlib.import_module(module), name)
     version = info.get("version", 1) if isinstance(info, dict) else 1
     supported = getattr(cls, "FORMAT_VERSION", 1)

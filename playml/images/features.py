@@ -110,15 +110,15 @@ class FeatureExtractor(BackboneTask):
     # ------------------------------------------------------------------ teach
     def classification(self, **kwargs: Any):
         """A new :class:`playml.ImageClassification` that learns labels on top of these features."""
-        from playml.images.transfer import ImageClassification
+        import playml  # the teaching classes build on this one: reach them through the public face
 
-        return ImageClassification(extractor=self, **kwargs)
+        return playml.ImageClassification(extractor=self, **kwargs)
 
     def regression(self, **kwargs: Any):
         """A new :class:`playml.ImageRegression` that learns numbers on top of these features."""
-        from playml.images.transfer import ImageRegression
+        import playml
 
-        return ImageRegression(extractor=self, **kwargs)
+        return playml.ImageRegression(extractor=self, **kwargs)
 
 
 def feature_extractor(model: str = DEFAULT_MODEL, layer: str | None = None, **options: Any) -> FeatureExtractor:

@@ -368,7 +368,7 @@ class ImageSearch:
         return self._spec.layers()
 
     def _header(self) -> dict[str, Any]:
-        from playml import __version__
+        from playml._version import __version__
 
         spec = self._spec
         return {

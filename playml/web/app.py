@@ -33,7 +33,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
                hosts: tuple[str, ...] = (), any_host: bool = False, extractor: Any = None):
     """The studio as an ASGI app. ``app.state.access`` holds the token and the allowed port
     and hosts; ``app.state.project`` the Teach project (see :class:`playml.web.sessions.TeachProject`)."""
-    from playml import __version__
+    from playml._version import __version__
     from playml.web.live import serve_live
     from playml.web.sessions import TeachProject
 

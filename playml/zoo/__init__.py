@@ -23,7 +23,7 @@ from playml.zoo.cards import ModelCard
 from playml.zoo.specs import BackboneSpec, Layer
 
 __all__ = ["ModelCard", "BackboneSpec", "Layer", "DEFAULT_MODEL", "models", "get_backbone",
-           "backbone_names", "imagenet_labels", "CARD_SOURCES"]
+           "backbone_names", "imagenet_labels"]
 
 DEFAULT_MODEL = "efficientnet-lite0"
 
@@ -37,12 +37,6 @@ _BACKBONES = {
 _ALIASES = {"lite0": "efficientnet-lite0", "lite1": "efficientnet-lite1", "lite2": "efficientnet-lite2",
             "mobilenetv2": "mobilenet-v2", "mobilenet": "mobilenet-v2"}
 
-# Where ml.models() finds cards: "module:function" returning a list of ModelCard.
-# Other areas append their own line; a module that does not exist yet is skipped.
-CARD_SOURCES = ["playml.zoo:image_cards"]
-CARD_SOURCES += ["playml.sound.pitch:pitch_cards", "playml.sound.sounds:sound_cards",      # sound and text
-                 "playml.text.sentences:sentence_cards", "playml.text.sentiment:sentiment_cards"]
-CARD_SOURCES += ["playml.zoo.mediapipe_cards:cards"]                                  # bodies, hands, faces
 
 
 def backbone_names() -> list[str]:
@@ -71,7 +65,9 @@ def image_cards() -> list[ModelCard]:
 
 def _all_cards() -> list[ModelCard]:
     cards = []
-    for source in CARD_SOURCES:
+    from playml.registry import card_sources
+
+    for source in card_sources():
         module_name, _, attr = source.partition(":")
         try:
             module = importlib.import_module(module_name)

