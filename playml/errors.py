@@ -87,6 +87,15 @@ class DependencyError(PlaymlError, ImportError):
     """A package playml needs for this feature is not installed."""
 
 
+def not_trained(what: str, doing: str, how: str) -> NotTrainedError:
+    """The one wording of "not trained yet": what it is, what it cannot do, and how to fix it.
+
+    >>> print(not_trained("sound classifier", "classify sounds", "Add examples and call train()."))
+    This sound classifier is not trained yet, so it cannot classify sounds. Add examples and call train().
+    """
+    return NotTrainedError(f"This {what} is not trained yet, so it cannot {doing}. {how}")
+
+
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownModelError:
     """Build an :class:`UnknownModelError` that suggests the closest known names."""
     known = sorted(known)

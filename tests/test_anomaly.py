@@ -265,7 +265,7 @@ def test_clear_errors(cancer):
     _, train, held_out = cancer
     fresh = ml.anomaly_detector()
     assert repr(fresh) == "AnomalyDetector(hidden=[7, 3], latent=2, trained=False)"
-    with pytest.raises(ml.NotTrainedError, match="fit"):
+    with pytest.raises(ml.NotTrainedError, match="not trained yet"):
         fresh.score(held_out)
     with pytest.raises(ml.NotTrainedError):
         fresh.threshold

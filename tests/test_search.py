@@ -37,7 +37,7 @@ def count_embeddings(monkeypatch):
 def test_top_15_is_dominated_by_the_query_label(index, labelled_photos):
     assert len(index) == 60 and index.labels == ["astronaut", "camera", "chelsea", "coffee", "grace_hopper", "rocket"]
     for label in index.labels:
-        hits = index.query(labelled_photos / label / "03.jpg", k=15)
+        hits = index.query(labelled_photos / label / "03.jpg", top_k=15)
         assert isinstance(hits[0], Match) and hits[0].path.endswith(f"{label}/03.jpg")  # itself first
         assert hits[0].distance == pytest.approx(0, abs=1e-5) and hits[0].score == pytest.approx(1, abs=1e-5)
         assert [h.distance for h in hits] == sorted(h.distance for h in hits)
@@ -48,7 +48,7 @@ def test_top_15_is_dominated_by_the_query_label(index, labelled_photos):
 def test_a_new_photo_finds_its_own_kind(index, tmp_path):
     new = make_labelled_photos(tmp_path / "new", per_label=1, seed=7)
     files = sorted(new.rglob("*.jpg"))
-    results = index.query(files, k=5)          # several images → one list each
+    results = index.query(files, top_k=5)          # several images → one list each
     for f, hits in zip(files, results):
         assert [h.label for h in hits[:3]] == [f.parent.name] * 3
 
@@ -85,7 +85,7 @@ def test_different_layers_give_different_scores(index, labelled_photos, tmp_path
 def test_every_metric_agrees_with_brute_force(index, labelled_photos, metric):
     other = index.with_metric(metric, p=3)
     query = index.embed(labelled_photos / "coffee" / "05.jpg")
-    hits = other.query_vector(query, k=8)
+    hits = other.query_vector(query, top_k=8)
     X = np.asarray(index.vectors_, dtype=np.float64)
     ref = 1 - X @ query if metric == "dot" else cdist(query[None], X, metric, **({"p": 3} if metric == "minkowski"
                                                                               else {}))[0]
@@ -108,8 +108,8 @@ def test_save_load_round_trip_is_self_describing(index, labelled_photos, tmp_pat
     for loaded in (ml.image_search.load(path), ml.load(path)):
         assert isinstance(loaded, ImageSearch) and repr(loaded) == repr(index)
         q = labelled_photos / "rocket" / "01.jpg"
-        assert [m.to_dict() for m in loaded.query(q, k=5)] == [m.to_dict() for m in index.query(q, k=5)]
-    assert ml.image_search.load(path, metric="euclidean").query(q, k=1)[0].path.endswith("rocket/01.jpg")
+        assert [m.to_dict() for m in loaded.query(q, top_k=5)] == [m.to_dict() for m in index.query(q, top_k=5)]
+    assert ml.image_search.load(path, metric="euclidean").query(q, top_k=1)[0].path.endswith("rocket/01.jpg")
 
 
 def test_approximate_index_saves_its_graph(labelled_photos, index, tmp_path):
@@ -120,7 +120,7 @@ def test_approximate_index_saves_its_graph(labelled_photos, index, tmp_path):
     loaded = ImageSearch.load(path)
     assert loaded.index_.approximate
     q = labelled_photos / "chelsea" / "02.jpg"
-    assert [m.path for m in loaded.query(q, k=5)] == [m.path for m in index.query(q, k=5)]
+    assert [m.path for m in loaded.query(q, top_k=5)] == [m.path for m in index.query(q, top_k=5)]
 
 
 def test_mismatched_model_or_weights_is_a_clear_error(index, tmp_path):
@@ -181,7 +181,7 @@ def test_interrupted_build_resumes_without_redoing_work(labelled_photos, tmp_pat
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
     index.add(folder)
     assert sum(calls) == 1 and len(index) == 60
-    twins = index.query(folder / "rocket" / "00.jpg", k=2)       # now the same picture twice
+    twins = index.query(folder / "rocket" / "00.jpg", top_k=2)       # now the same picture twice
     assert {m.path for m in twins} == {str(changed.resolve()), str((folder / "rocket" / "00.jpg").resolve())}
     assert twins[1].distance == pytest.approx(0, abs=1e-5)
 
@@ -202,7 +202,7 @@ def test_add_grows_the_index(labelled_photos, tmp_path, count_embeddings):
     assert len(index) == 30 and sum(count_embeddings) == 30
     index.add(b)                                  # nothing new, nothing changed
     assert sum(count_embeddings) == 30
-    assert {h.label for h in index.query(b / "chelsea" / "04.jpg", k=5)} == {"chelsea"}
+    assert {h.label for h in index.query(b / "chelsea" / "04.jpg", top_k=5)} == {"chelsea"}
     index.add([labelled_photos / "camera" / "00.jpg"])  # a list of files works too
     assert len(index) == 31 and index.labels_[-1] is None
 

@@ -51,7 +51,7 @@ def test_paraphrases_rank_above_unrelated_sentences(enc):
 
 def test_most_similar_options_and_files(enc, tmp_path):
     candidates = ["a joyful puppy", "tax forms are due in April", "the stock market fell"]
-    top = enc.most_similar("happy dog", candidates, k=1)
+    top = enc.most_similar("happy dog", candidates, top_k=1)
     assert len(top) == 1 and isinstance(top[0], SimilarText) and top[0].text == "a joyful puppy"
     assert top[0].to_dict().keys() == {"text", "score", "index"}
     path = tmp_path / "candidates.txt"
@@ -63,7 +63,7 @@ def test_most_similar_options_and_files(enc, tmp_path):
     with pytest.raises(MissingFileError):
         enc.most_similar("happy dog", tmp_path / "missing.txt")
     with pytest.raises(InputError, match="k is"):
-        enc.most_similar("happy dog", candidates, k=0)
+        enc.most_similar("happy dog", candidates, top_k=0)
 
 
 def test_bad_text_gives_clear_errors(enc):

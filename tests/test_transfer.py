@@ -180,7 +180,7 @@ def test_clear_errors(fe, crops):
     train, _ = crops
     cat, coffee = train["cat"][0], train["coffee"][0]
     model = fe.classification()
-    with pytest.raises(ml.NotTrainedError, match="Train the model"):
+    with pytest.raises(ml.NotTrainedError, match="not trained yet"):
         model.classify(cat)
     with pytest.raises(ml.DataError, match="no examples yet"):
         model.train(progress=False)

@@ -81,7 +81,7 @@ def similar_command(args: argparse.Namespace) -> int:
         candidates = read_lines(one)
     else:
         candidates = args.candidates
-    results = sentence_encoder().most_similar(args.query, candidates, k=args.top_k)
+    results = sentence_encoder().most_similar(args.query, candidates, top_k=args.top_k)
     if args.json:
         print_json({"query": args.query, "results": results})
         return 0

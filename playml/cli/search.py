@@ -110,7 +110,7 @@ def query_command(args: argparse.Namespace) -> int:
     index = _load(args.index, args.metric)
     files = expand_images(args.images)
     layer = index.extractor.layer or "features"
-    print_per_image(files, index.query(files, k=args.k), key="matches", as_json=args.json,
+    print_per_image(files, index.query(files, top_k=args.k), key="matches", as_json=args.json,
                     title=lambda f: f"{f}  ({index.index_._metric}, {index.extractor.model_name} {layer})",
                     rows=lambda matches: [[n + 1, m.path, m.label or "", f"{m.distance:.4g}", f"{m.score:.4g}"]
                                           for n, m in enumerate(matches)],
@@ -128,7 +128,7 @@ def map_command(args: argparse.Namespace) -> int:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     index = _load(args.index, args.metric)
-    result = index.evaluate(k=args.k)
+    result = index.evaluate(top_k=args.k)
     if args.json:
         print_json(result)
         return 0

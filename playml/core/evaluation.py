@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from playml.errors import DataError
+from playml.core.reprs import build_repr
 from playml.results import Result, to_builtin
 
 __all__ = ["EvaluationReport", "RegressionReport"]
@@ -88,8 +89,8 @@ class EvaluationReport(Result):
         return {label: int(c) for label, c in zip(self.labels, self.confusion.sum(axis=1))}
 
     def __repr__(self) -> str:
-        labels = self.labels if len(self.labels) <= 6 else f"<{len(self.labels)} labels>"
-        return f"EvaluationReport(accuracy={self.accuracy:.4g}, examples={self.examples}, labels={labels!r})"
+        return build_repr("EvaluationReport", accuracy=float(self.accuracy), examples=self.examples,
+                          labels=list(self.labels))
 
     def to_dict(self) -> dict[str, Any]:
         return {"accuracy": self.accuracy, "examples": self.examples, "labels": to_builtin(self.labels),

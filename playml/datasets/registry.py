@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, DependencyError, InputError, unknown_name
+from playml.errors import DependencyError, InputError, unknown_name
 from playml.results import Result
 from playml.datasets import cache as _cache
 from playml.datasets.dataset import Dataset

@@ -122,7 +122,7 @@ def _activation_name(module) -> str | None:
                               "Use dim=-1.")
         return "softmax" if isinstance(module, nn.Softmax) else "logSoftmax"
     if isinstance(module, nn.ELU) and module.alpha != 1.0:
-        raise FormatError("TF.js's elu has alpha=1; nn.ELU(alpha=%s) cannot be saved." % module.alpha)
+        raise FormatError(f"TF.js's elu has alpha=1; nn.ELU(alpha={module.alpha}) cannot be saved.")
     if isinstance(module, nn.Softplus) and (module.beta != 1 or module.threshold != 20):
         raise FormatError("Only nn.Softplus() with its default beta can be saved for TF.js.")
     if isinstance(module, nn.GELU):

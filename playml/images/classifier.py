@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import InputError
 from playml.core.media import ImageLike
+from playml.core.reprs import build_repr
+from playml.core.ranking import check_top_k, ranked
 from playml.results import Prediction
 from playml.zoo import DEFAULT_MODEL, imagenet_labels
 from playml.zoo.runtime import BackboneTask
@@ -42,7 +43,7 @@ class ImageClassifier(BackboneTask):
     network (logits) with the same weights.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, top_k: int | None = 5, *, batch_size: int = 16,
+    def __init__(self, model: str = DEFAULT_MODEL, *, top_k: int | None = 5, batch_size: int = 16,
                  threads: int | None = None):
         self.model_name = model
         self.top_k = top_k
@@ -63,7 +64,7 @@ class ImageClassifier(BackboneTask):
         return self._model
 
     def __repr__(self) -> str:
-        return f"ImageClassifier(model={self._spec.name!r}, labels={self._spec.num_classes})"
+        return build_repr("ImageClassifier", model=self._spec.name, labels=self._spec.num_classes)
 
     def probabilities(self, images: ImageLike | Any, *, progress: bool | None = None) -> np.ndarray:
         """Probability of every label: 1-D (1,000) for one image, N×1,000 for many."""
@@ -72,26 +73,15 @@ class ImageClassifier(BackboneTask):
         probs = softmax(logits.reshape(-1, self._spec.num_classes))
         return probs if many else probs[0]
 
-    def classify(self, images: ImageLike | Any, top_k: int | None = None, *,
+    def classify(self, images: ImageLike | Any, *, top_k: int | None = None,
                  progress: bool | None = None) -> list[Prediction] | list[list[Prediction]]:
         """The most likely labels, best first.
 
         One image (a path, PIL image, H×W×3 array, bytes) → a list of :class:`Prediction`;
         many (a list, a folder, an N×H×W×3 array) → a list of such lists, in order.
         """
-        k = self.top_k if top_k is None else top_k
-        if k is not None and (not isinstance(k, (int, np.integer)) or k < 1):
-            raise InputError(f"top_k must be a whole number of at least 1 (got {k!r}).")
-        probs = self.probabilities(images, progress=progress)
-        labels = self.labels
-        k = min(int(k or len(labels)), len(labels))
-
-        def top(row: np.ndarray) -> list[Prediction]:
-            best = np.argpartition(-row, k - 1)[:k]
-            best = best[np.argsort(-row[best], kind="stable")]
-            return [Prediction(label=labels[i], confidence=float(row[i])) for i in best]
-
-        return [top(row) for row in probs] if probs.ndim == 2 else top(probs)
+        k = check_top_k(self.top_k if top_k is None else top_k)
+        return ranked(self.probabilities(images, progress=progress), self.labels, k)
 
 
 def image_classifier(model: str = DEFAULT_MODEL, **options: Any) -> ImageClassifier:

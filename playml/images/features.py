@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from playml.core.reprs import build_repr
 from playml.core.media import ImageLike
 from playml.zoo import DEFAULT_MODEL
 from playml.zoo.runtime import BackboneTask
@@ -63,8 +64,8 @@ class FeatureExtractor(BackboneTask):
         return self._spec.layers()
 
     def __repr__(self) -> str:
-        layer = "" if self._layer == "features" else f", layer={self._layer!r}"
-        return f"FeatureExtractor(model={self._spec.name!r}{layer}, dim={self.dim})"
+        return build_repr("FeatureExtractor", model=self._spec.name,
+                          layer=None if self._layer == "features" else self._layer, dim=self.dim)
 
     # ------------------------------------------------------------------ engines
     def torch_module(self, layer: str | None = None):

@@ -8,7 +8,7 @@ a layer's features group your labelled folders.
 
 >>> import playml as ml
 >>> index = ml.image_search("photos/", layer="blocks.5")             # doctest: +SKIP
->>> index.query("query.jpg", k=3)                                    # doctest: +SKIP
+>>> index.query("query.jpg", top_k=3)                                    # doctest: +SKIP
 [Match(path='photos/cats/a.jpg', distance=0.12, score=0.88, label='cats'), ...]
 >>> index.evaluate()                                                 # doctest: +SKIP
 SearchScore(score=0.91, baseline=0.14, precision=0.89, k=15, queries=200, per_label={...})
@@ -36,6 +36,7 @@ import numpy as np
 
 from playml.errors import DataError, FormatError, ImageError, InputError, MissingFileError
 from playml.core.media import check_not_url, is_image_like, list_images
+from playml.core.ranking import check_top_k, renamed_k
 from playml.results import Result
 from playml.core.vector_index import VectorIndex, check_metric, to_score
 from playml.zoo import DEFAULT_MODEL, get_backbone
@@ -290,6 +291,8 @@ class ImageSearch:
     ImageSearch(model='mobilenet-v2', metric='euclidean', images=200, labels=10, search='exact')
     """
 
+    FORMAT_VERSION = FORMAT_VERSION  #: the saved format; newer files are refused by ml.load
+
     def __init__(self, model: str = DEFAULT_MODEL, layer: str | None = None, metric: str = "cosine", *,
                  p: float = 3, exact: bool | None = None, batch_size: int = 32, chunk_size: int = 512,
                  cache: bool | str | os.PathLike = True, threads: int = 2):
@@ -388,10 +391,10 @@ class ImageSearch:
     # ------------------------------------------------------------------ building
     def _check_built(self) -> None:
         if self.index_ is None or not len(self):
-            from playml.errors import NotTrainedError
+            from playml.errors import not_trained
 
-            raise NotTrainedError("This image search has no images yet. Build it first: "
-                                  "index.build('photos/') or ml.image_search('photos/').")
+            raise not_trained("image search", "search", "Build it first: index.build('photos/') or "
+                                                         "ml.image_search('photos/').")
 
     def _cache(self, root: Path | None) -> _ChunkCache | None:
         if self.cache is False or self.cache is None or root is None:
@@ -553,24 +556,25 @@ class ImageSearch:
         return [Match(self.paths_[i], float(d), round(float(s), 6), self.labels_[i])
                 for i, d, s in zip(idx.tolist(), dist.tolist(), scores.tolist())]
 
-    def query(self, image: Any, k: int = 15) -> list[Match] | list[list[Match]]:
-        """The ``k`` images most like ``image``, closest first.
+    def query(self, image: Any, *, top_k: int | None = None, k: int | None = None) -> list[Match] | list[list[Match]]:
+        """The ``top_k`` images most like ``image``, closest first.
 
         ``image`` is anything image-like (a path, a PIL image, an array); several images
         (a list, a folder) give one list of matches per image.
 
-        >>> index.query("query.jpg", k=2)                     # doctest: +SKIP
+        >>> index.query("query.jpg", top_k=2)                 # doctest: +SKIP
         [Match(path='/photos/cats/a.jpg', distance=0.12, score=0.88, label='cats'), ...]
         """
         self._check_built()
         from playml.core.media import is_many, iter_many
 
-        return self.query_vector(self.embed(list(iter_many(image)) if is_many(image) else image), k)
+        top_k = check_top_k(renamed_k(top_k, k, default=15))
+        return self.query_vector(self.embed(list(iter_many(image)) if is_many(image) else image), top_k=top_k)
 
-    def query_vector(self, vector, k: int = 15) -> list[Match] | list[list[Match]]:
+    def query_vector(self, vector, *, top_k: int | None = None, k: int | None = None) -> list[Match] | list[list[Match]]:
         """Like :meth:`query` for feature vectors you computed yourself (same model and layer)."""
         self._check_built()
-        idx, dist = self.index_.search(vector, k)
+        idx, dist = self.index_.search(vector, check_top_k(renamed_k(top_k, k, default=15)))
         if np.ndim(vector) == 1:
             return self._matches(idx, dist)
         return [self._matches(i, d) for i, d in zip(idx, dist)]
@@ -591,7 +595,7 @@ class ImageSearch:
         return other
 
     # ------------------------------------------------------------------ seeing
-    def evaluate(self, k: int = 15, *, sample: int | None = 2000, seed: int = 0) -> SearchScore:
+    def evaluate(self, *, top_k: int | None = None, k: int | None = None, sample: int | None = 2000, seed: int = 0) -> SearchScore:
         """Mean ConvNet Playground search score over labelled images (see :func:`search_score`).
 
         Every labelled image (at most ``sample`` of them, chosen at random) is used as a
@@ -605,10 +609,7 @@ class ImageSearch:
         if len(set(labels[labelled])) < 2:
             raise DataError("evaluate() needs images with at least two labels: build the index from a folder "
                             "with one sub-folder per label (photos/cats/…, photos/dogs/…).")
-        k = int(k)
-        if k < 1:
-            raise InputError(f"k must be at least 1 (got {k}).")
-        k = min(k, len(self) - 1)
+        k = min(check_top_k(renamed_k(top_k, k, default=15)), len(self) - 1)
         queries = labelled
         if sample is not None and len(queries) > sample:
             queries = np.sort(np.random.default_rng(seed).choice(queries, sample, replace=False))

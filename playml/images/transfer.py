@@ -32,10 +32,12 @@ from typing import Any
 import numpy as np
 
 from playml.core.augmentation import DEFAULT_COPIES, Augmentation
-from playml.errors import (DataError, DependencyError, FormatError, ImageError, InputError, NotTrainedError, TaskError,
+from playml.errors import (DataError, DependencyError, FormatError, ImageError, InputError, TaskError, not_trained,
                      UnknownModelError)
 from playml.images.features import FeatureExtractor
 from playml.core.media import is_many, iter_many, load_image
+from playml.core.reprs import build_repr
+from playml.core.ranking import check_top_k, ranked
 from playml.results import Prediction
 from playml.core.training import History
 
@@ -159,8 +161,8 @@ class _Teachable:
 
     def _require_trained(self, doing: str) -> None:
         if self.model_ is None:
-            raise NotTrainedError(f"Train the model before you {doing}: add examples, then call .train() "
-                                  "(or load a saved model with ml.load).")
+            raise not_trained("model", doing, "Add examples, then call .train(), or open a saved one with "
+                                              "ml.load('folder/').")
 
     def _copies(self) -> int:
         if self.augment is True:
@@ -657,9 +659,8 @@ class ImageClassification(_Teachable):
             self._declare(label)
 
     def __repr__(self) -> str:
-        shown = self.labels if len(self.labels) <= 8 else f"<{len(self.labels)} labels>"
-        return (f"ImageClassification(backbone={self.backbone!r}, labels={shown!r}, examples={self.examples}, "
-                f"trained={self.trained})")
+        return build_repr("ImageClassification", backbone=self.backbone, labels=list(self.labels),
+                          examples=self.examples, trained=self.trained)
 
     # targets -------------------------------------------------------------
     def _target(self, label: Any) -> Any:
@@ -772,13 +773,12 @@ class ImageClassification(_Teachable):
         many, probs = self._outputs_for(images)
         return probs if many else probs[0]
 
-    def classify(self, images: Any, top_k: int | None = None) -> list[Prediction] | list[list[Prediction]]:
+    def classify(self, images: Any, *, top_k: int | None = None) -> list[Prediction] | list[list[Prediction]]:
         """Labels with their confidence, best first: one image → a list of
         :class:`playml.Prediction`; many (a list, a folder) → a list of such lists."""
+        k = check_top_k(top_k)
         many, probs = self._outputs_for(images)
-        k = len(self.labels_) if top_k is None else max(1, int(top_k))
-        results = [[Prediction(label=self.labels_[i], confidence=float(p[i])) for i in np.argsort(-p, kind="stable")[:k]]
-                   for p in probs]
+        results = ranked(probs, self.labels_, k)
         return results if many else results[0]
 
     def evaluate(self, data: Any = None, labels: Any = None, *, part: str = "validation"):
@@ -825,8 +825,9 @@ class ImageRegression(_Teachable):
         self.outputs_: int | None = None
 
     def __repr__(self) -> str:
-        outputs = f", outputs={self.outputs_}" if (self.outputs_ or 1) > 1 else ""
-        return f"ImageRegression(backbone={self.backbone!r}{outputs}, examples={self.examples}, trained={self.trained})"
+        outputs = self.outputs_ if (self.outputs_ or 1) > 1 else None
+        return build_repr("ImageRegression", backbone=self.backbone, outputs=outputs, examples=self.examples,
+                          trained=self.trained)
 
     def _target(self, value: Any) -> Any:
         value = _plain(value)

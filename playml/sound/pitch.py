@@ -25,12 +25,13 @@ import numpy as np
 
 from playml.core.audio import AudioLike, load_audio
 from playml.errors import DependencyError, InputError, unknown_name
+from playml.core.reprs import build_repr
 from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
     from playml.zoo.cards import ModelCard
 
-__all__ = ["Pitch", "PitchTrack", "PitchDetector", "pitch_detection", "frequency_to_note", "Crepe",
+__all__ = ["Pitch", "PitchTrack", "PitchDetector", "pitch_detection", "frequency_to_note",
            "MODELS"]
 
 SAMPLE_RATE = 16_000      # CREPE listens at 16 kHz ...
@@ -327,7 +328,7 @@ class PitchDetector:
         self._net = None
 
     def __repr__(self) -> str:
-        return f"PitchDetector(model={self.model_name!r}, threshold={self.threshold})"
+        return build_repr("PitchDetector", model=self.model_name, threshold=self.threshold)
 
     @property
     def model(self):

@@ -34,8 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playml.core.audio import AudioLike, is_audio_like, is_silent, list_audio, load_audio
-from playml.errors import AudioError, DataError, DependencyError, FormatError, InputError, NotTrainedError
-from playml.results import Prediction, to_builtin
+from playml.errors import AudioError, DataError, DependencyError, FormatError, InputError, not_trained
+from playml.core.reprs import build_repr
+from playml.core.ranking import check_top_k, ranked
+from playml.results import to_builtin
 
 if TYPE_CHECKING:  # pragma: no cover
     from playml.core.training import History
@@ -52,7 +54,6 @@ MEL_WINDOW = 76           # mel frames the embedding model looks at (0.775 s) ..
 MEL_STEP = 8              # ... every 8 frames (80 ms)
 EMBEDDING_SIZE = 96
 FEATURE_SIZE = 2 * EMBEDDING_SIZE   # mean and max over time
-_FORMAT_VERSION = 1
 
 
 # --------------------------------------------------------------------------- the embedding
@@ -174,7 +175,7 @@ class SoundClassifier:
     'high'
     """
 
-    FORMAT_VERSION = _FORMAT_VERSION  # files in a newer format are refused by ml.load
+    FORMAT_VERSION = 1  #: the saved format; files in a newer format are refused by ml.load
 
     def __init__(self, *, hidden_units: int = 64, dropout: float = 0.25, seed: int | None = None):
         self.hidden_units = hidden_units
@@ -187,8 +188,7 @@ class SoundClassifier:
     # ------------------------------------------------------------ description
     def __repr__(self) -> str:
         labels = self.labels
-        shown = labels if len(labels) <= 8 else f"<{len(labels)} labels>"
-        return f"SoundClassifier(labels={shown!r}, examples={self.examples}, trained={self.trained})"
+        return build_repr("SoundClassifier", labels=list(labels), examples=self.examples, trained=self.trained)
 
     @property
     def labels(self) -> list[str]:
@@ -386,8 +386,8 @@ class SoundClassifier:
 
     def _require_trained(self, doing: str) -> None:
         if not self.trained:
-            raise NotTrainedError(f"The sound classifier must be trained before it can {doing}. Add examples with "
-                                  "add_sound(...) and call train(), or load a saved one with ml.load(folder).")
+            raise not_trained("sound classifier", doing, "Add examples with add_sound(...) and call train(), or "
+                                                         "open a saved one with ml.load('folder/').")
 
     # ------------------------------------------------------------ using it
     def probabilities(self, audio: AudioLike, sample_rate: int | None = None) -> np.ndarray:
@@ -407,14 +407,8 @@ class SoundClassifier:
 
         Many sounds (a list or a folder) give one list per sound.
         """
-        probs = self.probabilities(audio, sample_rate)
-        k = len(self.labels_) if top_k is None else max(1, int(top_k))
-
-        def ranked(p: np.ndarray) -> list[Prediction]:
-            order = np.argsort(-p, kind="stable")[:k]
-            return [Prediction(label=self.labels_[i], confidence=round(float(p[i]), 4)) for i in order]
-
-        return [ranked(p) for p in probs] if probs.ndim == 2 else ranked(probs)
+        k = check_top_k(top_k)
+        return ranked(self.probabilities(audio, sample_rate), self.labels_, k)
 
     # ------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:
@@ -432,7 +426,7 @@ class SoundClassifier:
         self._require_trained("be saved")
         model_json, weights = to_tfjs(_for_tfjs(self.model_))
         meta = {
-            "playml": {"kind": "sound_classifier", "version": _FORMAT_VERSION},
+            "playml": {"kind": "sound_classifier", "version": self.FORMAT_VERSION},
             "created_by": f"playml {__version__}",
             "labels": list(self.labels_),
             "background_label": BACKGROUND_NOISE,

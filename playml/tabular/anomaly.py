@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, FormatError, InputError, MissingFileError, NotTrainedError, ShapeError
+from playml.errors import DataError, FormatError, InputError, MissingFileError, ShapeError, not_trained
 from playml.results import Result, to_builtin
+from playml.core.training import History
 
 __all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "ACTIVATIONS"]
 
@@ -45,7 +46,6 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")  # all saved 
 #: Label columns found by name in tables when ``label_column`` is not given.
 LABEL_COLUMNS = ("label", "labels", "class", "target")
 _MAX_SAVED_ERRORS = 10_001
-_FORMAT_VERSION = 1
 
 
 # --------------------------------------------------------------------------- data in
@@ -375,7 +375,7 @@ class AnomalyDetector:
     ``feature_names_``, ``normal_label_``.
     """
 
-    FORMAT_VERSION = _FORMAT_VERSION  # files in a newer format are refused by ml.load
+    FORMAT_VERSION = 1  #: the saved format; files in a newer format are refused by ml.load
 
     def __init__(self, hidden: Sequence[int] = (7, 3), latent: int = 2, *, activation: str = "relu",
                  output_activation: str = "auto", scaling: str = "minmax", optimizer: str = "adam",
@@ -401,8 +401,8 @@ class AnomalyDetector:
 
     def _require_trained(self, doing: str) -> None:
         if not self.trained:
-            raise NotTrainedError(f"This anomaly detector has not learned anything yet, so it cannot {doing}. "
-                                  "Call det.fit(normal_examples) first, or load a saved one with ml.load('folder/').")
+            raise not_trained("anomaly detector", doing, "Call det.train(normal_examples) first, or open a saved "
+                                                         "one with ml.load('folder/').")
 
     @property
     def model(self):
@@ -508,6 +508,14 @@ class AnomalyDetector:
         return table, (table.x - self.scale_offset_) / self.scale_span_
 
     # --------------------------------------------------------------- training
+    def train(self, data: Any, y: Any = None, **options: Any) -> History:
+        """Learn what normal examples look like; returns the :class:`playml.History` of the training.
+
+        Takes the same arguments as :meth:`fit` (which returns the detector itself, as in
+        scikit-learn, so ``ml.anomaly_detector().fit(normal)`` chains).
+        """
+        return self.fit(data, y, **options).history_
+
     def fit(self, data: Any, y: Any = None, *, normal_label: Any = None, label_column: str | None = None,
             epochs: int = 30, batch_size: int = 512, validation_split: float = 0.0,
             on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
@@ -782,7 +790,7 @@ class AnomalyDetector:
 
         model_json, weights = to_tfjs(torch.nn.Sequential(*self.model_[0], *self.model_[1]), name="autoencoder")
         meta = {
-            "playml": {"kind": "anomaly_detector", "version": _FORMAT_VERSION},
+            "playml": {"kind": "anomaly_detector", "version": self.FORMAT_VERSION},
             "created_by": f"playml {__version__}",
             "architecture": {"n_features": self.n_features_, "hidden": self._hidden(), "latent": int(self.latent),
                              "activation": self.activation, "output_activation": self._output_activation(),
@@ -807,7 +815,6 @@ class AnomalyDetector:
         import torch
 
         from playml.formats.tfjs import from_tfjs, read_tfjs
-        from playml.core.training import History
 
         try:
             arch, scaler, training = meta["architecture"], meta["scaler"], meta.get("training") or {}

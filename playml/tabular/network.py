@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, FormatError, InputError, MissingFileError, NotTrainedError, TaskError
+from playml.errors import DataError, FormatError, InputError, MissingFileError, TaskError, not_trained
+from playml.core.ranking import check_top_k, ranked
 from playml.results import Prediction, Value
 from playml.core.training import History
 
@@ -102,6 +103,8 @@ class NeuralNetwork:
     classification, like TensorFlow.js's ``model.predict``).
     """
 
+    FORMAT_VERSION = 1  #: the saved format (playml's entry in model_meta.json); newer files are refused
+
     def __init__(self, task: str | None = None, inputs: Any = None, outputs: Any = None,
                  layers: Sequence[Any] | None = None, hidden_units: int = 16, learning_rate: float | None = None,
                  debug: bool = False, optimizer: str | None = None, seed: int | None = None):
@@ -147,7 +150,7 @@ class NeuralNetwork:
     def model(self):
         """The ``torch.nn.Sequential`` network (built by the first :meth:`train`, or by :meth:`load`)."""
         if self.model_ is None:
-            raise NotTrainedError("The network is not built yet: add data and call train(), or load() a saved model.")
+            raise not_trained("neural network", "show its model", "Add data and call train(), or open a saved one with ml.load('folder/').")
         return self.model_
 
     @property
@@ -525,7 +528,7 @@ class NeuralNetwork:
     def figure(self):
         """The training chart (loss and accuracy per epoch) of the last :meth:`train`."""
         if self.history_ is None:
-            raise NotTrainedError("Train the network first; then its chart is here.")
+            raise not_trained("neural network", "draw its training chart", "Add data and call train(), or open a saved one with ml.load('folder/').")
         return self._figure if self._figure is not None else self.history_.plot(title="neural_network training")
 
     # ------------------------------------------------------------------ using it
@@ -534,7 +537,7 @@ class NeuralNetwork:
         from playml.formats.ml5 import encode_inputs
 
         if self.model_ is None or self.meta_ is None:
-            raise NotTrainedError("The network has not been trained yet. Call train() first, or load() a saved model.")
+            raise not_trained("neural network", "answer", "Add data and call train(), or open a saved one with ml.load('folder/').")
         names = self.input_names
         image = self.task_ == "imageClassification" or next(iter(self.meta_["inputs"].values()))["dtype"] == "array"
         rows = []
@@ -578,32 +581,33 @@ class NeuralNetwork:
             return value.ndim == 1
         return isinstance(value, (list, tuple)) and not any(isinstance(v, (list, tuple, Mapping, np.ndarray)) for v in value)
 
-    def classify(self, inputs: Any) -> list[Prediction]:
-        """The labels for one example, most likely first: ``[Prediction(label, confidence), …]``."""
+    def classify(self, inputs: Any, *, top_k: int | None = None) -> list[Prediction] | list[list[Prediction]]:
+        """The labels for one example, most likely first: ``[Prediction(label, confidence), …]``.
+
+        A list of examples gives one such list per example (as :meth:`classify_multiple`).
+        """
         if self.task_ == "regression":
             raise TaskError("This network does regression (it predicts numbers); use predict() instead of classify().")
         if not self._single(inputs):
-            raise InputError("classify() takes one example; use classify_multiple() for a list of examples.")
-        return self.classify_multiple([inputs])[0]
+            return self.classify_multiple(inputs, top_k=top_k)
+        return self.classify_multiple([inputs], top_k=top_k)[0]
 
-    def classify_multiple(self, inputs: Sequence[Any]) -> list[list[Prediction]]:
-        """:meth:`classify` for many examples at once (faster than one by one)."""
+    def classify_multiple(self, inputs: Sequence[Any], *, top_k: int | None = None) -> list[list[Prediction]]:
+        """:meth:`classify` for many examples at once (ml5.js's name; ``classify`` takes a list too)."""
         if self.task_ == "regression":
             raise TaskError("This network does regression (it predicts numbers); use predict_multiple().")
-        probs = self._forward(list(inputs))
-        labels = self.labels
-        out = []
-        for row in probs:
-            order = np.argsort(-row, kind="stable")
-            out.append([Prediction(label=labels[i], confidence=float(row[i])) for i in order])
-        return out
+        k = check_top_k(top_k)
+        return ranked(self._forward(list(inputs)), self.labels, k)
 
-    def predict(self, inputs: Any) -> list[Value]:
-        """The predicted numbers for one example: ``[Value(label=output name, value), …]``."""
+    def predict(self, inputs: Any) -> list[Value] | list[list[Value]]:
+        """The predicted numbers for one example: ``[Value(label=output name, value), …]``.
+
+        A list of examples gives one such list per example (as :meth:`predict_multiple`).
+        """
         if self.task_ != "regression":
             raise TaskError("This network classifies (it predicts labels); use classify() instead of predict().")
         if not self._single(inputs):
-            raise InputError("predict() takes one example; use predict_multiple() for a list of examples.")
+            return self.predict_multiple(inputs)
         return self.predict_multiple([inputs])[0]
 
     def predict_multiple(self, inputs: Sequence[Any]) -> list[list[Value]]:
@@ -629,11 +633,11 @@ class NeuralNetwork:
         from playml.core.saving import save_directory
 
         if self.model_ is None or self.meta_ is None:
-            raise NotTrainedError("Train the network (or load one) before saving it.")
+            raise not_trained("neural network", "be saved", "Add data and call train(), or open a saved one with ml.load('folder/').")
         shape = self.meta_["inputUnits"]
         model_json, weights = to_tfjs(self.model_, input_shape=shape if len(shape) == 3 else None)
         meta = dict(self.meta_)
-        meta["playml"] = {"kind": "neural_network", "version": 1, "task": self.task_}
+        meta["playml"] = {"kind": "neural_network", "version": self.FORMAT_VERSION, "task": self.task_}
         return save_directory(path, {"model.json": json.dumps(model_json), "model.weights.bin": weights,
                                      "model_meta.json": json.loads(dumps_meta(meta))})
 

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playml.errors import DependencyError, InputError, unknown_name
+from playml.core.reprs import build_repr
+from playml.core.ranking import check_top_k, renamed_k
 from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,7 +128,7 @@ class SentenceEncoder:
         self._bert = None
 
     def __repr__(self) -> str:
-        return f"SentenceEncoder(model={self.model_name!r}, dimensions={DIMENSIONS})"
+        return build_repr("SentenceEncoder", model=self.model_name, dimensions=DIMENSIONS)
 
     # ------------------------------------------------------------ engines
     @property
@@ -208,9 +210,9 @@ class SentenceEncoder:
             return round(float(scores[0, 0]), 4)
         return scores[0] if ea.ndim == 1 else scores[:, 0] if eb.ndim == 1 else scores
 
-    def most_similar(self, query: str, candidates: list[str] | str | os.PathLike, k: int | None = None
-                     ) -> list[SimilarText]:
-        """The candidates ranked by similarity to ``query``, best first (the top ``k`` if given).
+    def most_similar(self, query: str, candidates: list[str] | str | os.PathLike, *, top_k: int | None = None,
+                     k: int | None = None) -> list[SimilarText]:
+        """The candidates ranked by similarity to ``query``, best first (the first ``top_k`` if given).
 
         ``candidates`` is a list of texts, or a ``pathlib.Path`` to a text file with one per line
         (a plain string is one candidate text).
@@ -219,8 +221,7 @@ class SentenceEncoder:
             raise InputError(f"The query must be one string (got a {type(query).__name__}).")
         texts = read_lines(candidates) if isinstance(candidates, (os.PathLike, Path)) else candidates
         items, _ = self._texts([texts] if isinstance(texts, str) else texts, "candidate")
-        if k is not None and (int(k) != k or k < 1):
-            raise InputError(f"k is how many results to return: a whole number of at least 1 (got {k}).")
+        k = check_top_k(renamed_k(top_k, k))
         scores = np.atleast_2d(self.embed(items)) @ self.embed(query)
         order = np.argsort(-scores, kind="stable")[: (len(items) if k is None else int(k))]
         return [SimilarText(text=items[i], score=round(float(scores[i]), 4), index=int(i)) for i in order]

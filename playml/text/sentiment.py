@@ -17,6 +17,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from playml.errors import DependencyError, InputError, unknown_name
+from playml.core.reprs import build_repr
 from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +75,7 @@ class SentimentAnalyzer:
         self.threshold = threshold
 
     def __repr__(self) -> str:
-        return f"SentimentAnalyzer(model={self.model_name!r}, threshold={self.threshold})"
+        return build_repr("SentimentAnalyzer", model=self.model_name, threshold=self.threshold)
 
     @property
     def model(self):
