@@ -868,8 +868,11 @@ def to_onnx(model: GraphModel, outputs: Sequence[str] | None = None,
 # --------------------------------------------------------------------------- running
 
 def session_of(path: str | os.PathLike, outputs: Sequence[str] | None = None, name: str | None = None,
-               n_threads: int | None = None):
-    """The ONNX Runtime session of the graph model at ``path`` (translated once, then cached)."""
+               n_threads: int | None = None, inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None):
+    """The ONNX Runtime session of the graph model at ``path`` (translated once, then cached).
+
+    ``outputs`` and ``inputs`` cut the graph as in :func:`to_onnx`.
+    """
     from playml.engines.onnx import cache_path, cached_session
 
     path = Path(path)
@@ -882,9 +885,10 @@ def session_of(path: str | os.PathLike, outputs: Sequence[str] | None = None, na
     for shard in shards:
         if not shard.is_file():
             raise MissingFileError(f"The weights file {shard} named by the model's manifest is missing.")
+    cut = {k: (np.dtype(d).name, list(shape)) for k, (d, shape) in (inputs or {}).items()}
     key = cache_path(name or f"tfjs-{path.parent.name}", [path, *shards], [__file__], version=TRANSLATION_VERSION,
-                     extra=list(outputs or []))
-    return cached_session(key, lambda: to_onnx(read_graph_model(path), outputs), n_threads)
+                     extra=(list(outputs or []), sorted(cut.items())))
+    return cached_session(key, lambda: to_onnx(read_graph_model(path), outputs, inputs=inputs), n_threads)
 
 
 class GraphModelRunner:
