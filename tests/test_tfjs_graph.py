@@ -185,10 +185,24 @@ def test_handtrack_cut_matches_tfjs(photos):
     from playml.bodies.handtrack import _INPUT, _OUTPUTS, _SIZE
     from playml.zoo.tfjs_models import session
 
+    from playml.engines.onnx import session as onnx_session
+
     img = np.asarray(Image.fromarray(photos["grace_hopper"]).resize((_SIZE, _SIZE), Image.BILINEAR))
     sess = session("handtrack", _OUTPUTS, inputs={_INPUT: (np.float32, [1, _SIZE, _SIZE, 3])})
     ours = sess.run(None, {_INPUT: (img.astype(np.float32) * np.float32(2 / 255) - 1)[None]})
-    ref = run_tfjs_graph(g.model_file("handtrack"), {"input_tensor": img[None].astype(np.int32)}, _OUTPUTS)
-    for name, mine in zip(_OUTPUTS, ours):
-        assert _compare(mine, ref["outputs"][name]) == 0, name
+    # every tensor between the cut and the outputs, op by op
+    model = g.read_graph_model(g.model_file("handtrack"))
+    cut = {_INPUT: (np.float32, [1, _SIZE, _SIZE, 3])}
+    order = g._Translator(model, cut_inputs=cut).needed(_OUTPUTS)
+    every = [n["name"] + ":0" for n in order if n["op"] != "Const" and n["name"] + ":0" != _INPUT]
+    wanted = list(dict.fromkeys(every + _OUTPUTS))
+    inner = onnx_session(g.to_onnx(model, wanted, inputs=cut))
+    mine = dict(zip([o.name for o in inner.get_outputs()],
+                    inner.run(None, {_INPUT: (img.astype(np.float32) * np.float32(2 / 255) - 1)[None]})))
+    ref = run_tfjs_graph(g.model_file("handtrack"), {"input_tensor": img[None].astype(np.int32)}, wanted)
+    bad = {t: _compare(mine[t], ref["outputs"][t]) for t in wanted if _compare(mine[t], ref["outputs"][t]) > 0}
+    assert not bad, bad
+    assert len(wanted) > 150
+    for name, out in zip(_OUTPUTS, ours):
+        assert _compare(out, ref["outputs"][name]) == 0, name
     assert float(ours[1][0, :, 5].max()) > 0.9  # the "face" class fires on Grace Hopper's face
