@@ -59,7 +59,7 @@ def _tiny_model(folder, quant: str):
         {"name": "mean", "op": "Mean", "input": ["conv", "axes"], "attr": {"keep_dims": {"b": False}, "T": t}},
         {"name": "Identity", "op": "Identity", "input": ["mean"], "attr": {"T": t}},
     ]
-    model = {"format": "graph-model", "modelTopology": {"node": nodes},
+    model = {"format": "graph-model", "modelTopology": {"node": nodes, "versions": {"producer": 1395}},
              "weightsManifest": [{"paths": ["w.bin"], "weights": weights}]}
     (folder / "model.json").write_text(json.dumps(model))
     (folder / "w.bin").write_bytes(data)
@@ -206,3 +206,83 @@ def test_handtrack_cut_matches_tfjs(photos):
     for name, out in zip(_OUTPUTS, ours):
         assert _compare(out, ref["outputs"][name]) == 0, name
     assert float(ours[1][0, :, 5].max()) > 0.9  # the "face" class fires on Grace Hopper's face
+
+
+def _many_ops_model(folder):
+    """One graph with many small independent ops (those the packaged models do not use), on one input."""
+    t = {"type": "DT_FLOAT"}
+    i32 = {"type": "DT_INT32"}
+    consts: dict[str, np.ndarray] = {
+        "c_half": np.array(0.5, np.float32), "c_two": np.array([1.5, 2.0, 2.5, 3.0], np.float32),
+        "axis1": np.array(1, np.int32), "axis_last": np.array(-1, np.int32), "axes12": np.array([1, 2], np.int32),
+        "pads": np.array([[0, 0], [1, 2], [2, 1], [0, 0]], np.int32), "size10": np.array([10, 7], np.int32),
+        "size4": np.array([4, 3], np.int32), "begin": np.array([0, 1, 2, 0], np.int32),
+        "slice_size": np.array([1, -1, 3, 2], np.int32), "multiples": np.array([1, 2, 1, 3], np.int32),
+        "ss_begin": np.array([0, 5, 0, 1], np.int32), "ss_end": np.array([0, 0, 0, 3], np.int32),
+        "ss_strides": np.array([1, -2, 1, 1], np.int32),
+    }
+    nodes = [{"name": "x", "op": "Placeholder", "attr": {"dtype": t, "shape": {"shape": {"dim": [
+        {"size": "1"}, {"size": "6"}, {"size": "6"}, {"size": "4"}]}}}}]
+    nodes += [{"name": k, "op": "Const", "attr": {"dtype": i32 if v.dtype == np.int32 else t}} for k, v in consts.items()]
+
+    def op(name, kind, inputs, **attr):
+        nodes.append({"name": name, "op": kind, "input": inputs, "attr": {"T": t, **attr}})
+        return name
+
+    outs = [
+        op("rsqrt", "Rsqrt", ["x"]), op("square", "Square", ["x"]), op("softmax", "Softmax", ["x"]),
+        op("tanh", "Tanh", ["x"]), op("neg", "Neg", ["x"]), op("floor", "Floor", ["x"]), op("log", "Log", ["x"]),
+        op("elu", "Elu", ["neg"]), op("ceil", "Ceil", ["x"]), op("round", "Round", ["square"]),
+        op("pow", "Pow", ["x", "c_two"]), op("fmod", "FloorMod", ["neg", "c_half"]),
+        op("fdiv", "FloorDiv", ["neg", "c_half"]), op("lessequal", "LessEqual", ["x", "c_two"]),
+        op("select", "SelectV2", ["lessequal", "x", "neg"]), op("min", "Min", ["x", "axes12"], keep_dims={"b": True}),
+        op("prod", "Prod", ["x", "axis1"], keep_dims={"b": False}), op("sum", "Sum", ["x", "axes12"], keep_dims={"b": False}),
+        op("argmin", "ArgMin", ["x", "axis_last"], output_type=i32),
+        op("mirror", "MirrorPad", ["x", "pads"], mode={"s": _b64("REFLECT")}),
+        op("avgpool", "AvgPool", ["x"], ksize={"list": {"i": ["1", "3", "3", "1"]}},
+           strides={"list": {"i": ["1", "2", "2", "1"]}}, padding={"s": _b64("SAME")}, data_format={"s": _b64("NHWC")}),
+        op("nearest", "ResizeNearestNeighbor", ["x", "size10"], align_corners={"b": False},
+           half_pixel_centers={"b": True}),
+        op("nearest_ac", "ResizeNearestNeighbor", ["x", "size10"], align_corners={"b": True},
+           half_pixel_centers={"b": False}),
+        op("nearest_plain", "ResizeNearestNeighbor", ["x", "size4"], align_corners={"b": False},
+           half_pixel_centers={"b": False}),
+        op("bilinear_hp", "ResizeBilinear", ["x", "size4"], align_corners={"b": False}, half_pixel_centers={"b": True}),
+        op("bilinear_ac", "ResizeBilinear", ["x", "size10"], align_corners={"b": True}, half_pixel_centers={"b": False}),
+        op("slice", "Slice", ["x", "begin", "slice_size"], Index=i32),
+        op("tile", "Tile", ["x", "multiples"]),
+        op("strided", "StridedSlice", ["x", "ss_begin", "ss_end", "ss_strides"], Index=i32,
+           begin_mask={"i": "5"}, end_mask={"i": "7"}, ellipsis_mask={"i": "0"}, new_axis_mask={"i": "0"},
+           shrink_axis_mask={"i": "0"}),
+        op("concat", "Concat", ["axis_last", "x", "neg"], N={"i": "2"}),
+    ]
+    weights, data = [], b""
+    for k, v in consts.items():
+        weights.append({"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"})
+        data += v.tobytes()
+    model = {"format": "graph-model", "modelTopology": {"node": nodes, "versions": {"producer": 1395}},
+             "weightsManifest": [{"paths": ["w.bin"], "weights": weights}]}
+    (folder / "model.json").write_text(json.dumps(model))
+    (folder / "w.bin").write_bytes(data)
+    return [o + ":0" for o in outs]
+
+
+@pytest.mark.slow
+def test_other_ops_match_tfjs(tmp_path):
+    """The supported ops the packaged models do not use, each checked against TF.js on one graph."""
+    require_node_modules()
+    from bench.peers.graph import run_tfjs_graph
+    from playml.engines.onnx import session
+
+    outs = _many_ops_model(tmp_path)
+    model = g.read_graph_model(tmp_path)
+    x = np.random.default_rng(3).uniform(0.3, 3.0, size=(1, 6, 6, 4)).astype(np.float32)
+    sess = session(g.to_onnx(model, outs))
+    ours = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"x:0": x})))
+    ref = run_tfjs_graph(tmp_path / "model.json", {"x": x}, outs)["outputs"]
+    bad = {}
+    for name in outs:
+        mine = ours[name].astype(np.float32) if ours[name].dtype == np.bool_ else ours[name]
+        if mine.shape != tuple(ref[name].shape) or _compare(mine, ref[name]) > 0:
+            bad[name] = (mine.shape, tuple(ref[name].shape))
+    assert not bad, bad

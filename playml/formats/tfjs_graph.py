@@ -572,7 +572,7 @@ class _Translator:
         sizes = b.op1("Concat", [lead, b.int64(inp[1])], axis=0)
         attrs = {"mode": mode, "coordinate_transformation_mode": ctm}
         if mode == "nearest":
-            attrs["nearest_mode"] = "round_prefer_ceil" if ctm == "tf_half_pixel_for_nn" else "floor"
+            attrs["nearest_mode"] = "round_prefer_ceil" if ctm == "align_corners" else "floor"  # as TF / TF.js
         y = b.op1("Resize", [x, "", "", sizes], **attrs)
         return self.nhwc(y, self.out(node))
 
@@ -841,9 +841,6 @@ class _Translator:
         if indices.size:
             dense[tuple(indices.astype(np.int64).T)] = values
         return b.const(dense, name=self.out(node))
-
-    def op_Where(self, node, inp):
-        return self.b.op1("Transpose", [self.b.op1("NonZero", inp)], out=self.out(node), perm=[1, 0])
 
     def op_NoOp(self, node, inp):
         return []
