@@ -89,7 +89,8 @@ MODELS: dict[str, dict[str, Any]] = {
     "centernet": dict(
         title="CenterNet MobileNetV3 (COCO objects)", task="object detection: 80 COCO labels", input_size=512,
         origin="https://github.com/610265158/mobilenetv3_centernet", authors="610265158 (lz)",
-        license="Apache-2.0 (upstream repository)",
+        license="not stated upstream (the repository has no licence file; Human's credits say each model keeps "
+                "its source's licence)",
         paper="Zhou et al., 'Objects as Points' (CenterNet), 2019; Howard et al., 'Searching for MobileNetV3', 2019",
         data="COCO 2017 detection (118k images, 80 labels)",
         description="A MobileNetV3 backbone with CenterNet heads: a heat map per label whose peaks are object "
@@ -102,7 +103,7 @@ MODELS: dict[str, dict[str, Any]] = {
     "handtrack": dict(
         title="handtrack.js (SSD MobileNetV2 FPNLite 320)", task="hand detection: open, closed, pointing hands",
         input_size=320, origin="https://github.com/victordibia/handtracking", authors="Victor Dibia",
-        license="MIT (handtrack.js)",
+        license="MIT (victordibia/handtrack.js, whose model this is)",
         paper="Dibia, 'HandTrack: A Library For Prototyping Real-time Hand Tracking Interfaces using "
               "Convolutional Neural Networks', 2017",
         data="Egohands plus hand images labelled open / closed / pinch / point / face (handtrack.js)",
