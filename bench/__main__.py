@@ -18,7 +18,7 @@ from pathlib import Path
 from .common import machine
 
 HERE = Path(__file__).parent
-AREAS = ["images", "teach", "network", "datasets", "bodies", "audio_text", "search", "anomaly", "studio"]
+AREAS = ["images", "teach", "network", "datasets", "bodies", "objects", "audio_text", "search", "anomaly", "studio"]
 
 
 def main(argv: list[str]) -> int:

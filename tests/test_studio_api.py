@@ -166,6 +166,24 @@ def test_track_pose_on_a_photo(trained, photos):
         assert "Unknown live task" in ws.receive_json()["message"]
 
 
+def test_track_people_and_objects_on_photos(trained, photos):
+    client, *_ = trained
+    with client.websocket_connect(BASE.replace("http", "ws") + "/ws/live?task=people", headers=AUTH) as ws:
+        assert ws.receive_json()["type"] == "status"
+        ready = ws.receive_json()
+        assert ready["names"][0] == "nose" and len(ready["names"]) == 17 and ready["connections"]
+        two = np.concatenate([photos["astronaut"], photos["astronaut"]], axis=1)
+        ws.send_bytes(_jpeg(two))
+        result = ws.receive_json()
+        assert len(result["found"]) == 2 and len(result["found"][0]["points"]) == 17
+    with client.websocket_connect(BASE.replace("http", "ws") + "/ws/live?task=objects", headers=AUTH) as ws:
+        assert ws.receive_json()["type"] == "status"
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_bytes(_jpeg(photos["coffee"]))
+        found = ws.receive_json()["found"]
+        assert found[0]["label"] == "cup" and len(found[0]["box"]) == 4 and found[0]["points"] == []
+
+
 def test_save_then_load_in_python_and_open(trained, photos):
     client, app, models, _ = trained
     r = client.post("/api/teach/save", json={"name": "coffee-or-cat"}, headers=AUTH)

@@ -143,6 +143,11 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
             page.screenshot(path=str(ARTIFACTS / "track.png"), full_page=True)
             page.locator("#task-hands").check()                  # switching task reconnects
             expect(page.locator("#track-info")).to_contain_text("frames", timeout=60_000)
+            page.locator("#task-people").check()                 # MoveNet MultiPose finds the person too
+            expect(page.locator("#track-found")).to_have_attribute("data-count", "1", timeout=60_000)
+            page.locator("#task-objects").check()
+            expect(page.locator("#track-found")).to_contain_text("object (person", timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "track-objects.png"), full_page=True)
             assert not errors, errors
             browser.close()
     finally:

@@ -116,6 +116,27 @@ class BodyPose(LandmarkTask):
         return Pose.connections()
 
 
-def body_pose(model: str = "blazepose-full", complexity: int = 1, **options) -> BodyPose:
-    """A body pose detector (MediaPipe BlazePose, bundled). See :class:`BodyPose`."""
+def body_pose(model: str = "blazepose-full", complexity: int = 1, **options):
+    """A body pose detector.
+
+    ``model="blazepose"`` (the default, MediaPipe BlazePose: 33 keypoints of one person, see
+    :class:`BodyPose`) or MoveNet: ``"movenet"`` (Lightning), ``"movenet-thunder"``,
+    ``"movenet-multipose"`` (several people), see :class:`playml.bodies.movenet.MoveNetPose`.
+    ml5.js's ``model_type="MULTIPOSE_LIGHTNING"`` etc. choose MoveNet too.
+    """
+    from playml.bodies.movenet import MoveNetPose, movenet_name
+
+    if str(model).lower() == "blazepose":
+        model = "blazepose-full"
+    if options.get("model_type") is not None or movenet_name(model) is not None:
+        if complexity != 1:
+            from playml.errors import InputError
+
+            raise InputError("complexity is a BlazePose option; MoveNet models have none.")
+        return MoveNetPose(model if movenet_name(model) else "movenet", **options)
+    if str(model).startswith("movenet"):
+        from playml.errors import unknown_name
+
+        raise unknown_name("body pose model", model, ["blazepose-full", "movenet", "movenet-thunder",
+                                                      "movenet-multipose"])
     return BodyPose(model, complexity, **options)

@@ -1,6 +1,9 @@
-"""``playml pose|hands|face|segment``: bodies, hands and faces on images and videos.
+"""``playml pose|hands|face|segment|detect``: bodies, hands, faces and objects on images and videos.
 
     playml pose dancer.jpg --out dancer_pose.png
+    playml pose team.jpg --model movenet-multipose --out team_pose.png
+    playml detect street.jpg --out street_boxes.png
+    playml detect clip.mp4 --hands --out clip_hands.mp4
     playml hands clip.mp4 --out clip_hands.mp4
     playml face selfie.jpg --json
     playml segment me.jpg --out me_blurred.jpg --blur
@@ -22,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("pose", "find one person's 33 body keypoints (MediaPipe BlazePose)"),
         ("hands", "find hands and their 21 keypoints (MediaPipe Hands)"),
         ("face", "find faces and their 478-point mesh (MediaPipe Face Mesh)"),
+        ("detect", "find objects (80 COCO labels, CenterNet) or, with --hands, hand boxes (handtrack.js)"),
     ]
     for name, help_ in specs:
         p = sub.add_parser(name, help=help_, description=help_ + ". Runs offline on bundled models.")
@@ -30,6 +34,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "for a video")
         p.add_argument("--json", action="store_true", help="print the results as JSON")
         p.add_argument("--flipped", action="store_true", help="mirror the results (selfie view)")
+        if name == "pose":
+            p.add_argument("--model", default="blazepose",
+                           choices=["blazepose", "movenet", "movenet-lightning", "movenet-thunder", "movenet-multipose"],
+                           help="blazepose (33 keypoints, default), movenet / movenet-thunder (17 keypoints), "
+                                "movenet-multipose (several people)")
+            p.add_argument("--max-poses", type=int, default=6, help="most people for movenet-multipose (default 6)")
+        if name == "detect":
+            p.add_argument("--hands", action="store_true", help="find hand boxes instead of COCO objects")
+            p.add_argument("--min-confidence", type=float, default=None,
+                           help="drop boxes below this confidence (default 0.3 objects, 0.5 hands)")
+            p.add_argument("--max-detections", type=int, default=20, help="most boxes per picture (default 20)")
         if name == "hands":
             p.add_argument("--max-hands", type=int, default=2, help="most hands to find (default 2)")
             p.add_argument("--lite", action="store_true", help="use the smaller, faster hand model")
@@ -55,7 +70,19 @@ def _task(args: argparse.Namespace):
     import playml as ml
 
     if args.command == "pose":
+        if args.model != "blazepose":
+            return ml.body_pose(model=args.model, max_poses=args.max_poses, flipped=args.flipped)
         return ml.body_pose(flipped=args.flipped)
+    if args.command == "detect":
+        if args.hands:
+            conf = 0.5 if args.min_confidence is None else args.min_confidence
+            return ml.hand_detector(min_confidence=conf, max_hands=args.max_detections, flipped=args.flipped)
+        if args.flipped:
+            from playml.errors import InputError
+
+            raise InputError("--flipped works with --hands only.")
+        conf = 0.3 if args.min_confidence is None else args.min_confidence
+        return ml.object_detector(min_confidence=conf, max_detections=args.max_detections)
     if args.command == "hands":
         model = "mediapipe-hands-lite" if args.lite else "mediapipe-hands-full"
         return ml.hand_pose(model, max_hands=args.max_hands, flipped=args.flipped)
@@ -80,6 +107,9 @@ def _save_image(picture, out: Path) -> None:
 def _summary(command: str, results: list) -> list[list[Any]]:
     rows = []
     for i, r in enumerate(results):
+        if command == "detect":
+            rows.append([r.label, f"{r.confidence:.2f}", f"{r.x:.0f},{r.y:.0f} {r.width:.0f}×{r.height:.0f}"])
+            continue
         box = f"{r.box.x:.0f},{r.box.y:.0f} {r.box.width:.0f}×{r.box.height:.0f}"
         if command == "pose":
             rows.append([i, f"{r.score:.2f}", box, f"{r.nose.x:.0f},{r.nose.y:.0f}"])
@@ -91,7 +121,7 @@ def _summary(command: str, results: list) -> list[list[Any]]:
 
 
 _HEADERS = {"pose": ["person", "score", "box", "nose"], "hands": ["hand", "which", "confidence", "box"],
-            "face": ["face", "points", "box"]}
+            "face": ["face", "points", "box"], "detect": ["label", "confidence", "box"]}
 
 
 def _detect_command(args: argparse.Namespace) -> int:

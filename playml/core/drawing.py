@@ -13,7 +13,7 @@ import numpy as np
 from playml.errors import InputError
 from playml.results.bodies import Box, Face, FacePart, Hand, Mask, Pose
 from playml.core.media import load_image
-from playml.results import Keypoint
+from playml.results import Detection, Keypoint
 
 __all__ = ["draw"]
 
@@ -22,6 +22,22 @@ _FINGERS = {"thumb": (255, 80, 80), "index": (255, 200, 0), "middle": (80, 220, 
             "pinky": (200, 90, 255)}
 _FACE = (0, 230, 180)
 _MASK = (0, 200, 255)
+
+
+_COCO_SKELETON = (
+    ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"), ("right_eye", "right_ear"),
+    ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"), ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"), ("left_hip", "right_hip"), ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))
+_PALETTE = ((255, 99, 71), (60, 179, 113), (65, 105, 225), (255, 215, 0), (238, 130, 238), (0, 206, 209),
+            (255, 140, 0), (154, 205, 50), (199, 21, 133), (100, 149, 237))
+
+
+def _label_colour(label: str) -> tuple[int, int, int]:
+    import zlib
+
+    return _PALETTE[zlib.crc32(label.encode()) % len(_PALETTE)]
 
 
 def _side_colour(name: str) -> tuple[int, int, int]:
@@ -64,13 +80,34 @@ class _Painter:
 
     def skeleton(self, result, colour_of) -> None:
         named = {kp.name: kp for kp in result.keypoints}
-        for a, b in result.connections():
+        pairs = [(a, b) for a, b in result.connections() if a in named and b in named]
+        if not pairs and len(named) == 17:  # MoveNet's 17 COCO keypoints
+            pairs = [(a, b) for a, b in _COCO_SKELETON if a in named and b in named]
+        for a, b in pairs:
             ka, kb = named[a], named[b]
             if self._ok(ka) and self._ok(kb):
                 self.line(ka, kb, colour_of(b))
         for kp in result.keypoints:
             if self._ok(kp):
                 self.point(kp, colour_of(kp.name))
+
+    def detection(self, det: Detection) -> None:
+        from PIL import ImageFont
+
+        colour = self.color or _label_colour(det.label)
+        x0, y0, x1, y1 = det.x, det.y, det.x + det.width, det.y + det.height
+        self.canvas.rectangle([x0, y0, x1, y1], outline=colour, width=max(2, self.width))
+        text = f"{det.label} {det.confidence:.0%}"
+        size = max(11, round(min(self.img.size) / 40))
+        try:
+            font = ImageFont.load_default(size=size)
+        except TypeError:  # older Pillow: one fixed size
+            font = ImageFont.load_default()
+        left, top, right, bottom = self.canvas.textbbox((0, 0), text, font=font)
+        tw, th = right - left + 6, bottom - top + 4
+        ty = y0 - th if y0 - th >= 0 else y0
+        self.canvas.rectangle([x0, ty, x0 + tw, ty + th], fill=colour)
+        self.canvas.text((x0 + 3 - left, ty + 2 - top), text, fill=(0, 0, 0), font=font)
 
     def face(self, face: Face) -> None:
         kps = face.keypoints
@@ -114,6 +151,8 @@ class _Painter:
                 self.point(kp, _FACE)
         elif isinstance(result, Keypoint):
             self.point(result, _side_colour(result.name))
+        elif isinstance(result, Detection):
+            self.detection(result)
         elif isinstance(result, Box):
             self.box(result, _MIDDLE)
         elif isinstance(result, (list, tuple)):
@@ -121,7 +160,8 @@ class _Painter:
                 self.any(r)
         else:
             raise InputError(f"ml.draw cannot draw a {type(result).__name__}. Pass what body_pose, hand_pose, "
-                             "face_mesh or body_segmentation returned (or keypoints / boxes).")
+                             "face_mesh, body_segmentation, object_detector or hand_detector returned "
+                             "(or keypoints / boxes).")
 
 
 def draw(image, results: Any, *, color: tuple[int, int, int] | None = None, radius: int | None = None,

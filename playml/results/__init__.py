@@ -5,8 +5,8 @@ They print readably, allow attribute access, and turn into plain dictionaries wi
 :mod:`playml.results.base` holds the shared base and the general results;
 :mod:`playml.results.bodies` what the body, hand and face tasks return.
 """
-from playml.results.base import Keypoint, Prediction, Result, Value, to_builtin
+from playml.results.base import Detection, Keypoint, Prediction, Result, Value, to_builtin
 from playml.results.bodies import Box, Face, FacePart, Hand, Mask, Pose
 
-__all__ = ["Result", "Prediction", "Value", "Keypoint", "to_builtin", "Box", "Pose", "Hand", "Face", "FacePart",
+__all__ = ["Result", "Prediction", "Value", "Keypoint", "Detection", "to_builtin", "Box", "Pose", "Hand", "Face", "FacePart",
            "Mask"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-__all__ = ["Result", "Prediction", "Value", "Keypoint", "to_builtin"]
+__all__ = ["Result", "Prediction", "Value", "Keypoint", "Detection", "to_builtin"]
 
 
 def to_builtin(value: Any) -> Any:
@@ -86,3 +86,39 @@ class Keypoint(Result):
     y: float
     confidence: float | None = None
     z: float | None = None
+
+
+@dataclasses.dataclass(repr=False)
+class Detection(Result):
+    """One object found in an image: its label, confidence (0–1) and box in pixels.
+
+    ``(x, y)`` is the box's top-left corner; the shape matches ml5.js's object detector
+    (``{label, confidence, x, y, width, height}``).
+    """
+
+    label: str
+    confidence: float
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def x_max(self) -> float:
+        return self.x + self.width
+
+    @property
+    def y_max(self) -> float:
+        return self.y + self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.width / 2, self.y + self.height / 2)
+
+    def iou(self, other: "Detection") -> float:
+        """Intersection over union of the two boxes (0 = apart, 1 = the same box)."""
+        w = max(0.0, min(self.x_max, other.x_max) - max(self.x, other.x))
+        h = max(0.0, min(self.y_max, other.y_max) - max(self.y, other.y))
+        inter = w * h
+        union = self.width * self.height + other.width * other.height - inter
+        return inter / union if union > 0 else 0.0

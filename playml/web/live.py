@@ -1,4 +1,4 @@
-"""Live webcam frames over a WebSocket: classify them, or find bodies, hands and faces.
+"""Live webcam frames over a WebSocket: classify them, or find bodies, hands, faces, people and objects.
 
 The browser sends one JPEG per binary message; the server answers each with one JSON
 message. Frames are never queued: while one is being worked on, a newer one replaces any
@@ -44,7 +44,8 @@ class Classifying:
 
 
 class Tracking:
-    """Body pose, hands or face mesh on a stream of frames, with MediaPipe's tracking between them."""
+    """Body pose, hands or face mesh (MediaPipe's tracking between frames), several people (MoveNet
+    MultiPose) or objects (CenterNet) on a stream of frames."""
 
     draft_size = None   # keypoints come back in pixels of the frame as sent
 
@@ -52,7 +53,9 @@ class Tracking:
         import playml as ml
 
         self.kind = kind
-        self.task = {"pose": ml.body_pose, "hands": ml.hand_pose, "face": ml.face_mesh}[kind]()
+        self.task = {"pose": ml.body_pose, "hands": ml.hand_pose, "face": ml.face_mesh,
+                     "people": lambda: ml.body_pose(model="movenet-multipose"),
+                     "objects": ml.object_detector}[kind]()
         self._frame: np.ndarray | None = None
         self._stream = None
 
@@ -60,6 +63,8 @@ class Tracking:
         if self.kind == "face":
             lines = self.task.connections("contours")
             names: list[str] = []
+        elif self.kind == "objects":
+            lines, names = [], []
         else:
             names = self.task.keypoint_names()
             index = {n: i for i, n in enumerate(names)}
@@ -78,6 +83,10 @@ class Tracking:
         _, found = next(self._stream)
         out = []
         for item in found:
+            if self.kind == "objects":
+                out.append({"points": [], "label": item.label, "confidence": round(item.confidence, 3),
+                            "box": [item.x, item.y, item.width, item.height]})
+                continue
             points = [[round(kp.x, 1), round(kp.y, 1), round(kp.confidence, 3) if kp.confidence is not None else 1.0]
                       for kp in item.keypoints]
             entry: dict[str, Any] = {"points": points}
@@ -94,7 +103,8 @@ class Tracking:
 
 #: Live tasks and what the page says while their model loads.
 LIVE_TASKS = {"classify": "the Teach model", "pose": "the body pose model", "hands": "the hand model",
-              "face": "the face mesh model"}
+              "face": "the face mesh model", "people": "the MoveNet MultiPose model",
+              "objects": "the object detector"}
 
 
 async def serve_live(ws, task: str, project) -> None:

@@ -74,7 +74,7 @@ class ModelCard(Result):
         lines = [f"# {self.title} (`{self.name}`)", "", self.description, ""]
         rows = [
             ("task", self.task),
-            ("source", f"pip package `{self.package}` {self.version}"),
+            ("source", f"{'npm' if self.package.startswith('@') else 'pip'} package `{self.package}` {self.version}"),
             ("authors", self.authors),
             ("paper", self.paper),
             ("training data", self.training_data),

@@ -1,4 +1,4 @@
-// Track: body pose, hands or face mesh found by the server, drawn over the webcam.
+// Track: body pose, hands, face mesh, several people or objects found by the server, drawn over the webcam.
 import { el } from "../api.js";
 import { openCamera, closeCamera, LiveSocket } from "../camera.js";
 
@@ -6,8 +6,11 @@ const TASKS = [
   { id: "pose", title: "Body pose", note: "33 keypoints of one person" },
   { id: "hands", title: "Hands", note: "21 keypoints per hand, up to two hands" },
   { id: "face", title: "Face mesh", note: "478 keypoints; the outlines are drawn" },
+  { id: "people", title: "Several people", note: "17 keypoints per person, up to six people (MoveNet)" },
+  { id: "objects", title: "Objects", note: "boxes around 80 kinds of everyday things (CenterNet, COCO)" },
 ];
-const COLORS = { pose: "#00d084", hands: "#ffb000", face: "#4fc3f7" };
+const COLORS = { pose: "#00d084", hands: "#ffb000", face: "#4fc3f7", people: "#ff6ec7", objects: "#ffd54f" };
+const WHAT = { pose: "person", hands: "hand", face: "face", people: "person", objects: "object" };
 
 export async function mount(root, studio) {
   let camera = null, live = null, ready = null, task = "pose", last = null;
@@ -38,6 +41,20 @@ export async function mount(root, studio) {
     const color = COLORS[ready.task] || "#fff";
     ctx.lineWidth = Math.max(2, canvas.width / 320);
     for (const item of last.found) {
+      if (item.box) {  // an object: its box, and its label written so it reads right on the mirrored canvas
+        const [x, y, w, h] = item.box;
+        ctx.strokeStyle = color;
+        ctx.strokeRect(x * sx, y * sy, w * sx, h * sy);
+        ctx.save();
+        const px = Math.max(12, canvas.width / 40);
+        ctx.translate((x + w) * sx, y * sy);
+        ctx.scale(-1, 1);
+        ctx.font = `${px}px sans-serif`;
+        ctx.fillStyle = color;
+        ctx.fillText(`${item.label} ${Math.round(item.confidence * 100)}%`, 4, px + 2);  // inside the box's top
+        ctx.restore();
+        continue;
+      }
       const pts = item.points;
       ctx.strokeStyle = color;
       ctx.beginPath();
@@ -63,6 +80,7 @@ export async function mount(root, studio) {
   function connect() {
     if (live) live.stop();
     ready = null; last = null; draw();
+    found.textContent = ""; delete found.dataset.count;
     live = new LiveSocket(task, {
       onStatus: (m) => { info.textContent = m; studio.status(m, "busy"); },
       onReady: (msg) => { ready = msg; info.textContent = "Looking…"; studio.status(`Tracking: ${task}.`); },
@@ -70,9 +88,11 @@ export async function mount(root, studio) {
         last = msg;
         draw();
         const n = msg.found.length;
-        const what = task === "pose" ? "person" : task === "hands" ? "hand" : "face";
-        found.textContent = n ? `Found ${n} ${what}${n > 1 ? (what === "person" ? "s" : "s") : ""}` +
-          (task === "hands" ? ` (${msg.found.map((h) => h.label).join(", ")})` : "") : `No ${what} in view.`;
+        const what = WHAT[task] || "thing";
+        const plural = what === "person" ? "people" : `${what}s`;
+        found.textContent = n ? `Found ${n} ${n > 1 ? plural : what}` +
+          (task === "hands" || task === "objects" ? ` (${msg.found.map((h) => h.label).join(", ")})` : "") :
+          `No ${what} in view.`;
         found.dataset.count = n;
         info.textContent = `${live.frames} frames · ${live.fps().toFixed(0)} per second · ${msg.ms.toFixed(0)} ms on the server`;
         info.dataset.frames = live.frames;
