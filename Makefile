@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup models demo test test-fast bench clean
+.PHONY: setup models demo lint test test-fast bench clean
 
 setup: $(STAMP) models
 
@@ -26,6 +26,10 @@ $(STAMP): requirements/base.txt requirements/models-nodeps.txt pyproject.toml be
 
 demo: setup
 	$(VENV)/bin/playml classify playml/samples/coffee.jpg --top-k 5
+
+lint: setup
+	$(VENV)/bin/ruff check playml
+	$(VENV)/bin/mypy
 
 test: setup
 	scripts/offline $(PY) -m pytest $(PYTEST_ARGS)

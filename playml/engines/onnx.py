@@ -132,9 +132,9 @@ def export_torch(module, example_inputs: Sequence[Any], input_names: Sequence[st
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about shape arithmetic
-        torch.onnx.export(module.eval(), tuple(example_inputs), buffer, input_names=list(input_names),
-                          output_names=list(output_names), dynamic_axes=dict(dynamic_axes or {}),
-                          opset_version=OPSET, dynamo=False)
+        torch.onnx.export(module.eval(), tuple(example_inputs), buffer,  # type: ignore[arg-type]  # takes a buffer
+                          input_names=list(input_names), output_names=list(output_names),
+                          dynamic_axes=dict(dynamic_axes or {}), opset_version=OPSET, dynamo=False)
     return buffer.getvalue()
 
 

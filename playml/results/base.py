@@ -47,11 +47,11 @@ class Result:
     """Mixin for result dataclasses: compact repr and ``to_dict()``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: to_builtin(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: to_builtin(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         parts = []
-        for f in dataclasses.fields(self):
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
             if not f.repr:
                 continue
             v = getattr(self, f.name)
