@@ -62,7 +62,7 @@ class HandDetector(GraphTask):
         from PIL import Image
 
         h, w = rgb.shape[:2]
-        x = np.asarray(Image.fromarray(rgb).resize((_SIZE, _SIZE), Image.BILINEAR), dtype=np.float32)
+        x = np.asarray(Image.fromarray(rgb).resize((_SIZE, _SIZE), Image.Resampling.BILINEAR), dtype=np.float32)
         x = x * np.float32(2 / 255) - np.float32(1)  # the graph's own pre-processing: [-1, 1]
         boxes, scores = self.session.run(None, {_INPUT: x[None]})
         boxes, scores = boxes[0].astype(np.float64), scores[0, :, 1:].astype(np.float64)  # drop background

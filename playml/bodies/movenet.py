@@ -87,7 +87,7 @@ class MoveNetPose(GraphTask):
         raw = sess.run(None, {sess.get_inputs()[0].name: square[None].astype(np.int32)})[0]
         size = self.input_size / scale  # pixels of the original image per unit of the model's output
         h, w = rgb.shape[:2]
-        people = []
+        people: list = []
         if self.model_name == "movenet-multipose":
             rows = raw[0]
             for row in rows[np.argsort(-rows[:, 55], kind="stable")]:

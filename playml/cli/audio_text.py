@@ -93,6 +93,7 @@ def sentiment_command(args: argparse.Namespace) -> int:
     from playml.text.sentiment import sentiment
 
     results = sentiment().predict(list(args.texts))
+    assert isinstance(results, list)
     if args.json:
         print_json([{"text": t, **r.to_dict()} for t, r in zip(args.texts, results)])
         return 0

@@ -52,7 +52,7 @@ def models_command(args: argparse.Namespace) -> int:
         else:
             print(str(card).rstrip("\n"))
         return 0
-    cards = models()
+    cards: list = list(models())  # type: ignore[arg-type]
     if args.json:
         print_json(cards)
         return 0

@@ -73,7 +73,7 @@ def write(key: str, ds: Dataset) -> Path | None:
     header["meta"] = list(ds.meta)
     arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     try:
         return atomic_write(cache_dir() / f"{key}.npz", buf.getvalue())
     except OSError:

@@ -120,7 +120,7 @@ def _decode_weights(manifest: list[dict[str, Any]], folder: Path) -> tuple[dict[
             target = _MANIFEST_DTYPES[spec["dtype"]]
             if quant:
                 qtype = _MANIFEST_DTYPES[quant["dtype"]]
-                raw = np.frombuffer(buffer, qtype, count, offset)
+                raw: np.ndarray = np.frombuffer(buffer, qtype, count, offset)
                 offset += raw.nbytes
                 if quant["dtype"] == "float16":
                     value = raw.astype(np.float32)
@@ -271,7 +271,7 @@ def _evaluate(node, values: Sequence[np.ndarray | None]) -> list[np.ndarray]:
     from onnx.reference import ReferenceEvaluator
 
     inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
-              for n, v in zip(node.input, values) if n]
+              for n, v in zip(node.input, values) if n and v is not None]
     graph = helper.make_graph([node], "fold", inputs,
                               [helper.make_tensor_value_info(o, 0, None) for o in node.output])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

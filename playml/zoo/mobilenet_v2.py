@@ -56,6 +56,7 @@ def convert_state_dict(state: dict) -> dict:
             out["classifier." + key[len("classifier.1."):]] = value
             continue
         m = re.fullmatch(r"features\.(\d+)\.(.+)", key)
+        assert m is not None, key
         index, rest = int(m[1]), m[2]
         if index in (0, last):  # stem / head: Conv-BN-ReLU6 as features.N.{0,1}
             part, _, attr = rest.partition(".")
@@ -66,6 +67,7 @@ def convert_state_dict(state: dict) -> dict:
         names = (["expand", "depthwise", "project.conv", "project.bn"] if expanded
                  else ["depthwise", "project.conv", "project.bn"])
         m = re.fullmatch(r"conv\.(\d+)\.(?:(\d)\.)?(\w+)", rest)
+        assert m is not None, key
         target = names[int(m[1])]
         if m[2] is not None:
             target += ".conv" if m[2] == "0" else ".bn"

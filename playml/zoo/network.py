@@ -16,6 +16,7 @@ torch.Size([1, 1000])
 """
 from __future__ import annotations
 
+from typing import Any
 import math
 
 import torch
@@ -82,7 +83,7 @@ class InvertedResidualNet(nn.Module):
                  num_classes: int = 1000, dropout: float = 0.2, same_padding: bool = False,
                  bn_eps: float = 1e-5):
         super().__init__()
-        conv = dict(same_padding=same_padding, bn_eps=bn_eps)
+        conv: dict[str, Any] = dict(same_padding=same_padding, bn_eps=bn_eps)
         self.stem = ConvBN(3, stem, 3, 2, **conv)
         self.blocks = nn.ModuleList(InvertedResidual(b, **conv) for b in blocks)
         self.head = ConvBN(blocks[-1].out, head, **conv)

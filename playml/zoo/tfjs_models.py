@@ -134,7 +134,7 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     h, w = image.shape[:2]
     scale = size / max(h, w)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BILINEAR))
+    resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.Resampling.BILINEAR))
     out = np.zeros((size, size, 3), np.uint8)
     out[:nh, :nw] = resized
     return out, scale
