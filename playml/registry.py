@@ -86,6 +86,9 @@ TASKS: tuple[Task, ...] = (
     Task("anomaly_detector", "tabular", "playml.tabular.anomaly:AnomalyDetector",
          factory="playml.tabular.anomaly:anomaly_detector", results=("playml.tabular.anomaly:AnomalyReport",),
          kind="anomaly_detector", learner=True),
+    # Teachable Machine projects (image, pose or sound): examples, settings and model in one folder
+    Task("project", "projects", "playml.projects.project:Project", factory="playml.projects.project:load_project",
+         results=("playml.results:Prediction",), kind="teach_project", learner=True),
 )
 
 #: Public names that are not tasks: blocks and surfaces the public face offers.

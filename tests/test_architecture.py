@@ -4,7 +4,7 @@ Every ``import`` in ``playml/`` — at the top of a module or inside a function 
 with :mod:`ast`, and each module is placed in a layer by its folder:
 
     surfaces   playml (the public face), playml.cli, playml.web
-    tasks      playml.images, playml.bodies, playml.sound, playml.text, playml.tabular
+    tasks      playml.images, playml.bodies, playml.sound, playml.text, playml.tabular, playml.projects
     blocks     playml.zoo, playml.formats, playml.datasets
     engines    playml.engines
     core       playml.core, playml.errors, playml.results, playml.registry, playml.samples
@@ -26,7 +26,7 @@ LAYERS = {  # first dotted part after "playml" -> rank
     "core": 0, "errors": 0, "results": 0, "registry": 0, "samples": 0, "_version": 0,
     "engines": 1,
     "zoo": 2, "formats": 2, "datasets": 2,
-    "images": 3, "bodies": 3, "sound": 3, "text": 3, "tabular": 3,
+    "images": 3, "bodies": 3, "sound": 3, "text": 3, "tabular": 3, "projects": 3,
     "cli": 4, "web": 4, "__main__": 4, "": 4,
 }
 NAMES = {0: "core", 1: "engines", 2: "blocks", 3: "tasks", 4: "surfaces"}

@@ -352,6 +352,33 @@ class _Teachable:
                   declared=[self._target(label) for label in declared])
         return self
 
+    def add_features(self, features: Any, labels: Any) -> _Teachable:
+        """Add examples that were already turned into feature vectors by this model's
+        backbone (``clf.extractor.features(images)``), e.g. kept from an earlier session:
+        an N×D array and one label per row (or one label for all). Nothing is featurised
+        again. Returns ``self``.
+        """
+        feats = np.asarray(features, dtype=np.float32)
+        if feats.ndim == 1:
+            feats = feats[None]
+        if feats.ndim != 2 or feats.shape[1] != self.extractor.dim:
+            raise InputError(f"Features must be an N×{self.extractor.dim} array from the {self.backbone} backbone "
+                             f"(got shape {feats.shape}).")
+        if not np.isfinite(feats).all():
+            raise InputError("The features contain NaN or infinity.")
+        n = len(feats)
+        targets = [labels] * n if not isinstance(labels, (list, tuple, np.ndarray)) else list(labels)
+        if len(targets) != n:
+            raise InputError(f"Give one label per feature row ({n} rows, {len(targets)} labels).")
+        targets = [self._target(t) for t in targets]
+        if hasattr(self, "_check_kinds"):
+            self._check_kinds(targets)
+        if n:
+            self._examples.add(feats, targets, np.arange(n), np.zeros(n, dtype=bool))
+        for label in targets:
+            self._declare(label)
+        return self
+
     def _declare(self, label: Any) -> None:
         """Classification knows labels that have no examples yet; regression has none."""
 
