@@ -46,7 +46,15 @@ def _count(text: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-def test_teach_and_track_in_chromium(tmp_path, photos):
+def _in_view(page, selector: str) -> bool:
+    """The element is inside the window and not covered by another (its centre shows it)."""
+    return page.evaluate("""(sel) => { const e = document.querySelector(sel), r = e.getBoundingClientRect();
+        const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight + 1 && !!top
+          && (top === e || e.contains(top) || top.contains(e)); }""", selector)
+
+
+def test_teach_project_and_track_in_chromium(tmp_path, photos):
     chromium = require_browser()
     from playwright.sync_api import expect, sync_playwright
 
@@ -56,7 +64,7 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     video = tmp_path / "camera.y4m"
     _write_y4m(video, photos["astronaut"])
-    coffee = write_folder(tmp_path / "photos", {"coffee": photo_crops(n_train=8, n_held=0)[0]["coffee"]})
+    coffee = write_folder(tmp_path / "photos", {"coffee": photo_crops(n_train=9, n_held=0)[0]["coffee"]})
     uploads = sorted(str(p) for p in (coffee / "coffee").iterdir())
     models = tmp_path / "models"
 
@@ -65,7 +73,7 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, headless=True,
                                          args=[*ARGS, f"--use-file-for-fake-video-capture={video}"])
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -81,9 +89,10 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
                 card.get_by_label("Class name").press("Enter")
                 expect(card.get_by_label("Class name")).to_have_value(name)
 
-            # record a burst from the (fake) webcam for the first class: hold the button
+            # record from the (fake) webcam for the first class: hold the button
             page.locator("#camera-toggle").click()
             expect(page.locator("#camera-toggle")).to_have_text("Turn the webcam off", timeout=30_000)
+            assert _in_view(page, ".camera video")                   # 1280×800: the video is in the window
             record = cards.nth(0).locator("button.record")
             record.hover()
             page.mouse.down()
@@ -94,7 +103,7 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
                                    ".querySelectorAll('.thumbs img').length >= 5", timeout=30_000)
 
             # the keyboard records too: hold Space on the focused button
-            before = page.locator(".class-card").nth(0).locator(".thumbs img").count()
+            before = cards.nth(0).locator(".thumbs img").count()
             record.focus()
             page.keyboard.down(" ")
             page.wait_for_timeout(800)
@@ -102,36 +111,88 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
             page.wait_for_function(f"() => document.querySelectorAll('.class-card')[0]"
                                    f".querySelectorAll('.thumbs img').length > {before}", timeout=30_000)
 
-            # upload real photos for the second class
+            # a burst of exactly 4 pictures
+            page.wait_for_function("() => document.querySelector('#page').dataset.uploading === '0'")
+            before = _count(cards.nth(0).locator(".count").inner_text())
+            cards.nth(0).locator(".burst-count").fill("4")
+            cards.nth(0).locator("button.burst").click()
+            expect(cards.nth(0).locator(".count")).to_have_text(f"{before + 4} examples", timeout=30_000)
+            # webcam thumbnails are mirrored like the preview
+            assert "mirror" in (cards.nth(0).locator(".thumbs img").first.get_attribute("class") or "")
+
+            # upload real photos for the second class, then delete one of them
             cards.nth(1).locator("input[type=file]").set_input_files(uploads)
+            expect(cards.nth(1).locator(".count")).to_have_text("9 examples", timeout=30_000)
+            first = cards.nth(1).locator(".thumb").first
+            first.hover()
+            first.locator(".thumb-delete").click()
             expect(cards.nth(1).locator(".count")).to_have_text("8 examples", timeout=30_000)
             recorded = _count(cards.nth(0).locator(".count").inner_text())
-            assert recorded >= 5
+            assert recorded >= 9
+
+            # a broken upload is explained in words
+            bad = tmp_path / "notes.jpg"
+            bad.write_bytes(b"not a picture")
+            cards.nth(1).locator("input[type=file]").set_input_files(str(bad))
+            expect(status).to_contain_text("not an image the studio can read", timeout=30_000)
+            assert "Error" not in status.inner_text()
 
             # train; the chart fills in while it runs, then the evaluation appears
             page.locator("#train").click()
             expect(page.locator("#accuracy")).to_be_visible(timeout=90_000)
             assert page.locator("#chart svg polyline").count() >= 2
-            assert "Accuracy" in page.locator("#accuracy").inner_text()
             expect(page.locator("table.matrix")).to_be_visible()
 
             # the live preview classifies webcam frames, and keeps going
             preview = page.locator("#preview-info")
             page.wait_for_function("() => Number(document.querySelector('#preview-info').dataset.frames || 0) >= 3",
                                    timeout=30_000)
-            first = int(preview.get_attribute("data-frames"))
-            page.wait_for_function(f"() => Number(document.querySelector('#preview-info').dataset.frames) > {first + 3}",
+            done = int(preview.get_attribute("data-frames"))
+            page.wait_for_function(f"() => Number(document.querySelector('#preview-info').dataset.frames) > {done + 3}",
                                    timeout=30_000)
             expect(page.locator("#bars li.top")).to_have_attribute("data-label", "astronaut")
-            page.screenshot(path=str(ARTIFACTS / "teach.png"), full_page=True)
-            page.set_viewport_size({"width": 420, "height": 800})             # a small window: one column
-            page.screenshot(path=str(ARTIFACTS / "teach-narrow.png"))
-            page.set_viewport_size({"width": 1280, "height": 900})
+            page.evaluate("window.scrollTo(0, 0)")
+            assert _in_view(page, ".camera video")
+            page.screenshot(path=str(ARTIFACTS / "teach-1280x800.png"))
 
-            # save into the models folder
-            page.locator("#save-name").fill("astronaut-or-coffee")
-            page.locator("#save").click()
-            expect(status).to_contain_text("Saved to", timeout=30_000)
+            # save the whole project (Save asks for a name the first time)
+            page.once("dialog", lambda d: d.accept("astro-project"))
+            page.locator("#project-save").click()
+            expect(status).to_contain_text("Saved the project", timeout=60_000)
+            expect(page.locator("#project-title")).to_have_text("astro-project")
+            # one more example: autosave keeps the folder up to date
+            cards.nth(1).locator("input[type=file]").set_input_files(uploads[0])
+            expect(cards.nth(1).locator(".count")).to_have_text("9 examples", timeout=30_000)
+            expect(page.locator("#project-state")).to_have_text("· saved", timeout=60_000)
+            expect(page.locator("#project-state")).to_have_attribute("data-dirty", "0")
+
+            # a narrow window: the camera stays in view above the record button
+            page.set_viewport_size({"width": 480, "height": 800})
+            cards.nth(0).locator("button.record").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "teach-480x800.png"))
+            assert _in_view(page, ".camera video") and _in_view(page, ".class-card button.record")
+            page.set_viewport_size({"width": 1280, "height": 800})
+
+            # reload; start a new project (nothing unsaved: no question), then open the saved one
+            page.reload()
+            expect(cards).to_have_count(2, timeout=30_000)
+            page.locator("#project-new").click()
+            expect(cards.nth(0).locator(".count")).to_have_text("0 examples", timeout=30_000)
+            cards.nth(0).locator("input[type=file]").set_input_files(uploads[:2])   # unsaved work now
+            expect(cards.nth(0).locator(".count")).to_have_text("2 examples", timeout=30_000)
+            page.locator("#open-name").select_option("astro-project")
+            page.once("dialog", lambda d: d.dismiss())                           # Open asks first: say no
+            page.locator("#open").click()
+            expect(cards.nth(0).locator(".count")).to_have_text("2 examples")
+            page.once("dialog", lambda d: d.accept())
+            page.locator("#open").click()
+            expect(cards.nth(0).get_by_label("Class name")).to_have_value("astronaut", timeout=60_000)
+            expect(cards.nth(0).locator(".count")).to_have_text(f"{recorded} examples")
+            expect(cards.nth(1).locator(".count")).to_have_text("9 examples")
+            page.wait_for_function("() => document.querySelectorAll('.class-card')[1]"
+                                   ".querySelectorAll('.thumbs img').length === 9", timeout=30_000)
+            page.locator("#camera-toggle").click()                # the opened model classifies the webcam
+            expect(page.locator("#bars li.top")).to_have_attribute("data-label", "astronaut", timeout=60_000)
 
             # Track: body pose over the webcam (the fake camera shows a person)
             page.get_by_role("link", name="Track").click()
@@ -140,7 +201,13 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
             expect(page.locator("#track-found")).to_have_attribute("data-count", "1", timeout=60_000)
             page.wait_for_function("() => Number(document.querySelector('#track-info').dataset.frames || 0) >= 3",
                                    timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "track.png"), full_page=True)
+            radio = page.locator("#task-pose").bounding_box()
+            label = page.locator("label[for=task-pose]").bounding_box()
+            assert abs(radio["y"] - label["y"]) < label["height"] and label["x"] - radio["x"] < 40   # side by side
+            assert _in_view(page, ".camera")                     # the video (under its drawing) is in the window
+            page.screenshot(path=str(ARTIFACTS / "track-1280x800.png"))
+            page.set_viewport_size({"width": 480, "height": 800})
+            page.screenshot(path=str(ARTIFACTS / "track-480x800.png"))
             page.locator("#task-hands").check()                  # switching task reconnects
             expect(page.locator("#track-info")).to_contain_text("frames", timeout=60_000)
             page.locator("#task-people").check()                 # MoveNet MultiPose finds the person too
@@ -153,8 +220,19 @@ def test_teach_and_track_in_chromium(tmp_path, photos):
     finally:
         server.stop()
 
-    # the saved directory is a normal playml model
-    clf = ml.load(models / "astronaut-or-coffee")
+    # the saved folder is a project Python opens and continues; its model classifies alone too
+    project = ml.load_project(models / "astro-project")
+    assert project.counts() == {"astronaut": recorded, "coffee": 9}
+    assert project.classify(photos["coffee"])[0].label == "coffee"
+    assert project.classify(photos["astronaut"])[0].label == "astronaut"
+    clf = ml.load(models / "astro-project" / "model")
     assert clf.labels_ == ["astronaut", "coffee"]
     assert clf.classify(photos["coffee"])[0].label == "coffee"
-    assert clf.classify(photos["astronaut"])[0].label == "astronaut"
+    project.train(epochs=5)
+    assert project.last_featurised == 1          # only the photo added after training in the page
+    known = {ex.hash for c in project.classes for ex in c.examples}
+    fresh = {project.make_example(p).hash for p in uploads[1:3]} - known
+    assert len(fresh) <= 1          # the same photos, kept the same way in Python as through the page
+    project.classifier.add_images(uploads[1:3], "coffee")
+    project.train(epochs=10)
+    assert project.last_featurised == len(fresh)          # only new content is featurised

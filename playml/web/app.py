@@ -21,6 +21,9 @@ from playml.web.security import Access, BadRequest, Guard, decode_image, new_tok
 __all__ = ["create_app", "PAGES", "STATIC"]
 
 STATIC = Path(__file__).parent / "static"
+#: Seconds a file operation (listing, reading) and a save or open may take before the page is told.
+FILE_TIMEOUT = 20.0
+SAVE_TIMEOUT = 120.0
 
 #: The navigation: id (also the JavaScript module's name), title and a one-line description.
 PAGES: list[dict[str, str]] = [
@@ -94,11 +97,11 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     @app.post("/api/teach/classes", status_code=201)
     async def add_class(request: Request):
         body = await _json(request) if await request.body() else {}
-        return project.add_class(body.get("name")).to_dict()
+        return project.class_dict(project.add_class(body.get("name")))
 
     @app.patch("/api/teach/classes/{class_id}")
     async def rename_class(class_id: int, request: Request):
-        return project.rename_class(class_id, (await _json(request)).get("name")).to_dict()
+        return project.class_dict(project.rename_class(class_id, (await _json(request)).get("name")))
 
     @app.delete("/api/teach/classes/{class_id}", status_code=204)
     async def delete_class(class_id: int):
@@ -110,6 +113,16 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         project.clear_samples(class_id)
         return Response(status_code=204)
 
+    async def off_loop(fn, *args, timeout: float = FILE_TIMEOUT):
+        """Run blocking work (files, models) in a thread; a stuck file system answers 504, not a frozen server."""
+        import asyncio
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args), timeout)
+        except asyncio.TimeoutError:
+            raise BadRequest(f"This took longer than {timeout:.0f} s (is the models folder on a slow or stuck "
+                             "drive?). Try again.", 504) from None
+
     def _decode_all(uploads: list[tuple[str, bytes]]):
         images = []
         for name, data in uploads:
@@ -120,20 +133,21 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         return images
 
     @app.post("/api/teach/classes/{class_id}/samples", status_code=201)
-    async def add_samples(class_id: int, files: list[UploadFile] = File(...)):
-        import asyncio
-
+    async def add_samples(class_id: int, files: list[UploadFile] = File(...), source: str = "upload"):
         if not files:
             raise BadRequest("Send at least one image.")
+        if source not in ("upload", "webcam"):
+            raise BadRequest("source must be 'upload' or 'webcam'.")
         uploads = [(f.filename or "", await f.read()) for f in files]
-        images = await asyncio.to_thread(_decode_all, uploads)
-        added = await asyncio.to_thread(project.add_samples, class_id, images)
+        images = await off_loop(_decode_all, uploads)
+        added = await off_loop(project.add_samples, class_id, images, source)
         return {"class_id": class_id, "samples": [s.id for s in added]}
 
     @app.get("/api/teach/samples/{sample_id}.jpg")
-    async def sample_image(sample_id: int):
-        return Response(project.sample(sample_id).jpeg, media_type="image/jpeg",
-                        headers={"cache-control": "private, max-age=3600"})
+    async def sample_image(sample_id: int, size: str = "thumb"):
+        data = (await off_loop(project.thumbnail, sample_id) if size == "thumb"
+                else project.sample(sample_id).data)
+        return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
 
     @app.delete("/api/teach/samples/{sample_id}", status_code=204)
     async def delete_sample(sample_id: int):
@@ -184,23 +198,32 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
 
     @app.get("/api/teach/models")
     async def saved_models():
-        return {"models_dir": str(project.models_dir.resolve()), "models": project.saved_models()}
+        return {"models_dir": str(project.models_dir.resolve()), "models": await off_loop(project.saved_models)}
 
     @app.post("/api/teach/save")
     async def save(request: Request):
-        import asyncio
-
         name = (await _json(request)).get("name")
-        path = await asyncio.to_thread(project.save, name)
+        path = await off_loop(project.save, name, timeout=SAVE_TIMEOUT)
         return {"name": path.name, "path": str(path)}
 
     @app.post("/api/teach/open")
     async def open_model(request: Request):
-        import asyncio
-
-        name = (await _json(request)).get("name")
-        await asyncio.to_thread(project.open, name)
+        body = await _json(request)
+        await off_loop(project.open, body.get("name"), bool(body.get("discard", False)), timeout=SAVE_TIMEOUT)
         return project.to_dict()
+
+    # -- projects ---------------------------------------------------------------------------------
+    @app.post("/api/project/new")
+    async def new_project(request: Request):
+        body = await _json(request) if await request.body() else {}
+        project.new_project(bool(body.get("discard", False)))
+        return project.to_dict()
+
+    @app.post("/api/project/save")
+    async def save_project(request: Request):
+        name = (await _json(request)).get("name")
+        path = await off_loop(project.save_project, name, timeout=SAVE_TIMEOUT)
+        return {"name": path.name, "path": str(path), "state": project.to_dict()}
 
     # -- live ----------------------------------------------------------------------------------
     @app.websocket("/ws/live")

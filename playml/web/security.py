@@ -92,13 +92,18 @@ def decode_image(data: bytes, draft_size: tuple[int, int] | None = None):
                                  "smaller first.")
             if draft_size is not None and img.format == "JPEG":
                 img.draft("RGB", draft_size)
+            if draft_size is None:
+                from PIL import ImageOps
+
+                img = ImageOps.exif_transpose(img)     # photos taken sideways stand up, as in ml.load_image
             return load_image(img)
     except BadRequest:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as e:
-        raise BadRequest(f"This file is not an image the studio can read ({type(e).__name__}). "
-                         "Use JPEG, PNG, GIF, BMP or WebP.") from None
+        kind = "is cut short or damaged" if isinstance(e, OSError) and "truncated" in str(e).lower() else (
+            "is not an image the studio can read")
+        raise BadRequest(f"This file {kind}. Use a JPEG, PNG, GIF, BMP or WebP image.") from None
 
 
 def _split_host(value: str) -> tuple[str, int | None]:

@@ -1,17 +1,17 @@
-"""The state behind the Teach page: classes, their example images, training and the model.
+"""The state behind the Teach page: a :class:`playml.Project` (classes, examples, model), training, saving.
 
-A :class:`TeachProject` keeps each example as a small JPEG (for thumbnails and for training)
-and trains a fresh :class:`playml.ImageClassification` on all of them when asked, in a worker
-thread, recording progress as events that the page reads as a stream. The trained (or opened)
-classifier answers the live preview.
+A :class:`TeachProject` holds the page's current :class:`playml.Project` — every example is
+kept (images as small JPEGs) — and trains it in a worker thread when asked, recording progress
+as events that the page reads as a stream. Only examples not seen before are featurised
+(features are cached by content and backbone). The trained (or opened) classifier answers the
+live preview. Projects are folders in the models directory: New, Open, Save and Save as
+work on them; an older studio's saved model opens as a project without examples.
 """
 from __future__ import annotations
 
-import io
-import itertools
+import stat
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,59 +19,48 @@ import numpy as np
 
 from playml.web.security import BadRequest, model_path
 
-__all__ = ["TeachProject", "SAMPLE_SIDE", "MAX_SAMPLES"]
+__all__ = ["TeachProject", "MAX_SAMPLES"]
 
-#: Examples are kept with their shorter side at most this long (the backbone sees 224 pixels).
-SAMPLE_SIDE = 256
 #: Most examples a project holds (all classes together).
 MAX_SAMPLES = 3000
 MAX_CLASSES = 50
-_ids = itertools.count(1)
 
 
-def _jpeg(rgb: np.ndarray, side: int = SAMPLE_SIDE, quality: int = 90) -> bytes:
-    from PIL import Image
-
-    img = Image.fromarray(rgb)
-    scale = side / min(img.size)
-    if scale < 1:
-        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=quality)
-    return out.getvalue()
-
-
-@dataclass
-class Sample:
-    id: int
-    jpeg: bytes
-
-
-@dataclass
-class TeachClass:
-    id: int
-    name: str
-    samples: list[Sample] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "samples": [s.id for s in self.samples]}
+def _regular(path: Path) -> bool:
+    """True for a regular file (a FIFO or device would block a reader)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 class TeachProject:
-    """Classes, examples and the classifier of one Teach page (shared by its browser tabs)."""
+    """The project of the Teach page (shared by its browser tabs)."""
 
     def __init__(self, models_dir: str | Path, extractor=None):
         self.models_dir = Path(models_dir)
         self._extractor = extractor
-        self.classes: list[TeachClass] = []
-        self.classifier = None            # trained or opened ImageClassification
-        self.model_name: str | None = None
+        self.project = self._new_project()
+        self.model_name: str | None = None      # the model or project last saved or opened
         self.status = "idle"              # idle | training | trained | error
         self.message = "Add a class for each thing to recognise, then examples of each."
         self.events: list[dict[str, Any]] = []   # training progress, read by /api/teach/events
         self.evaluation: dict[str, Any] | None = None
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
+
+    def _new_project(self):
+        from playml.projects import Project
+
+        return Project("image", extractor=self._extractor)
+
+    @property
+    def classes(self):
+        return self.project.classes
+
+    @property
+    def classifier(self):
+        return self.project.model
 
     # -- extractor (shared, loaded once) ---------------------------------------------------
     @property
@@ -80,92 +69,100 @@ class TeachProject:
             from playml.images.features import FeatureExtractor
 
             self._extractor = FeatureExtractor()
+            self.project._extractor = self.project._extractor or self._extractor
         return self._extractor
 
+    def _guard(self, fn, *args):
+        """Project errors in words, with the HTTP status the page should get."""
+        from playml.errors import PlaymlError
+
+        try:
+            return fn(*args)
+        except PlaymlError as e:
+            message = str(e)
+            raise BadRequest(message, 404 if message.startswith("There is no") else 400) from None
+
     # -- classes ----------------------------------------------------------------------------
-    def _find(self, class_id: int) -> TeachClass:
+    def add_class(self, name: Any = None):
+        with self._lock:
+            if len(self.classes) >= MAX_CLASSES:
+                raise BadRequest(f"A project can have at most {MAX_CLASSES} classes.")
+            if name is not None and not isinstance(name, str):
+                raise BadRequest("Give the class a name, e.g. 'cat' or 'thumbs up'.")
+            return self._guard(self.project.add_class, name)
+
+    def _find(self, class_id: int):
         for c in self.classes:
             if c.id == class_id:
                 return c
         raise BadRequest(f"There is no class number {class_id}. Reload the page.", 404)
 
-    def _check_name(self, name: Any, skip: TeachClass | None = None) -> str:
-        if not isinstance(name, str) or not name.strip():
-            raise BadRequest("Give the class a name, e.g. 'cat' or 'thumbs up'.")
-        name = " ".join(name.split())
-        if len(name) > 60:
-            raise BadRequest("A class name can be at most 60 characters long.")
-        if any(c.name == name and c is not skip for c in self.classes):
-            raise BadRequest(f"There is already a class called {name!r}. Pick another name.")
-        return name
-
-    def add_class(self, name: Any = None) -> TeachClass:
+    def rename_class(self, class_id: int, name: Any):
         with self._lock:
-            if len(self.classes) >= MAX_CLASSES:
-                raise BadRequest(f"A project can have at most {MAX_CLASSES} classes.")
-            if name is None:
-                n = len(self.classes) + 1
-                while any(c.name == f"Class {n}" for c in self.classes):
-                    n += 1
-                name = f"Class {n}"
-            c = TeachClass(next(_ids), self._check_name(name))
-            self.classes.append(c)
-            return c
-
-    def rename_class(self, class_id: int, name: Any) -> TeachClass:
-        with self._lock:
-            c = self._find(class_id)
-            c.name = self._check_name(name, skip=c)
-            return c
+            self._find(class_id)
+            return self._guard(self.project.rename_class, class_id, name)
 
     def delete_class(self, class_id: int) -> None:
         with self._lock:
-            self.classes.remove(self._find(class_id))
+            self._find(class_id)
+            self.project.remove_class(class_id)
 
-    def add_samples(self, class_id: int, images: list[np.ndarray]) -> list[Sample]:
+    def add_samples(self, class_id: int, images: list[np.ndarray], source: str = "upload"):
+        project = self.project
         with self._lock:
-            c = self._find(class_id)
-            total = sum(len(k.samples) for k in self.classes)
+            self._find(class_id)
+            total = project.examples
             if total + len(images) > MAX_SAMPLES:
                 raise BadRequest(f"A project can hold at most {MAX_SAMPLES} examples; it has {total}. Delete some "
                                  "first.")
-        added = [Sample(next(_ids), _jpeg(img)) for img in images]   # encode outside the lock
+        added = [project.make_example(img, source) for img in images]   # encode outside the lock
         with self._lock:
-            c.samples.extend(added)
-        return added
+            if project is not self.project:
+                raise BadRequest("Another project was opened meanwhile; these examples were not added.", 409)
+            self._find(class_id)
+            return project.add_examples(class_id, (), examples=added)
 
-    def sample(self, sample_id: int) -> Sample:
-        with self._lock:
-            for c in self.classes:
-                for s in c.samples:
-                    if s.id == sample_id:
-                        return s
-        raise BadRequest(f"There is no example number {sample_id}.", 404)
+    def sample(self, sample_id: int):
+        return self._guard(self.project.example, sample_id)
+
+    def thumbnail(self, sample_id: int) -> bytes:
+        return self.project.thumbnail(self.sample(sample_id))
 
     def delete_sample(self, sample_id: int) -> None:
-        with self._lock:
-            for c in self.classes:
-                for s in c.samples:
-                    if s.id == sample_id:
-                        c.samples.remove(s)
-                        return
-        raise BadRequest(f"There is no example number {sample_id}.", 404)
+        self._guard(self.project.remove_example, sample_id)
 
     def clear_samples(self, class_id: int) -> None:
         with self._lock:
-            self._find(class_id).samples.clear()
+            self._find(class_id)
+            self.project.clear_class(class_id)
+
+    def unsaved(self) -> bool:
+        """Work that would be lost: changes since the last save, with examples or a model to lose."""
+        p = self.project
+        return p.dirty and (p.examples > 0 or p.model is not None or p.path is not None)
 
     # -- state ------------------------------------------------------------------------------
+    @staticmethod
+    def class_dict(c) -> dict[str, Any]:
+        return {"id": c.id, "name": c.name, "samples": [ex.id for ex in c.examples],
+                "sources": [ex.source for ex in c.examples]}
+
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
-            clf = self.classifier
+            p = self.project
+            clf = p.model
             return {
-                "classes": [c.to_dict() for c in self.classes],
+                "kind": p.kind,
+                "classes": [self.class_dict(c) for c in p.classes],
                 "status": self.status,
                 "message": self.message,
                 "trained": clf is not None,
-                "labels": list(clf.labels_) if clf is not None else [],
+                "labels": [str(v) for v in clf.labels_] if clf is not None else [],
                 "model_name": self.model_name,
+                "project_name": p.path.name if p.path is not None else None,
+                "dirty": p.dirty,
+                "unsaved": self.unsaved(),
+                "training": dict(p.training),
                 "events": len(self.events),
                 "evaluation": self.evaluation,
             }
@@ -187,52 +184,48 @@ class TeachProject:
         with self._lock:
             if self.status == "training":
                 raise BadRequest("The model is already training. Wait for it to finish.", 409)
-            if len(self.classes) < 2:
-                raise BadRequest("Training needs at least 2 classes. Add another class.")
-            empty = [c.name for c in self.classes if not c.samples]
-            if empty:
-                raise BadRequest(f"These classes have no examples yet: {', '.join(empty)}. Add some images to "
-                                 "each class, or delete the class.")
-            data = [(c.name, [s.jpeg for s in c.samples]) for c in self.classes]
+            self._guard(self.project.check_ready)
             self.status = "training"
             self.message = "Looking at the examples…"
             self.events = []
             self.evaluation = None
-        self._thread = threading.Thread(target=self._train, args=(data, epochs, batch_size, float(learning_rate)),
+            project = self.project
+        self.extractor     # the shared backbone, loaded once
+        self._thread = threading.Thread(target=self._train, args=(project, epochs, batch_size, float(learning_rate)),
                                         name="playml-studio-train", daemon=True)
         self._thread.start()
 
-    def _train(self, data: list[tuple[str, list[bytes]]], epochs: int, batch_size: int, learning_rate: float) -> None:
+    def _train(self, project, epochs: int, batch_size: int, learning_rate: float) -> None:
         from playml.errors import PlaymlError
-        from playml.images.transfer import ImageClassification
 
         start = time.perf_counter()
         try:
-            labels = [name for name, _ in data]
-            clf = ImageClassification(self.extractor, labels=labels)
-            images = [jpeg for _, jpegs in data for jpeg in jpegs]
-            targets = [name for name, jpegs in data for _ in jpegs]
-            self._event(type="status", message=f"Looking at {len(images)} examples…")
-            clf.add_images(images, targets, progress=False)
-            self._event(type="start", epochs=epochs, examples=len(images))
-            with self._lock:
-                self.message = f"Training for {epochs} epochs…"
+            self._event(type="status", message=f"Looking at {project.examples} examples…")
+
+            def on_status(message: str) -> None:
+                self._event(type="status", message=message)
 
             def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+                if epoch == 1:
+                    pass
                 self._event(type="epoch", epoch=int(epoch), epochs=epochs,
                             **{k: float(v) for k, v in logs.items() if isinstance(v, (int, float))})
 
-            clf.train(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, on_epoch=on_epoch,
-                      progress=False)
-            evaluation = self._evaluate(clf)
+            featurise_start = time.perf_counter()
+            with self._lock:
+                self.message = f"Training for {epochs} epochs…"
+            self._event(type="start", epochs=epochs, examples=project.examples)
+            project.train(epochs, batch_size, learning_rate, on_epoch=on_epoch, on_status=on_status)
+            evaluation = self._evaluate(project.model)
             seconds = time.perf_counter() - start
             with self._lock:
-                self.classifier = clf
-                self.model_name = None
                 self.evaluation = evaluation
                 self.status = "trained"
-                self.message = f"Trained in {seconds:.1f} s. Try it in the preview."
-            self._event(type="done", seconds=round(seconds, 2), evaluation=evaluation)
+                self.message = (f"Trained in {seconds:.1f} s ({project.last_featurised} new examples looked at). "
+                                "Try it in the preview.")
+            self._event(type="done", seconds=round(seconds, 2), evaluation=evaluation,
+                        featurised=project.last_featurised, featurise_seconds=round(time.perf_counter()
+                                                                                    - featurise_start, 2))
         except PlaymlError as e:
             self._fail(str(e))
         except Exception as e:  # noqa: BLE001 - shown to the user instead of dying silently
@@ -267,7 +260,7 @@ class TeachProject:
     # -- using the model --------------------------------------------------------------------
     def current(self):
         with self._lock:
-            return self.classifier
+            return self.project.model
 
     def classify(self, rgb: np.ndarray) -> list[dict[str, Any]]:
         clf = self.current()
@@ -277,56 +270,128 @@ class TeachProject:
 
     # -- saving and opening ------------------------------------------------------------------
     def save(self, name: Any) -> Path:
+        """Save the trained model alone (a normal playml model folder, e.g. to share)."""
+        from playml.projects.project import _save_lock
+
         path = model_path(self.models_dir, name)
         clf = self.current()
         if clf is None:
             raise BadRequest("There is nothing to save yet: train the model first.", 409)
+        if (path / "project.json").exists():
+            raise BadRequest(f"{name!r} is a project; pick another name for the model alone.", 409)
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        clf.save(path)
+        with _save_lock(path):
+            clf.save(path)
         with self._lock:
             self.model_name = name
         return path
 
+    def save_project(self, name: Any) -> Path:
+        """Save the whole project (examples, settings, model) as the folder ``name``."""
+        from playml.errors import PlaymlError
+
+        path = model_path(self.models_dir, name)
+        if path.exists() and not path.is_dir():
+            raise BadRequest(f"{name!r} is a file in the models folder, not a project.", 409)
+        if path.is_dir() and (path / "model_meta.json").exists() and not (path / "project.json").exists():
+            raise BadRequest(f"{name!r} is a saved model, not a project; pick another name.", 409)
+        with self._lock:
+            if self.status == "training":
+                raise BadRequest("Wait for the training to finish before saving.", 409)
+            project = self.project
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            project.save(path)
+        except PlaymlError as e:
+            raise BadRequest(f"The project could not be saved: {e}") from None
+        with self._lock:
+            self.model_name = name
+            if self.status != "training":
+                self.message = f"Saved the project {name!r}."
+        return path
+
+    def new_project(self, discard: bool = False) -> None:
+        with self._lock:
+            if self.status == "training":
+                raise BadRequest("Wait for the training to finish first.", 409)
+            if self.unsaved() and not discard:
+                raise BadRequest("This project has unsaved changes. Save it first, or confirm to discard them.", 409)
+            self.project = self._new_project()
+            self.project.add_class()
+            self.project.add_class()
+            self.project.dirty = False
+            self.model_name = None
+            self.evaluation = None
+            self.events = []
+            self.status = "idle"
+            self.message = "A new project: add a class for each thing to recognise, then examples of each."
+
     def saved_models(self) -> list[dict[str, Any]]:
+        """Projects and models in the models folder (special files are skipped, never read)."""
         from playml.core.saving import read_json
 
         out = []
         if self.models_dir.is_dir():
             for p in sorted(self.models_dir.iterdir()):
+                if p.name.startswith(".") or not p.is_dir():
+                    continue
                 meta = p / "model_meta.json"
-                if not p.is_dir() or not meta.exists():
+                project_file = p / "project.json"
+                if not _regular(meta):
                     continue
                 try:
                     info = read_json(meta)
+                    if not isinstance(info, dict):
+                        raise ValueError
+                    kind = (info.get("playml") or {}).get("kind", "neural_network")
+                    entry = {"name": p.name, "kind": kind, "labels": [str(v) for v in info.get("labels", [])]}
+                    if kind == "teach_project":
+                        if not _regular(project_file):
+                            raise ValueError
+                        pinfo = read_json(project_file)
+                        entry.update(project=pinfo.get("kind", "image"), saved_at=pinfo.get("saved_at"),
+                                     labels=[c.get("name") for c in pinfo.get("classes", [])],
+                                     examples=sum(len(c.get("examples", [])) for c in pinfo.get("classes", [])),
+                                     trained=bool(pinfo.get("model")))
                 except Exception:  # noqa: BLE001 - a broken folder is listed as such
-                    out.append({"name": p.name, "kind": "unreadable", "labels": []})
-                    continue
-                kind = (info.get("playml") or {}).get("kind", "neural_network") if isinstance(info, dict) else "?"
-                out.append({"name": p.name, "kind": kind, "labels": [str(v) for v in info.get("labels", [])]})
+                    entry = {"name": p.name, "kind": "unreadable", "labels": []}
+                out.append(entry)
         return out
 
-    def open(self, name: Any) -> None:
+    def open(self, name: Any, discard: bool = True) -> None:
         from playml.errors import PlaymlError
-        from playml.core.saving import load
-        from playml.images.transfer import ImageClassification
+        from playml.projects import load_project
 
         path = model_path(self.models_dir, name)
         if not path.is_dir():
-            raise BadRequest(f"There is no saved model called {name!r} in {self.models_dir}.", 404)
-        try:
-            clf = load(path)
-        except PlaymlError as e:
-            raise BadRequest(f"{name!r} could not be opened: {e}") from None
-        if not isinstance(clf, ImageClassification):
-            raise BadRequest(f"{name!r} is not an image classifier, so the Teach page cannot open it.")
+            raise BadRequest(f"There is no saved project or model called {name!r} in {self.models_dir}.", 404)
         with self._lock:
             if self.status == "training":
-                raise BadRequest("Wait for the training to finish before opening another model.", 409)
-            self.classifier = clf
+                raise BadRequest("Wait for the training to finish before opening another project.", 409)
+            if self.unsaved() and not discard:
+                raise BadRequest("This project has unsaved changes. Save it first, or confirm to discard them.", 409)
+        try:
+            project = load_project(path, extractor=self._extractor)
+        except PlaymlError as e:
+            raise BadRequest(f"{name!r} could not be opened: {e}") from None
+        if project.model is not None and not hasattr(project.model, "labels_"):
+            raise BadRequest(f"{name!r} is not an image classifier, so the Teach page cannot open it.")
+        if self._extractor is None and project._extractor is not None:
+            self._extractor = project._extractor
+        with self._lock:
+            self.project = project
             self.model_name = name
-            self.classes = [TeachClass(next(_ids), str(label)) for label in clf.labels_]
             self.evaluation = None
             self.events = []
-            self.status = "trained"
-            self.message = (f"Opened {name!r}. The preview uses it now; add examples to every class to train "
-                            "it again.")
+            self.status = "trained" if project.model is not None else "idle"
+            if project.examples:
+                self.message = f"Opened {name!r} with {project.examples} examples."
+            elif project.model is not None:
+                self.message = (f"Opened {name!r}. The preview uses it now; add examples to every class to train "
+                                "it again.")
+            else:
+                self.message = f"Opened {name!r}."
+            if (path / "project.json").exists():
+                project.path = path
+            else:
+                project.path = None    # an old model folder: Save writes a project under a new name

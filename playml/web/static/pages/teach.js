@@ -32,18 +32,30 @@ export async function mount(root, studio) {
   const previewToggle = el("input", { type: "checkbox", id: "preview-on", checked: true });
   const hood = el("div", { id: "hood" }, el("p", { class: "muted", text: "Shown after training." }));
   const saveName = el("input", { type: "text", id: "save-name", placeholder: "my-model", maxlength: 64 });
-  const saveButton = el("button", { type: "button", id: "save", text: "Save" });
-  const openSelect = el("select", { id: "open-name" });
+  const saveButton = el("button", { type: "button", class: "plain", id: "save", text: "Export the model" });
+  const openSelect = el("select", { id: "open-name", "aria-label": "Saved projects and models" });
   const openButton = el("button", { type: "button", class: "plain", id: "open", text: "Open" });
   const modelsInfo = el("p", { class: "muted", id: "models-info" });
+  const projectTitle = el("strong", { id: "project-title", text: "New project" });
+  const projectState = el("span", { id: "project-state", class: "muted" });
+  const newButton = el("button", { type: "button", class: "plain", id: "project-new", text: "New" });
+  const projectSave = el("button", { type: "button", id: "project-save", text: "Save" });
+  const projectSaveAs = el("button", { type: "button", class: "plain", id: "project-save-as", text: "Save as…" });
+  const autosave = el("input", { type: "checkbox", id: "autosave", checked: true });
 
-  root.append(el("div", { class: "columns" },
-    el("section", { class: "card", "aria-labelledby": "classes-title" },
+  root.append(
+    el("section", { class: "project-bar", "aria-label": "Project" },
+      el("span", {}, "Project: ", projectTitle, " ", projectState),
+      el("span", { class: "row" }, newButton, projectSave, projectSaveAs,
+        el("label", {}, autosave, " Autosave")),
+      el("span", { class: "row" }, openSelect, openButton)),
+    el("div", { class: "columns teach" },
+    el("section", { class: "card classes-col", "aria-labelledby": "classes-title" },
       el("h2", { id: "classes-title", text: "1 · Classes and examples" }),
       el("p", { class: "muted", text: "Hold “Hold to record” to take webcam pictures, or upload / drop image files on a class." }),
       classList,
       el("div", { class: "row" }, addClassButton)),
-    el("div", {},
+    el("div", { class: "train-col" },
       el("section", { class: "card", "aria-labelledby": "train-title" },
         el("h2", { id: "train-title", text: "2 · Train" }),
         el("div", { class: "row" }, trainButton),
@@ -55,17 +67,17 @@ export async function mount(root, studio) {
         trainInfo, chartBox),
       el("section", { class: "card", "aria-labelledby": "hood-title" },
         el("details", { id: "hood-details" }, el("summary", { id: "hood-title", text: "Under the hood" }), hood))),
-    el("div", {},
-      el("section", { class: "card", "aria-labelledby": "preview-title" },
+    el("div", { class: "preview-col" },
+      el("section", { class: "card preview-card", "aria-labelledby": "preview-title" },
         el("h2", { id: "preview-title", text: "3 · Preview" }),
         el("div", { class: "camera" }, video),
         el("div", { class: "row" }, camButton,
-          el("label", {}, previewToggle, " Classify the webcam live")),
+          el("label", {}, previewToggle, " Classify live")),
         bars, previewInfo),
       el("section", { class: "card", "aria-labelledby": "save-title" },
-        el("h2", { id: "save-title", text: "4 · Save or open" }),
+        el("h2", { id: "save-title", text: "4 · Export" }),
+        el("p", { class: "muted", text: "Save the project (above) to keep every example. Export the trained model alone to use it elsewhere:" }),
         el("div", { class: "row" }, el("label", { for: "save-name", text: "Name" }), saveName, saveButton),
-        el("div", { class: "row" }, el("label", { for: "open-name", text: "Saved models" }), openSelect, openButton),
         modelsInfo))));
 
   // ---------------------------------------------------------------- helpers
@@ -100,19 +112,44 @@ export async function mount(root, studio) {
   camButton.addEventListener("click", () => (camera ? stopCamera() : ensureCamera()));
 
   // ---------------------------------------------------------------- class cards
-  function upload(classId, blobs, what) {
+  let queued = 0;
+  function upload(classId, blobs, what, source = "upload") {
+    queued += 1;
+    root.dataset.uploading = queued;
     uploads = uploads.then(async () => {
       if (!blobs.length) return;
       const form = new FormData();
       blobs.forEach((b, i) => form.append("files", b, b.name || `webcam-${i}.jpg`));
       try {
         studio.status(`Adding ${blobs.length} ${what}…`, "busy");
-        await api(`/api/teach/classes/${classId}/samples`, { method: "POST", form });
+        await api(`/api/teach/classes/${classId}/samples?source=${source}`, { method: "POST", form });
         await refresh();
         studio.status(`Added ${blobs.length} ${what}.`);
       } catch (err) { fail(err); }
-    });
+    }).finally(() => { queued -= 1; root.dataset.uploading = queued; });
     return uploads;
+  }
+
+  // files dropped on a class, folders included (read through the entries API)
+  async function droppedImages(transfer) {
+    const entries = [...(transfer.items || [])].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
+    if (!entries.length) return [...transfer.files].filter((f) => f.type.startsWith("image/"));
+    const files = [];
+    async function walk(entry) {
+      if (entry.isFile) {
+        const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+        if (file.type.startsWith("image/")) files.push(file);
+      } else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+          const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+          if (!batch.length) break;
+          for (const child of batch) await walk(child);
+        }
+      }
+    }
+    for (const entry of entries) await walk(entry);
+    return files;
   }
 
   function recorder(classId, button) {
@@ -122,7 +159,7 @@ export async function mount(root, studio) {
       if (blob && active) {
         pending.push(blob); count += 1;
         button.textContent = `Recording… ${count}`;
-        if (pending.length >= 6) { upload(classId, pending, "webcam pictures"); pending = []; }
+        if (pending.length >= 6) { upload(classId, pending, "webcam pictures", "webcam"); pending = []; }
       }
     };
     const start = async (event) => {
@@ -145,7 +182,7 @@ export async function mount(root, studio) {
       button.classList.remove("recording");
       button.setAttribute("aria-pressed", "false");
       button.textContent = "Hold to record";
-      upload(classId, pending, "webcam pictures");
+      upload(classId, pending, "webcam pictures", "webcam");
       pending = [];
     };
     button.addEventListener("pointerdown", start);
@@ -155,6 +192,26 @@ export async function mount(root, studio) {
     button.addEventListener("keydown", (e) => { if ((e.key === " " || e.key === "Enter") && !e.repeat) start(e); });
     button.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") stop(); });
     button.addEventListener("blur", stop);
+  }
+
+  // take n pictures, one every 150 ms, then add them together
+  async function burst(classId, n, button) {
+    if (!(await ensureCamera())) return;
+    button.disabled = true;
+    const blobs = [];
+    for (let i = 0; i < n; i += 1) {
+      const blob = await grabJpeg(video, { quality: 0.85 });
+      if (blob) blobs.push(blob);
+      button.textContent = `Recording ${i + 1} of ${n}…`;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    button.textContent = "Record";
+    button.disabled = false;
+    await upload(classId, blobs, "webcam pictures", "webcam");
+  }
+
+  async function deleteSample(id) {
+    try { await api(`/api/teach/samples/${id}`, { method: "DELETE" }); await refresh(); } catch (err) { fail(err); }
   }
 
   function makeCard(cls) {
@@ -167,11 +224,17 @@ export async function mount(root, studio) {
       id: `files-${cls.id}` });
     const fileLabel = el("label", { class: "file-label", for: `files-${cls.id}` }, "Upload images", files);
     const clear = el("button", { type: "button", class: "plain", text: "Clear" });
+    const burstCount = el("input", { type: "number", class: "burst-count", min: 1, max: 200, value: 10,
+      "aria-label": `Pictures in a burst for ${cls.name}` });
+    const burstButton = el("button", { type: "button", class: "plain burst", text: "Record",
+      title: "Take this many webcam pictures in a row" });
+    burstButton.addEventListener("click", () => burst(cls.id, Math.max(1, Math.min(200, Number(burstCount.value) || 10)), burstButton));
     const remove = el("button", { type: "button", class: "danger", text: "Delete", "aria-label": `Delete class ${cls.name}` });
     const thumbs = el("div", { class: "thumbs", role: "list", "aria-label": `Examples of ${cls.name}` });
     const node = el("article", { class: "card class-card drop", "data-class-id": cls.id },
       el("div", { class: "row" }, nameInput, count),
-      el("div", { class: "row" }, record, fileLabel, clear, remove),
+      el("div", { class: "row" }, record, fileLabel),
+      el("div", { class: "row" }, burstButton, burstCount, el("span", { class: "muted", text: "in a burst" }), clear, remove),
       thumbs);
     nameInput.addEventListener("change", async () => {
       try { await api(`/api/teach/classes/${cls.id}`, { method: "PATCH", json: { name: nameInput.value } }); await refresh(); }
@@ -190,9 +253,10 @@ export async function mount(root, studio) {
     node.addEventListener("drop", (e) => {
       e.preventDefault();
       node.classList.remove("over");
-      const dropped = [...e.dataTransfer.files].filter((f) => f.type.startsWith("image/"));
-      if (dropped.length) upload(cls.id, dropped, "images");
-      else studio.status("Only image files can be dropped on a class.", "error");
+      droppedImages(e.dataTransfer).then((dropped) => {
+        if (dropped.length) upload(cls.id, dropped, "images");
+        else studio.status("Only image files (or folders of them) can be dropped on a class.", "error");
+      });
     });
     recorder(cls.id, record);
     return { node, nameInput, count, thumbs, remove, shown: [] };
@@ -215,8 +279,13 @@ export async function mount(root, studio) {
       card.count.textContent = `${cls.samples.length} example${cls.samples.length === 1 ? "" : "s"}`;
       const ids = cls.samples;
       if (ids.join() !== card.shown.join()) {
+        const sources = new Map(ids.map((id, i) => [id, (cls.sources || [])[i]]));
         card.thumbs.replaceChildren(...ids.slice(-120).map((id) =>
-          el("img", { src: `/api/teach/samples/${id}.jpg`, alt: `example ${id}`, loading: "lazy", role: "listitem" })));
+          el("figure", { class: "thumb", role: "listitem", "data-sample": id },
+            el("img", { src: `/api/teach/samples/${id}.jpg`, alt: `example ${id}`, loading: "lazy",
+              class: sources.get(id) === "webcam" ? "mirror" : "" }),
+            el("button", { type: "button", class: "thumb-delete", "aria-label": `Delete example ${id}`, title: "Delete this example",
+              text: "×", onclick: () => deleteSample(id) }))));
         card.shown = ids.slice();
       }
     }
@@ -356,15 +425,74 @@ export async function mount(root, studio) {
 
   previewToggle.addEventListener("change", updatePreview);
 
-  // ---------------------------------------------------------------- save and open
+  // ---------------------------------------------------------------- projects: new, open, save, autosave
   async function listModels() {
     const info = await api("/api/teach/models");
-    const models = info.models.filter((m) => m.kind === "image_classification");
-    openSelect.replaceChildren(...(models.length ? models.map((m) => el("option", { value: m.name,
-      text: `${m.name} (${m.labels.join(", ")})` })) : [el("option", { value: "", text: "no saved models yet" })]));
-    openButton.disabled = !models.length;
-    modelsInfo.textContent = `Models are kept in ${info.models_dir}`;
+    const usable = info.models.filter((m) => m.kind === "teach_project" || m.kind === "image_classification");
+    openSelect.replaceChildren(...(usable.length ? usable.map((m) => el("option", { value: m.name,
+      text: m.kind === "teach_project"
+        ? `${m.name} (project: ${m.examples} examples, ${m.labels.join(", ")})`
+        : `${m.name} (model: ${m.labels.join(", ")})` })) : [el("option", { value: "", text: "nothing saved yet" })]));
+    openButton.disabled = !usable.length;
+    modelsInfo.textContent = `Projects and models are kept in ${info.models_dir}`;
   }
+
+  function askToDiscard(doing) {
+    if (!state || !state.unsaved) return true;
+    return window.confirm(`This project has unsaved changes. ${doing} anyway and lose them?`);
+  }
+
+  let saving = Promise.resolve();
+  let autosaveTimer = null;
+
+  function saveProject(name, { quiet = false } = {}) {
+    saving = saving.then(async () => {
+      try {
+        if (!quiet) studio.status(`Saving the project ${name}…`, "busy");
+        const saved = await api("/api/project/save", { method: "POST", json: { name } });
+        state = saved.state;
+        render();
+        studio.status(quiet ? `Autosaved to ${saved.path}.` : `Saved the project to ${saved.path}. Open it in Python with ml.load_project(…).`);
+        await listModels();
+      } catch (err) { fail(err); }
+    });
+    return saving;
+  }
+
+  function scheduleAutosave() {
+    clearTimeout(autosaveTimer);
+    if (!state || !state.project_name || !state.dirty || !autosave.checked || state.status === "training") return;
+    autosaveTimer = setTimeout(async () => {
+      await uploads;
+      if (state && state.project_name && state.dirty && state.status !== "training") saveProject(state.project_name, { quiet: true });
+    }, 1500);
+  }
+
+  projectSave.addEventListener("click", async () => {
+    await uploads;
+    if (state.project_name) return saveProject(state.project_name);
+    return saveAs();
+  });
+
+  async function saveAs() {
+    await uploads;
+    const name = window.prompt("Save the project as (a name for its folder):", state.project_name || "my-project");
+    if (name === null) return null;
+    if (!name.trim()) { fail(new Error("Type a name for the project.")); return null; }
+    return saveProject(name.trim());
+  }
+  projectSaveAs.addEventListener("click", saveAs);
+
+  newButton.addEventListener("click", async () => {
+    if (!askToDiscard("Start a new project")) return;
+    try {
+      stopPreview();
+      state = await api("/api/project/new", { method: "POST", json: { discard: true } });
+      history = []; chartBox.replaceChildren(); trainInfo.textContent = "Add examples to at least two classes, then train.";
+      render();
+      studio.status(state.message);
+    } catch (err) { fail(err); }
+  });
 
   saveButton.addEventListener("click", async () => {
     const name = saveName.value.trim();
@@ -380,14 +508,19 @@ export async function mount(root, studio) {
 
   openButton.addEventListener("click", async () => {
     if (!openSelect.value) return;
+    if (!askToDiscard(`Open ${openSelect.value}`)) return;
     try {
       studio.status(`Opening ${openSelect.value}…`, "busy");
       stopPreview();
-      state = await api("/api/teach/open", { method: "POST", json: { name: openSelect.value } });
+      state = await api("/api/teach/open", { method: "POST", json: { name: openSelect.value, discard: true } });
+      history = []; chartBox.replaceChildren();
       render();
       studio.status(state.message);
     } catch (err) { fail(err); }
   });
+
+  window.addEventListener("beforeunload", beforeUnload);
+  function beforeUnload(e) { if (state && state.unsaved) { e.preventDefault(); e.returnValue = ""; } }
 
   // ---------------------------------------------------------------- all together
   function render() {
@@ -396,6 +529,15 @@ export async function mount(root, studio) {
     if (!state.trained) bars.replaceChildren();
     else if (!bars.children.length) renderBars([]);
     if (state.model_name && !saveName.value) saveName.value = state.model_name;
+    projectTitle.textContent = state.project_name || "New project (not saved yet)";
+    projectState.textContent = state.dirty && state.project_name ? "· unsaved changes" : state.project_name ? "· saved" : "";
+    projectState.dataset.dirty = state.dirty ? "1" : "0";
+    if (state.training) {
+      for (const [input, key] of [[epochs, "epochs"], [batch, "batch_size"], [rate, "learning_rate"]]) {
+        if (document.activeElement !== input) input.value = state.training[key];
+      }
+    }
+    scheduleAutosave();
     updatePreview();
   }
 
@@ -411,5 +553,5 @@ export async function mount(root, studio) {
     studio.status(state.message);
   } catch (err) { fail(err); }
 
-  return () => { stopCamera(); if (events) events.close(); };
+  return () => { stopCamera(); if (events) events.close(); clearTimeout(autosaveTimer); window.removeEventListener("beforeunload", beforeUnload); };
 }

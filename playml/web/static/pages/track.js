@@ -20,7 +20,7 @@ export async function mount(root, studio) {
   const info = el("p", { id: "track-info", class: "muted", "aria-live": "polite", text: "Turn the webcam on to start." });
   const found = el("p", { id: "track-found", "aria-live": "polite" });
   const choices = el("fieldset", {}, el("legend", { text: "What to find" }),
-    ...TASKS.map((t) => el("div", { class: "row" },
+    ...TASKS.map((t) => el("div", { class: "choice" },
       el("input", { type: "radio", name: "track-task", id: `task-${t.id}`, value: t.id, checked: t.id === task }),
       el("label", { for: `task-${t.id}` }, el("strong", { text: t.title }), ` — ${t.note}`))));
 
