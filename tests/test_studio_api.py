@@ -206,3 +206,88 @@ def test_save_then_load_in_python_and_open(trained, photos):
     assert r.json()["predictions"][0]["label"] == "cat"
     r = other.post("/api/teach/open", json={"name": "missing"}, headers=AUTH)
     assert r.status_code == 404
+
+
+def test_projects_save_open_and_ask_before_discarding(trained, photos):
+    client, app, models, _ = trained
+    r = client.post("/api/project/save", json={"name": "coffee-cat-project"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    state = r.json()["state"]
+    assert state["project_name"] == "coffee-cat-project" and not state["dirty"] and not state["unsaved"]
+    folder = models / "coffee-cat-project"
+    info = json.loads((folder / "project.json").read_text())
+    assert [len(c["examples"]) for c in info["classes"]] == [10, 10]
+    listed = {m["name"]: m for m in client.get("/api/teach/models", headers=AUTH).json()["models"]}
+    assert listed["coffee-cat-project"]["kind"] == "teach_project"
+    assert listed["coffee-cat-project"]["examples"] == 20 and listed["coffee-cat-project"]["trained"]
+
+    # a second studio opens it with every example; unsaved work there is not thrown away silently
+    other = TestClient(create_app(token=TOKEN, models_dir=models, port=8766), base_url=BASE)
+    c = other.post("/api/teach/classes", json={"name": "mine"}, headers=AUTH).json()
+    assert _upload(other, c["id"], _crops("rocket", 2)).status_code == 201
+    r = other.post("/api/teach/open", json={"name": "coffee-cat-project"}, headers=AUTH)
+    assert r.status_code == 409 and "unsaved changes" in r.json()["detail"]
+    assert other.post("/api/project/new", headers=AUTH).status_code == 409
+    state = other.post("/api/teach/open", json={"name": "coffee-cat-project", "discard": True}, headers=AUTH).json()
+    assert [len(c["samples"]) for c in state["classes"]] == [10, 10] and state["trained"]
+    assert state["project_name"] == "coffee-cat-project" and not state["unsaved"]
+    sample = state["classes"][1]["samples"][0]
+    assert other.get(f"/api/teach/samples/{sample}.jpg", headers=AUTH).status_code == 200
+    r = other.post("/api/teach/classify", files={"file": ("x.jpg", _jpeg(photos["chelsea"]), "image/jpeg")},
+                   headers=AUTH)
+    assert r.json()["predictions"][0]["label"] == "cat"
+
+    # continue there: one example less, one more, train again: only the new one is featurised
+    assert other.delete(f"/api/teach/samples/{sample}", headers=AUTH).status_code == 204
+    assert _upload(other, state["classes"][1]["id"], _crops("cat", 11)[-1:]).status_code == 201
+    assert other.get("/api/teach", headers=AUTH).json()["unsaved"]
+    other.post("/api/teach/train", json={"epochs": 5}, headers=AUTH)
+    done = _events(other)[-1]
+    assert done["type"] == "done" and done["featurised"] == 1
+    state = other.post("/api/project/new", json={"discard": True}, headers=AUTH).json()
+    assert len(state["classes"]) == 2 and not any(c["samples"] for c in state["classes"]) and not state["trained"]
+
+
+def test_saves_of_one_name_take_turns(trained):
+    import concurrent.futures
+
+    client, _, models, _ = trained
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        codes = list(pool.map(lambda i: client.post("/api/project/save", json={"name": "twice"}, headers=AUTH)
+                              .status_code, range(8)))
+        codes += list(pool.map(lambda i: client.post("/api/teach/save", json={"name": "model-twice"},
+                                                     headers=AUTH).status_code, range(8)))
+    assert codes == [200] * 16
+    assert ml.load_project(models / "twice").examples == 20
+    assert ml.load(models / "model-twice").labels_ == ["coffee", "cat"]
+    assert not [p.name for p in models.iterdir() if p.name.startswith(".")]
+    # a project name cannot overwrite a model, nor a model a project
+    assert client.post("/api/project/save", json={"name": "model-twice"}, headers=AUTH).status_code == 409
+    assert client.post("/api/teach/save", json={"name": "twice"}, headers=AUTH).status_code == 409
+
+
+def test_a_fifo_in_the_models_folder_does_not_freeze_the_list(tmp_path):
+    import os
+
+    (tmp_path / "stuck").mkdir()
+    os.mkfifo(tmp_path / "stuck" / "model_meta.json")
+    os.mkfifo(tmp_path / "pipe")
+    client = TestClient(create_app(token=TOKEN, models_dir=tmp_path, port=8766), base_url=BASE)
+    r = client.get("/api/teach/models", headers=AUTH)
+    assert r.status_code == 200 and r.json()["models"] == []
+
+
+def test_uploads_stand_up_by_their_exif_orientation(tmp_path, photos):
+    from PIL import Image
+
+    client = TestClient(create_app(token=TOKEN, models_dir=tmp_path, port=8766), base_url=BASE)
+    c = client.post("/api/teach/classes", json={"name": "sideways"}, headers=AUTH).json()
+    img = Image.fromarray(photos["coffee"][:200, :300])             # 300 wide, 200 high
+    exif = Image.Exif()
+    exif[0x0112] = 6                                                # "rotate 90° clockwise to view"
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif.tobytes())
+    sample = client.post(f"/api/teach/classes/{c['id']}/samples", headers=AUTH,
+                         files=[("files", ("phone.jpg", buf.getvalue(), "image/jpeg"))]).json()["samples"][0]
+    kept = Image.open(io.BytesIO(client.get(f"/api/teach/samples/{sample}.jpg?size=full", headers=AUTH).content))
+    assert kept.height > kept.width                                 # stood up, like ml.load_image does
