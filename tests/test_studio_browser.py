@@ -236,3 +236,103 @@ def test_teach_project_and_track_in_chromium(tmp_path, photos):
     project.classifier.add_images(uploads[1:3], "coffee")
     project.train(epochs=10)
     assert project.last_featurised == len(fresh)          # only new content is featurised
+
+
+def _person_crops(photo: np.ndarray, n: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    h, w = photo.shape[:2]
+    out = []
+    for _ in range(n):
+        s = rng.uniform(0.85, 1.0)
+        ch, cw = int(h * s), int(w * s)
+        y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        out.append(np.ascontiguousarray(photo[y:y + ch, x:x + cw]))
+    return out
+
+
+def test_pose_project_in_chromium(tmp_path, photos):
+    """A pose project: body keypoints recorded from the webcam and found in uploaded photos,
+    a head trained on them, live classification with the skeleton drawn, saved and reopened."""
+    chromium = require_browser()
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+
+    import playml as ml
+
+    expect.set_options(timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    video = tmp_path / "camera.y4m"
+    _write_y4m(video, photos["astronaut"])
+    uploads = []
+    for i, crop in enumerate(_person_crops(photos["grace_hopper"], 6, 1)):
+        uploads.append(str(tmp_path / f"grace{i}.jpg"))
+        Image.fromarray(crop).save(uploads[-1], quality=90)
+    models = tmp_path / "models"
+    server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=models)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                         args=[*ARGS, f"--use-file-for-fake-video-capture={video}"])
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url)
+            cards = page.locator(".class-card")
+            expect(cards).to_have_count(2, timeout=30_000)
+            page.locator("#project-kind").select_option("pose")
+            page.locator("#project-new").click()                  # nothing to lose yet: no question
+            expect(page.locator("#page")).to_have_attribute("data-kind", "pose")
+            expect(page.locator("#project-title")).to_contain_text("pose project")
+            for card, name in zip((cards.nth(0), cards.nth(1)), ("astronaut", "grace")):
+                card.get_by_label("Class name").fill(name)
+                card.get_by_label("Class name").press("Enter")
+                expect(card.get_by_label("Class name")).to_have_value(name)
+
+            page.locator("#camera-toggle").click()
+            expect(page.locator("#camera-toggle")).to_have_text("Turn the webcam off", timeout=30_000)
+            cards.nth(0).locator("button.record").hover()
+            page.mouse.down()
+            page.wait_for_timeout(1500)
+            page.mouse.up()
+            page.wait_for_function("() => document.querySelector('#page').dataset.uploading === '0'", timeout=60_000)
+            recorded = _count(cards.nth(0).locator(".count").inner_text())
+            assert recorded >= 4
+            cards.nth(1).locator("input[type=file]").set_input_files(uploads)
+            expect(cards.nth(1).locator(".count")).to_have_text("6 examples", timeout=60_000)
+
+            page.locator("#train").click()
+            expect(page.locator("#train-info")).to_contain_text("Done in", timeout=90_000)
+            page.wait_for_function("() => Number(document.querySelector('#preview-overlay').dataset.drawn || 0) >= 3",
+                                   timeout=60_000)
+            expect(page.locator("#bars li.top")).to_have_attribute("data-label", "astronaut", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "teach-pose-1280x800.png"))
+            page.set_viewport_size({"width": 480, "height": 800})
+            cards.nth(0).locator("button.record").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "teach-pose-480x800.png"))
+            assert _in_view(page, ".camera") and _in_view(page, ".class-card button.record")
+            page.set_viewport_size({"width": 1280, "height": 800})
+
+            page.once("dialog", lambda d: d.accept("pose-project"))
+            page.locator("#project-save").click()
+            expect(page.locator("#status")).to_contain_text("Saved the project", timeout=60_000)
+            page.reload()
+            expect(cards).to_have_count(2, timeout=30_000)
+            page.locator("#project-kind").select_option("image")
+            page.locator("#project-new").click()
+            expect(page.locator("#page")).to_have_attribute("data-kind", "image")
+            page.locator("#open-name").select_option("pose-project")
+            page.locator("#open").click()
+            expect(page.locator("#page")).to_have_attribute("data-kind", "pose", timeout=60_000)
+            expect(cards.nth(0).locator(".count")).to_have_text(f"{recorded} examples")
+            expect(cards.nth(1).locator(".count")).to_have_text("6 examples")
+            assert not errors, errors
+            browser.close()
+    finally:
+        server.stop()
+
+    project = ml.load_project(models / "pose-project")
+    assert project.kind == "pose" and project.counts() == {"astronaut": recorded, "grace": 6}
+    a = photos["astronaut"]
+    as_filmed = np.asarray(Image.fromarray(a[:, :int(a.shape[1] * 0.9)]).resize((640, 480)))   # as the camera saw it
+    assert project.classify(as_filmed)[0].label == "astronaut"
+    assert project.classify(photos["grace_hopper"])[0].label == "grace"

@@ -145,8 +145,159 @@ class _ImageKind:
         return model.classify(item, top_k=top_k)
 
 
+#: Body keypoints are turned into these features (see :func:`pose_features`).
+POSE_FEATURES = "pose-keypoints-v1"
+_pose_lock = threading.Lock()
+_pose_task: list = []
+
+
+def _body_pose():
+    """One shared still-image body pose model (loaded on first use)."""
+    with _pose_lock:
+        if not _pose_task:
+            import playml as ml
+
+            _pose_task.append(ml.body_pose())
+        return _pose_task[0]
+
+
+def pose_features(points: Any) -> np.ndarray:
+    """33 body keypoints ``[[x, y, confidence], …]`` (pixels) → 99 numbers that do not depend
+    on where the person stands or how big they are: positions relative to the middle of the
+    hips (or of the seen points), divided by the body's size, and each point's confidence."""
+    arr = np.asarray(points, dtype=np.float32).reshape(-1, 3)
+    if arr.shape[0] != 33:
+        raise InputError(f"A body pose has 33 keypoints; got {arr.shape[0]}.")
+    seen = arr[:, 2] >= 0.3
+    if seen[23] and seen[24]:
+        centre = arr[[23, 24], :2].mean(axis=0)
+    else:
+        centre = arr[seen, :2].mean(axis=0) if seen.any() else arr[:, :2].mean(axis=0)
+    rel = arr[:, :2] - centre
+    size = float(np.linalg.norm(rel[seen] if seen.any() else rel, axis=1).max()) or 1.0
+    return np.concatenate([rel / size, arr[:, 2:3]], axis=1).reshape(-1).astype(np.float32)
+
+
+def _pose_points(item: Any) -> tuple[dict[str, Any], Any]:
+    """A pose example's keypoints (and the picture, when there is one) from what was given:
+    ``{"width", "height", "points"}``, a :class:`playml.bodies.landmarks.Pose`, or an image."""
+    if isinstance(item, (bytes, bytearray)) and item[:1] == b"{":
+        item = json.loads(bytes(item).decode())
+    if isinstance(item, dict) and "points" in item:
+        points = [[round(float(v), 2) for v in p[:3]] for p in item["points"]]
+        pose_features(points)
+        return {"width": int(item.get("width", 0)), "height": int(item.get("height", 0)), "points": points}, None
+    if hasattr(item, "keypoints") and hasattr(item, "box"):
+        points = [[round(float(k.x), 2), round(float(k.y), 2), round(float(k.confidence or 0), 3)]
+                  for k in item.keypoints]
+        return {"width": 0, "height": 0, "points": points}, None
+    from playml.core.media import load_image
+
+    rgb = load_image(item)
+    found = _body_pose().detect(rgb)
+    if not found:
+        raise InputError("No body was found in this picture: step back so the camera sees you.")
+    pose = found[0]
+    points = [[round(float(k.x), 2), round(float(k.y), 2), round(float(k.confidence or 0), 3)] for k in pose.keypoints]
+    return {"width": int(rgb.shape[1]), "height": int(rgb.shape[0]), "points": points}, rgb
+
+
+def _skeleton_thumbnail(keypoints: dict[str, Any], rgb: Any = None) -> bytes:
+    from PIL import Image, ImageDraw
+
+    import playml as ml
+
+    pts = np.asarray(keypoints["points"], dtype=np.float32)
+    if rgb is not None:
+        img = Image.fromarray(rgb)
+    else:
+        w = int(keypoints.get("width") or 0) or int(pts[:, 0].max() * 1.1 + 10)
+        h = int(keypoints.get("height") or 0) or int(pts[:, 1].max() * 1.1 + 10)
+        img = Image.new("RGB", (max(w, 16), max(h, 16)), (240, 242, 246))
+    draw = ImageDraw.Draw(img)
+    names = ml.body_pose().keypoint_names()
+    index = {n: i for i, n in enumerate(names)}
+    width = max(2, img.width // 80)
+    for a, b in ml.body_pose().connections():
+        p, q = pts[index[a]], pts[index[b]]
+        if p[2] >= 0.3 and q[2] >= 0.3:
+            draw.line([(p[0], p[1]), (q[0], q[1])], fill=(0, 208, 132), width=width)
+    for p in pts:
+        if p[2] >= 0.3:
+            draw.ellipse([p[0] - width * 1.5, p[1] - width * 1.5, p[0] + width * 1.5, p[1] + width * 1.5],
+                         fill=(255, 255, 255))
+    return _jpeg(img, THUMB_SIDE, 80)
+
+
+class PoseHead:
+    """The classifier of a pose project: a small network (:class:`playml.NeuralNetwork`) on
+    :func:`pose_features`; ``classify`` takes a picture, a Pose or keypoints."""
+
+    def __init__(self, labels: Sequence[str], seed: int | None = None, network: Any = None):
+        import playml as ml
+
+        self.labels = list(labels)
+        self.network = network or ml.neural_network(task="classification", seed=seed)
+        self._rows: list[tuple[np.ndarray, str]] = []
+
+    @property
+    def labels_(self) -> list[str]:
+        return list(self.network.labels) if self.network.model_ is not None else list(self.labels)
+
+    def __repr__(self) -> str:
+        return f"PoseHead(labels={self.labels_!r})"
+
+    def add_features(self, features: np.ndarray, targets: Sequence[str]) -> None:
+        for row, label in zip(np.asarray(features, dtype=np.float32), targets):
+            self.network.add_data(row, [str(label)])
+
+    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001, *, on_epoch=None,
+              progress: bool = False):
+        return self.network.train(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                                  on_epoch=on_epoch, progress=progress, validation_split=0.0)
+
+    def classify_features(self, features: np.ndarray, top_k: int | None = None):
+        predictions = self.network.classify(np.asarray(features, dtype=np.float32))
+        return predictions[:top_k] if top_k else predictions
+
+    def classify(self, item: Any, top_k: int | None = None):
+        keypoints, _ = _pose_points(item)
+        return self.classify_features(pose_features(keypoints["points"]), top_k)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        return self.network.save(path)
+
+
+class _PoseKind:
+    """Pose examples: 33 body keypoints as JSON, classified by a small network on their positions."""
+
+    def __init__(self, project: Project):
+        self.project = project
+
+    def backbone_name(self) -> str:
+        return POSE_FEATURES
+
+    def example(self, item: Any, source: str) -> Example:
+        keypoints, rgb = _pose_points(item)
+        data = json.dumps(keypoints, separators=(",", ":"), sort_keys=True).encode()
+        return Example(data, source=source, thumbnail=_skeleton_thumbnail(keypoints, rgb))
+
+    def thumbnail(self, ex: Example) -> bytes:
+        return _skeleton_thumbnail(json.loads(ex.data))
+
+    def featurise(self, examples: list[Example]) -> np.ndarray:
+        return np.stack([pose_features(json.loads(ex.data)["points"]) for ex in examples])
+
+    def new_model(self, labels: list[str]):
+        return PoseHead(labels, seed=self.project.seed)
+
+    def classify(self, model, item: Any, top_k: int | None):
+        return model.classify(item, top_k=top_k)
+
+
 class Project:
-    """A Teachable Machine project: ``kind`` is ``"image"`` (webcam pictures and photos).
+    """A Teachable Machine project: ``kind`` is ``"image"`` (webcam pictures and photos) or
+    ``"pose"`` (body poses: 33 keypoints per example, found by :func:`playml.body_pose`).
 
     Classes keep every example (``project.classes[i].examples``); :meth:`train` featurises
     only examples it has not seen with this backbone before, then trains a fresh head;
@@ -158,18 +309,20 @@ class Project:
     FORMAT_VERSION = FORMAT_VERSION
 
     def __init__(self, kind: str = "image", *, name: str | None = None, extractor: Any = None,
-                 backbone: str | None = None, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001,
-                 seed: int | None = None):
+                 backbone: str | None = None, epochs: int = 50, batch_size: int = 16,
+                 learning_rate: float | None = None, seed: int | None = None):
         from playml.errors import unknown_name
 
         if kind not in KINDS:
             raise unknown_name("project kind", kind, KINDS)
-        if kind != "image":
-            raise InputError(f"{kind.title()} projects are not ready yet in this playml; use kind='image'.")
+        if kind == "sound":
+            raise InputError("Sound projects are not ready yet in this playml; use kind='image' or kind='pose'.")
         self.kind = kind
         self.name = name
         self.path: Path | None = None
         self.classes: list[ProjectClass] = []
+        if learning_rate is None:   # Teachable Machine's 0.001 for image features; poses have few numbers
+            learning_rate = 0.001 if kind == "image" else 0.01
         self.training = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}
         self.seed = seed
         self.model = None                     # the trained classifier (e.g. ImageClassification)
@@ -180,7 +333,7 @@ class Project:
         self._backbone = backbone
         self._features: dict[str, dict[str, np.ndarray]] = {}   # backbone -> content hash -> vector
         self._lock = threading.RLock()
-        self._kind = _ImageKind(self)
+        self._kind = _ImageKind(self) if kind == "image" else _PoseKind(self)
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -199,6 +352,8 @@ class Project:
 
     @property
     def backbone(self) -> str:
+        if self.kind != "image":
+            return self._kind.backbone_name()
         if self._extractor is None and self._backbone:
             return self._backbone
         return self._kind.backbone_name()
@@ -420,7 +575,8 @@ class Project:
             with self._lock:
                 classes = [(c.name, list(c.examples)) for c in self.classes]
                 model = self.model
-                backbone = self.backbone if (self._extractor is not None or self._backbone) else None
+                backbone = (self.backbone if (self.kind != "image" or self._extractor is not None or self._backbone)
+                            else None)
                 cache = dict(self._features.get(backbone, {})) if backbone else {}
             unique: dict[str, Example] = {ex.hash: ex for _, exs in classes for ex in exs}
             ext = _EXT[self.kind]
@@ -534,8 +690,10 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
     backbone = info.get("backbone")
     if extractor is not None and backbone and extractor.spec.name != backbone:
         extractor = None                               # the project's own backbone wins
-    project = Project(kind, name=info.get("name") or path.name, extractor=extractor,
-                      backbone=backbone if extractor is None else None,
+    if kind not in KINDS:
+        raise FormatError(f"{path / PROJECT_FILE} names an unknown kind of project {kind!r}.")
+    project = Project(kind, name=info.get("name") or path.name, extractor=extractor if kind == "image" else None,
+                      backbone=backbone if extractor is None and kind == "image" else None,
                       **{k: training[k] for k in ("epochs", "batch_size", "learning_rate") if k in training})
     root = path.resolve()
     for entry in info.get("classes") or []:
@@ -566,6 +724,8 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
         if (model_dir.resolve()).parent != root:
             raise FormatError(f"{path / PROJECT_FILE}: the model folder points outside the project.")
         model = load(model_dir)
+        if kind == "pose":
+            model = PoseHead([c.name for c in project.classes], network=model)
         if project._extractor is None and getattr(model, "extractor", None) is not None:
             project._extractor = model.extractor
         project.model = model

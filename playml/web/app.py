@@ -140,8 +140,8 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
             raise BadRequest("source must be 'upload' or 'webcam'.")
         uploads = [(f.filename or "", await f.read()) for f in files]
         images = await off_loop(_decode_all, uploads)
-        added = await off_loop(project.add_samples, class_id, images, source)
-        return {"class_id": class_id, "samples": [s.id for s in added]}
+        added = await off_loop(project.add_samples, class_id, images, source, timeout=SAVE_TIMEOUT)
+        return {"class_id": class_id, "samples": [s.id for s in added], "skipped": project.skipped}
 
     @app.get("/api/teach/samples/{sample_id}.jpg")
     async def sample_image(sample_id: int, size: str = "thumb"):
@@ -216,7 +216,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     @app.post("/api/project/new")
     async def new_project(request: Request):
         body = await _json(request) if await request.body() else {}
-        project.new_project(bool(body.get("discard", False)))
+        project.new_project(bool(body.get("discard", False)), body.get("kind", "image"))
         return project.to_dict()
 
     @app.post("/api/project/save")

@@ -24,23 +24,39 @@ __all__ = ["LIVE_TASKS", "serve_live", "Classifying", "Tracking"]
 
 
 class Classifying:
-    """Classify frames with the Teach project's current model."""
+    """Classify frames with the Teach project's current model (for a pose project: find the
+    body first, send its keypoints along, and classify them)."""
 
     #: the backbone sees 224×224 pixels: a JPEG frame may decode at a fraction of its size
     draft_size = (256, 256)
 
     def __init__(self, project):
         self.project = project
+        self.kind = project.project.kind
+        self.tracking = None
+        if self.kind == "pose":
+            self.draft_size = None           # keypoints in pixels of the frame as sent
+            self.tracking = Tracking("pose")
 
     def hello(self) -> dict[str, Any]:
         clf = self.project.current()
-        return {"type": "ready", "task": "classify", "labels": [str(v) for v in clf.labels_] if clf else []}
+        hello = {"type": "ready", "task": "classify", "kind": self.kind,
+                 "labels": [str(v) for v in clf.labels_] if clf else []}
+        if self.tracking is not None:
+            hello.update({k: v for k, v in self.tracking.hello().items() if k in ("names", "connections")})
+        return hello
 
     def process(self, rgb: np.ndarray) -> dict[str, Any]:
-        return {"predictions": self.project.classify(rgb)}
+        if self.tracking is None:
+            return {"predictions": self.project.classify(rgb)}
+        found = self.tracking.process(rgb)["found"]
+        if not found:
+            return {"predictions": [], "found": [], "message": "No body in view."}
+        return {"predictions": self.project.classify_pose(found[0]["points"]), "found": found[:1]}
 
     def close(self) -> None:
-        pass
+        if self.tracking is not None:
+            self.tracking.close()
 
 
 class Tracking:

@@ -48,11 +48,12 @@ class TeachProject:
         self.evaluation: dict[str, Any] | None = None
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
+        self.skipped = 0                         # pictures of the last upload without a body (pose)
 
-    def _new_project(self):
+    def _new_project(self, kind: str = "image"):
         from playml.projects import Project
 
-        return Project("image", extractor=self._extractor)
+        return Project(kind, extractor=self._extractor if kind == "image" else None)
 
     @property
     def classes(self):
@@ -115,7 +116,17 @@ class TeachProject:
             if total + len(images) > MAX_SAMPLES:
                 raise BadRequest(f"A project can hold at most {MAX_SAMPLES} examples; it has {total}. Delete some "
                                  "first.")
-        added = [project.make_example(img, source) for img in images]   # encode outside the lock
+        from playml.errors import InputError
+
+        added, missed = [], []
+        for img in images:                     # encode (find the body) outside the lock
+            try:
+                added.append(project.make_example(img, source))
+            except InputError as e:
+                missed.append(str(e))
+        self.skipped = len(missed)
+        if missed and not added:
+            raise BadRequest(missed[0] if len(missed) == 1 else f"{missed[0]} (in all {len(missed)} pictures)")
         with self._lock:
             if project is not self.project:
                 raise BadRequest("Another project was opened meanwhile; these examples were not added.", 409)
@@ -241,6 +252,8 @@ class TeachProject:
     def _evaluate(clf) -> dict[str, Any] | None:
         from playml.errors import DataError
 
+        if not hasattr(clf, "evaluate"):
+            return None
         for part in ("validation", "training"):
             try:
                 report = clf.evaluate(part=part)
@@ -267,6 +280,15 @@ class TeachProject:
         if clf is None:
             raise BadRequest("There is no model yet. Train one (or open a saved one) first.", 409)
         return [{"label": str(p.label), "confidence": round(p.confidence, 5)} for p in clf.classify(rgb)]
+
+    def classify_pose(self, points: list) -> list[dict[str, Any]]:
+        from playml.projects.project import pose_features
+
+        clf = self.current()
+        if clf is None:
+            raise BadRequest("There is no model yet. Train one (or open a saved one) first.", 409)
+        return [{"label": str(p.label), "confidence": round(p.confidence, 5)}
+                for p in clf.classify_features(pose_features(points))]
 
     # -- saving and opening ------------------------------------------------------------------
     def save(self, name: Any) -> Path:
@@ -310,13 +332,17 @@ class TeachProject:
                 self.message = f"Saved the project {name!r}."
         return path
 
-    def new_project(self, discard: bool = False) -> None:
+    def new_project(self, discard: bool = False, kind: Any = "image") -> None:
+        from playml.projects import KINDS
+
+        if kind not in KINDS or kind == "sound":
+            raise BadRequest("A new project is an 'image' or a 'pose' project.")
         with self._lock:
             if self.status == "training":
                 raise BadRequest("Wait for the training to finish first.", 409)
             if self.unsaved() and not discard:
                 raise BadRequest("This project has unsaved changes. Save it first, or confirm to discard them.", 409)
-            self.project = self._new_project()
+            self.project = self._new_project(kind)
             self.project.add_class()
             self.project.add_class()
             self.project.dirty = False
@@ -374,6 +400,8 @@ class TeachProject:
             project = load_project(path, extractor=self._extractor)
         except PlaymlError as e:
             raise BadRequest(f"{name!r} could not be opened: {e}") from None
+        if project.kind == "sound":
+            raise BadRequest(f"{name!r} is a sound project; this studio cannot open sound projects yet.")
         if project.model is not None and not hasattr(project.model, "labels_"):
             raise BadRequest(f"{name!r} is not an image classifier, so the Teach page cannot open it.")
         if self._extractor is None and project._extractor is not None:

@@ -39,6 +39,10 @@ export async function mount(root, studio) {
   const projectTitle = el("strong", { id: "project-title", text: "New project" });
   const projectState = el("span", { id: "project-state", class: "muted" });
   const newButton = el("button", { type: "button", class: "plain", id: "project-new", text: "New" });
+  const kindSelect = el("select", { id: "project-kind", "aria-label": "Kind of new project" },
+    el("option", { value: "image", text: "image project" }), el("option", { value: "pose", text: "pose project" }));
+  const overlay = el("canvas", { class: "mirror", id: "preview-overlay", "aria-hidden": "true" });
+  const help = el("p", { class: "muted", id: "classes-help" });
   const projectSave = el("button", { type: "button", id: "project-save", text: "Save" });
   const projectSaveAs = el("button", { type: "button", class: "plain", id: "project-save-as", text: "Save as…" });
   const autosave = el("input", { type: "checkbox", id: "autosave", checked: true });
@@ -46,13 +50,13 @@ export async function mount(root, studio) {
   root.append(
     el("section", { class: "project-bar", "aria-label": "Project" },
       el("span", {}, "Project: ", projectTitle, " ", projectState),
-      el("span", { class: "row" }, newButton, projectSave, projectSaveAs,
+      el("span", { class: "row" }, newButton, kindSelect, projectSave, projectSaveAs,
         el("label", {}, autosave, " Autosave")),
       el("span", { class: "row" }, openSelect, openButton)),
     el("div", { class: "columns teach" },
     el("section", { class: "card classes-col", "aria-labelledby": "classes-title" },
       el("h2", { id: "classes-title", text: "1 · Classes and examples" }),
-      el("p", { class: "muted", text: "Hold “Hold to record” to take webcam pictures, or upload / drop image files on a class." }),
+      help,
       classList,
       el("div", { class: "row" }, addClassButton)),
     el("div", { class: "train-col" },
@@ -70,7 +74,7 @@ export async function mount(root, studio) {
     el("div", { class: "preview-col" },
       el("section", { class: "card preview-card", "aria-labelledby": "preview-title" },
         el("h2", { id: "preview-title", text: "3 · Preview" }),
-        el("div", { class: "camera" }, video),
+        el("div", { class: "camera" }, video, overlay),
         el("div", { class: "row" }, camButton,
           el("label", {}, previewToggle, " Classify live")),
         bars, previewInfo),
@@ -122,9 +126,9 @@ export async function mount(root, studio) {
       blobs.forEach((b, i) => form.append("files", b, b.name || `webcam-${i}.jpg`));
       try {
         studio.status(`Adding ${blobs.length} ${what}…`, "busy");
-        await api(`/api/teach/classes/${classId}/samples?source=${source}`, { method: "POST", form });
+        const added = await api(`/api/teach/classes/${classId}/samples?source=${source}`, { method: "POST", form });
         await refresh();
-        studio.status(`Added ${blobs.length} ${what}.`);
+        studio.status(`Added ${added.samples.length} ${what}` + (added.skipped ? ` (${added.skipped} without a body in view were left out).` : "."));
       } catch (err) { fail(err); }
     }).finally(() => { queued -= 1; root.dataset.uploading = queued; });
     return uploads;
@@ -396,7 +400,38 @@ export async function mount(root, studio) {
     }));
   }
 
+  let skeleton = null;     // { connections } of a pose project's live view
+  function drawPose(found, width, height) {
+    const ctx = overlay.getContext("2d");
+    overlay.width = video.videoWidth || 640;
+    overlay.height = video.videoHeight || 480;
+    ctx.clearRect(0, 0, overlay.width, overlay.height);
+    if (!skeleton || !found || !found.length) return;
+    const sx = overlay.width / width, sy = overlay.height / height;
+    ctx.lineWidth = Math.max(2, overlay.width / 320);
+    ctx.strokeStyle = "#00d084";
+    ctx.fillStyle = "#fff";
+    const pts = found[0].points;
+    ctx.beginPath();
+    for (const [a, b] of skeleton.connections) {
+      const p = pts[a], q = pts[b];
+      if (!p || !q || p[2] < 0.3 || q[2] < 0.3) continue;
+      ctx.moveTo(p[0] * sx, p[1] * sy);
+      ctx.lineTo(q[0] * sx, q[1] * sy);
+    }
+    ctx.stroke();
+    for (const p of pts) {
+      if (p[2] < 0.3) continue;
+      ctx.beginPath();
+      ctx.arc(p[0] * sx, p[1] * sy, ctx.lineWidth * 1.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    overlay.dataset.drawn = Number(overlay.dataset.drawn || 0) + 1;
+  }
+
   function stopPreview() {
+    skeleton = null;
+    drawPose([], 1, 1);
     if (live) live.stop();
     live = null;
   }
@@ -412,9 +447,10 @@ export async function mount(root, studio) {
     if (live) return;
     live = new LiveSocket("classify", {
       onStatus: (m) => { previewInfo.textContent = m; },
-      onReady: () => { previewInfo.textContent = "Classifying the webcam…"; },
+      onReady: (msg) => { skeleton = msg.connections ? msg : null; previewInfo.textContent = "Classifying the webcam…"; },
       onResult: (msg) => {
         renderBars(msg.predictions);
+        if (skeleton) drawPose(msg.found, msg.width, msg.height);
         previewInfo.textContent = `${live ? live.frames : 0} frames classified · ${live ? live.fps().toFixed(0) : 0} per second · ${msg.ms.toFixed(0)} ms on the server`;
         previewInfo.dataset.frames = live ? live.frames : 0;
       },
@@ -487,7 +523,7 @@ export async function mount(root, studio) {
     if (!askToDiscard("Start a new project")) return;
     try {
       stopPreview();
-      state = await api("/api/project/new", { method: "POST", json: { discard: true } });
+      state = await api("/api/project/new", { method: "POST", json: { discard: true, kind: kindSelect.value } });
       history = []; chartBox.replaceChildren(); trainInfo.textContent = "Add examples to at least two classes, then train.";
       render();
       studio.status(state.message);
@@ -529,7 +565,11 @@ export async function mount(root, studio) {
     if (!state.trained) bars.replaceChildren();
     else if (!bars.children.length) renderBars([]);
     if (state.model_name && !saveName.value) saveName.value = state.model_name;
-    projectTitle.textContent = state.project_name || "New project (not saved yet)";
+    projectTitle.textContent = state.project_name || `New ${state.kind} project (not saved yet)`;
+    help.textContent = state.kind === "pose"
+      ? "A pose project learns body poses: hold “Hold to record” while you strike a pose (the keypoints are kept), or upload photos of people."
+      : "Hold “Hold to record” to take webcam pictures, or upload / drop image files (or folders) on a class.";
+    root.dataset.kind = state.kind;
     projectState.textContent = state.dirty && state.project_name ? "· unsaved changes" : state.project_name ? "· saved" : "";
     projectState.dataset.dirty = state.dirty ? "1" : "0";
     if (state.training) {
