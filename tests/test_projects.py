@@ -164,3 +164,43 @@ def test_friendly_errors(tmp_path, extractor):
                                                        "classes": [{"name": "x", "examples": [{"file": "x.jpg"}]}]}))
         with pytest.raises(FormatError, match="not a regular file"):
             ml.load_project(fifo)
+
+
+def test_a_pose_project_learns_body_poses(photos, tmp_path):
+    from PIL import Image
+
+    def crops(img, n, seed):
+        rng = np.random.default_rng(seed)
+        h, w = img.shape[:2]
+        out = []
+        for _ in range(n):
+            s = rng.uniform(0.85, 1.0)
+            ch, cw = int(h * s), int(w * s)
+            y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+            out.append(np.ascontiguousarray(img[y:y + ch, x:x + cw]))
+        return out
+
+    project = ml.Project("pose", seed=0)
+    assert project.training["learning_rate"] == 0.01
+    project.classifier.add_images(crops(photos["astronaut"], 5, 0), "astronaut")
+    project.classifier.add_images(crops(photos["grace_hopper"], 5, 1), "grace")
+    with pytest.raises(InputError, match="No body"):
+        project.classifier.add_image(photos["coffee"], "grace")
+    example = json.loads(project.classes[0].examples[0].data)
+    assert len(example["points"]) == 33 and example["width"] > 0
+    project.train(epochs=50)
+    assert project.last_featurised == 10
+    folder = project.save(tmp_path / "poses")
+    opened = ml.load_project(folder)
+    assert opened.kind == "pose" and opened.counts() == {"astronaut": 5, "grace": 5}
+    for name, label in (("astronaut", "astronaut"), ("grace_hopper", "grace")):
+        assert opened.classify(photos[name])[0].label == label
+    # keypoints alone classify too (what the studio's live view sends)
+    assert opened.classify(example)[0].label == "astronaut"
+    # the same pose moved and scaled gives the same features
+    from playml.projects.project import pose_features
+
+    moved = [[x * 2 + 40, y * 2 + 10, c] for x, y, c in example["points"]]
+    assert np.allclose(pose_features(moved), pose_features(example["points"]), atol=1e-5)
+    thumb = Image.open(__import__("io").BytesIO(opened.thumbnail(opened.classes[0].examples[0])))
+    assert max(thumb.size) <= 200
