@@ -295,9 +295,92 @@ class _PoseKind:
         return model.classify(item, top_k=top_k)
 
 
+SOUND_RATE = 16_000
+#: The class a new sound project starts with (Teachable Machine's audio projects do the same).
+BACKGROUND_CLASS = "Background noise"
+
+
+def _wav_bytes(samples: np.ndarray, rate: int = SOUND_RATE) -> bytes:
+    import wave
+
+    pcm = (np.clip(np.asarray(samples, dtype=np.float32), -1, 1) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def _spectrogram_thumbnail(samples: np.ndarray) -> bytes:
+    """A small picture of the sound: log-magnitude spectrogram, low notes at the bottom."""
+    from PIL import Image
+
+    n, hop = 256, 128
+    x = np.asarray(samples, dtype=np.float32)
+    if len(x) < n:
+        x = np.pad(x, (0, n - len(x)))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop] * np.hanning(n).astype(np.float32)
+    mag = np.abs(np.fft.rfft(frames, axis=1))[:, :96]
+    db = 20 * np.log10(mag + 1e-6)
+    img = np.clip((db + 40) / 80, 0, 1)          # -40 dB … +40 dB
+    rgb = np.stack([img * 255, img ** 0.5 * 200, (1 - img) * 90 + img * 60], axis=-1).astype(np.uint8)
+    pic = Image.fromarray(np.ascontiguousarray(rgb.transpose(1, 0, 2)[::-1])).resize((THUMB_SIDE, THUMB_SIDE))
+    return _jpeg(pic, THUMB_SIDE, 85)
+
+
+class _SoundKind:
+    """Sound examples: 16 kHz mono WAV clips, the speech embedding's 192 numbers, a SoundClassifier head."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._embedding = None
+
+    def backbone_name(self) -> str:
+        return "speech-embedding"
+
+    def embedding(self):
+        if self._embedding is None:
+            import playml as ml
+
+            self._embedding = ml.sound_classifier().embedding
+        return self._embedding
+
+    @staticmethod
+    def samples(item: Any) -> np.ndarray:
+        from playml.core.audio import load_audio
+
+        samples, _ = load_audio(item, target_rate=SOUND_RATE, what="sound")
+        return samples
+
+    def example(self, item: Any, source: str) -> Example:
+        samples = self.samples(item)
+        if len(samples) > 10 * SOUND_RATE:
+            raise InputError("A sound example can be at most 10 seconds long; cut long recordings into clips.")
+        return Example(_wav_bytes(samples), source=source, thumbnail=_spectrogram_thumbnail(samples))
+
+    def thumbnail(self, ex: Example) -> bytes:
+        return _spectrogram_thumbnail(self.samples(ex.data))
+
+    def featurise(self, examples: list[Example]) -> np.ndarray:
+        emb = self.embedding()
+        return np.stack([emb.features(self.samples(ex.data)) for ex in examples])
+
+    def new_model(self, labels: list[str]):
+        import playml as ml
+
+        return ml.sound_classifier(seed=self.project.seed)
+
+    def classify(self, model, item: Any, top_k: int | None):
+        return model.classify(item, top_k=top_k)
+
+
 class Project:
     """A Teachable Machine project: ``kind`` is ``"image"`` (webcam pictures and photos) or
-    ``"pose"`` (body poses: 33 keypoints per example, found by :func:`playml.body_pose`).
+    ``"pose"`` (body poses: 33 keypoints per example, found by :func:`playml.body_pose`) or
+    ``"sound"`` (clips from the microphone or files, as 16 kHz WAV; start with a class of
+    background noise, :data:`BACKGROUND_CLASS`).
 
     Classes keep every example (``project.classes[i].examples``); :meth:`train` featurises
     only examples it has not seen with this backbone before, then trains a fresh head;
@@ -315,8 +398,6 @@ class Project:
 
         if kind not in KINDS:
             raise unknown_name("project kind", kind, KINDS)
-        if kind == "sound":
-            raise InputError("Sound projects are not ready yet in this playml; use kind='image' or kind='pose'.")
         self.kind = kind
         self.name = name
         self.path: Path | None = None
@@ -333,7 +414,7 @@ class Project:
         self._backbone = backbone
         self._features: dict[str, dict[str, np.ndarray]] = {}   # backbone -> content hash -> vector
         self._lock = threading.RLock()
-        self._kind = _ImageKind(self) if kind == "image" else _PoseKind(self)
+        self._kind = {"image": _ImageKind, "pose": _PoseKind, "sound": _SoundKind}[kind](self)
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -441,7 +522,10 @@ class Project:
         if examples is None:
             from playml.core.media import is_many, iter_many
 
-            items = list(iter_many(items)) if is_many(items) else [items]
+            if self.kind == "sound":
+                items = list(items) if isinstance(items, list) else [items]
+            else:
+                items = list(iter_many(items)) if is_many(items) else [items]
             examples = [self.make_example(item, source) for item in items]
         with self._lock:
             c = self.find_class(label) if isinstance(label, int) else self._class_for(label)
@@ -767,6 +851,15 @@ class ProjectClassifier:
 
     def add_image(self, image: Any, label: Any) -> ProjectClassifier:
         self.project.add_examples(str(label), [image])
+        return self
+
+    def add_sound(self, audio: Any, label: Any) -> ProjectClassifier:
+        """One sound example (a WAV/FLAC/OGG file, its bytes, or ``(samples, sample_rate)``)."""
+        self.project.add_examples(str(label), [audio])
+        return self
+
+    def add_sounds(self, sounds: list, label: Any) -> ProjectClassifier:
+        self.project.add_examples(str(label), list(sounds))
         return self
 
     def add_images(self, images: Any, labels: Any = None, *, progress: bool | None = None) -> ProjectClassifier:

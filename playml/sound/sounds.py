@@ -291,6 +291,25 @@ class SoundClassifier:
                 self.add_sound(path, label)
         return self
 
+    def add_features(self, features: Any, labels: Any) -> SoundClassifier:
+        """Add examples already turned into features by :attr:`embedding` (``embedding.features(samples)``,
+        192 numbers each), e.g. kept from an earlier session: an N×192 array and one label per
+        row (or one for all). Nothing is computed again. Returns ``self``."""
+        feats = np.asarray(features, dtype=np.float32)
+        if feats.ndim == 1:
+            feats = feats[None]
+        if feats.ndim != 2 or feats.shape[1] != FEATURE_SIZE:
+            raise InputError(f"Sound features are N×{FEATURE_SIZE} arrays from the speech embedding (got shape "
+                             f"{feats.shape}).")
+        if not np.isfinite(feats).all():
+            raise InputError("The features contain NaN or infinity.")
+        labels = [labels] * len(feats) if isinstance(labels, (str, int)) else list(labels)
+        if len(labels) != len(feats):
+            raise InputError(f"Give one label per feature row ({len(feats)} rows, {len(labels)} labels).")
+        for row, label in zip(feats, labels):
+            self._add(row, self._check_label(label))
+        return self
+
     def _check_label(self, label: Any) -> str:
         if isinstance(label, bool) or not isinstance(label, (str, int)):
             raise InputError(f"A label is a short name like 'clap' (got {label!r}).")
