@@ -336,3 +336,117 @@ def test_pose_project_in_chromium(tmp_path, photos):
     as_filmed = np.asarray(Image.fromarray(a[:, :int(a.shape[1] * 0.9)]).resize((640, 480)))   # as the camera saw it
     assert project.classify(as_filmed)[0].label == "astronaut"
     assert project.classify(photos["grace_hopper"])[0].label == "grace"
+
+
+def _speech_wav(path: Path, text: str) -> Path:
+    """Speech made with espeak-ng (installed by make setup), resampled to 16 kHz mono WAV."""
+    import shutil
+    import subprocess
+
+    import playml as ml  # noqa: F401  (playml's audio loader below)
+    from playml.core.audio import load_audio
+    from playml.projects.project import _wav_bytes
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (make setup installs it)")
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run([espeak, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
+    samples, _ = load_audio(raw, target_rate=16000)
+    path.write_bytes(_wav_bytes(samples / max(1e-6, float(np.abs(samples).max())) * 0.8))
+    return path
+
+
+def test_sound_project_in_chromium(tmp_path):
+    """A sound project with Chromium's fake microphone playing espeak-ng speech once: background
+    noise uploaded, speech recorded, trained, live decisions follow the sound (speech, then the
+    silence after it), the project saved and reopened, and it classifies in Python."""
+    chromium = require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    import playml as ml
+    from playml.projects.project import _wav_bytes
+
+    expect.set_options(timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    speech = _speech_wav(tmp_path / "speech.wav", "Hello there. One, two, three, four, five. Hello again, "
+                                                   "six, seven, eight, nine, ten. Good bye now.")
+    rng = np.random.default_rng(0)
+    noise = []
+    for i in range(6):
+        noise.append(str(tmp_path / f"room{i}.wav"))
+        Path(noise[-1]).write_bytes(_wav_bytes(rng.normal(0, 0.003 * (i + 1), 16000).astype(np.float32)))
+    models = tmp_path / "models"
+    server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=models)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                         args=[*ARGS, "--autoplay-policy=no-user-gesture-required",
+                                               f"--use-file-for-fake-audio-capture={speech}%noloop"])
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url)
+            cards = page.locator(".class-card")
+            expect(cards).to_have_count(2, timeout=30_000)
+            page.locator("#project-kind").select_option("sound")
+            page.locator("#project-new").click()
+            expect(page.locator("#page")).to_have_attribute("data-kind", "sound")
+            expect(cards.nth(0).get_by_label("Class name")).to_have_value("Background noise")   # suggested first
+            cards.nth(1).get_by_label("Class name").fill("speech")
+            cards.nth(1).get_by_label("Class name").press("Enter")
+            cards.nth(0).locator("input[type=file]").set_input_files(noise)
+            expect(cards.nth(0).locator(".count")).to_have_text("6 examples", timeout=30_000)
+
+            # the microphone: the fake one starts playing the speech now
+            page.locator("#camera-toggle").click()
+            expect(page.locator("#camera-toggle")).to_have_text("Turn the microphone off", timeout=30_000)
+            record = cards.nth(1).locator("button.record")
+            record.hover()
+            page.mouse.down()
+            page.wait_for_timeout(3300)
+            page.mouse.up()
+            cards.nth(1).locator(".burst-count").fill("2")
+            cards.nth(1).locator("button.burst").click()
+            page.wait_for_function("() => Number(document.querySelector('#spectrogram').dataset.frames || 0) > 20")
+            expect(cards.nth(1).locator(".count")).to_have_text("5 examples", timeout=30_000)
+            page.locator("#camera-toggle").click()                       # off: the next capture starts over
+            page.wait_for_function("() => document.querySelector('#page').dataset.uploading === '0'")
+
+            page.locator("#train").click()
+            expect(page.locator("#train-info")).to_contain_text("Done in", timeout=120_000)
+            page.locator("#camera-toggle").click()
+            expect(page.locator("#bars li.top")).to_have_attribute("data-label", "speech", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "teach-sound-1280x800.png"))
+            # the speech ends (played once): the decisions follow it to background noise
+            expect(page.locator("#bars li.top")).to_have_attribute("data-label", "Background noise", timeout=40_000)
+            frames = int(page.locator("#preview-info").get_attribute("data-frames"))
+            latency = float(page.locator("#preview-info").get_attribute("data-latency"))
+            assert frames >= 10 and latency < 1000
+            page.set_viewport_size({"width": 480, "height": 800})
+            cards.nth(1).locator("button.record").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "teach-sound-480x800.png"))
+            assert _in_view(page, ".class-card button.record")
+            page.set_viewport_size({"width": 1280, "height": 800})
+
+            page.once("dialog", lambda d: d.accept("sound-project"))
+            page.locator("#project-save").click()
+            expect(page.locator("#status")).to_contain_text("Saved the project", timeout=60_000)
+            page.reload()
+            expect(cards).to_have_count(2, timeout=30_000)
+            page.locator("#project-kind").select_option("image")
+            page.locator("#project-new").click()
+            page.locator("#open-name").select_option("sound-project")
+            page.locator("#open").click()
+            expect(page.locator("#page")).to_have_attribute("data-kind", "sound", timeout=60_000)
+            expect(cards.nth(0).locator(".count")).to_have_text("6 examples")
+            expect(cards.nth(1).locator(".count")).to_have_text("5 examples")
+            assert not errors, errors
+            browser.close()
+    finally:
+        server.stop()
+
+    project = ml.load_project(models / "sound-project")
+    assert project.kind == "sound" and project.counts() == {"Background noise": 6, "speech": 5}
+    assert project.classify(str(speech))[0].label == "speech"
+    assert project.classify((rng.normal(0, 0.005, 16000).astype(np.float32), 16000))[0].label == "Background noise"

@@ -136,10 +136,13 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     async def add_samples(class_id: int, files: list[UploadFile] = File(...), source: str = "upload"):
         if not files:
             raise BadRequest("Send at least one image.")
-        if source not in ("upload", "webcam"):
-            raise BadRequest("source must be 'upload' or 'webcam'.")
+        if source not in ("upload", "webcam", "microphone"):
+            raise BadRequest("source must be 'upload', 'webcam' or 'microphone'.")
         uploads = [(f.filename or "", await f.read()) for f in files]
-        images = await off_loop(_decode_all, uploads)
+        if project.project.kind == "sound":
+            images = [data for _, data in uploads]          # sound files: checked when they are kept
+        else:
+            images = await off_loop(_decode_all, uploads)
         added = await off_loop(project.add_samples, class_id, images, source, timeout=SAVE_TIMEOUT)
         return {"class_id": class_id, "samples": [s.id for s in added], "skipped": project.skipped}
 
@@ -148,6 +151,13 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         data = (await off_loop(project.thumbnail, sample_id) if size == "thumb"
                 else project.sample(sample_id).data)
         return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
+
+    @app.get("/api/teach/samples/{sample_id}.wav")
+    async def sample_sound(sample_id: int):
+        ex = project.sample(sample_id)
+        if not ex.data.startswith(b"RIFF"):
+            raise BadRequest("That example is not a sound.", 404)
+        return Response(ex.data, media_type="audio/wav", headers={"cache-control": "private, max-age=3600"})
 
     @app.delete("/api/teach/samples/{sample_id}", status_code=204)
     async def delete_sample(sample_id: int):

@@ -37,6 +37,20 @@ class Classifying:
         if self.kind == "pose":
             self.draft_size = None           # keypoints in pixels of the frame as sent
             self.tracking = Tracking("pose")
+        #: a sound project is sent raw samples (float32, 16 kHz, little-endian), not pictures
+        self.raw = self.kind == "sound"
+
+    def process_bytes(self, data: bytes) -> dict[str, Any]:
+        samples = np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4")
+        if not len(samples) or not np.isfinite(samples).all():
+            raise BadRequest("Send the last second of sound as 32-bit float samples at 16 kHz.")
+        clf = self.project.current()
+        if clf is None:
+            raise BadRequest("There is no model yet. Train one (or open a saved one) first.", 409)
+        rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        return {"predictions": [{"label": str(p.label), "confidence": round(float(p.confidence), 5)}
+                                for p in clf.classify((samples.astype(np.float32), 16000))],
+                "level": round(rms, 5)}
 
     def hello(self) -> dict[str, Any]:
         clf = self.project.current()
@@ -171,10 +185,13 @@ async def serve_live(ws, task: str, project) -> None:
             try:
                 if len(data) > MAX_FRAME_BYTES:
                     raise BadRequest(f"A frame can be at most {MAX_FRAME_BYTES // (1024 * 1024)} MB.", 413)
-                rgb = decode_image(data, runner.draft_size)
-                result = {"type": "result", **runner.process(rgb)}
-                if runner.draft_size is None:
-                    result.update(width=rgb.shape[1], height=rgb.shape[0])
+                if getattr(runner, "raw", False):
+                    result = {"type": "result", **runner.process_bytes(data)}
+                else:
+                    rgb = decode_image(data, runner.draft_size)
+                    result = {"type": "result", **runner.process(rgb)}
+                    if runner.draft_size is None:
+                        result.update(width=rgb.shape[1], height=rgb.shape[0])
             except BadRequest as e:
                 result = {"type": "error", "message": str(e)}
             result["ms"] = round((time.perf_counter() - start) * 1000, 2)

@@ -108,7 +108,7 @@ class TeachProject:
             self._find(class_id)
             self.project.remove_class(class_id)
 
-    def add_samples(self, class_id: int, images: list[np.ndarray], source: str = "upload"):
+    def add_samples(self, class_id: int, images: list[Any], source: str = "upload"):
         project = self.project
         with self._lock:
             self._find(class_id)
@@ -116,12 +116,14 @@ class TeachProject:
             if total + len(images) > MAX_SAMPLES:
                 raise BadRequest(f"A project can hold at most {MAX_SAMPLES} examples; it has {total}. Delete some "
                                  "first.")
-        from playml.errors import InputError
+        from playml.errors import AudioError, InputError
 
         added, missed = [], []
         for img in images:                     # encode (find the body) outside the lock
             try:
                 added.append(project.make_example(img, source))
+            except AudioError as e:
+                raise BadRequest(f"This file is not a sound the studio can read ({e}). Use WAV, FLAC or OGG.") from None
             except InputError as e:
                 missed.append(str(e))
         self.skipped = len(missed)
@@ -335,15 +337,20 @@ class TeachProject:
     def new_project(self, discard: bool = False, kind: Any = "image") -> None:
         from playml.projects import KINDS
 
-        if kind not in KINDS or kind == "sound":
-            raise BadRequest("A new project is an 'image' or a 'pose' project.")
+        if kind not in KINDS:
+            raise BadRequest("A new project is an 'image', a 'pose' or a 'sound' project.")
         with self._lock:
             if self.status == "training":
                 raise BadRequest("Wait for the training to finish first.", 409)
             if self.unsaved() and not discard:
                 raise BadRequest("This project has unsaved changes. Save it first, or confirm to discard them.", 409)
             self.project = self._new_project(kind)
-            self.project.add_class()
+            if kind == "sound":
+                from playml.projects.project import BACKGROUND_CLASS
+
+                self.project.add_class(BACKGROUND_CLASS)     # suggested first, as in Teachable Machine
+            else:
+                self.project.add_class()
             self.project.add_class()
             self.project.dirty = False
             self.model_name = None
@@ -400,8 +407,6 @@ class TeachProject:
             project = load_project(path, extractor=self._extractor)
         except PlaymlError as e:
             raise BadRequest(f"{name!r} could not be opened: {e}") from None
-        if project.kind == "sound":
-            raise BadRequest(f"{name!r} is a sound project; this studio cannot open sound projects yet.")
         if project.model is not None and not hasattr(project.model, "labels_"):
             raise BadRequest(f"{name!r} is not an image classifier, so the Teach page cannot open it.")
         if self._extractor is None and project._extractor is not None:

@@ -2,6 +2,7 @@
 import { el } from "../api.js";
 import { openCamera, closeCamera, grabJpeg, LiveSocket } from "../camera.js";
 import { lineChart, legend, confusionTable } from "../chart.js";
+import { Microphone, SoundLive, spectrogram, wavBlob, RATE } from "../audio.js";
 
 const COLORS = { loss: "#b3261e", val_loss: "#b3261e", accuracy: "#2457c5", val_accuracy: "#2457c5" };
 
@@ -40,7 +41,10 @@ export async function mount(root, studio) {
   const projectState = el("span", { id: "project-state", class: "muted" });
   const newButton = el("button", { type: "button", class: "plain", id: "project-new", text: "New" });
   const kindSelect = el("select", { id: "project-kind", "aria-label": "Kind of new project" },
-    el("option", { value: "image", text: "image project" }), el("option", { value: "pose", text: "pose project" }));
+    el("option", { value: "image", text: "image project" }), el("option", { value: "pose", text: "pose project" }),
+    el("option", { value: "sound", text: "sound project" }));
+  const spectro = el("canvas", { id: "spectrogram", class: "spectrogram", "aria-label": "Live spectrogram of the microphone" });
+  let mic = null, stopSpectrogram = null;
   const overlay = el("canvas", { class: "mirror", id: "preview-overlay", "aria-hidden": "true" });
   const help = el("p", { class: "muted", id: "classes-help" });
   const projectSave = el("button", { type: "button", id: "project-save", text: "Save" });
@@ -74,7 +78,7 @@ export async function mount(root, studio) {
     el("div", { class: "preview-col" },
       el("section", { class: "card preview-card", "aria-labelledby": "preview-title" },
         el("h2", { id: "preview-title", text: "3 · Preview" }),
-        el("div", { class: "camera" }, video, overlay),
+        el("div", { class: "camera" }, video, overlay, spectro),
         el("div", { class: "row" }, camButton,
           el("label", {}, previewToggle, " Classify live")),
         bars, previewInfo),
@@ -91,7 +95,31 @@ export async function mount(root, studio) {
     render();
   }
 
+  const isSound = () => state && state.kind === "sound";
+
+  async function ensureMic() {
+    if (mic) return true;
+    studio.status("Starting the microphone…", "busy");
+    const m = new Microphone();
+    try { await m.open(); } catch (err) { fail(err); return false; }
+    mic = m;
+    stopSpectrogram = spectrogram(spectro, mic);
+    camButton.textContent = "Turn the microphone off";
+    studio.status("The microphone is on.");
+    updatePreview();
+    return true;
+  }
+
+  function stopMic() {
+    stopPreview();
+    if (stopSpectrogram) stopSpectrogram();
+    if (mic) mic.close();
+    mic = null; stopSpectrogram = null;
+    camButton.textContent = "Turn the microphone on";
+  }
+
   async function ensureCamera() {
+    if (isSound()) return ensureMic();
     if (camera) return true;
     studio.status("Starting the webcam…", "busy");
     try {
@@ -113,7 +141,7 @@ export async function mount(root, studio) {
     camButton.textContent = "Turn the webcam on";
   }
 
-  camButton.addEventListener("click", () => (camera ? stopCamera() : ensureCamera()));
+  camButton.addEventListener("click", () => (isSound() ? (mic ? stopMic() : ensureMic()) : camera ? stopCamera() : ensureCamera()));
 
   // ---------------------------------------------------------------- class cards
   let queued = 0;
@@ -137,12 +165,12 @@ export async function mount(root, studio) {
   // files dropped on a class, folders included (read through the entries API)
   async function droppedImages(transfer) {
     const entries = [...(transfer.items || [])].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
-    if (!entries.length) return [...transfer.files].filter((f) => f.type.startsWith("image/"));
+    if (!entries.length) return [...transfer.files].filter((f) => f.type.startsWith(isSound() ? "audio/" : "image/"));
     const files = [];
     async function walk(entry) {
       if (entry.isFile) {
         const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
-        if (file.type.startsWith("image/")) files.push(file);
+        if (file.type.startsWith(isSound() ? "audio/" : "image/")) files.push(file);
       } else if (entry.isDirectory) {
         const reader = entry.createReader();
         for (;;) {
@@ -175,6 +203,13 @@ export async function mount(root, studio) {
       count = 0;
       button.classList.add("recording");
       button.setAttribute("aria-pressed", "true");
+      if (isSound()) {
+        mic.startRecording();
+        studio.status("Recording from the microphone: keep holding the button (each second is one example)…", "busy");
+        const started = performance.now();
+        timer = setInterval(() => { button.textContent = `Recording… ${((performance.now() - started) / 1000).toFixed(1)} s`; }, 100);
+        return;
+      }
       studio.status("Recording from the webcam: keep holding the button…", "busy");
       tick();
       timer = setInterval(tick, 120);
@@ -186,6 +221,13 @@ export async function mount(root, studio) {
       button.classList.remove("recording");
       button.setAttribute("aria-pressed", "false");
       button.textContent = "Hold to record";
+      if (isSound()) {
+        if (!mic) return;
+        const clips = mic.stopRecording(1).map((c, i) => new File([wavBlob(c)], `microphone-${i}.wav`, { type: "audio/wav" }));
+        if (clips.length) upload(classId, clips, "sound clips", "microphone");
+        else studio.status("That was too short: hold the button for at least a second.", "error");
+        return;
+      }
       upload(classId, pending, "webcam pictures", "webcam");
       pending = [];
     };
@@ -202,6 +244,18 @@ export async function mount(root, studio) {
   async function burst(classId, n, button) {
     if (!(await ensureCamera())) return;
     button.disabled = true;
+    if (isSound()) {
+      mic.startRecording();
+      for (let i = 0; i < n; i += 1) {
+        button.textContent = `Clip ${i + 1} of ${n}…`;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      const clips = mic.stopRecording(1).slice(0, n).map((c, i) => new File([wavBlob(c)], `microphone-${i}.wav`, { type: "audio/wav" }));
+      button.textContent = "Record";
+      button.disabled = false;
+      await upload(classId, clips, "sound clips", "microphone");
+      return;
+    }
     const blobs = [];
     for (let i = 0; i < n; i += 1) {
       const blob = await grabJpeg(video, { quality: 0.85 });
@@ -224,9 +278,9 @@ export async function mount(root, studio) {
     const count = el("span", { class: "muted count" });
     const record = el("button", { type: "button", class: "record", text: "Hold to record", "aria-pressed": "false",
       title: "Hold down (mouse, touch, Space or Enter) to take webcam pictures" });
-    const files = el("input", { type: "file", accept: "image/*", multiple: true, class: "visually-hidden",
+    const files = el("input", { type: "file", accept: isSound() ? "audio/*,.wav,.flac,.ogg" : "image/*", multiple: true, class: "visually-hidden",
       id: `files-${cls.id}` });
-    const fileLabel = el("label", { class: "file-label", for: `files-${cls.id}` }, "Upload images", files);
+    const fileLabel = el("label", { class: "file-label", for: `files-${cls.id}` }, isSound() ? "Upload sounds" : "Upload images", files);
     const clear = el("button", { type: "button", class: "plain", text: "Clear" });
     const burstCount = el("input", { type: "number", class: "burst-count", min: 1, max: 200, value: 10,
       "aria-label": `Pictures in a burst for ${cls.name}` });
@@ -245,7 +299,7 @@ export async function mount(root, studio) {
       catch (err) { fail(err); await refresh(); }
     });
     nameInput.addEventListener("keydown", (e) => { if (e.key === "Enter") nameInput.blur(); });
-    files.addEventListener("change", () => { upload(cls.id, [...files.files], "images"); files.value = ""; });
+    files.addEventListener("change", () => { upload(cls.id, [...files.files], isSound() ? "sounds" : "images"); files.value = ""; });
     clear.addEventListener("click", async () => {
       try { await api(`/api/teach/classes/${cls.id}/samples`, { method: "DELETE" }); await refresh(); } catch (err) { fail(err); }
     });
@@ -258,7 +312,7 @@ export async function mount(root, studio) {
       e.preventDefault();
       node.classList.remove("over");
       droppedImages(e.dataTransfer).then((dropped) => {
-        if (dropped.length) upload(cls.id, dropped, "images");
+        if (dropped.length) upload(cls.id, dropped, isSound() ? "sounds" : "images");
         else studio.status("Only image files (or folders of them) can be dropped on a class.", "error");
       });
     });
@@ -437,6 +491,28 @@ export async function mount(root, studio) {
   }
 
   function updatePreview() {
+    if (isSound()) {
+      if (!(mic && state.trained && previewToggle.checked)) {
+        stopPreview();
+        previewInfo.textContent = !state.trained ? "Train a model (or open one) to hear it work." : "Turn the microphone on to try the model.";
+        return;
+      }
+      if (live) return;
+      live = new SoundLive({
+        onStatus: (m) => { previewInfo.textContent = m; },
+        onReady: () => { previewInfo.textContent = "Listening…"; },
+        onResult: (msg) => {
+          renderBars(msg.predictions);
+          const lat = live.latencies.length ? live.latencies.reduce((a, b) => a + b, 0) / live.latencies.length : 0;
+          previewInfo.textContent = `${live.frames} decisions · ${live.fps().toFixed(1)} per second · ${lat.toFixed(0)} ms from sending to answer`;
+          previewInfo.dataset.frames = live.frames;
+          previewInfo.dataset.latency = lat.toFixed(1);
+        },
+        onError: (m) => { previewInfo.textContent = m; },
+      });
+      live.start(mic);
+      return;
+    }
     const want = camera && state && state.trained && previewToggle.checked;
     if (!want) {
       stopPreview();
@@ -559,7 +635,14 @@ export async function mount(root, studio) {
   function beforeUnload(e) { if (state && state.unsaved) { e.preventDefault(); e.returnValue = ""; } }
 
   // ---------------------------------------------------------------- all together
+  let shownKind = null;
   function render() {
+    if (shownKind !== null && shownKind !== state.kind) { stopPreview(); if (mic) stopMic(); if (camera) stopCamera(); }
+    if (shownKind !== state.kind) {
+      camButton.textContent = state.kind === "sound" ? "Turn the microphone on" : "Turn the webcam on";
+      previewToggle.parentElement.lastChild.textContent = state.kind === "sound" ? " Classify live" : " Classify live";
+    }
+    shownKind = state.kind;
     renderClasses();
     renderHood();
     if (!state.trained) bars.replaceChildren();
@@ -568,7 +651,9 @@ export async function mount(root, studio) {
     projectTitle.textContent = state.project_name || `New ${state.kind} project (not saved yet)`;
     help.textContent = state.kind === "pose"
       ? "A pose project learns body poses: hold “Hold to record” while you strike a pose (the keypoints are kept), or upload photos of people."
-      : "Hold “Hold to record” to take webcam pictures, or upload / drop image files (or folders) on a class.";
+      : state.kind === "sound"
+        ? "A sound project: record “Background noise” first (the room, quietly), then each sound. Hold “Hold to record” (every second is one example) or record N one-second clips; WAV files can be uploaded too."
+        : "Hold “Hold to record” to take webcam pictures, or upload / drop image files (or folders) on a class.";
     root.dataset.kind = state.kind;
     projectState.textContent = state.dirty && state.project_name ? "· unsaved changes" : state.project_name ? "· saved" : "";
     projectState.dataset.dirty = state.dirty ? "1" : "0";
@@ -593,5 +678,5 @@ export async function mount(root, studio) {
     studio.status(state.message);
   } catch (err) { fail(err); }
 
-  return () => { stopCamera(); if (events) events.close(); clearTimeout(autosaveTimer); window.removeEventListener("beforeunload", beforeUnload); };
+  return () => { stopCamera(); stopMic(); if (events) events.close(); clearTimeout(autosaveTimer); window.removeEventListener("beforeunload", beforeUnload); };
 }
