@@ -190,3 +190,67 @@ def is_audio_like(value: Any) -> bool:
 def list_audio(folder: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
     """Sound files under ``folder`` (by suffix), sorted, hidden files skipped."""
     return list_files(folder, AUDIO_SUFFIXES, recursive=recursive)
+
+
+def microphone_blocks(rate: int = 16_000, block_seconds: float = 0.05):
+    """Yield mono float32 blocks from the default microphone (through the ``sounddevice``
+    package and its PortAudio library); a missing one raises a DependencyError that says how
+    to get it."""
+    from playml.errors import DependencyError
+
+    try:
+        import sounddevice
+    except (ImportError, OSError) as e:
+        why = "the PortAudio library is missing" if isinstance(e, OSError) else "sounddevice is not installed"
+        raise DependencyError(
+            f"Listening to the microphone needs the sounddevice package and the PortAudio library ({why}). "
+            "Install them with `pip install sounddevice` and your system's PortAudio (Debian/Ubuntu: "
+            "`apt install libportaudio2`; macOS and Windows wheels include it) — or pass source='recording.wav' "
+            "to listen to a file instead.") from None
+    import queue
+
+    blocks: queue.Queue = queue.Queue(maxsize=200)
+
+    def callback(indata, frames, time_info, status):  # noqa: ARG001 - sounddevice's signature
+        try:
+            blocks.put_nowait(np.asarray(indata[:, 0], dtype=np.float32).copy())
+        except queue.Full:
+            pass
+
+    try:
+        stream = sounddevice.InputStream(samplerate=rate, channels=1, dtype="float32",
+                                         blocksize=int(rate * block_seconds), callback=callback)
+    except Exception as e:  # noqa: BLE001 - PortAudio reports a missing device in many ways
+        raise DependencyError(f"The microphone could not be opened ({e}). Check that one is connected.") from None
+    with stream:
+        while True:
+            yield blocks.get()
+
+
+def sliding_windows(source: Any = None, *, rate: int = 16_000, window: float = 1.0, every: float = 0.25,
+                    seconds: float | None = None):
+    """Yield ``(time, samples)``: the last ``window`` seconds every ``every`` seconds, from the
+    microphone (``source=None``) or from a sound file / ``(samples, rate)`` played as if live
+    (no waiting: for tests and for classifying a recording the way a live stream would)."""
+    size, step = int(round(window * rate)), max(1, int(round(every * rate)))
+    if source is None:
+        blocks = microphone_blocks(rate)
+    else:
+        samples, _ = load_audio(source, target_rate=rate)
+        blocks = (samples[i:i + step] for i in range(0, len(samples), step))
+    ring = np.zeros(size, np.float32)
+    seen = 0
+    next_at = step
+    limit = None if seconds is None else int(seconds * rate)
+    for block in blocks:
+        block = np.asarray(block, dtype=np.float32)
+        if len(block) >= size:
+            ring = block[-size:].copy()
+        else:
+            ring = np.concatenate([ring[len(block):], block])
+        seen += len(block)
+        while seen >= next_at:
+            yield next_at / rate, ring.copy()
+            next_at += step
+        if limit is not None and seen >= limit:
+            return

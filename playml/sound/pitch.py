@@ -385,6 +385,19 @@ class PitchDetector:
         starts = np.arange(count) * hop
         return np.sqrt((energy[starts + FRAME] - energy[starts]) / FRAME)
 
+    def listen(self, source: AudioLike | None = None, *, every: float = 0.05, window: float = 0.128,
+               seconds: float | None = None):
+        """The pitch of the microphone, live: yields ``(time, Pitch)`` every ``every`` seconds
+        (ml5.js's ``getPitch`` loop). ``source`` plays a file as if it were the microphone.
+
+        >>> for t, pitch in ml.pitch_detection().listen(seconds=3):   # doctest: +SKIP
+        ...     print(t, pitch.note)
+        """
+        from playml.core.audio import sliding_windows
+
+        for t, samples in sliding_windows(source, rate=SAMPLE_RATE, window=window, every=every, seconds=seconds):
+            yield t, self.get_pitch((samples, SAMPLE_RATE))
+
     def get_pitch(self, audio: AudioLike, sample_rate: int | None = None) -> Pitch:
         """The pitch of a sound: ``Pitch(frequency=440.2, confidence=0.93, note='A4')``.
 

@@ -429,6 +429,24 @@ class SoundClassifier:
         k = check_top_k(top_k)
         return ranked(self.probabilities(audio, sample_rate), self.labels_, k)
 
+    def listen(self, source: AudioLike | None = None, *, every: float = 0.25, window: float = 1.0,
+               seconds: float | None = None, top_k: int | None = None):
+        """Classify the microphone live: yields ``(time, predictions)`` for the last ``window``
+        seconds, every ``every`` seconds (a sliding window, like the studio's live view).
+
+        ``source`` plays a sound file (or ``(samples, rate)``) as if it were the microphone;
+        ``seconds`` stops after that long. The microphone needs the ``sounddevice`` package and
+        PortAudio (a :class:`~playml.errors.DependencyError` says so when they are missing).
+
+        >>> for t, predictions in sounds.listen(seconds=5):      # doctest: +SKIP
+        ...     print(f"{t:4.2f} s  {predictions[0].label}")
+        """
+        from playml.core.audio import sliding_windows
+
+        self._require_trained("listen")
+        for t, samples in sliding_windows(source, rate=SAMPLE_RATE, window=window, every=every, seconds=seconds):
+            yield t, self.classify((samples, SAMPLE_RATE), top_k=top_k)
+
     # ------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike) -> Path:
         """Save into a folder in the TensorFlow.js layers format ml5.js uses: ``model.json``,
