@@ -450,3 +450,37 @@ def test_sound_project_in_chromium(tmp_path):
     assert project.kind == "sound" and project.counts() == {"Background noise": 6, "speech": 5}
     assert project.classify(str(speech))[0].label == "speech"
     assert project.classify((rng.normal(0, 0.005, 16000).astype(np.float32), 16000))[0].label == "Background noise"
+
+
+def test_pitch_page_in_chromium(tmp_path):
+    """The Pitch page names the note Chromium's fake microphone plays (A4, 440 Hz) and says it is in tune."""
+    chromium = require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    import playml as ml
+    from playml.projects.project import _wav_bytes
+
+    tone = tmp_path / "a4.wav"
+    t = np.arange(16000 * 3) / 16000
+    tone.write_bytes(_wav_bytes((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)))
+    server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=tmp_path / "models")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                         args=[*ARGS, "--autoplay-policy=no-user-gesture-required",
+                                               f"--use-file-for-fake-audio-capture={tone}"])
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url + "#pitch")
+            page.locator("#pitch-mic").click()
+            expect(page.locator("#pitch-note")).to_have_attribute("data-note", "A4", timeout=60_000)
+            expect(page.locator("#pitch-note")).to_have_class("pitch-note in-tune")
+            page.wait_for_function("() => Number(document.querySelector('#pitch-note').dataset.answers) >= 5")
+            page.screenshot(path=str(ARTIFACTS / "pitch-1280x800.png"))
+            page.set_viewport_size({"width": 480, "height": 800})
+            page.screenshot(path=str(ARTIFACTS / "pitch-480x800.png"))
+            assert not errors, errors
+            browser.close()
+    finally:
+        server.stop()

@@ -29,6 +29,7 @@ SAVE_TIMEOUT = 120.0
 PAGES: list[dict[str, str]] = [
     {"id": "teach", "title": "Teach", "description": "Teach the computer to recognise things from your examples"},
     {"id": "track", "title": "Track", "description": "Body pose, hands and face mesh on the webcam"},
+    {"id": "pitch", "title": "Pitch", "description": "The note you sing or play, and whether it is in tune"},
 ]
 
 

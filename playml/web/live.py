@@ -131,10 +131,37 @@ class Tracking:
             self._stream = None
 
 
+class Pitching:
+    """The pitch of short windows of microphone samples (float32, 16 kHz), with CREPE."""
+
+    raw = True
+    draft_size = None
+
+    def __init__(self):
+        import playml as ml
+
+        self.detector = ml.pitch_detection()
+
+    def hello(self) -> dict[str, Any]:
+        return {"type": "ready", "task": "pitch", "rate": 16000}
+
+    def process_bytes(self, data: bytes) -> dict[str, Any]:
+        samples = np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4")
+        if len(samples) < 1024 or not np.isfinite(samples).all():
+            raise BadRequest("Send at least 1024 samples (64 ms) of sound as 32-bit floats at 16 kHz.")
+        p = self.detector.get_pitch((samples.astype(np.float32), 16000))
+        return {"frequency": None if p.frequency is None else round(float(p.frequency), 2),
+                "note": p.note, "cents": None if p.cents is None else round(float(p.cents), 1),
+                "confidence": round(float(p.confidence), 3)}
+
+    def close(self) -> None:
+        pass
+
+
 #: Live tasks and what the page says while their model loads.
 LIVE_TASKS = {"classify": "the Teach model", "pose": "the body pose model", "hands": "the hand model",
               "face": "the face mesh model", "people": "the MoveNet MultiPose model",
-              "objects": "the object detector"}
+              "objects": "the object detector", "pitch": "the pitch model (CREPE)"}
 
 
 async def serve_live(ws, task: str, project) -> None:
@@ -177,7 +204,7 @@ async def serve_live(ws, task: str, project) -> None:
     try:
         await ws.send_json({"type": "status", "message": f"Loading {LIVE_TASKS[task]}…"})
         runner = await loop.run_in_executor(worker, lambda: Classifying(project) if task == "classify"
-                                            else Tracking(task))
+                                            else Pitching() if task == "pitch" else Tracking(task))
         await ws.send_json(await loop.run_in_executor(worker, runner.hello))
 
         def work(data: bytes) -> dict[str, Any]:
