@@ -101,7 +101,7 @@ def test_websocket_needs_token_host_and_origin(client):
             pass
     with client.websocket_connect(WS + f"&token={TOKEN}", headers={"origin": BASE}) as ws:
         assert ws.receive_json()["type"] == "status"
-        assert ws.receive_json() == {"type": "ready", "task": "classify", "labels": []}
+        assert ws.receive_json() == {"type": "ready", "task": "classify", "kind": "image", "labels": []}
 
 
 # -- size limits ------------------------------------------------------------------------------
