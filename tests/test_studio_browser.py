@@ -1,10 +1,11 @@
-"""playml studio end to end in real headless Chromium, with Chromium's fake camera.
+"""playml studio end to end in real headless Chromium, with Chromium's fake camera and microphone.
 
 The fake camera plays a Y4M video made from a real photo (the astronaut), so the webcam
-sees a person: one class is recorded from it, the other gets real photos of coffee uploaded;
-the model trains, the live preview classifies the webcam, the model is saved and loads in
-Python with ml.load; the Track page draws the body pose. Screenshots of both pages go to
-test-artifacts/studio/.
+sees a person; the fake microphone plays espeak-ng speech (or a 440 Hz tone). For each kind
+of project (image, pose, sound): classes are made, examples recorded and uploaded, the model
+trains, the live preview classifies, the project is saved, the page reloaded, the project
+opened again with every example, and the saved folder classifies in Python. The Track and
+Pitch pages are checked too. Screenshots at 1280×800 and 480×800 go to test-artifacts/studio/.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from _teach_data import photo_crops, write_folder
 from conftest import ROOT, require_browser
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts" / "studio"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
