@@ -70,7 +70,8 @@ class TeachProject:
             from playml.images.features import FeatureExtractor
 
             self._extractor = FeatureExtractor()
-            self.project._extractor = self.project._extractor or self._extractor
+            if self.project.kind == "image":
+                self.project._extractor = self.project._extractor or self._extractor
         return self._extractor
 
     def _guard(self, fn, *args):
@@ -203,7 +204,8 @@ class TeachProject:
             self.events = []
             self.evaluation = None
             project = self.project
-        self.extractor     # the shared backbone, loaded once
+        if project.kind == "image":
+            self.extractor     # the shared backbone, loaded once
         self._thread = threading.Thread(target=self._train, args=(project, epochs, batch_size, float(learning_rate)),
                                         name="playml-studio-train", daemon=True)
         self._thread.start()
