@@ -291,3 +291,33 @@ def test_uploads_stand_up_by_their_exif_orientation(tmp_path, photos):
                          files=[("files", ("phone.jpg", buf.getvalue(), "image/jpeg"))]).json()["samples"][0]
     kept = Image.open(io.BytesIO(client.get(f"/api/teach/samples/{sample}.jpg?size=full", headers=AUTH).content))
     assert kept.height > kept.width                                 # stood up, like ml.load_image does
+
+
+def test_a_sound_project_over_http(tmp_path):
+    from playml.projects.project import _wav_bytes
+
+    client = TestClient(create_app(token=TOKEN, models_dir=tmp_path, port=8766), base_url=BASE)
+    state = client.post("/api/project/new", json={"kind": "sound", "discard": True}, headers=AUTH).json()
+    assert state["kind"] == "sound" and [c["name"] for c in state["classes"]] == ["Background noise", "Class 2"]
+    noise, tone = state["classes"][0]["id"], state["classes"][1]["id"]
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    wavs = lambda arrays: [("files", (f"c{i}.wav", _wav_bytes(a.astype(np.float32)), "audio/wav"))  # noqa: E731
+                           for i, a in enumerate(arrays)]
+    assert client.post(f"/api/teach/classes/{noise}/samples?source=microphone", headers=AUTH,
+                       files=wavs([rng.normal(0, 0.01, 16000) for _ in range(5)])).status_code == 201
+    assert client.post(f"/api/teach/classes/{tone}/samples", headers=AUTH,
+                       files=wavs([0.5 * np.sin(2 * np.pi * f * t) for f in (400, 500, 600, 700, 800)])).status_code == 201
+    r = client.post(f"/api/teach/classes/{tone}/samples", headers=AUTH, files=[("files", ("x.wav", b"nope", "audio/wav"))])
+    assert r.status_code == 400 and "not a sound the studio can read" in r.json()["detail"]
+    sample = client.get("/api/teach", headers=AUTH).json()["classes"][1]["samples"][0]
+    assert client.get(f"/api/teach/samples/{sample}.wav", headers=AUTH).content[:4] == b"RIFF"
+    client.post("/api/teach/train", json={"epochs": 40}, headers=AUTH)
+    assert _events(client)[-1]["type"] == "done"
+    with client.websocket_connect(BASE.replace("http", "ws") + "/ws/live?task=classify", headers=AUTH) as ws:
+        assert ws.receive_json()["type"] == "status"
+        assert ws.receive_json()["kind"] == "sound"
+        ws.send_bytes((0.5 * np.sin(2 * np.pi * 650 * t)).astype("<f4").tobytes())
+        assert ws.receive_json()["predictions"][0]["label"] == "Class 2"
+        ws.send_bytes(rng.normal(0, 0.01, 16000).astype("<f4").tobytes())
+        assert ws.receive_json()["predictions"][0]["label"] == "Background noise"
