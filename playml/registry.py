@@ -87,7 +87,7 @@ TASKS: tuple[Task, ...] = (
          factory="playml.tabular.anomaly:anomaly_detector", results=("playml.tabular.anomaly:AnomalyReport",),
          kind="anomaly_detector", learner=True),
     # Teachable Machine projects (image, pose or sound): examples, settings and model in one folder
-    Task("project", "projects", "playml.projects.project:Project", factory="playml.projects.project:load_project",
+    Task("project", "projects", "playml.projects.project:Project", factory="playml.projects.project:project",
          results=("playml.results:Prediction",), kind="teach_project", learner=True),
 )
 
@@ -104,6 +104,7 @@ EXTRA_NAMES: dict[str, str] = {
     "draw": "playml.core.drawing:draw",
     "webcam": "playml.core.video:webcam",
     "studio": "playml.web:studio",
+    "load_project": "playml.projects.project:load_project",
     "Result": "playml.results:Result",
 }
 

@@ -86,6 +86,7 @@ UNTRAINED_USE = {  # how each learner is used once trained
     "sound_classifier": lambda m: m.classify(np.zeros(16000, dtype=np.float32), 16000),
     "neural_network": lambda m: m.classify([1, 2, 3]),
     "anomaly_detector": lambda m: m.score(np.zeros((2, 4), dtype=np.float32)),
+    "project": lambda m: m.classify(sample("coffee")),
 }
 
 

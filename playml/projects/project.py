@@ -41,9 +41,14 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, FormatError, InputError, MissingFileError, NotTrainedError, PlaymlError
+from typing import TYPE_CHECKING
 
-__all__ = ["Project", "ProjectClass", "Example", "load_project", "FORMAT_VERSION", "KINDS", "SAMPLE_SIDE",
+from playml.errors import DataError, FormatError, InputError, MissingFileError, PlaymlError, not_trained
+
+if TYPE_CHECKING:  # pragma: no cover
+    from playml.core.training import History
+
+__all__ = ["Project", "ProjectClass", "Example", "project", "load_project", "FORMAT_VERSION", "KINDS", "SAMPLE_SIDE",
            "THUMB_SIDE"]
 
 #: Version of ``project.json`` (a newer one is refused with a FormatError).
@@ -597,7 +602,7 @@ class Project:
 
     def train(self, epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None, *,
               on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
-              on_status: Callable[[str], Any] | None = None, progress: bool = False):
+              on_status: Callable[[str], Any] | None = None, progress: bool = False) -> History:
         """Train a fresh classifier on every example (only new ones are featurised) and
         return its :class:`playml.History`. Settings not given come from ``project.training``
         (and are remembered)."""
@@ -625,7 +630,8 @@ class Project:
         """Classify with the trained model (one input → one list of predictions)."""
         model = self.model
         if model is None:
-            raise NotTrainedError("Train the project first (project.train()), or open a trained one.")
+            raise not_trained(f"{self.kind} project", "classify", "Add examples to two classes or more and call "
+                              "project.train(), or open a trained project with ml.load_project(...).")
         return self._kind.classify(model, item, top_k)
 
     # ------------------------------------------------------------------ saving
@@ -731,6 +737,13 @@ def _read_regular(path: Path, what: str) -> bytes:
     if not stat.S_ISREG(st.st_mode):
         raise FormatError(f"{path} is not a regular file.")
     return path.read_bytes()
+
+
+def project(kind: str = "image", **options: Any) -> Project:
+    """A new, empty :class:`Project`: ``ml.project("image")``, ``ml.project("pose")`` or
+    ``ml.project("sound")`` (options: ``name``, ``epochs``, ``batch_size``, ``learning_rate``,
+    ``seed``; ``backbone`` or ``extractor`` for images). Nothing loads until it is used."""
+    return Project(kind, **options)
 
 
 def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
@@ -891,7 +904,7 @@ class ProjectClassifier:
         return self
 
     def train(self, epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
-              **kwargs: Any):
+              **kwargs: Any) -> History:
         return self.project.train(epochs, batch_size, learning_rate, **kwargs)
 
     def classify(self, images: Any, top_k: int | None = None):
@@ -899,16 +912,19 @@ class ProjectClassifier:
 
     def probabilities(self, images: Any) -> np.ndarray:
         if self.project.model is None:
-            raise NotTrainedError("Train the project first (project.train()).")
+            raise not_trained(f"{self.project.kind} project", "do this", "Add examples to two classes or more and "
+                              "call project.train().")
         return self.project.model.probabilities(images)
 
     def evaluate(self, *args: Any, **kwargs: Any):
         if self.project.model is None:
-            raise NotTrainedError("Train the project first (project.train()).")
+            raise not_trained(f"{self.project.kind} project", "do this", "Add examples to two classes or more and "
+                              "call project.train().")
         return self.project.model.evaluate(*args, **kwargs)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save the trained model alone (a normal playml model folder); ``project.save`` keeps everything."""
         if self.project.model is None:
-            raise NotTrainedError("Train the project first (project.train()).")
+            raise not_trained(f"{self.project.kind} project", "do this", "Add examples to two classes or more and "
+                              "call project.train().")
         return self.project.model.save(path)
