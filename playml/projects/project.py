@@ -76,7 +76,7 @@ def _jpeg(img, side: int, quality: int = 90) -> bytes:
 
     scale = side / min(img.size)
     if scale < 1:
-        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BILINEAR)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR)
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality)
     return out.getvalue()
@@ -419,7 +419,7 @@ class Project:
         self._backbone = backbone
         self._features: dict[str, dict[str, np.ndarray]] = {}   # backbone -> content hash -> vector
         self._lock = threading.RLock()
-        self._kind = {"image": _ImageKind, "pose": _PoseKind, "sound": _SoundKind}[kind](self)
+        self._kind: Any = {"image": _ImageKind, "pose": _PoseKind, "sound": _SoundKind}[kind](self)
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -671,7 +671,7 @@ class Project:
             unique: dict[str, Example] = {ex.hash: ex for _, exs in classes for ex in exs}
             ext = _EXT[self.kind]
             names = {h: f"examples/{h}{ext}" for h in unique}
-            saved_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+            saved_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             files: dict[str, Any] = {"model_meta.json": {"playml": {"kind": "teach_project", "version": FORMAT_VERSION},
                                                          "project": PROJECT_FILE, "labels": [n for n, _ in classes]}}
             old = path if (path / PROJECT_FILE).exists() else None
@@ -783,7 +783,7 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
         raise FormatError(f"{path} was saved by a newer playml (project format {version}; this playml reads up to "
                           f"{FORMAT_VERSION}). Upgrade playml to open it.")
     kind = info.get("kind", "image")
-    training = info.get("training") if isinstance(info.get("training"), dict) else {}
+    training: dict[str, Any] = info["training"] if isinstance(info.get("training"), dict) else {}
     backbone = info.get("backbone")
     if extractor is not None and backbone and extractor.spec.name != backbone:
         extractor = None                               # the project's own backbone wins

@@ -120,7 +120,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
 
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn, *args), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise BadRequest(f"This took longer than {timeout:.0f} s (is the models folder on a slow or stuck "
                              "drive?). Try again.", 504) from None
 

@@ -95,7 +95,7 @@ def decode_image(data: bytes, draft_size: tuple[int, int] | None = None):
             if draft_size is None:
                 from PIL import ImageOps
 
-                img = ImageOps.exif_transpose(img)     # photos taken sideways stand up, as in ml.load_image
+                img = ImageOps.exif_transpose(img)  # type: ignore[assignment]  # sideways photos stand up
             return load_image(img)
     except BadRequest:
         raise

@@ -205,7 +205,7 @@ class TeachProject:
             self.evaluation = None
             project = self.project
         if project.kind == "image":
-            self.extractor     # the shared backbone, loaded once
+            _ = self.extractor     # the shared backbone, loaded once
         self._thread = threading.Thread(target=self._train, args=(project, epochs, batch_size, float(learning_rate)),
                                         name="playml-studio-train", daemon=True)
         self._thread.start()
