@@ -451,9 +451,14 @@ def read_tfjs(directory: str | os.PathLike, model_file: str = "model.json") -> t
         for rel in group.get("paths", []):
             path = directory / rel.removeprefix("./")
             if not path.is_file():
+                if (directory / "model_meta.json").is_file():
+                    kind = "an ml5.js/playml save: copy all three files (model.json, model.weights.bin, model_meta.json)"
+                elif (directory / "metadata.json").is_file():
+                    kind = "a Teachable Machine export: copy all three files (model.json, weights.bin, metadata.json)"
+                else:
+                    kind = "a TensorFlow.js layers model: copy model.json with every weight file it lists"
                 raise MissingFileError(f"The weights file {path.name!r} is missing from {directory}. "
-                                       f"{model_file} needs it; copy all three files of the saved model "
-                                       "(model.json, model.weights.bin, model_meta.json).")
+                                       f"{model_file} needs it; this folder looks like {kind}.")
             parts.append(path.read_bytes())
     return model_json, b"".join(parts)
 
@@ -918,6 +923,8 @@ def _build_container(layer: dict, w: _Weights) -> LayersGraph:
                     _first_shape(sub)
             if sub.get("class_name") == "InputLayer":
                 continue
+            while lname in modules:  # TF.js 1.x nested Sequentials (list configs) carry no name
+                lname += "_"
             modules[lname] = build(sub)
             steps.append((lname, 0, [prev or inp]))
             prev = (lname, 0, 0)
@@ -1011,3 +1018,81 @@ def build_layers_model(model_json: dict, weights: bytes) -> LayersGraph:
                           "weights do not belong together.")
     model.eval()
     return model
+
+
+class LayersModel:
+    """Any TF.js layers model loaded from its folder (what :func:`playml.load` returns for one).
+
+    >>> import playml as ml
+    >>> m = ml.load("tests/data/tfjs/dense-regression")
+    >>> m.predict([[0.5, 0.2]]).shape
+    (1, 1)
+    """
+
+    def __init__(self, module: nn.Module, model_json: dict, path: Path | None = None):
+        self.module = module
+        self.model_json = model_json
+        self.path = path
+        try:
+            self.input_shape: tuple | None = input_shape(model_json)
+        except FormatError:
+            self.input_shape = None
+
+    @classmethod
+    def from_directory(cls, path: str | os.PathLike, model_file: str = "model.json") -> LayersModel:
+        model_json, weights = read_tfjs(path, model_file)
+        return cls(from_tfjs(model_json, weights), model_json, Path(path))
+
+    def __repr__(self) -> str:
+        shape = "?" if self.input_shape is None else tuple(self.input_shape)
+        return f"LayersModel(input_shape={shape}, layers={len(self.layer_table())})"
+
+    def predict(self, inputs) -> np.ndarray:
+        """Run the model on ``inputs`` (an array shaped like TF.js's input, with or without the batch axis)."""
+        x = np.asarray(inputs, dtype=np.float32)
+        single = self.input_shape is not None and x.ndim == len(self.input_shape)
+        if single:
+            x = x[None]
+        if self.input_shape is not None and tuple(x.shape[1:]) != tuple(
+                s if s is not None else x.shape[1 + i] for i, s in enumerate(self.input_shape)):
+            from playml.errors import ShapeError
+            raise ShapeError(f"This model takes inputs shaped {tuple(self.input_shape)} (one example) or "
+                             f"(n, {', '.join(map(str, self.input_shape))}); got {x.shape}.")
+        with torch.no_grad():
+            y = self.module(torch.from_numpy(np.ascontiguousarray(x)))
+        out = [t.numpy() for t in y] if isinstance(y, (list, tuple)) else y.numpy()
+        if single:
+            return [o[0] for o in out] if isinstance(out, list) else out[0]
+        return out
+
+    def layer_table(self) -> list[tuple[str, str, int]]:
+        """``(name, class_name, parameters)`` for every layer, nested models flattened."""
+        rows: list[tuple[str, str, int]] = []
+        specs = {}
+        for group in self.model_json.get("weightsManifest", []):
+            for spec in group.get("weights", []):
+                parts = spec["name"].split("/")
+                key = parts[-2] if len(parts) > 1 else ""
+                specs[key] = specs.get(key, 0) + int(np.prod(spec["shape"]))
+
+        def walk(layers):
+            for layer in layers:
+                cls = layer.get("class_name")
+                if cls in _CONTAINERS:
+                    walk(_layer_list(layer.get("config")))
+                    continue
+                name = _layer_name(layer)
+                rows.append((name, cls, specs.get(name, 0)))
+        walk(_layer_list(_any_topology(self.model_json).get("config")))
+        return rows
+
+    def summary(self) -> str:
+        """A table of the layers (like Keras's ``model.summary()``); also printed."""
+        rows = self.layer_table()
+        width = max([len(r[0]) for r in rows] + [5])
+        lines = [f"{'layer':<{width}}  {'type':<24} parameters", "-" * (width + 38)]
+        lines += [f"{n:<{width}}  {c:<24} {p:>10,}" for n, c, p in rows]
+        lines.append(f"{len(rows)} layers, {sum(r[2] for r in rows):,} parameters; input {self.input_shape}")
+        text = "\n".join(lines)
+        print(text)
+        return text
