@@ -59,7 +59,7 @@ _STYLE = """body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;co
 main{max-width:920px;margin:0 auto;padding:16px;display:grid;grid-template-columns:1fr 1fr;gap:16px}
 h1{grid-column:1/-1;font-size:1.4rem;margin:8px 0}
 section{background:#fff;border-radius:10px;padding:12px;box-shadow:0 1px 3px #0002}
-video,canvas{width:100%;border-radius:8px;background:#222;aspect-ratio:1}
+video,canvas{width:100%;border-radius:8px;background:#222;aspect-ratio:1;object-fit:cover}
 .bar{margin:6px 0}.bar .name{display:flex;justify-content:space-between;font-size:.95rem}
 .bar .track{height:14px;background:#e4e7ec;border-radius:7px;overflow:hidden}
 .bar .fill{height:100%;background:#3b7ddd;width:0;transition:width .1s}
