@@ -102,6 +102,9 @@ EXTRA_NAMES: dict[str, str] = {
     "webcam": "playml.core.video:webcam",
     "studio": "playml.web:studio",
     "Result": "playml.results:Result",
+    # models from the browser (ml.load returns them): Teachable Machine image exports, any TF.js layers model
+    "TeachableMachineImage": "playml.images.teachable_machine:TeachableMachineImage",
+    "TFJSLayersModel": "playml.formats.tfjs:LayersModel",
 }
 
 

@@ -1029,10 +1029,13 @@ class LayersModel:
     (1, 1)
     """
 
-    def __init__(self, module: nn.Module, model_json: dict, path: Path | None = None):
+    def __init__(self, module: nn.Module, model_json: dict, path: Path | None = None,
+                 sources: Sequence[Path] = ()):
         self.module = module
         self.model_json = model_json
         self.path = path
+        self._sources = list(sources)
+        self._session = None
         try:
             self.input_shape: tuple | None = input_shape(model_json)
         except FormatError:
@@ -1041,7 +1044,32 @@ class LayersModel:
     @classmethod
     def from_directory(cls, path: str | os.PathLike, model_file: str = "model.json") -> LayersModel:
         model_json, weights = read_tfjs(path, model_file)
-        return cls(from_tfjs(model_json, weights), model_json, Path(path))
+        sources = [Path(path) / model_file] + [Path(path) / rel.removeprefix("./") for group in
+                                               model_json["weightsManifest"] for rel in group.get("paths", [])]
+        return cls(from_tfjs(model_json, weights), model_json, Path(path), sources)
+
+    def _onnx_session(self):
+        """ONNX Runtime session of the model (exported once, cached by the files' content), or None
+        when it cannot be exported (several inputs, unknown sizes): then PyTorch runs it."""
+        if self._session is None:
+            self._session = False
+            shape = self.input_shape
+            if self._sources and shape and all(isinstance(v, int) for v in shape) and \
+                    len(getattr(self.module, "inputs", [0])) == 1:
+                from playml.engines import onnx as engine
+
+                name = "tfjs-" + "".join(c if c.isalnum() else "-" for c in self._sources[0].parent.name)[:40]
+                path = engine.cache_path(name, self._sources, [Path(__file__)], 1, tuple(shape))
+
+                def export() -> bytes:
+                    data = engine.export_torch(self.module, (torch.zeros(1, *shape),), ["input"], ["output"],
+                                               {"input": {0: "batch"}, "output": {0: "batch"}})
+                    return engine.fold_padding_into_convolutions(data)
+                try:
+                    self._session = engine.cached_session(path, export)
+                except Exception:  # noqa: BLE001 - an exotic graph: PyTorch still runs it
+                    self._session = False
+        return self._session or None
 
     def __repr__(self) -> str:
         shape = "?" if self.input_shape is None else tuple(self.input_shape)
@@ -1058,9 +1086,14 @@ class LayersModel:
             from playml.errors import ShapeError
             raise ShapeError(f"This model takes inputs shaped {tuple(self.input_shape)} (one example) or "
                              f"(n, {', '.join(map(str, self.input_shape))}); got {x.shape}.")
-        with torch.no_grad():
-            y = self.module(torch.from_numpy(np.ascontiguousarray(x)))
-        out = [t.numpy() for t in y] if isinstance(y, (list, tuple)) else y.numpy()
+        session = self._onnx_session()
+        if session is not None:
+            out = session.run(None, {"input": np.ascontiguousarray(x)})
+            out = out[0] if len(out) == 1 else out
+        else:
+            with torch.no_grad():
+                y = self.module(torch.from_numpy(np.ascontiguousarray(x)))
+            out = [t.numpy() for t in y] if isinstance(y, (list, tuple)) else y.numpy()
         if single:
             return [o[0] for o in out] if isinstance(out, list) else out[0]
         return out

@@ -67,11 +67,8 @@ class TeachableMachineImage:
         self.labels = [str(v) for v in labels]
 
     def _outputs(self) -> int:
-        import torch
-
         shape = self.layers_model.input_shape
-        with torch.no_grad():
-            return int(self.layers_model.module(torch.zeros(1, *shape)).shape[-1])
+        return int(np.asarray(self.layers_model.predict(np.zeros((1, *shape), np.float32))).shape[-1])
 
     @classmethod
     def _from_tm_directory(cls, path: str | os.PathLike, metadata: dict[str, Any]) -> TeachableMachineImage:

@@ -32,6 +32,10 @@ async function main(payload) {
     window.tf = undefined;
     await loadScript("/node_modules/@tensorflow/tfjs/dist/tf.min.js");
     await loadScript("/node_modules/@teachablemachine/image/dist/teachablemachine-image.min.js");
+    if (payload.backend === "wasm") {
+      await loadScript("/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js");
+      tf.wasm.setWasmPaths("/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
+    }
     if (payload.backend) await tf.setBackend(payload.backend);
     await tf.ready();
     const model = await tmImage.load(base + "model.json", base + "metadata.json");

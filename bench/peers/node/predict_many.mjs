@@ -1,6 +1,7 @@
 // Several TF.js layers models, each loaded from memory and run on its inputs, in one Node process.
-// payload: {models: [{modelJson, weightsBase64, inputs, repeat?}], backend}
-// result: {outputs: [[...] per model], seconds: [per-call seconds per model], backend}
+// payload: {models: [{modelJson, weightsBase64, inputs, repeat?, whole?}], backend}
+// result: {outputs: [[...] per model], seconds: [median seconds per call per model], backend}
+// With `repeat`, predict() is timed on the first input alone (or on all of them with `whole`).
 import { readPayload, writeResult } from "../lib/node_io.mjs";
 
 const p = readPayload();
@@ -17,11 +18,16 @@ for (const m of p.models) {
   outputs.push(await model.predict(x).array());
   const repeat = m.repeat || 0;
   if (repeat) {
-    const one = x.slice([0], [1]);
+    const one = m.whole ? x : x.slice([0], [1]);
     await model.predict(one).data();  // warm-up
-    const t0 = performance.now();
-    for (let i = 0; i < repeat; i++) await model.predict(one).data();
-    seconds.push((performance.now() - t0) / 1000 / repeat);
+    const times = [];
+    for (let i = 0; i < repeat; i++) {
+      const t0 = performance.now();
+      await model.predict(one).data();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    seconds.push(times[Math.floor(times.length / 2)] / 1000);
   } else seconds.push(null);
 }
 writeResult({outputs, seconds, backend: tf.getBackend()});
