@@ -206,3 +206,10 @@ def test_save_then_load_in_python_and_open(trained, photos):
     assert r.json()["predictions"][0]["label"] == "cat"
     r = other.post("/api/teach/open", json={"name": "missing"}, headers=AUTH)
     assert r.status_code == 404
+    # "Export for the web": an offline page next to the saved models, not listed as one
+    r = client.post("/api/teach/export-web", json={"name": "coffee-or-cat"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert {"index.html", "tf.min.js", "model.json", "metadata.json"} <= set(r.json()["files"])
+    assert json.loads((models / "coffee-or-cat-web" / "metadata.json").read_text())["labels"] == ["coffee", "cat"]
+    assert "coffee-or-cat-web" not in [m["name"] for m in client.get("/api/teach/models", headers=AUTH).json()["models"]]
+    assert client.post("/api/teach/export-web", json={"name": "../x"}, headers=AUTH).status_code == 400

@@ -287,6 +287,15 @@ class TeachProject:
             self.model_name = name
         return path
 
+    def export_web(self, name: Any) -> Path:
+        """Write the current model as an offline web page (``<name>-web`` in the models folder)."""
+        path = model_path(self.models_dir, f"{name}-web" if isinstance(name, str) else name)
+        clf = self.current()
+        if clf is None:
+            raise BadRequest("There is nothing to export yet: train the model first.", 409)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return clf.export(path, format="web")
+
     def saved_models(self) -> list[dict[str, Any]]:
         from playml.core.saving import read_json
 

@@ -33,6 +33,8 @@ export async function mount(root, studio) {
   const hood = el("div", { id: "hood" }, el("p", { class: "muted", text: "Shown after training." }));
   const saveName = el("input", { type: "text", id: "save-name", placeholder: "my-model", maxlength: 64 });
   const saveButton = el("button", { type: "button", id: "save", text: "Save" });
+  const exportButton = el("button", { type: "button", id: "export-web", text: "Export for the web",
+    title: "an offline web page: webcam, live confidence bars, the model (TensorFlow.js, no CDN)" });
   const openSelect = el("select", { id: "open-name" });
   const openButton = el("button", { type: "button", class: "plain", id: "open", text: "Open" });
   const modelsInfo = el("p", { class: "muted", id: "models-info" });
@@ -64,7 +66,7 @@ export async function mount(root, studio) {
         bars, previewInfo),
       el("section", { class: "card", "aria-labelledby": "save-title" },
         el("h2", { id: "save-title", text: "4 · Save or open" }),
-        el("div", { class: "row" }, el("label", { for: "save-name", text: "Name" }), saveName, saveButton),
+        el("div", { class: "row" }, el("label", { for: "save-name", text: "Name" }), saveName, saveButton, exportButton),
         el("div", { class: "row" }, el("label", { for: "open-name", text: "Saved models" }), openSelect, openButton),
         modelsInfo))));
 
@@ -375,6 +377,16 @@ export async function mount(root, studio) {
       studio.status(`Saved to ${saved.path}. Load it in Python with ml.load(…).`);
       await refresh();
       await listModels();
+    } catch (err) { fail(err); }
+  });
+
+  exportButton.addEventListener("click", async () => {
+    const name = saveName.value.trim();
+    if (!name) { fail(new Error("Type a name for the model first.")); saveName.focus(); return; }
+    try {
+      studio.status(`Exporting ${name} for the web…`, "busy");
+      const done = await api("/api/teach/export-web", { method: "POST", json: { name } });
+      studio.status(`Web page written to ${done.path}. Serve it with: python -m http.server (in that folder).`);
     } catch (err) { fail(err); }
   });
 
