@@ -94,7 +94,7 @@ def bench_out() -> list[list]:
         tm = ml.load(export)
         x = np.stack(crops[:1]).astype(np.float32) / 127 - 1
         t_reader = _best(lambda: tm.layers_model.predict(x))
-        rows.append(["the export read back by playml (PyTorch), 1 crop", f"{1000 * t_reader:.1f} ms",
+        rows.append(["the export read back by playml (ml.load: ONNX Runtime), 1 crop", f"{1000 * t_reader:.1f} ms",
                      f"{t_reader / t_playml:.2f}×", ""])
         files = {f"model/{p.name}": p.read_bytes() for p in export.iterdir()}
         for i, crop in enumerate(crops):

@@ -183,9 +183,10 @@ def test_web_export_runs_offline_with_the_fake_camera(taught, tmp_path):
     page_text = (web / "index.html").read_text() + (web / "app.js").read_text()
     assert "http://" not in page_text and "https://" not in page_text and "cdn" not in page_text.lower()
     runtime = json.loads((web / "runtime.json").read_text())
-    assert runtime["version"] == "4.22.0"
+    assert runtime["version"] == "4.22.0" and {"tf.min.js", "tfjs-backend-wasm-simd.wasm"} <= set(runtime["files"])
     import hashlib
-    assert hashlib.sha256((web / "tf.min.js").read_bytes()).hexdigest() == runtime["sha256"]
+    for name, digest in runtime["files"].items():
+        assert hashlib.sha256((web / name).read_bytes()).hexdigest() == digest
 
     coffee = taught["photos"][taught["truth"].index("coffee")]
     video = tmp_path / "camera.y4m"
@@ -228,5 +229,5 @@ def test_web_export_runs_offline_with_the_fake_camera(taught, tmp_path):
     assert not refused
     assert bars == len(labels) and len(probs) == len(labels) and abs(sum(probs) - 1) < 1e-4
     assert labels[int(np.argmax(probs))] == "coffee", (probs, status)
-    assert "offline" in status and "EfficientNet-Lite0" in card
+    assert "offline" in status and "wasm backend" in status and "EfficientNet-Lite0" in card
     assert (ARTIFACTS / "web-export.png").stat().st_size > 10_000

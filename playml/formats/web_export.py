@@ -1,7 +1,7 @@
 """A static web page that runs an exported image classifier offline: webcam, live bars, model card.
 
 :func:`web_files` adds ``index.html``, ``app.js``, ``style.css`` and TensorFlow.js's runtime
-(``tf.min.js``, copied from the pinned npm package at export time — never a CDN) to the files
+(``tf.min.js`` and its wasm backend, copied from the pinned npm packages at export time — never a CDN) to the files
 of a Teachable-Machine-layout export. Serve the folder with ``python -m http.server`` (a
 browser only opens the camera for pages served from ``localhost`` or HTTPS).
 
@@ -39,6 +39,11 @@ def _candidates() -> list[Path]:
 
 def tfjs_runtime() -> tuple[bytes, str]:
     """``(tf.min.js bytes, version)`` from the installed npm package; a clear error if there is none."""
+    path, version = _runtime_path()
+    return path.read_bytes(), version
+
+
+def _runtime_path() -> tuple[Path, str]:
     for path in _candidates():
         if path.is_file():
             version = "unknown"
@@ -48,11 +53,28 @@ def tfjs_runtime() -> tuple[bytes, str]:
             if version not in (TFJS_VERSION, "unknown"):
                 raise DependencyError(f"{path} is TensorFlow.js {version}; the web export needs {TFJS_VERSION} "
                                       f"(npm install @tensorflow/tfjs@{TFJS_VERSION}).")
-            return path.read_bytes(), version
+            return path, version
     raise DependencyError(
         "The web export copies TensorFlow.js's runtime (tf.min.js) from its npm package, and none was found. "
         f"Run `make setup` in playml's source folder, or `npm pack @tensorflow/tfjs@{TFJS_VERSION}`, unpack it "
         "and set PLAYML_TFJS_DIST to the unpacked folder. Looked in: " + ", ".join(str(p) for p in _candidates()))
+
+
+WASM_FILES = ("tf-backend-wasm.min.js", "tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm",
+              "tfjs-backend-wasm-threaded-simd.wasm")
+
+
+def wasm_runtime(tf_min: Path) -> dict[str, bytes]:
+    """TF.js's wasm backend files (same version), from ``@tensorflow/tfjs-backend-wasm`` next to the
+    ``@tensorflow/tfjs`` package of ``tf_min``; empty if that package is not there (the page then
+    uses WebGL or the CPU)."""
+    dist = tf_min.parent.parent.parent / "tfjs-backend-wasm" / "dist"
+    package = dist.parent / "package.json"
+    if not package.is_file() or json.loads(package.read_text()).get("version") != TFJS_VERSION:
+        return {}
+    if not all((dist / name).is_file() for name in WASM_FILES):
+        return {}
+    return {name: (dist / name).read_bytes() for name in WASM_FILES}
 
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d232b}
@@ -80,6 +102,23 @@ const rows = meta.labels.map((label) => {
   bars.appendChild(row);
   return row;
 });
+// Backend: ?backend=… if given; else WebGL on a real GPU, wasm when WebGL is a software renderer.
+async function pickBackend() {
+  const asked = new URLSearchParams(location.search).get("backend");
+  if (tf.wasm) tf.wasm.setWasmPaths(new URL(".", location.href).href);
+  if (asked) return tf.setBackend(asked);
+  let software = true;
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2") || document.createElement("canvas").getContext("webgl");
+    const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : "";
+    software = !gl || /swiftshader|llvmpipe|software/i.test(renderer);
+  } catch (err) { software = true; }
+  if (!software && await tf.setBackend("webgl")) return true;
+  if (tf.wasm && await tf.setBackend("wasm")) return true;
+  return tf.setBackend("cpu");
+}
+await pickBackend();
 await tf.ready();
 const model = await tf.loadLayersModel("model.json");
 status.textContent = `model loaded (TensorFlow.js ${tf.version.tfjs}, ${tf.getBackend()} backend)`;
@@ -123,11 +162,14 @@ tick();
 
 def web_files(files: dict[str, Any], *, title: str, card: str) -> dict[str, Any]:
     """``files`` (model.json, weights.bin, metadata.json) plus the page and the TF.js runtime."""
-    runtime, version = tfjs_runtime()
+    tf_path, version = _runtime_path()
+    runtime = tf_path.read_bytes()
+    wasm = wasm_runtime(tf_path)
+    wasm_tag = '<script src="tf-backend-wasm.min.js"></script>' if wasm else ""
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{html.escape(title)}</title><link rel="stylesheet" href="style.css">
-<script src="tf.min.js"></script></head>
+<script src="tf.min.js"></script>{wasm_tag}</head>
 <body><main>
 <h1>{html.escape(title)}</h1>
 <section><video id="video" playsinline muted></video><div id="status">loading…</div></section>
@@ -135,8 +177,10 @@ def web_files(files: dict[str, Any], *, title: str, card: str) -> dict[str, Any]
 <section id="card">{html.escape(card)}</section>
 </main><script type="module" src="app.js"></script></body></html>
 """
-    runtime_note = {"file": "tf.min.js", "package": "@tensorflow/tfjs", "version": version,
-                    "sha256": hashlib.sha256(runtime).hexdigest(), "licence": "Apache-2.0"}
-    return {**files, "index.html": page, "app.js": _APP, "style.css": _STYLE, "tf.min.js": runtime,
+    runtime_note = {"package": "@tensorflow/tfjs", "version": version, "licence": "Apache-2.0",
+                    "files": {name: hashlib.sha256(data).hexdigest()
+                              for name, data in {"tf.min.js": runtime, **wasm}.items()}}
+    return {**files, "index.html": page, "app.js": _APP, "style.css": _STYLE, "tf.min.js": runtime, **wasm,
             "runtime.json": runtime_note, "README.md": card + "\n\nServe this folder (python -m http.server) and "
-            "open http://localhost:8000/ — everything runs offline in the browser.\n"}
+            "open http://localhost:8000/ — everything runs offline in the browser. Add ?backend=wasm, webgl or "
+            "cpu to the address to choose TensorFlow.js's backend.\n"}
