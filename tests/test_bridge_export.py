@@ -160,6 +160,24 @@ def test_cli_export_and_predict_on_a_teachable_machine_folder(taught, capsys):
     assert "blah" in capsys.readouterr().out
 
 
+def test_cli_serve_serves_a_folder_on_localhost(tmp_path):
+    import subprocess
+    import sys
+    import urllib.request
+
+    (tmp_path / "index.html").write_text("<p>hello</p>")
+    proc = subprocess.Popen([sys.executable, "-m", "playml", "serve", str(tmp_path), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = proc.stdout.readline()
+        assert "http://localhost:" in line, line
+        url = line.split("at ", 1)[1].split()[0]
+        assert urllib.request.urlopen(url, timeout=30).read() == b"<p>hello</p>"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _write_y4m(path: Path, photo: np.ndarray, frames: int = 10) -> None:
     """A 640×480 4:2:0 Y4M clip of ``photo`` for Chromium's fake camera."""
     from PIL import Image
