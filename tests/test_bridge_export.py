@@ -139,9 +139,16 @@ def test_tfjs_and_onnx_exports(taught):
     assert np.abs(probs - taught["playml"]).max() < 1e-4
     with pytest.raises(ml.UnknownModelError, match="teachable-machine"):
         clf.export(root / "x", format="teachable")
-    reg = ml.ImageRegression()
+    reg = ml.ImageRegression(seed=0)
     with pytest.raises(ml.NotTrainedError):
         reg.export(root / "y", format="tfjs")
+    # a regression exports whole too (not as Teachable Machine: that is for classifiers)
+    reg.add_images(taught["photos"], [float(i) for i in range(len(taught["photos"]))], progress=False)
+    reg.train(epochs=5, progress=False)
+    with pytest.raises(ml.TaskError, match="image classifiers"):
+        reg.export(root / "y", format="teachable-machine")
+    values = ml.load(reg.export(root / "reg", format="tfjs")).predict(taught["crops"].astype(np.float32) / 127 - 1)
+    assert np.abs(values[:, 0] - np.asarray(reg.predict(taught["photos"]), dtype=np.float32)).max() < 1e-3
 
 
 def test_cli_export_and_predict_on_a_teachable_machine_folder(taught, capsys):

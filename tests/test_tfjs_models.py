@@ -185,6 +185,12 @@ def test_ml_load_says_which_kind_it_found_when_files_are_missing(tmp_path):
     (plain / "weights.bin").unlink()
     with pytest.raises(MissingFileError, match="TensorFlow.js layers model"):
         ml.load(plain)
+    pose = tmp_path / "pose"
+    shutil.copytree(DATA / "tm-embedded", pose)
+    meta = json.loads((pose / "metadata.json").read_text())
+    (pose / "metadata.json").write_text(json.dumps({**meta, "packageName": "@teachablemachine/pose"}))
+    with pytest.raises(FormatError, match="Teachable Machine pose model"):
+        ml.load(pose)
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("hi")
