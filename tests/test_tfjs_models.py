@@ -51,6 +51,39 @@ def test_every_fixture_matches_tfjs_in_node():
         assert np.abs(theirs).max() > 1e-3, name  # the models compute something
 
 
+def _quantize(model_json, weights, kind):
+    """The model with its weights stored as the TF.js converter's --quantize_uint8 / _uint16 / _float16 does."""
+    from playml.formats.tfjs import _weight_arrays
+
+    mj, blobs = copy.deepcopy(model_json), []
+    for spec, (_, a) in zip(mj["weightsManifest"][0]["weights"], _weight_arrays(model_json, weights)):
+        if kind == "float16":
+            spec["quantization"] = {"dtype": "float16", "original_dtype": "float32"}
+            blobs.append(a.astype("<f2").tobytes())
+            continue
+        top = 255 if kind == "uint8" else 65535
+        lo, hi = float(a.min()), float(a.max())
+        scale = (hi - lo) / top if hi > lo else 1.0
+        q = np.round((a - lo) / scale).astype("u1" if kind == "uint8" else "<u2")
+        spec["quantization"] = {"dtype": kind, "scale": scale, "min": lo, "original_dtype": "float32"}
+        blobs.append(q.tobytes())
+    return mj, b"".join(blobs)
+
+
+def test_quantized_weights_read_like_tfjs():
+    model_json, weights = read_tfjs(DATA / "keras-bn")
+    x = _random_inputs(model_json)
+    cases, ours = [], []
+    for kind in ("uint8", "uint16", "float16"):
+        mj, w = _quantize(model_json, weights, kind)
+        assert len(w) < len(weights)
+        with torch.no_grad():
+            ours.append(from_tfjs(mj, w)(torch.from_numpy(x)).numpy())
+        cases.append((mj, w, x))
+    for kind, mine, theirs in zip(("uint8", "uint16", "float16"), ours, _tfjs(cases)):
+        assert np.abs(mine - theirs).max() < 1e-4, kind
+
+
 def test_teachable_machine_exports_classify_photos_like_tfjs():
     standard, embedded = ml.load(DATA / "tm-standard"), ml.load(DATA / "tm-embedded")
     assert standard.labels == ["blah1", "blah2"] and (standard.image_size, standard.grey) == (224, False)

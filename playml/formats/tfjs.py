@@ -315,17 +315,25 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
     out, offset = [], 0
     for group in manifest:
         for spec in group.get("weights", []):
-            if spec.get("quantization"):
-                raise FormatError("This model's weights are quantized; playml reads float32 weights only.")
-            if spec.get("dtype", "float32") != "float32":
-                raise FormatError(f"Weight {spec.get('name')} is {spec.get('dtype')}; playml reads float32 only.")
+            quant = spec.get("quantization") or {}
+            dtype = spec.get("dtype", "float32")
+            if dtype not in ("float32", "int32"):
+                raise FormatError(f"Weight {spec.get('name')} is {dtype}; playml reads float32 (and int32) weights.")
+            stored = {None: "<f4" if dtype == "float32" else "<i4", "uint8": "u1", "uint16": "<u2",
+                      "float16": "<f2"}.get(quant.get("dtype"))
+            if stored is None:
+                raise FormatError(f"Weight {spec.get('name')} is quantized as {quant.get('dtype')!r}; playml reads "
+                                  "uint8, uint16 and float16 quantization.")
             shape = [int(v) for v in spec["shape"]]
-            size = int(np.prod(shape)) * 4
+            count = int(np.prod(shape))
+            size = count * np.dtype(stored).itemsize
             if offset + size > len(weights):
                 raise FormatError(f"model.weights.bin is too short: it ends before the weight {spec['name']!r} "
                                   "(was it saved or copied completely?).")
-            out.append((spec["name"], np.frombuffer(weights, dtype="<f4", count=size // 4, offset=offset)
-                        .reshape(shape).astype(np.float32)))
+            raw = np.frombuffer(weights, dtype=stored, count=count, offset=offset).reshape(shape)
+            if quant.get("dtype") in ("uint8", "uint16"):  # TF.js: value = q * scale + min
+                raw = raw.astype(np.float32) * np.float32(quant["scale"]) + np.float32(quant["min"])
+            out.append((spec["name"], raw.astype(np.float32)))
             offset += size
     if offset != len(weights):
         raise FormatError(f"model.weights.bin holds {len(weights)} bytes but model.json describes {offset}; "
