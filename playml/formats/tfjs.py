@@ -28,12 +28,22 @@ with :class:`ChannelsFirst` (N×H×W×C → N×C×H×W) and flattens with
 TF.js. Activations: relu, relu6, sigmoid, tanh, softmax, logSoftmax, elu, selu, softplus,
 softsign, swish (``nn.SiLU``), mish, gelu, gelu_new, linear.
 
+Any other layers model — functional (``tf.model``), nested (a Sequential inside a Model, as
+Teachable Machine writes; TF.js 1.x's bare-list ``config``), with shared layers,
+BatchNormalization, depthwise/separable convolutions, merges, Conv1D… — is built by
+:func:`build_layers_model` into a :class:`LayersGraph` from :data:`LAYER_BUILDERS` (one builder
+per layer class: add an entry to read a new layer; add the class to ``_SIMPLE`` too only if the
+editable ml5.js ``nn.Sequential`` path should build it). Weights may be quantized (uint8,
+uint16, float16). Graph models (``"format": "graph-model"``) are refused with a clear error.
+
 Public API::
 
     to_tfjs(module, *, input_shape=None, weights_path="model.weights.bin") -> (model_json, weights)
-    from_tfjs(model_json, weights) -> nn.Sequential
+    from_tfjs(model_json, weights) -> nn.Sequential (ml5-style models) or LayersGraph (any other)
+    build_layers_model(model_json, weights) -> LayersGraph
     read_tfjs(directory, model_file="model.json") -> (model_json, weights)
     input_shape(model_json) -> tuple        # e.g. (3,) or (64, 64, 4)
+    LayersModel.from_directory(dir)         # what ml.load returns for a TF.js folder: .predict(), .summary()
 
 A classification head trained with :func:`playml.core.training.fit` returns logits; append
 ``nn.Softmax(dim=-1)`` before saving so TF.js gives probabilities, and train ``seq[:-1]``
