@@ -590,12 +590,12 @@ class _ConvND(nn.Module):
             x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW view (channels-last memory: no copy)
             pad = 0
             if self.padding == "same":
-                (t, b), (l, r) = (_same_pads(x.shape[2 + i], self.kernel[i], self.strides[i], self.dilation[i])
-                                  for i in range(2))
-                if t == b and l == r:
-                    pad = (t, l)
+                (top, bottom), (left, right) = (
+                    _same_pads(x.shape[2 + i], self.kernel[i], self.strides[i], self.dilation[i]) for i in range(2))
+                if top == bottom and left == right:
+                    pad = (top, left)
                 else:
-                    x = F.pad(x, (l, r, t, b))
+                    x = F.pad(x, (left, right, top, bottom))
             bias = self.bias if self.pointwise is None else None
             y = F.conv2d(x, self.weight, bias, self.strides, pad, self.dilation, self.groups)
             if self.pointwise is not None:
@@ -630,19 +630,19 @@ class _Pool(nn.Module):
             x = x.unsqueeze(2)
         pool = self.pool if self.dims == 2 else (1, self.pool[0])
         strides = self.strides if self.dims == 2 else (1, self.strides[0])
+        pads = (0, 0, 0, 0)
         if self.padding == "same":
-            (t, b), (l, r) = (_same_pads(x.shape[2 + i], pool[i], strides[i]) for i in range(2))
-        else:
-            t = b = l = r = 0
+            (top, bottom), (left, right) = (_same_pads(x.shape[2 + i], pool[i], strides[i]) for i in range(2))
+            pads = (left, right, top, bottom)
         if self.kind == "max":
-            if t or b or l or r:
-                x = F.pad(x, (l, r, t, b), value=float("-inf"))
+            if any(pads):
+                x = F.pad(x, pads, value=float("-inf"))
             y = F.max_pool2d(x, pool, strides)
         else:
-            if t or b or l or r:  # TF averages over the real values only
+            if any(pads):  # TF averages over the real values only
                 ones = torch.ones_like(x[:, :1])
-                sums = F.avg_pool2d(F.pad(x, (l, r, t, b)), pool, strides)
-                counts = F.avg_pool2d(F.pad(ones, (l, r, t, b)), pool, strides)
+                sums = F.avg_pool2d(F.pad(x, pads), pool, strides)
+                counts = F.avg_pool2d(F.pad(ones, pads), pool, strides)
                 y = sums / counts
             else:
                 y = F.avg_pool2d(x, pool, strides)
@@ -750,12 +750,13 @@ def _build_zero_padding(cfg, w, cls):
     _channels_last_only(cfg, cls)
     p = cfg.get("padding", 1)
     if isinstance(p, (int, float)):
-        (t, b), (l, r) = (int(p), int(p)), (int(p), int(p))
+        (top, bottom), (left, right) = (int(p), int(p)), (int(p), int(p))
     elif all(isinstance(v, (int, float)) for v in p):
-        (t, b), (l, r) = (int(p[0]), int(p[0])), (int(p[1]), int(p[1]))
+        (top, bottom), (left, right) = (int(p[0]), int(p[0])), (int(p[1]), int(p[1]))
     else:
-        (t, b), (l, r) = (tuple(int(v) for v in p[0]), tuple(int(v) for v in p[1]))
-    return _Fn(lambda x: F.pad(x, (0, 0, l, r, t, b)), f"ZeroPadding2D(({t}, {b}), ({l}, {r}))")
+        (top, bottom), (left, right) = (tuple(int(v) for v in p[0]), tuple(int(v) for v in p[1]))
+    return _Fn(lambda x: F.pad(x, (0, 0, left, right, top, bottom)),
+               f"ZeroPadding2D(({top}, {bottom}), ({left}, {right}))")
 
 
 def _build_pool(cfg, w, cls):

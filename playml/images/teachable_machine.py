@@ -40,7 +40,7 @@ def tm_preprocess(image: Any, size: int, *, grey: bool = False) -> np.ndarray:
     left, top = (w - side) // 2, (h - side) // 2
     img = img.crop((left, top, left + side, top + side))
     if side != size:
-        img = img.resize((size, size), Image.BILINEAR)
+        img = img.resize((size, size), Image.Resampling.BILINEAR)
     x = np.asarray(img, dtype=np.float32)
     if grey:
         x = (x @ np.array([0.2989, 0.5870, 0.1140], dtype=np.float32))[..., None]
