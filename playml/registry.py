@@ -106,6 +106,9 @@ EXTRA_NAMES: dict[str, str] = {
     "studio": "playml.web:studio",
     "load_project": "playml.projects.project:load_project",
     "Result": "playml.results:Result",
+    # models from the browser (ml.load returns them): Teachable Machine image exports, any TF.js layers model
+    "TeachableMachineImage": "playml.images.teachable_machine:TeachableMachineImage",
+    "TFJSLayersModel": "playml.formats.tfjs:LayersModel",
 }
 
 

@@ -321,3 +321,10 @@ def test_a_sound_project_over_http(tmp_path):
         assert ws.receive_json()["predictions"][0]["label"] == "Class 2"
         ws.send_bytes(rng.normal(0, 0.01, 16000).astype("<f4").tobytes())
         assert ws.receive_json()["predictions"][0]["label"] == "Background noise"
+    # "Export for the web": an offline page next to the saved models, not listed as one
+    r = client.post("/api/teach/export-web", json={"name": "coffee-or-cat"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert {"index.html", "tf.min.js", "model.json", "metadata.json"} <= set(r.json()["files"])
+    assert json.loads((models / "coffee-or-cat-web" / "metadata.json").read_text())["labels"] == ["coffee", "cat"]
+    assert "coffee-or-cat-web" not in [m["name"] for m in client.get("/api/teach/models", headers=AUTH).json()["models"]]
+    assert client.post("/api/teach/export-web", json={"name": "../x"}, headers=AUTH).status_code == 400

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "playml.cli.search",      # search build|query|map
     "playml.cli.anomaly",     # anomaly train|score
     "playml.cli.studio",      # studio
+    "playml.cli.bridge",      # export
 ]
 
 

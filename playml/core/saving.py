@@ -26,7 +26,7 @@ from typing import Any
 
 from playml.errors import FormatError, MissingFileError
 
-__all__ = ["save_directory", "atomic_write", "read_json", "load", "register_kind", "META_FILE"]
+__all__ = ["save_directory", "atomic_write", "read_json", "load", "detect", "register_kind", "META_FILE", "KINDS_BY_FILES"]
 
 META_FILE = "model_meta.json"
 
@@ -109,8 +109,70 @@ def read_json(path: str | os.PathLike, what: str = "file") -> Any:
         raise FormatError(f"{path} is not valid JSON ({e}). Was it saved completely?") from None
 
 
+#: What :func:`detect` can find in a folder, and what each kind needs.
+KINDS_BY_FILES = {
+    "playml": "a model saved by playml (model_meta.json with a \"playml\" entry, plus its model files)",
+    "ml5": "an ml5.js neuralNetwork save (model.json, model.weights.bin, model_meta.json)",
+    "teachable-machine": "a Teachable Machine export (model.json, weights.bin, metadata.json)",
+    "tfjs-layers": "a TensorFlow.js layers model (model.json with a modelTopology, and its weight files)",
+    "tfjs-graph": "a TensorFlow.js graph model (model.json with \"format\": \"graph-model\", and its weight files)",
+}
+
+
+def _is_teachable_machine(meta: Any) -> bool:
+    return isinstance(meta, dict) and ("tmVersion" in meta or str(meta.get("packageName", "")).startswith(
+        "@teachablemachine/") or ("labels" in meta and "tfjsVersion" in meta))
+
+
+def detect(path: str | os.PathLike) -> str | None:
+    """Which kind of model folder ``path`` is, judged by its files: one of :data:`KINDS_BY_FILES`, or None."""
+    path = Path(path)
+    if (path / META_FILE).is_file():
+        meta = read_json(path / META_FILE, "model description")
+        return "playml" if isinstance(meta, dict) and isinstance(meta.get("playml"), dict) else "ml5"
+    if (path / "metadata.json").is_file() and _is_teachable_machine(read_json(path / "metadata.json", "metadata")):
+        return "teachable-machine"
+    if (path / "model.json").is_file():
+        model_json = read_json(path / "model.json", "model file")
+        if isinstance(model_json, dict):
+            topo = model_json.get("modelTopology")
+            if model_json.get("format") == "graph-model" or (isinstance(topo, dict) and "node" in topo):
+                return "tfjs-graph"
+            if topo is not None:
+                return "tfjs-layers"
+    return None
+
+
+def _load_tfjs_graph(path: Path):
+    import importlib
+
+    try:
+        module = importlib.import_module("playml.formats.tfjs_graph")
+    except ImportError:
+        raise FormatError(f"{path} holds {KINDS_BY_FILES['tfjs-graph']}; this playml reads TF.js *layers* models "
+                          "only (graph models come from the TF.js converter). Convert it as a layers model "
+                          "(tensorflowjs_converter --output_format tfjs_layers_model) or upgrade playml.") from None
+    return module.load_graph_model(path)
+
+
+def _load_teachable_machine(path: Path):
+    import importlib
+
+    meta = read_json(path / "metadata.json", "metadata")
+    if not (path / "model.json").is_file():
+        raise MissingFileError(f"{path} looks like {KINDS_BY_FILES['teachable-machine']} — it has metadata.json — "
+                               "but model.json is missing. Copy all three files of the export.")
+    package = str(meta.get("packageName", "@teachablemachine/image"))
+    if package not in ("@teachablemachine/image", ""):
+        raise FormatError(f"{path} is a Teachable Machine {package.split('/')[-1]} model ({package}); playml reads "
+                          "Teachable Machine image models.")
+    cls = importlib.import_module("playml.images.teachable_machine").TeachableMachineImage
+    return cls._from_tm_directory(path, meta)
+
+
 def load(path: str | os.PathLike):
-    """Load any model that playml saved (or that ml5.js saved) from its directory.
+    """Load a model from its directory: one playml saved, an ml5.js save, a Teachable Machine
+    image export, or any TensorFlow.js layers model (recognised by their files, see :func:`detect`).
 
     >>> import playml as ml
     >>> clf = ml.load("my-model/")      # doctest: +SKIP
@@ -121,15 +183,24 @@ def load(path: str | os.PathLike):
     if not path.exists():
         raise MissingFileError(f"There is no model at {path}. Check the path; a model is a directory.")
     if path.is_file():
-        if path.name in (META_FILE, "model.json"):
+        if path.name in (META_FILE, "model.json", "metadata.json"):
             path = path.parent
         else:
             raise FormatError(f"{path} is a file; pass the model's directory instead.")
-    meta = read_json(path / META_FILE, "model description") if (path / META_FILE).exists() else None
-    if meta is None:
+    kind = detect(path)
+    if kind is None:
+        present = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))[:8]
         raise FormatError(
-            f"{path} has no {META_FILE}, so it is not a playml or ml5.js model directory. "
-            "A saved model has model.json, model.weights.bin and model_meta.json.")
+            f"{path} is not a model folder playml knows: it has {', '.join(present) or 'no files'}. playml loads "
+            + "; ".join(KINDS_BY_FILES.values()) + ".")
+    if kind == "teachable-machine":
+        return _load_teachable_machine(path)
+    if kind == "tfjs-graph":
+        return _load_tfjs_graph(path)
+    if kind == "tfjs-layers":
+        from_directory = importlib.import_module("playml.formats.tfjs").LayersModel.from_directory
+        return from_directory(path)
+    meta = read_json(path / META_FILE, "model description")
     info = meta.get("playml") if isinstance(meta, dict) else None
     kind = info.get("kind") if isinstance(info, dict) else "neural_network"  # plain ml5.js save
     kinds = _kinds()

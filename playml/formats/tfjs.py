@@ -28,12 +28,22 @@ with :class:`ChannelsFirst` (N×H×W×C → N×C×H×W) and flattens with
 TF.js. Activations: relu, relu6, sigmoid, tanh, softmax, logSoftmax, elu, selu, softplus,
 softsign, swish (``nn.SiLU``), mish, gelu, gelu_new, linear.
 
+Any other layers model — functional (``tf.model``), nested (a Sequential inside a Model, as
+Teachable Machine writes; TF.js 1.x's bare-list ``config``), with shared layers,
+BatchNormalization, depthwise/separable convolutions, merges, Conv1D… — is built by
+:func:`build_layers_model` into a :class:`LayersGraph` from :data:`LAYER_BUILDERS` (one builder
+per layer class: add an entry to read a new layer; add the class to ``_SIMPLE`` too only if the
+editable ml5.js ``nn.Sequential`` path should build it). Weights may be quantized (uint8,
+uint16, float16). Graph models (``"format": "graph-model"``) are refused with a clear error.
+
 Public API::
 
     to_tfjs(module, *, input_shape=None, weights_path="model.weights.bin") -> (model_json, weights)
-    from_tfjs(model_json, weights) -> nn.Sequential
+    from_tfjs(model_json, weights) -> nn.Sequential (ml5-style models) or LayersGraph (any other)
+    build_layers_model(model_json, weights) -> LayersGraph
     read_tfjs(directory, model_file="model.json") -> (model_json, weights)
     input_shape(model_json) -> tuple        # e.g. (3,) or (64, 64, 4)
+    LayersModel.from_directory(dir)         # what ml.load returns for a TF.js folder: .predict(), .summary()
 
 A classification head trained with :func:`playml.core.training.fit` returns logits; append
 ``nn.Softmax(dim=-1)`` before saving so TF.js gives probabilities, and train ``seq[:-1]``
@@ -71,7 +81,7 @@ from torch import nn
 from playml.errors import FormatError, MissingFileError
 
 __all__ = ["to_tfjs", "from_tfjs", "read_tfjs", "input_shape", "ChannelsFirst", "ChannelsLastFlatten",
-           "ACTIVATIONS"]
+           "ACTIVATIONS", "build_layers_model", "LayersGraph", "LAYER_BUILDERS", "is_graph_model"]
 
 #: TF.js activation names that playml reads and writes.
 ACTIVATIONS = ("linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "logSoftmax", "elu", "selu",
@@ -263,37 +273,49 @@ def _is_passive(m) -> bool:
 # ---------------------------------------------------------------- reading
 
 def _topology(model_json: dict) -> dict:
-    if not isinstance(model_json, dict) or "modelTopology" not in model_json:
-        raise FormatError("model.json has no 'modelTopology': it is not a TensorFlow.js layers model "
-                          "(a graph model from the TF.js converter cannot be trained or read by playml).")
-    topo = model_json["modelTopology"]
-    if isinstance(topo, dict) and "model_config" in topo:  # Keras files converted by tensorflowjs
-        topo = topo["model_config"]
-    if not isinstance(topo, dict) or topo.get("class_name") != "Sequential":
-        kind = topo.get("class_name") if isinstance(topo, dict) else type(topo).__name__
-        raise FormatError(f"model.json describes a {kind!r} model; playml reads Sequential models "
-                          "(what ml5.js and tf.sequential() save).")
+    topo = _any_topology(model_json)
+    if topo.get("class_name") != "Sequential":
+        raise FormatError(f"model.json describes a {topo.get('class_name')!r} model, not a Sequential one; "
+                          "read it with build_layers_model().")
     return topo
 
 
 def _layers(topo: dict) -> list[dict]:
-    config = topo.get("config")
-    layers = config.get("layers") if isinstance(config, dict) else config
-    if not isinstance(layers, list) or not layers:
+    layers = _layer_list(topo.get("config"))
+    if not layers:
         raise FormatError("model.json lists no layers.")
     return layers
 
 
 def input_shape(model_json: dict) -> tuple[int, ...]:
-    """The input shape without the batch axis, e.g. ``(3,)`` or ``(64, 64, 4)``."""
-    for layer in _layers(_topology(model_json)):
-        cfg = layer.get("config", {})
-        for key in ("batch_input_shape", "batch_shape"):
-            if cfg.get(key):
-                return tuple(int(v) for v in cfg[key][1:])
-        if cfg.get("input_shape"):
-            return tuple(int(v) for v in cfg["input_shape"])
-    raise FormatError("model.json does not say the shape of its input (no batch_input_shape).")
+    """The input shape without the batch axis, e.g. ``(3,)`` or ``(64, 64, 4)`` (nested models too)."""
+    shape = _first_shape(_any_topology(model_json))
+    if shape is None:
+        raise FormatError("model.json does not say the shape of its input (no batch_input_shape).")
+    return tuple(shape)
+
+
+_SIMPLE = {"InputLayer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dropout", "Activation"}
+
+
+def _simple_sequential(topo: dict) -> bool:
+    """True for the Sequential models that map onto an editable nn.Sequential (what ml5.js saves)."""
+    if topo.get("class_name") != "Sequential":
+        return False
+    layers = _layer_list(topo.get("config"))
+    if not layers or _batch_shape(layers[0].get("config")) is None:
+        return False
+    for layer in layers:
+        cls, cfg = layer.get("class_name"), layer.get("config") or {}
+        if cls not in _SIMPLE or cfg.get("activation", "linear") not in (None, *ACTIVATIONS):
+            return False
+        if cls == "Conv2D" and cfg.get("padding") == "same" and _pair(cfg.get("strides", 1)) != [1, 1]:
+            return False
+        if cls == "Conv2D" and cfg.get("padding") == "same" and any(k % 2 == 0 for k in _pair(cfg.get("kernel_size", 1))):
+            return False
+        if cls in ("MaxPooling2D", "AveragePooling2D") and cfg.get("padding", "valid") != "valid":
+            return False
+    return True
 
 
 def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarray]]:
@@ -303,17 +325,25 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
     out, offset = [], 0
     for group in manifest:
         for spec in group.get("weights", []):
-            if spec.get("quantization"):
-                raise FormatError("This model's weights are quantized; playml reads float32 weights only.")
-            if spec.get("dtype", "float32") != "float32":
-                raise FormatError(f"Weight {spec.get('name')} is {spec.get('dtype')}; playml reads float32 only.")
+            quant = spec.get("quantization") or {}
+            dtype = spec.get("dtype", "float32")
+            if dtype not in ("float32", "int32"):
+                raise FormatError(f"Weight {spec.get('name')} is {dtype}; playml reads float32 (and int32) weights.")
+            stored = {None: "<f4" if dtype == "float32" else "<i4", "uint8": "u1", "uint16": "<u2",
+                      "float16": "<f2"}.get(quant.get("dtype"))
+            if stored is None:
+                raise FormatError(f"Weight {spec.get('name')} is quantized as {quant.get('dtype')!r}; playml reads "
+                                  "uint8, uint16 and float16 quantization.")
             shape = [int(v) for v in spec["shape"]]
-            size = int(np.prod(shape)) * 4
+            count = int(np.prod(shape))
+            size = count * np.dtype(stored).itemsize
             if offset + size > len(weights):
                 raise FormatError(f"model.weights.bin is too short: it ends before the weight {spec['name']!r} "
                                   "(was it saved or copied completely?).")
-            out.append((spec["name"], np.frombuffer(weights, dtype="<f4", count=size // 4, offset=offset)
-                        .reshape(shape).astype(np.float32)))
+            raw = np.frombuffer(weights, dtype=stored, count=count, offset=offset).reshape(shape)
+            if quant.get("dtype") in ("uint8", "uint16"):  # TF.js: value = q * scale + min
+                raw = raw.astype(np.float32) * np.float32(quant["scale"]) + np.float32(quant["min"])
+            out.append((spec["name"], raw.astype(np.float32)))
             offset += size
     if offset != len(weights):
         raise FormatError(f"model.weights.bin holds {len(weights)} bytes but model.json describes {offset}; "
@@ -322,7 +352,15 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
 
 
 def from_tfjs(model_json: dict, weights: bytes):
-    """Build an ``nn.Sequential`` (in eval mode) from TF.js layers ``model.json`` content and weights."""
+    """Build a PyTorch module (in eval mode) from TF.js layers ``model.json`` content and weights.
+
+    A plain Sequential model of Dense / Conv2D / pooling / Flatten / Dropout / Activation layers
+    (what ml5.js saves) becomes an editable ``nn.Sequential``; any other layers model
+    (functional, nested, BatchNormalization, depthwise convolutions, ...) a :class:`LayersGraph`.
+    Both take and give TF.js-shaped tensors.
+    """
+    if not _simple_sequential(_any_topology(model_json)):
+        return build_layers_model(model_json, weights)
     layers = _layers(_topology(model_json))
     arrays = _weight_arrays(model_json, bytes(weights))
     by_name = {name: a for name, a in arrays}
@@ -431,8 +469,682 @@ def read_tfjs(directory: str | os.PathLike, model_file: str = "model.json") -> t
         for rel in group.get("paths", []):
             path = directory / rel.removeprefix("./")
             if not path.is_file():
+                if (directory / "model_meta.json").is_file():
+                    kind = "an ml5.js/playml save: copy all three files (model.json, model.weights.bin, model_meta.json)"
+                elif (directory / "metadata.json").is_file():
+                    kind = "a Teachable Machine export: copy all three files (model.json, weights.bin, metadata.json)"
+                else:
+                    kind = "a TensorFlow.js layers model: copy model.json with every weight file it lists"
                 raise MissingFileError(f"The weights file {path.name!r} is missing from {directory}. "
-                                       f"{model_file} needs it; copy all three files of the saved model "
-                                       "(model.json, model.weights.bin, model_meta.json).")
+                                       f"{model_file} needs it; this folder looks like {kind}.")
             parts.append(path.read_bytes())
     return model_json, b"".join(parts)
+
+
+# ---------------------------------------------------------------- any layers model (functional, nested)
+#
+# A TF.js layers model is a graph of Keras layers: a ``Sequential`` (a chain), or a functional
+# ``Model`` whose layers name their ``inbound_nodes``; either may contain the other as a layer
+# (Teachable Machine writes a Sequential holding a Sequential holding a functional MobileNetV2).
+# :func:`build_layers_model` turns any of them into a :class:`LayersGraph` module that runs on
+# TF.js-shaped tensors (channels last) and gives TF.js's outputs. Each layer class is built by
+# one function in :data:`LAYER_BUILDERS` (``class_name -> builder(config, weights) -> nn.Module``);
+# add a layer type by adding an entry.
+
+class _Weights:
+    """The weight arrays of a model, looked up by (layer name, weight name) as TF.js does."""
+
+    def __init__(self, arrays: list[tuple[str, np.ndarray]]):
+        self.by_key: dict[tuple[str, str], list[np.ndarray]] = {}
+        for full, array in arrays:
+            parts = full.split("/")
+            what = parts[-1].split(":")[0]
+            layer = parts[-2] if len(parts) > 1 else ""
+            self.by_key.setdefault((layer, what), []).append(array)
+        self.taken = 0
+        self.total = len(arrays)
+
+    def get(self, layer: str, what: str, *, optional: bool = False) -> np.ndarray | None:
+        found = self.by_key.get((layer, what))
+        if not found:
+            if optional:
+                return None
+            raise FormatError(f"The weights have no {what!r} for layer {layer!r} (model.json and the weights "
+                              "file do not match).")
+        self.taken += 1
+        return found.pop(0)
+
+
+def _tensor(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+
+def _hard_sigmoid(x):
+    return torch.clamp(0.2 * x + 0.5, 0.0, 1.0)
+
+
+class _Fn(nn.Module):
+    """A parameter-free layer given by a function (activations, merges, reshapes)."""
+
+    def __init__(self, fn, label: str):
+        super().__init__()
+        self.fn, self.label = fn, label
+
+    def forward(self, *xs):
+        return self.fn(*xs)
+
+    def extra_repr(self) -> str:
+        return self.label
+
+
+_EXTRA_ACTIVATIONS = {
+    "hard_sigmoid": _hard_sigmoid, "hardSigmoid": _hard_sigmoid,
+    "exponential": torch.exp, "hard_swish": lambda x: x * torch.clamp(x + 3, 0, 6) / 6,
+}
+
+
+def _activation_fn(name: str | None):
+    """The activation ``name`` as a module (softmax on the last axis), or None for linear."""
+    if name in _EXTRA_ACTIVATIONS:
+        return _Fn(_EXTRA_ACTIVATIONS[name], name)
+    return _activation_module(name)
+
+
+def _same_pads(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
+    """TensorFlow's 'same' padding (before, after) for one axis."""
+    eff = (k - 1) * d + 1
+    out = -(-size // s)
+    total = max((out - 1) * s + eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def _tuple(v, n: int) -> tuple[int, ...]:
+    if isinstance(v, (int, float)):
+        return (int(v),) * n
+    return tuple(int(x) for x in v)
+
+
+class _ConvND(nn.Module):
+    """Conv1D / Conv2D / DepthwiseConv2D on channels-last tensors, with TF's 'same' / 'valid' / 'causal'."""
+
+    def __init__(self, weight, bias, *, dims: int, strides, dilation, padding: str, groups: int = 1,
+                 pointwise=None, pointwise_bias=None, activation=None, label: str = ""):
+        super().__init__()
+        self.dims, self.strides, self.dilation, self.padding, self.groups = dims, strides, dilation, padding, groups
+        self.weight = nn.Parameter(weight, requires_grad=False)
+        self.bias = None if bias is None else nn.Parameter(bias, requires_grad=False)
+        self.pointwise = None if pointwise is None else nn.Parameter(pointwise, requires_grad=False)
+        self.pointwise_bias = None if pointwise_bias is None else nn.Parameter(pointwise_bias, requires_grad=False)
+        self.activation = activation
+        self.label = label
+        self.kernel = tuple(weight.shape[2:])
+
+    def extra_repr(self) -> str:
+        return (f"{self.label}kernel={self.kernel}, strides={self.strides}, dilation={self.dilation}, "
+                f"padding={self.padding!r}, groups={self.groups}")
+
+    def forward(self, x):
+        import torch.nn.functional as F
+
+        if self.dims == 2:
+            x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW view (channels-last memory: no copy)
+            pad = 0
+            if self.padding == "same":
+                (top, bottom), (left, right) = (
+                    _same_pads(x.shape[2 + i], self.kernel[i], self.strides[i], self.dilation[i]) for i in range(2))
+                if top == bottom and left == right:
+                    pad = (top, left)
+                else:
+                    x = F.pad(x, (left, right, top, bottom))
+            bias = self.bias if self.pointwise is None else None
+            y = F.conv2d(x, self.weight, bias, self.strides, pad, self.dilation, self.groups)
+            if self.pointwise is not None:
+                y = F.conv2d(y, self.pointwise, self.pointwise_bias)
+            y = y.permute(0, 2, 3, 1)
+        else:
+            x = x.permute(0, 2, 1)
+            k, s, d = self.kernel[0], self.strides[0], self.dilation[0]
+            if self.padding == "same":
+                x = F.pad(x, _same_pads(x.shape[2], k, s, d))
+            elif self.padding == "causal":
+                x = F.pad(x, ((k - 1) * d, 0))
+            y = F.conv1d(x, self.weight, self.bias, s, 0, d, self.groups).permute(0, 2, 1)
+        return y if self.activation is None else self.activation(y)
+
+
+class _Pool(nn.Module):
+    """Max / average pooling (1-D or 2-D) on channels-last tensors with TF's 'same' / 'valid'."""
+
+    def __init__(self, kind: str, dims: int, pool, strides, padding: str):
+        super().__init__()
+        self.kind, self.dims, self.pool, self.strides, self.padding = kind, dims, pool, strides, padding
+
+    def extra_repr(self) -> str:
+        return f"{self.kind}, pool={self.pool}, strides={self.strides}, padding={self.padding!r}"
+
+    def forward(self, x):
+        import torch.nn.functional as F
+
+        x = x.permute(0, 3, 1, 2) if self.dims == 2 else x.permute(0, 2, 1)
+        if self.dims == 1:
+            x = x.unsqueeze(2)
+        pool = self.pool if self.dims == 2 else (1, self.pool[0])
+        strides = self.strides if self.dims == 2 else (1, self.strides[0])
+        pads = (0, 0, 0, 0)
+        if self.padding == "same":
+            (top, bottom), (left, right) = (_same_pads(x.shape[2 + i], pool[i], strides[i]) for i in range(2))
+            pads = (left, right, top, bottom)
+        if self.kind == "max":
+            if any(pads):
+                x = F.pad(x, pads, value=float("-inf"))
+            y = F.max_pool2d(x, pool, strides)
+        else:
+            if any(pads):  # TF averages over the real values only
+                ones = torch.ones_like(x[:, :1])
+                sums = F.avg_pool2d(F.pad(x, pads), pool, strides)
+                counts = F.avg_pool2d(F.pad(ones, pads), pool, strides)
+                y = sums / counts
+            else:
+                y = F.avg_pool2d(x, pool, strides)
+        if self.dims == 1:
+            return y.squeeze(2).permute(0, 2, 1)
+        return y.permute(0, 2, 3, 1)
+
+
+class _BatchNorm(nn.Module):
+    """Inference-time BatchNormalization on the last axis."""
+
+    def __init__(self, mean, var, gamma, beta, eps: float):
+        super().__init__()
+        scale = (gamma if gamma is not None else torch.ones_like(var)) / torch.sqrt(var + eps)
+        shift = (beta if beta is not None else torch.zeros_like(mean)) - mean * scale
+        self.register_buffer("scale", scale)
+        self.register_buffer("shift", shift)
+
+    def forward(self, x):
+        return x * self.scale + self.shift
+
+
+class _Dense(nn.Module):
+    """Dense on the last axis (TF.js kernels are in × out)."""
+
+    def __init__(self, kernel, bias, activation):
+        super().__init__()
+        self.linear = nn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
+        with torch.no_grad():
+            self.linear.weight.copy_(kernel.T)
+            if bias is not None:
+                self.linear.bias.copy_(bias)
+        self.activation = activation
+
+    def forward(self, x):
+        y = self.linear(x)
+        return y if self.activation is None else self.activation(y)
+
+
+def _channels_last_only(cfg: dict, cls: str) -> None:
+    if cfg.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise FormatError(f"{cls} layer {cfg.get('name')!r} is channels-first; playml reads channels-last models.")
+
+
+def _build_conv(cfg, w: _Weights, cls: str):
+    _channels_last_only(cfg, cls)
+    name, dims = cfg["name"], 1 if cls == "Conv1D" else 2
+    use_bias = cfg.get("use_bias", True)
+    common = dict(dims=dims, strides=_tuple(cfg.get("strides", 1), dims), dilation=_tuple(cfg.get("dilation_rate", 1), dims),
+                  padding=cfg.get("padding", "valid"), activation=_activation_fn(cfg.get("activation")), label=f"{cls} ")
+    if common["padding"] not in ("valid", "same", "causal"):
+        raise FormatError(f"{cls} layer {name!r}: unknown padding {common['padding']!r}.")
+    if cls in ("Conv1D", "Conv2D"):
+        kernel = _tensor(w.get(name, "kernel"))  # (k..., in, out)
+        perm = (2, 1, 0) if dims == 1 else (3, 2, 0, 1)
+        weight = kernel.permute(*perm).contiguous()
+        groups = int(cfg.get("groups", 1) or 1)
+        return _ConvND(weight, _tensor(w.get(name, "bias")) if use_bias else None, groups=groups, **common)
+    depthwise = _tensor(w.get(name, "depthwise_kernel"))  # kh kw in mult
+    kh, kw, cin, mult = depthwise.shape
+    weight = depthwise.permute(2, 3, 0, 1).reshape(cin * mult, 1, kh, kw).contiguous()
+    if cls == "DepthwiseConv2D":
+        return _ConvND(weight, _tensor(w.get(name, "bias")) if use_bias else None, groups=cin, **common)
+    pointwise = _tensor(w.get(name, "pointwise_kernel")).permute(3, 2, 0, 1).contiguous()  # 1 1 in out -> out in 1 1
+    return _ConvND(weight, None, groups=cin, pointwise=pointwise,
+                   pointwise_bias=_tensor(w.get(name, "bias")) if use_bias else None, **common)
+
+
+def _build_dense(cfg, w: _Weights, cls: str):
+    name = cfg["name"]
+    bias = _tensor(w.get(name, "bias")) if cfg.get("use_bias", True) else None
+    return _Dense(_tensor(w.get(name, "kernel")), bias, _activation_fn(cfg.get("activation")))
+
+
+def _build_batchnorm(cfg, w: _Weights, cls: str):
+    name = cfg["name"]
+    axis = cfg.get("axis", -1)
+    if isinstance(axis, list):
+        axis = axis[0] if len(axis) == 1 else axis
+    if axis not in (-1, 3, 2, 1) or isinstance(axis, list):
+        raise FormatError(f"BatchNormalization layer {name!r} normalises axis {axis}; playml reads the last axis.")
+    gamma = _tensor(w.get(name, "gamma")) if cfg.get("scale", True) else None
+    beta = _tensor(w.get(name, "beta")) if cfg.get("center", True) else None
+    mean, var = _tensor(w.get(name, "moving_mean")), _tensor(w.get(name, "moving_variance"))
+    return _BatchNorm(mean, var, gamma, beta, float(cfg.get("epsilon", 1e-3)))
+
+
+def _build_relu(cfg, w, cls):
+    max_value, slope, threshold = cfg.get("max_value"), float(cfg.get("negative_slope", 0) or 0), float(cfg.get("threshold", 0) or 0)
+
+    def relu(x):
+        y = torch.where(x >= threshold, x, slope * (x - threshold)) if (slope or threshold) else torch.relu(x)
+        return torch.clamp(y, max=float(max_value)) if max_value is not None else y
+    return _Fn(relu, f"ReLU(max_value={max_value})")
+
+
+def _build_activation(cfg, w, cls):
+    act = _activation_fn(cfg.get("activation"))
+    return act if act is not None else _Fn(lambda x: x, "linear")
+
+
+def _build_zero_padding(cfg, w, cls):
+    import torch.nn.functional as F
+
+    _channels_last_only(cfg, cls)
+    p = cfg.get("padding", 1)
+    if isinstance(p, (int, float)):
+        (top, bottom), (left, right) = (int(p), int(p)), (int(p), int(p))
+    elif all(isinstance(v, (int, float)) for v in p):
+        (top, bottom), (left, right) = (int(p[0]), int(p[0])), (int(p[1]), int(p[1]))
+    else:
+        (top, bottom), (left, right) = (tuple(int(v) for v in p[0]), tuple(int(v) for v in p[1]))
+    return _Fn(lambda x: F.pad(x, (0, 0, left, right, top, bottom)),
+               f"ZeroPadding2D(({top}, {bottom}), ({left}, {right}))")
+
+
+def _build_pool(cfg, w, cls):
+    _channels_last_only(cfg, cls)
+    dims = 1 if cls.endswith("1D") else 2
+    pool = _tuple(cfg.get("pool_size", 2), dims)
+    strides = _tuple(cfg.get("strides") or pool, dims)
+    return _Pool("max" if cls.startswith("Max") else "avg", dims, pool, strides, cfg.get("padding", "valid"))
+
+
+def _build_global_pool(cfg, w, cls):
+    _channels_last_only(cfg, cls)
+    axes = (1,) if cls.endswith("1D") else (1, 2)
+    keep = bool(cfg.get("keepdims", False))
+    if cls.startswith("GlobalAverage"):
+        return _Fn(lambda x: x.mean(dim=axes, keepdim=keep), cls)
+    return _Fn(lambda x: x.amax(dim=axes, keepdim=keep), cls)
+
+
+def _build_flatten(cfg, w, cls):
+    return _Fn(lambda x: x.reshape(x.shape[0], -1), "Flatten")
+
+
+def _build_reshape(cfg, w, cls):
+    target = [int(v) for v in cfg["target_shape"]]
+    return _Fn(lambda x: x.reshape(x.shape[0], *target), f"Reshape({target})")
+
+
+def _build_identity(cfg, w, cls):
+    return _Fn(lambda x: x, cls)
+
+
+def _merge(fn, label):
+    return lambda cfg, w, cls: _Fn(fn, label)
+
+
+def _build_concatenate(cfg, w, cls):
+    axis = int(cfg.get("axis", -1))
+    return _Fn(lambda *xs: torch.cat(xs, dim=axis), f"Concatenate(axis={axis})")
+
+
+def _sum(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _product(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
+#: class_name -> builder(config, weights, class_name) -> nn.Module (channels-last in and out).
+#: Merge layers take several inputs; everything else takes one.
+LAYER_BUILDERS: dict[str, Any] = {
+    "Dense": _build_dense,
+    "Conv1D": _build_conv, "Conv2D": _build_conv, "DepthwiseConv2D": _build_conv, "SeparableConv2D": _build_conv,
+    "BatchNormalization": _build_batchnorm,
+    "ReLU": _build_relu, "Activation": _build_activation,
+    "ZeroPadding2D": _build_zero_padding,
+    "MaxPooling1D": _build_pool, "AveragePooling1D": _build_pool,
+    "MaxPooling2D": _build_pool, "AveragePooling2D": _build_pool,
+    "GlobalAveragePooling1D": _build_global_pool, "GlobalMaxPooling1D": _build_global_pool,
+    "GlobalAveragePooling2D": _build_global_pool, "GlobalMaxPooling2D": _build_global_pool,
+    "Flatten": _build_flatten, "Reshape": _build_reshape,
+    "Dropout": _build_identity, "SpatialDropout1D": _build_identity, "SpatialDropout2D": _build_identity,
+    "GaussianNoise": _build_identity, "GaussianDropout": _build_identity, "AlphaDropout": _build_identity,
+    "Add": _merge(_sum, "Add"), "Multiply": _merge(_product, "Multiply"),
+    "Subtract": _merge(lambda a, b: a - b, "Subtract"),
+    "Average": _merge(lambda *xs: _sum(*xs) / len(xs), "Average"),
+    "Maximum": _merge(lambda *xs: torch.stack(xs).amax(0), "Maximum"),
+    "Minimum": _merge(lambda *xs: torch.stack(xs).amin(0), "Minimum"),
+    "Concatenate": _build_concatenate,
+}
+
+_CONTAINERS = ("Sequential", "Model", "Functional")
+
+
+def _layer_list(config) -> list[dict]:
+    """The layers of a (nested) model config: a dict with ``layers``, or (TF.js 1.x) the list itself."""
+    layers = config.get("layers") if isinstance(config, dict) else config
+    if not isinstance(layers, list):
+        raise FormatError("model.json has a model without a list of layers.")
+    return layers
+
+
+def _layer_name(layer: dict) -> str:
+    cfg = layer.get("config")
+    name = layer.get("name") or (cfg.get("name") if isinstance(cfg, dict) else None)
+    return name or layer.get("class_name", "layer")
+
+
+def _unsupported(topo: dict) -> list[str]:
+    """Class names (with a layer name each) that :data:`LAYER_BUILDERS` cannot build, anywhere in ``topo``."""
+    found: dict[str, str] = {}
+
+    def walk(layers):
+        for layer in layers:
+            cls = layer.get("class_name")
+            if cls in _CONTAINERS:
+                walk(_layer_list(layer.get("config")))
+            elif cls != "InputLayer" and cls not in LAYER_BUILDERS:
+                found.setdefault(cls, _layer_name(layer))
+    walk(_layer_list(topo.get("config")))
+    return [f"{cls} (layer {name!r})" for cls, name in found.items()]
+
+
+class LayersGraph(nn.Module):
+    """A TF.js layers model (Sequential or functional, possibly nested) as a PyTorch module.
+
+    Takes and returns TF.js-shaped tensors (images N×H×W×C); a model with several inputs or
+    outputs takes and returns lists.
+    """
+
+    def __init__(self, name: str, layers: dict[str, nn.Module], steps: list, inputs: list, outputs: list,
+                 input_shapes: list):
+        super().__init__()
+        self.model_name = name
+        self.layers = nn.ModuleDict({_safe_key(k): m for k, m in layers.items()})
+        self._keys = {k: _safe_key(k) for k in layers}
+        self.steps = steps          # [(layer name, node index, [input refs])]
+        self.inputs = inputs        # [ref] fed by the caller, in order
+        self.outputs = outputs      # [ref]
+        self.input_shapes = input_shapes  # per input, without the batch axis (None where unknown)
+
+    def forward(self, *xs):
+        if len(xs) == 1 and isinstance(xs[0], (list, tuple)):
+            xs = tuple(xs[0])
+        if len(xs) != len(self.inputs):
+            raise FormatError(f"The model {self.model_name!r} takes {len(self.inputs)} inputs, got {len(xs)}.")
+        values = dict(zip(self.inputs, xs))
+        for name, node, refs in self.steps:
+            out = self.layers[self._keys[name]](*[values[r] for r in refs])
+            for t, o in enumerate(out if isinstance(out, (list, tuple)) else [out]):
+                values[(name, node, t)] = o
+        outs = [values[r] for r in self.outputs]
+        return outs[0] if len(outs) == 1 else outs
+
+
+def _safe_key(name: str) -> str:
+    return name.replace(".", "_") or "_"
+
+
+def _ref(r) -> tuple[str, int, int]:
+    if isinstance(r, dict):  # Keras 3 style {"args": [{"config": {"keras_history": [...]}}]} is not TF.js
+        raise FormatError("model.json uses a Keras 3 node format that TF.js does not write.")
+    return (str(r[0]), int(r[1]) if len(r) > 1 else 0, int(r[2]) if len(r) > 2 else 0)
+
+
+def _batch_shape(cfg: dict):
+    for key in ("batch_input_shape", "batch_shape"):
+        if isinstance(cfg, dict) and cfg.get(key):
+            return [None if v is None else int(v) for v in cfg[key][1:]]
+    if isinstance(cfg, dict) and cfg.get("input_shape"):
+        return [int(v) for v in cfg["input_shape"]]
+    return None
+
+
+def _build_container(layer: dict, w: _Weights) -> LayersGraph:
+    cls, cfg = layer.get("class_name"), layer.get("config")
+    name = (cfg.get("name") if isinstance(cfg, dict) else None) or layer.get("name") or cls
+    layers = _layer_list(cfg)
+    modules: dict[str, nn.Module] = {}
+
+    def build(sub: dict) -> nn.Module:
+        sub_cls = sub.get("class_name")
+        if sub_cls in _CONTAINERS:
+            return _build_container(sub, w)
+        sub_cfg = dict(sub.get("config") or {})
+        sub_cfg.setdefault("name", _layer_name(sub))
+        return LAYER_BUILDERS[sub_cls](sub_cfg, w, sub_cls)
+
+    if cls == "Sequential":
+        steps, prev, shape = [], None, None
+        inp = (name + "/input", 0, 0)
+        for sub in layers:
+            lname = _layer_name(sub)
+            if shape is None:
+                shape = _batch_shape(sub.get("config")) if sub.get("class_name") not in _CONTAINERS else \
+                    _first_shape(sub)
+            if sub.get("class_name") == "InputLayer":
+                continue
+            while lname in modules:  # TF.js 1.x nested Sequentials (list configs) carry no name
+                lname += "_"
+            modules[lname] = build(sub)
+            steps.append((lname, 0, [prev or inp]))
+            prev = (lname, 0, 0)
+        if prev is None:
+            raise FormatError(f"The Sequential model {name!r} has no layers.")
+        return LayersGraph(name, modules, steps, [inp], [prev], [shape])
+
+    # functional: nodes in dependency order, layers may be called several times (shared)
+    pending, inputs, shapes = [], [], []
+    input_refs = [_ref(r) for r in cfg.get("input_layers", [])]
+    output_refs = [_ref(r) for r in cfg.get("output_layers", [])]
+    by_name = {_layer_name(sub): sub for sub in layers}
+    for ref in input_refs:
+        inputs.append(ref)
+        shapes.append(_batch_shape(by_name.get(ref[0], {}).get("config")))
+    for sub in layers:
+        lname = _layer_name(sub)
+        if sub.get("class_name") == "InputLayer":
+            continue
+        modules[lname] = build(sub)
+        for k, node in enumerate(sub.get("inbound_nodes") or []):
+            pending.append((lname, k, [_ref(r) for r in node]))
+    ready = set(inputs)
+    steps = []
+    while pending:
+        progressed = [p for p in pending if all(r in ready for r in p[2])]
+        if not progressed:
+            missing = sorted({r[0] for p in pending for r in p[2] if r not in ready})
+            raise FormatError(f"The model {name!r} has layers whose inputs never get computed: {', '.join(missing)}.")
+        for p in progressed:
+            steps.append(p)
+            pending.remove(p)
+            ready.update((p[0], p[1], t) for t in range(8))
+    for ref in output_refs:
+        if ref not in ready:
+            raise FormatError(f"The model {name!r} names {ref[0]!r} as an output, but nothing computes it.")
+    return LayersGraph(name, modules, steps, inputs, output_refs, shapes)
+
+
+def _first_shape(layer: dict):
+    cls, cfg = layer.get("class_name"), layer.get("config")
+    if cls in _CONTAINERS:
+        for sub in _layer_list(cfg):
+            if sub.get("class_name") == "InputLayer" or _batch_shape(sub.get("config")) or sub.get("class_name") in _CONTAINERS:
+                shape = _first_shape(sub)
+                if shape is not None:
+                    return shape
+        return None
+    return _batch_shape(cfg)
+
+
+def is_graph_model(model_json: Any) -> bool:
+    """True if ``model_json`` is a TF.js *graph* model (from the converter), not a layers model."""
+    if not isinstance(model_json, dict):
+        return False
+    topo = model_json.get("modelTopology")
+    return model_json.get("format") == "graph-model" or (isinstance(topo, dict) and "node" in topo)
+
+
+def _any_topology(model_json: dict) -> dict:
+    if is_graph_model(model_json):
+        raise FormatError("model.json is a TF.js graph model (\"format\": \"graph-model\", made by the TF.js "
+                          "converter from a SavedModel), not a layers model; read it with "
+                          "playml.formats.tfjs_graph or ml.load.")
+    if not isinstance(model_json, dict) or "modelTopology" not in model_json:
+        raise FormatError("model.json has no 'modelTopology': it is not a TensorFlow.js layers model.")
+    topo = model_json["modelTopology"]
+    if isinstance(topo, dict) and "model_config" in topo:  # Keras files converted by tensorflowjs
+        topo = topo["model_config"]
+    if not isinstance(topo, dict) or topo.get("class_name") not in _CONTAINERS:
+        kind = topo.get("class_name") if isinstance(topo, dict) else type(topo).__name__
+        raise FormatError(f"model.json describes a {kind!r}, not a Sequential or functional model.")
+    return topo
+
+
+def build_layers_model(model_json: dict, weights: bytes) -> LayersGraph:
+    """Build any TF.js layers model (Sequential, functional, nested, shared layers) as a :class:`LayersGraph`.
+
+    An unsupported layer type raises :class:`~playml.errors.FormatError` naming every one found.
+    """
+    topo = _any_topology(model_json)
+    missing = _unsupported(topo)
+    if missing:
+        raise FormatError(f"This TF.js model uses layers playml cannot read yet: {', '.join(missing)}. "
+                          f"playml reads {', '.join(sorted(LAYER_BUILDERS))}, InputLayer and nested models.")
+    w = _Weights(_weight_arrays(model_json, bytes(weights)))
+    model = _build_container(topo, w)
+    if w.taken != w.total:
+        left = [f"{k[0]}/{k[1]}" for k, v in w.by_key.items() if v]
+        raise FormatError(f"The weights file has weights no layer uses: {', '.join(left[:5])}; model.json and the "
+                          "weights do not belong together.")
+    model.eval()
+    return model
+
+
+class LayersModel:
+    """Any TF.js layers model loaded from its folder (what :func:`playml.load` returns for one).
+
+    >>> import playml as ml
+    >>> m = ml.load("tests/data/tfjs/dense-regression")
+    >>> m.predict([[0.5, 0.2]]).shape
+    (1, 1)
+    """
+
+    def __init__(self, module: nn.Module, model_json: dict, path: Path | None = None,
+                 sources: Sequence[Path] = ()):
+        self.module = module
+        self.model_json = model_json
+        self.path = path
+        self._sources = list(sources)
+        self._session = None
+        try:
+            self.input_shape: tuple | None = input_shape(model_json)
+        except FormatError:
+            self.input_shape = None
+
+    @classmethod
+    def from_directory(cls, path: str | os.PathLike, model_file: str = "model.json") -> LayersModel:
+        model_json, weights = read_tfjs(path, model_file)
+        sources = [Path(path) / model_file] + [Path(path) / rel.removeprefix("./") for group in
+                                               model_json["weightsManifest"] for rel in group.get("paths", [])]
+        return cls(from_tfjs(model_json, weights), model_json, Path(path), sources)
+
+    def _onnx_session(self):
+        """ONNX Runtime session of the model (exported once, cached by the files' content), or None
+        when it cannot be exported (several inputs, unknown sizes): then PyTorch runs it."""
+        if self._session is None:
+            self._session = False
+            shape = self.input_shape
+            if self._sources and shape and all(isinstance(v, int) for v in shape) and \
+                    len(getattr(self.module, "inputs", [0])) == 1:
+                from playml.engines import onnx as engine
+
+                name = "tfjs-" + "".join(c if c.isalnum() else "-" for c in self._sources[0].parent.name)[:40]
+                path = engine.cache_path(name, self._sources, [Path(__file__)], 1, tuple(shape))
+
+                def export() -> bytes:
+                    data = engine.export_torch(self.module, (torch.zeros(1, *shape),), ["input"], ["output"],
+                                               {"input": {0: "batch"}, "output": {0: "batch"}})
+                    return engine.fold_padding_into_convolutions(data)
+                try:
+                    self._session = engine.cached_session(path, export)
+                except Exception:  # noqa: BLE001 - an exotic graph: PyTorch still runs it
+                    self._session = False
+        return self._session or None
+
+    def __repr__(self) -> str:
+        shape = "?" if self.input_shape is None else tuple(self.input_shape)
+        return f"LayersModel(input_shape={shape}, layers={len(self.layer_table())})"
+
+    def predict(self, inputs) -> np.ndarray:
+        """Run the model on ``inputs`` (an array shaped like TF.js's input, with or without the batch axis)."""
+        x = np.asarray(inputs, dtype=np.float32)
+        single = self.input_shape is not None and x.ndim == len(self.input_shape)
+        if single:
+            x = x[None]
+        if self.input_shape is not None and tuple(x.shape[1:]) != tuple(
+                s if s is not None else x.shape[1 + i] for i, s in enumerate(self.input_shape)):
+            from playml.errors import ShapeError
+            raise ShapeError(f"This model takes inputs shaped {tuple(self.input_shape)} (one example) or "
+                             f"(n, {', '.join(map(str, self.input_shape))}); got {x.shape}.")
+        session = self._onnx_session()
+        if session is not None:
+            out = session.run(None, {"input": np.ascontiguousarray(x)})
+            out = out[0] if len(out) == 1 else out
+        else:
+            with torch.no_grad():
+                y = self.module(torch.from_numpy(np.ascontiguousarray(x)))
+            out = [t.numpy() for t in y] if isinstance(y, (list, tuple)) else y.numpy()
+        if single:
+            return [o[0] for o in out] if isinstance(out, list) else out[0]
+        return out
+
+    def layer_table(self) -> list[tuple[str, str, int]]:
+        """``(name, class_name, parameters)`` for every layer, nested models flattened."""
+        rows: list[tuple[str, str, int]] = []
+        specs = {}
+        for group in self.model_json.get("weightsManifest", []):
+            for spec in group.get("weights", []):
+                parts = spec["name"].split("/")
+                key = parts[-2] if len(parts) > 1 else ""
+                specs[key] = specs.get(key, 0) + int(np.prod(spec["shape"]))
+
+        def walk(layers):
+            for layer in layers:
+                cls = layer.get("class_name")
+                if cls in _CONTAINERS:
+                    walk(_layer_list(layer.get("config")))
+                    continue
+                name = _layer_name(layer)
+                rows.append((name, cls, specs.get(name, 0)))
+        walk(_layer_list(_any_topology(self.model_json).get("config")))
+        return rows
+
+    def summary(self) -> str:
+        """A table of the layers (like Keras's ``model.summary()``); also printed."""
+        rows = self.layer_table()
+        width = max([len(r[0]) for r in rows] + [5])
+        lines = [f"{'layer':<{width}}  {'type':<24} parameters", "-" * (width + 38)]
+        lines += [f"{n:<{width}}  {c:<24} {p:>10,}" for n, c, p in rows]
+        lines.append(f"{len(rows)} layers, {sum(r[2] for r in rows):,} parameters; input {self.input_shape}")
+        text = "\n".join(lines)
+        print(text)
+        return text

@@ -645,6 +645,99 @@ class _Teachable:
     def _labels_for_meta(self) -> list:
         return []
 
+    # ------------------------------------------------------------------ whole-model export
+    EXPORT_FORMATS = ("teachable-machine", "tfjs", "onnx", "web")
+
+    def _tfjs_whole_model(self) -> tuple[dict[str, Any], bytes]:
+        """Backbone + head as one TF.js layers model taking Teachable Machine's input (centre
+        square, ``x / 127 - 1``, N×S×S×3), so TM's library and ml5.js feed it as they are."""
+        from torch import nn
+
+        from playml.formats.tfjs import _activation_name
+        from playml.formats.tfjs_writer import inverted_residual_to_tfjs
+
+        spec = self.extractor.spec
+        mods, head = list(self.model_), []
+        for i, m in enumerate(mods):
+            if isinstance(m, nn.Linear):
+                nxt = mods[i + 1] if i + 1 < len(mods) else None
+                act = _activation_name(nxt) if nxt is not None else None
+                head.append((act or "linear", m))
+            elif _activation_name(m) is None and not isinstance(m, nn.Dropout):
+                raise FormatError(f"The head has a {type(m).__name__}, which cannot be exported for TF.js.")
+        std, mean = np.asarray(spec.std, dtype=np.float64), np.asarray(spec.mean, dtype=np.float64)
+        net = self.extractor.torch_module().net
+        return inverted_residual_to_tfjs(
+            net, input_size=spec.input_size, layer=self.extractor.layer or "head", head=head,
+            input_scale=127.0 / (255.0 * std), input_shift=(127.0 / 255.0 - mean) / std,
+            same_padding=spec.same_padding, name=f"playml_{self._kind}")
+
+    def _tm_metadata(self) -> dict[str, Any]:
+        from playml import __version__
+
+        return {"tfjsVersion": "4.22.0", "tmVersion": "2.4.10", "packageVersion": "0.8.5",
+                "packageName": "@teachablemachine/image", "timeStamp": "", "userMetadata": {
+                    "playml": {"version": __version__, "kind": self._kind, "backbone": self.extractor.spec.name,
+                               "input": "centre square crop resized to imageSize, RGB, x / 127 - 1"}},
+                "modelName": f"playml-{self._kind}", "labels": [str(v) for v in self._labels_for_meta()],
+                "imageSize": self.extractor.spec.input_size}
+
+    def export(self, path: str | os.PathLike, format: str = "teachable-machine") -> Path:
+        """Export the whole model (backbone + head) for other tools; written atomically as a folder.
+
+        - ``"teachable-machine"``: ``model.json`` + ``weights.bin`` + ``metadata.json`` — loads
+          unchanged in ``@teachablemachine/image`` and ml5.js's ``imageClassifier``
+          (``ml5.imageClassifier("…/model.json")``), and in ``ml.load``.
+        - ``"tfjs"``: the same TF.js layers model with ``labels.json`` (no Teachable Machine metadata).
+        - ``"onnx"``: ``model.onnx`` (see :meth:`export_onnx`) + ``labels.json``.
+        - ``"web"``: a static page that works offline: ``index.html`` with the webcam, live
+          confidence bars and the model card, the model, and TensorFlow.js's runtime copied from
+          its npm package (no CDN). Open it with ``python -m http.server`` in that folder.
+
+        The TF.js models take Teachable Machine's input: the centre square of the picture resized
+        to ``imageSize``, pixels mapped with ``x / 127 - 1`` (the first layer converts that to
+        what the backbone expects). playml itself crops a little tighter, so predictions on the
+        same photo can differ slightly; on the same crop they agree.
+        """
+        from playml.core.saving import save_directory
+        from playml.errors import unknown_name
+
+        if format not in self.EXPORT_FORMATS:
+            raise unknown_name("export format", format, self.EXPORT_FORMATS)
+        self._require_trained("export it")
+        if format in ("teachable-machine", "web") and self._kind != "image_classification":
+            raise TaskError(f"The {format!r} export is for image classifiers; export this model as 'tfjs' or 'onnx'.")
+        labels = {"labels": [str(v) for v in self._labels_for_meta()], "kind": self._kind}
+        if format == "onnx":
+            return save_directory(path, {"model.onnx": lambda target: self.export_onnx(target),
+                                         "labels.json": labels})
+        model_json, weights = self._tfjs_whole_model()
+        if format == "tfjs":
+            return save_directory(path, {"model.json": model_json, "weights.bin": weights,
+                                         "labels.json": {**labels, "imageSize": self.extractor.spec.input_size,
+                                                         "input": "centre square, RGB, x / 127 - 1"}})
+        files = {"model.json": model_json, "weights.bin": weights, "metadata.json": self._tm_metadata()}
+        if format == "web":
+            from playml.formats.web_export import web_files
+
+            files = web_files(files, title=f"playml {self._kind.replace('_', ' ')}", card=self._card_markdown())
+        return save_directory(path, files)
+
+    def _card_markdown(self) -> str:
+        card = self.extractor.model_card
+        lines = [f"# {type(self).__name__}", "",
+                 f"Labels: {', '.join(str(v) for v in self._labels_for_meta())}", "",
+                 f"Backbone: {card.title} ({card.package} {card.version}); licence {card.license}.",
+                 f"Head: {' → '.join(str(u) for u in self._hidden())} {self.activation} → {self._head_size()} outputs.",
+                 f"Examples: {self.examples}."]
+        if self.history_ is not None and self.history_.metrics:
+            last = {k: v[-1] for k, v in self.history_.metrics.items() if v}
+            lines.append("Last epoch: " + ", ".join(f"{k} {v:.3f}" for k, v in last.items()) + ".")
+        lines += ["", "Input: the centre square of the camera picture, resized to "
+                      f"{self.extractor.spec.input_size}×{self.extractor.spec.input_size}, pixels x / 127 − 1.",
+                  "Made with playml; runs entirely in this browser."]
+        return "\n".join(lines)
+
 
 class ImageClassification(_Teachable):
     """Teach new labels from a few example images (transfer learning).

@@ -217,6 +217,14 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         path = await off_loop(project.save, name, timeout=SAVE_TIMEOUT)
         return {"name": path.name, "path": str(path)}
 
+    @app.post("/api/teach/export-web")
+    async def export_web(request: Request):
+        import asyncio
+
+        name = (await _json(request)).get("name")
+        path = await asyncio.to_thread(project.export_web, name)
+        return {"name": path.name, "path": str(path), "files": sorted(p.name for p in path.iterdir())}
+
     @app.post("/api/teach/open")
     async def open_model(request: Request):
         body = await _json(request)

@@ -360,6 +360,17 @@ class TeachProject:
             self.events = []
             self.status = "idle"
             self.message = "A new project: add a class for each thing to recognise, then examples of each."
+    def export_web(self, name: Any) -> Path:
+        """Write the current model as an offline web page (``<name>-web`` in the models folder)."""
+        path = model_path(self.models_dir, f"{name}-web" if isinstance(name, str) else name)
+        clf = self.current()
+        if clf is None:
+            raise BadRequest("There is nothing to export yet: train the model first.", 409)
+        if not hasattr(clf, "export"):
+            raise BadRequest("Export for the web works for image projects; this project's model cannot be exported yet.",
+                             409)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return clf.export(path, format="web")
 
     def saved_models(self) -> list[dict[str, Any]]:
         """Projects and models in the models folder (special files are skipped, never read)."""

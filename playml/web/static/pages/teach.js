@@ -35,6 +35,8 @@ export async function mount(root, studio) {
   const saveName = el("input", { type: "text", id: "save-name", placeholder: "my-model", maxlength: 64 });
   const saveButton = el("button", { type: "button", class: "plain", id: "save", text: "Export the model" });
   const openSelect = el("select", { id: "open-name", "aria-label": "Saved projects and models" });
+  const exportButton = el("button", { type: "button", class: "plain", id: "export-web", text: "Export for the web",
+    title: "an offline web page: webcam, live confidence bars, the model (TensorFlow.js, no CDN)" });
   const openButton = el("button", { type: "button", class: "plain", id: "open", text: "Open" });
   const modelsInfo = el("p", { class: "muted", id: "models-info" });
   const projectTitle = el("strong", { id: "project-title", text: "New project" });
@@ -85,7 +87,7 @@ export async function mount(root, studio) {
       el("section", { class: "card", "aria-labelledby": "save-title" },
         el("h2", { id: "save-title", text: "4 · Export" }),
         el("p", { class: "muted", text: "Save the project (above) to keep every example. Export the trained model alone to use it elsewhere:" }),
-        el("div", { class: "row" }, el("label", { for: "save-name", text: "Name" }), saveName, saveButton),
+        el("div", { class: "row" }, el("label", { for: "save-name", text: "Name" }), saveName, saveButton, exportButton),
         modelsInfo))));
 
   // ---------------------------------------------------------------- helpers
@@ -615,6 +617,16 @@ export async function mount(root, studio) {
       studio.status(`Saved to ${saved.path}. Load it in Python with ml.load(…).`);
       await refresh();
       await listModels();
+    } catch (err) { fail(err); }
+  });
+
+  exportButton.addEventListener("click", async () => {
+    const name = saveName.value.trim();
+    if (!name) { fail(new Error("Type a name for the model first.")); saveName.focus(); return; }
+    try {
+      studio.status(`Exporting ${name} for the web…`, "busy");
+      const done = await api("/api/teach/export-web", { method: "POST", json: { name } });
+      studio.status(`Web page written to ${done.path}. Serve it with: python -m http.server (in that folder).`);
     } catch (err) { fail(err); }
   });
 
