@@ -321,6 +321,10 @@ def test_a_sound_project_over_http(tmp_path):
         assert ws.receive_json()["predictions"][0]["label"] == "Class 2"
         ws.send_bytes(rng.normal(0, 0.01, 16000).astype("<f4").tobytes())
         assert ws.receive_json()["predictions"][0]["label"] == "Background noise"
+
+
+def test_export_for_the_web(trained):
+    client, _, models, _ = trained
     # "Export for the web": an offline page next to the saved models, not listed as one
     r = client.post("/api/teach/export-web", json={"name": "coffee-or-cat"}, headers=AUTH)
     assert r.status_code == 200, r.text
