@@ -79,6 +79,9 @@ TASKS: tuple[Task, ...] = (
          cards="playml.text.sentences:sentence_cards"),
     Task("sentiment", "text", "playml.text.sentiment:SentimentAnalyzer", factory="playml.text.sentiment:sentiment",
          results=("playml.text.sentiment:Sentiment",), cards="playml.text.sentiment:sentiment_cards"),
+    # create
+    Task("style_transfer", "images", "playml.images.style:StyleTransfer", factory="playml.images.style:style_transfer",
+         cards="playml.images.style:style_cards"),
     # numbers and tables
     Task("neural_network", "tabular", "playml.tabular.network:NeuralNetwork",
          factory="playml.tabular.network:neural_network", results=("playml.results:Prediction", "playml.results:Value"),
