@@ -82,6 +82,8 @@ TASKS: tuple[Task, ...] = (
     # create
     Task("style_transfer", "images", "playml.images.style:StyleTransfer", factory="playml.images.style:style_transfer",
          cards="playml.images.style:style_cards"),
+    Task("char_rnn", "text", "playml.text.charrnn:CharRNN", factory="playml.text.charrnn:char_rnn",
+         kind="char_rnn", learner=True),
     # numbers and tables
     Task("neural_network", "tabular", "playml.tabular.network:NeuralNetwork",
          factory="playml.tabular.network:neural_network", results=("playml.results:Prediction", "playml.results:Value"),

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "playml.cli.audio_text",  # pitch, similar, sentiment
     "playml.cli.search",      # search build|query|map
     "playml.cli.anomaly",     # anomaly train|score
+    "playml.cli.create",      # style, write
     "playml.cli.studio",      # studio
     "playml.cli.bridge",      # export
 ]

@@ -222,7 +222,7 @@ def fit(
         xv = torch.as_tensor(validation_data[0])
         xv = xv.float() if xv.is_floating_point() else xv
         yv = torch.as_tensor(validation_data[1])
-        yv = yv.long() if classification else yv.float()
+        yv = yv.long() if classification else yv.float() if yv.is_floating_point() else yv  # ids stay ids
         xt, yt = x, y
     elif validation_split > 0:
         tr, va = validation_indices(y.numpy() if classification else None, n, validation_split,

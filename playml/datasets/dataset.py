@@ -209,6 +209,20 @@ class Dataset:
         return self._X
 
     @property
+    def text(self) -> str:
+        """A text data set as one string, for text generators (``ml.char_rnn().train(ds.text)``):
+        the texts separated by blank lines, each under its speaker in capitals (``ROMEO:``)
+        when the data set has a ``speaker`` column."""
+        if self.kind != "text":
+            from playml.errors import TaskError
+
+            raise TaskError(f"{self.name!r} holds {self.kind}, not text; .text is for text data sets.")
+        speakers = self.meta.get("speaker")
+        if speakers is not None:
+            return "\n\n".join(f"{str(s).upper()}:\n{t}" for s, t in zip(speakers, self._X))
+        return "\n\n".join(str(t) for t in self._X)
+
+    @property
     def y(self) -> np.ndarray | None:
         """Label codes (index ``label_names``), numbers for regression, or ``None``."""
         return self._y

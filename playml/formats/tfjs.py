@@ -81,7 +81,8 @@ from torch import nn
 from playml.errors import FormatError, MissingFileError
 
 __all__ = ["to_tfjs", "from_tfjs", "read_tfjs", "input_shape", "ChannelsFirst", "ChannelsLastFlatten",
-           "ACTIVATIONS", "build_layers_model", "LayersGraph", "LAYER_BUILDERS", "is_graph_model"]
+           "ACTIVATIONS", "build_layers_model", "LayersGraph", "LAYER_BUILDERS", "is_graph_model",
+           "LSTMSequence", "sequence_to_tfjs", "sequence_from_tfjs", "SEQUENCE_LAYERS"]
 
 #: TF.js activation names that playml reads and writes.
 ACTIVATIONS = ("linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "logSoftmax", "elu", "selu",
@@ -1148,3 +1149,218 @@ class LayersModel:
         text = "\n".join(lines)
         print(text)
         return text
+
+
+# ---------------------------------------------------------------- sequence models: Embedding and LSTM
+#
+# Self-contained: these functions handle ``nn.Sequential(nn.Embedding, LSTMSequence..., nn.Linear
+# [, activation])`` (what :class:`playml.text.charrnn.CharRNN` saves) without touching the image
+# and dense converters above.
+#
+# ========================  ==========================================================
+# TensorFlow.js layer       PyTorch module
+# ========================  ==========================================================
+# Embedding(input_dim,      ``nn.Embedding`` (same (input_dim, output_dim) matrix)
+#   output_dim)
+# LSTM(units,               :class:`LSTMSequence` (``nn.LSTM``, batch first, one layer):
+#   return_sequences)       kernel = weight_ih.T, recurrent_kernel = weight_hh.T,
+#                           bias = bias_ih + bias_hh; the gate order i, f, c, o is the
+#                           same in both; recurrent_activation is written as "sigmoid"
+#                           (TF.js's default is hard sigmoid, which PyTorch does not have)
+# Dense                     ``nn.Linear`` applied to the last axis (+ activation)
+# ========================  ==========================================================
+
+
+class LSTMSequence(nn.Module):
+    """One ``nn.LSTM`` layer (batch first) that returns only its outputs, as a TF.js LSTM layer
+    does: every step's output with ``return_sequences`` (N×T×H), else the last one (N×H)."""
+
+    def __init__(self, input_size: int, hidden_size: int, return_sequences: bool = True):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.return_sequences = return_sequences
+
+    def forward(self, x, state=None):
+        out, _ = self.lstm(x, state)
+        return out if self.return_sequences else out[:, -1]
+
+
+def _embedding_to_tfjs(m, name: str, first: bool) -> tuple[dict, list]:
+    config = {"input_dim": m.num_embeddings, "output_dim": m.embedding_dim,
+              "embeddings_initializer": _initializer("RandomUniform", {"minval": -0.05, "maxval": 0.05, "seed": None}),
+              "embeddings_regularizer": None, "activity_regularizer": None, "embeddings_constraint": None,
+              "mask_zero": None, "input_length": None, "name": name, "trainable": True}
+    if first:
+        config.update(batch_input_shape=[None, None], dtype="float32")
+    return {"class_name": "Embedding", "config": config}, [("embeddings", m.weight.detach().cpu().numpy())]
+
+
+def _lstm_to_tfjs(m, name: str, first: bool) -> tuple[dict, list]:
+    lstm = m.lstm
+    if lstm.num_layers != 1 or lstm.bidirectional or not lstm.batch_first or lstm.proj_size:
+        raise FormatError("Only a one-layer, one-direction, batch-first LSTM can be saved for TF.js.")
+    if first:
+        raise FormatError("A sequence model must start with nn.Embedding to be saved for TF.js.")
+    weights = [("kernel", lstm.weight_ih_l0.detach().cpu().numpy().T),
+               ("recurrent_kernel", lstm.weight_hh_l0.detach().cpu().numpy().T)]
+    if lstm.bias:
+        weights.append(("bias", (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().cpu().numpy()))
+    config = {"name": name, "trainable": True, "units": lstm.hidden_size, "activation": "tanh",
+              "recurrent_activation": "sigmoid", "use_bias": bool(lstm.bias),
+              "kernel_initializer": _GLOROT, "recurrent_initializer": _initializer("Orthogonal", {"gain": 1, "seed": None}),
+              "bias_initializer": _initializer("Zeros"), "unit_forget_bias": True, "kernel_regularizer": None,
+              "recurrent_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+              "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None, "dropout": 0,
+              "recurrent_dropout": 0, "implementation": 2, "return_sequences": bool(m.return_sequences),
+              "return_state": False, "go_backwards": False, "stateful": False, "unroll": False}
+    return {"class_name": "LSTM", "config": config}, weights
+
+
+def _embedding_from_tfjs(cfg: dict, take) -> nn.Module:
+    table = take("embeddings")
+    emb = nn.Embedding(int(cfg.get("input_dim", table.shape[0])), int(cfg.get("output_dim", table.shape[1])))
+    if tuple(emb.weight.shape) != table.shape:
+        raise FormatError(f"Embedding {cfg.get('name')!r}: the weights are {table.shape}, the config says "
+                          f"{tuple(emb.weight.shape)}.")
+    emb.weight = nn.Parameter(torch.from_numpy(np.ascontiguousarray(table)))
+    return emb
+
+
+def _lstm_from_tfjs(cfg: dict, take) -> nn.Module:
+    name = cfg.get("name")
+    for key, allowed in (("activation", ("tanh",)), ("recurrent_activation", ("sigmoid",)),
+                         ("go_backwards", (False, None)), ("stateful", (False, None)), ("return_state", (False, None))):
+        if cfg.get(key, allowed[0]) not in allowed:
+            raise FormatError(f"LSTM {name!r} has {key}={cfg.get(key)!r}; playml reads LSTMs with "
+                              f"{key}={allowed[0]!r} only.")
+    kernel, recurrent = take("kernel"), take("recurrent_kernel")
+    units = int(cfg.get("units", recurrent.shape[0]))
+    if recurrent.shape != (units, 4 * units) or kernel.shape[1] != 4 * units:
+        raise FormatError(f"LSTM {name!r}: weight shapes {kernel.shape}, {recurrent.shape} do not fit {units} units.")
+    m = LSTMSequence(kernel.shape[0], units, return_sequences=bool(cfg.get("return_sequences", False)))
+    lstm = m.lstm
+    lstm.weight_ih_l0 = nn.Parameter(torch.from_numpy(np.ascontiguousarray(kernel.T)))
+    lstm.weight_hh_l0 = nn.Parameter(torch.from_numpy(np.ascontiguousarray(recurrent.T)))
+    bias = take("bias") if cfg.get("use_bias", True) else np.zeros(4 * units, np.float32)
+    lstm.bias_ih_l0 = nn.Parameter(torch.from_numpy(np.ascontiguousarray(bias)))
+    lstm.bias_hh_l0 = nn.Parameter(torch.zeros(4 * units))
+    lstm.flatten_parameters()
+    return m
+
+
+#: TF.js sequence layer → (write, read) converters.
+SEQUENCE_LAYERS = {"Embedding": (_embedding_to_tfjs, _embedding_from_tfjs), "LSTM": (_lstm_to_tfjs, _lstm_from_tfjs)}
+
+
+def sequence_to_tfjs(module, *, weights_path: str = "model.weights.bin",
+                     name: str = "sequential_1") -> tuple[dict[str, Any], bytes]:
+    """Convert ``nn.Sequential(nn.Embedding, LSTMSequence, …, nn.Linear[, activation])`` to TF.js
+    layers ``(model_json, weights)``; the model takes N×T character (token) ids."""
+    if not isinstance(module, nn.Sequential) or not len(module) or not isinstance(module[0], nn.Embedding):
+        raise FormatError("A sequence model to save for TF.js is an nn.Sequential starting with nn.Embedding.")
+    layers: list[dict] = []
+    specs: list[dict] = []
+    blobs: list[bytes] = []
+    mods = list(module)
+    i = 0
+    while i < len(mods):
+        m = mods[i]
+        n = len(layers) + 1
+        if isinstance(m, nn.Embedding):
+            layer, weights = _embedding_to_tfjs(m, f"embedding_Embedding{n}", not layers)
+        elif isinstance(m, LSTMSequence):
+            layer, weights = _lstm_to_tfjs(m, f"lstm_LSTM{n}", not layers)
+        elif isinstance(m, nn.Linear):
+            nxt = mods[i + 1] if i + 1 < len(mods) else None
+            act = _activation_name(nxt) if nxt is not None else None
+            weights = [("kernel", m.weight.detach().cpu().numpy().T)]
+            if m.bias is not None:
+                weights.append(("bias", m.bias.detach().cpu().numpy()))
+            layer = {"class_name": "Dense", "config": {
+                "units": m.out_features, "activation": act or "linear", "use_bias": m.bias is not None,
+                "kernel_initializer": _GLOROT, "bias_initializer": _initializer("Zeros"), **_NO_REG,
+                "name": f"dense_Dense{n}", "trainable": True}}
+            i += 1 if act else 0
+        elif isinstance(m, nn.Dropout):
+            layer, weights = {"class_name": "Dropout", "config": {"rate": float(m.p), "noise_shape": None,
+                                                                   "seed": None, "name": f"dropout_Dropout{n}",
+                                                                   "trainable": True}}, []
+        else:
+            raise FormatError(f"{type(m).__name__} cannot be saved in a TF.js sequence model. Supported: "
+                              "Embedding, LSTMSequence, Linear (+ activation), Dropout.")
+        layers.append(layer)
+        for wname, array in weights:
+            array = np.ascontiguousarray(array, dtype="<f4")
+            specs.append({"name": f"{layer['config']['name']}/{wname}", "shape": list(array.shape),
+                          "dtype": "float32"})
+            blobs.append(array.tobytes())
+        i += 1
+    model_json = {
+        "modelTopology": {"class_name": "Sequential", "config": {"name": name, "layers": layers},
+                          "keras_version": _KERAS_VERSION, "backend": "tensor_flow.js"},
+        "weightsManifest": [{"paths": [f"./{weights_path}"], "weights": specs}],
+    }
+    return model_json, b"".join(blobs)
+
+
+def sequence_from_tfjs(model_json: dict, weights: bytes):
+    """Build the ``nn.Sequential`` (eval mode) of a TF.js Embedding/LSTM/Dense model."""
+    layers = _layers(_topology(model_json))
+    arrays = dict(_weight_arrays(model_json, bytes(weights)))
+    mods: list = []
+    for layer in layers:
+        cls, cfg = layer.get("class_name"), layer.get("config", {})
+        name = cfg.get("name", cls)
+
+        def take(what: str, _name=name):
+            for key in (f"{_name}/{what}", f"{_name}/{what}:0"):
+                if key in arrays:
+                    return arrays[key]
+            found = [k for k in arrays if k.startswith(f"{_name}/") and k.rsplit("/", 1)[-1].split(":")[0] == what]
+            if found:
+                return arrays[found[0]]
+            raise FormatError(f"The weights file has no {what} for layer {_name!r}.")
+
+        if cls in SEQUENCE_LAYERS:
+            mods.append(SEQUENCE_LAYERS[cls][1](cfg, take))
+        elif cls == "Dense":
+            kernel = take("kernel")
+            lin = nn.Linear(kernel.shape[0], kernel.shape[1], bias=cfg.get("use_bias", True))
+            lin.weight = nn.Parameter(torch.from_numpy(np.ascontiguousarray(kernel.T)))
+            if lin.bias is not None:
+                lin.bias = nn.Parameter(torch.from_numpy(np.ascontiguousarray(take("bias"))))
+            mods.append(lin)
+            act = _activation_module(cfg.get("activation", "linear"))
+            if act is not None:
+                mods.append(act)
+        elif cls == "Dropout":
+            mods.append(nn.Dropout(float(cfg.get("rate", 0.0))))
+        elif cls == "InputLayer":
+            continue
+        else:
+            raise FormatError(f"Layer {name!r} is a {cls}; playml's sequence models read Embedding, LSTM, "
+                              "Dense and Dropout layers.")
+    model = nn.Sequential(*mods)
+    model.eval()
+    return model
+
+
+class _EmbeddingIds(nn.Module):
+    """An embedding inside a generic layers graph, where TF.js feeds ids as floats."""
+
+    def __init__(self, embedding: nn.Embedding):
+        super().__init__()
+        self.embedding = embedding
+
+    def forward(self, x):
+        return self.embedding(x.long())
+
+
+def _build_sequence_layer(cfg, w: _Weights, cls: str):
+    module = SEQUENCE_LAYERS[cls][1](cfg, lambda what: w.get(cfg["name"], what))
+    return _EmbeddingIds(module) if cls == "Embedding" else module
+
+
+# The generic reader (build_layers_model, ml.load of a TF.js folder) reads them too.
+LAYER_BUILDERS.update({"Embedding": _build_sequence_layer, "LSTM": _build_sequence_layer})
+
