@@ -18,8 +18,8 @@ from pathlib import Path
 from .common import machine
 
 HERE = Path(__file__).parent
-AREAS = ["images", "teach", "network", "datasets", "bodies", "objects", "audio_text", "search", "anomaly", "studio",
-         "bridge"]
+AREAS = ["images", "teach", "network", "datasets", "bodies", "objects", "audio_text", "search", "anomaly", "create",
+         "studio", "bridge"]
 
 
 def main(argv: list[str]) -> int:

@@ -152,3 +152,22 @@ def test_cards_for_every_style():
     assert "ImageNet" in S.style_cards("style-3").training_data
     assert "Painter by Numbers" in ml.style_transfer(style="x.png").model_card.training_data
     assert "mosaic" in str(S.style_cards("style-17"))
+
+
+def test_cli_paints_an_image_and_a_video(tmp_path, chelsea_path, photos, capsys):
+    from playml.cli.main import main
+    from playml.core.video import read_video, write_video
+
+    out = tmp_path / "painted.png"
+    assert main(["style", str(chelsea_path), "--style", "style-19", "--size", "256", "--out", str(out)]) == 0
+    painted = Image.open(out)
+    assert painted.size == Image.open(chelsea_path).size
+    clip = tmp_path / "clip.avi"
+    write_video(clip, [np.ascontiguousarray(photos["coffee"][:200, :280])] * 2, fps=4)
+    assert main(["style", str(clip), "--style", "7", "--size", "128", "--out", str(tmp_path / "p.avi")]) == 0
+    frames = list(read_video(tmp_path / "p.avi"))
+    assert len(frames) == 2 and frames[0].shape == (200, 280, 3)
+    assert main(["style", str(chelsea_path), "--style", "great-wave"]) == 2
+    assert "numbered, not named" in capsys.readouterr().err
+    assert main(["style", "--list"]) == 0
+    assert "style-25" in capsys.readouterr().out
