@@ -86,6 +86,10 @@ def test_styles_differ_from_each_other(photos):
     a = np.asarray(ml.style_transfer("style-0", size=192).transfer(photos["chelsea"])).astype(float)
     b = np.asarray(ml.style_transfer(19, size=192).transfer(photos["chelsea"])).astype(float)
     assert np.abs(a - b).mean() > 20
+    blend = ml.style_transfer({"style-0": 0.5, 19: 0.5}, size=192)
+    assert blend.name == "style-0:0.5+style-19:0.5"
+    c = np.asarray(blend.transfer(photos["chelsea"])).astype(float)
+    assert np.abs(c - a).mean() > 5 and np.abs(c - b).mean() > 5
 
 
 def test_style_picture_pulls_colours_toward_it(three, photos):

@@ -257,10 +257,14 @@ class StyleTransfer:
         elif isinstance(name, dict):
             if not name or any(float(v) < 0 for v in name.values()) or sum(float(v) for v in name.values()) <= 0:
                 raise InputError("A blend of styles is {number: weight, ...} with weights >= 0, not all 0.")
-            for k in name:
-                _parse_name(k)
-            self.name = "+".join(f"style-{int(k)}:{float(v):g}" for k, v in name.items())
-            self._weights = _style_vector({int(k): float(v) for k, v in name.items()})
+            blend: dict[int, float] = {}
+            for k, v in name.items():
+                index = _parse_name(k)
+                if index == ARBITRARY:
+                    raise InputError("A blend mixes bundled styles (style-0 … style-25), not 'arbitrary'.")
+                blend[index] = blend.get(index, 0.0) + float(v)
+            self.name = "+".join(f"style-{k}:{v:g}" for k, v in blend.items())
+            self._weights = _style_vector(blend)
         else:
             index = _parse_name(name)
             if index == ARBITRARY:

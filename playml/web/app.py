@@ -30,6 +30,7 @@ PAGES: list[dict[str, str]] = [
     {"id": "teach", "title": "Teach", "description": "Teach the computer to recognise things from your examples"},
     {"id": "track", "title": "Track", "description": "Body pose, hands and face mesh on the webcam"},
     {"id": "pitch", "title": "Pitch", "description": "The note you sing or play, and whether it is in tune"},
+    {"id": "create", "title": "Create", "description": "The webcam in a painting's style; a Shakespeare writer"},
 ]
 
 
@@ -243,6 +244,10 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         name = (await _json(request)).get("name")
         path = await off_loop(project.save_project, name, timeout=SAVE_TIMEOUT)
         return {"name": path.name, "path": str(path), "state": project.to_dict()}
+
+    from playml.web.create import add_routes as add_create_routes
+
+    add_create_routes(app, _json)
 
     # -- live ----------------------------------------------------------------------------------
     @app.websocket("/ws/live")

