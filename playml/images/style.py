@@ -259,15 +259,15 @@ class StyleTransfer:
                 raise InputError("A blend of styles is {number: weight, ...} with weights >= 0, not all 0.")
             blend: dict[int, float] = {}
             for k, v in name.items():
-                index = _parse_name(k)
-                if index == ARBITRARY:
+                part = _parse_name(k)
+                if not isinstance(part, int):
                     raise InputError("A blend mixes bundled styles (style-0 … style-25), not 'arbitrary'.")
-                blend[index] = blend.get(index, 0.0) + float(v)
+                blend[part] = blend.get(part, 0.0) + float(v)
             self.name = "+".join(f"style-{k}:{v:g}" for k, v in blend.items())
             self._weights = _style_vector(blend)
         else:
-            index = _parse_name(name)
-            if index == ARBITRARY:
+            index = _parse_name(name if name is not None else STYLES[0])
+            if not isinstance(index, int):
                 raise InputError("The arbitrary-style model needs a picture: ml.style_transfer(style='painting.jpg').")
             self.name = STYLES[index]
             self._weights = _style_vector(index)
@@ -278,7 +278,7 @@ class StyleTransfer:
         self.size = size
         self.strength = float(strength)
         self.threads = threads
-        self._vector = None
+        self._vector: np.ndarray | None = None
 
     def __repr__(self) -> str:
         what = f"style={_describe(self.style_image)}" if self.style_image is not None else repr(self.name)
@@ -429,7 +429,7 @@ def style_cards(name: str | None = None):
     if name is None:
         return [style_cards(n) for n in style_names()]
     key = _parse_name(name)
-    common = dict(package=PACKAGE, version=PACKAGE_VERSION, task="style transfer")
+    common: dict[str, Any] = dict(package=PACKAGE, version=PACKAGE_VERSION, task="style transfer")
     if key == ARBITRARY:
         return ModelCard(
             name=ARBITRARY, title="Arbitrary image stylization (Magenta)",

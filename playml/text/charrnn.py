@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -87,9 +88,10 @@ class CharRNN:
         self.embedding = int(embedding)
         self.sequence_length = int(sequence_length)
         self.seed = seed
-        self.vocabulary: str | None = None
-        self.history = None
-        self._model = None
+        self.vocabulary: str = ""  # the characters it knows, in the order of its outputs ("" until trained)
+        self.history: Any = None
+        self.baseline_loss: float | None = None
+        self._model: Any = None
         self._trained_on: dict[str, Any] = {}
 
     def __repr__(self) -> str:
