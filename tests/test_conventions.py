@@ -87,6 +87,7 @@ UNTRAINED_USE = {  # how each learner is used once trained
     "neural_network": lambda m: m.classify([1, 2, 3]),
     "anomaly_detector": lambda m: m.score(np.zeros((2, 4), dtype=np.float32)),
     "project": lambda m: m.classify(sample("coffee")),
+    "char_rnn": lambda m: m.generate("ROMEO:"),
 }
 
 

@@ -19,11 +19,14 @@ import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playml.errors import DataError, InputError, NotTrainedError
+from playml.errors import DataError, InputError, not_trained
+
+if TYPE_CHECKING:  # pragma: no cover
+    from playml.core.training import History
 
 __all__ = ["CharRNN", "char_rnn", "bigram_loss"]
 
@@ -115,8 +118,8 @@ class CharRNN:
     def model(self):
         """The PyTorch network (character ids N×T → next-character logits N×T×V)."""
         if self._model is None:
-            raise NotTrainedError("This CharRNN has not been trained yet. Call .train(text) first, "
-                                  "or ml.load('folder/') a saved one.")
+            raise not_trained("text generator", "write or score text",
+                              "Call .train(text) first, or ml.load('folder/') a saved one.")
         return self._model
 
     def _encode(self, text: str, what: str = "text") -> np.ndarray:
@@ -131,7 +134,7 @@ class CharRNN:
     # ------------------------------------------------------------------ training
     def train(self, text: str, *, epochs: int = 1, batch_size: int = 64, learning_rate: float = 0.005,
               validation_split: float = 0.1, source: str | None = None, progress: bool = True,
-              on_epoch: Callable[[int, dict[str, float]], Any] | None = None):
+              on_epoch: Callable[[int, dict[str, float]], Any] | None = None) -> History:
         """Learn to continue ``text``; returns a :class:`~playml.core.training.History` with ``loss``
         and ``val_loss`` in nats per character.
 
@@ -249,7 +252,7 @@ class CharRNN:
 
         done = self._trained_on
         if not done:
-            raise NotTrainedError("This CharRNN has not been trained yet, so it has no card.")
+            raise not_trained("text generator", "describe what it learned from", "Call .train(text) first.")
         val, base = done.get("val_loss"), done.get("baseline_loss")
         score = (f"validation loss {val:.3f} nats/character (character bigram baseline {base:.3f})"
                  if val is not None and base is not None else None)
