@@ -127,3 +127,18 @@ def test_friendly_errors(trained):
         ml.char_rnn(hidden=0)
     with pytest.raises(InputError):
         ml.char_rnn().train(ml.datasets.load("shakespeare"))
+
+
+def test_generic_tfjs_reader_builds_the_saved_lstm(trained, tmp_path):
+    """formats.tfjs.build_layers_model (what reads any TF.js layers folder) knows Embedding and LSTM."""
+    import torch
+
+    from playml.formats.tfjs import build_layers_model, read_tfjs
+
+    rnn, _ = trained
+    model_json, weights = read_tfjs(rnn.save(tmp_path / "bard"))
+    graph = build_layers_model(model_json, weights)
+    text = "ROMEO:\nWhat light"
+    ids = np.array([rnn.vocabulary.index(c) for c in text], dtype=np.float32)[None]
+    out = graph(torch.from_numpy(ids)).detach().numpy()[0]
+    np.testing.assert_allclose(out, rnn.probabilities(text), atol=1e-5)
