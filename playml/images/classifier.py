@@ -38,18 +38,21 @@ class ImageClassifier(BackboneTask):
         ``"efficientnet-lite2"`` or ``"mobilenet-v2"`` (``ml.models()`` shows their cards).
     top_k : how many labels :meth:`classify` returns per image (``None`` → all 1,000).
     batch_size, threads : ONNX Runtime batch size and threads.
+    precision : ``"float32"`` (default) or ``"int8"``: a statically quantised copy of the
+        backbone, about twice as fast on a CPU with int8 instructions; its model card
+        states how often it agrees with float32.
 
     ``.session`` is the ONNX Runtime session used for inference; ``.model`` the PyTorch
     network (logits) with the same weights.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, top_k: int | None = 5, batch_size: int = 16,
-                 threads: int | None = None):
+                 threads: int | None = None, precision: str = "float32"):
         self.model_name = model
         self.top_k = top_k
         self.batch_size = batch_size
         self.threads = threads
-        self._setup(model)
+        self._setup(model, precision)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -64,7 +67,8 @@ class ImageClassifier(BackboneTask):
         return self._model
 
     def __repr__(self) -> str:
-        return build_repr("ImageClassifier", model=self._spec.name, labels=self._spec.num_classes)
+        return build_repr("ImageClassifier", model=self._spec.name, labels=self._spec.num_classes,
+                          precision=None if self.precision == "float32" else self.precision)
 
     def probabilities(self, images: ImageLike | Any, *, progress: bool | None = None) -> np.ndarray:
         """Probability of every label: 1-D (1,000) for one image, N×1,000 for many."""

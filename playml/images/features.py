@@ -39,6 +39,8 @@ class FeatureExtractor(BackboneTask):
         ``"blocks.0"`` … ``"head"``); the layer's output is averaged over the image.
     batch_size : images per ONNX Runtime call.
     threads : ONNX Runtime threads.
+    precision : ``"float32"`` (default) or ``"int8"`` (a statically quantised backbone, about
+        twice as fast; features stay within a cosine similarity of about 0.99 of float32's).
 
     Engines: ``.session`` is the ``onnxruntime.InferenceSession`` used for inference;
     ``.model`` (or :meth:`torch_module`) is the PyTorch module with the same weights,
@@ -46,12 +48,12 @@ class FeatureExtractor(BackboneTask):
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, layer: str | None = None, *, batch_size: int = 16,
-                 threads: int | None = None):
+                 threads: int | None = None, precision: str = "float32"):
         self.model_name = model
         self.layer = layer
         self.batch_size = batch_size
         self.threads = threads
-        self._setup(model)
+        self._setup(model, precision)
         self._layer = self._spec.check_layer(layer)
 
     @property
@@ -65,7 +67,8 @@ class FeatureExtractor(BackboneTask):
 
     def __repr__(self) -> str:
         return build_repr("FeatureExtractor", model=self._spec.name,
-                          layer=None if self._layer == "features" else self._layer, dim=self.dim)
+                          layer=None if self._layer == "features" else self._layer, dim=self.dim,
+                          precision=None if self.precision == "float32" else self.precision)
 
     # ------------------------------------------------------------------ engines
     def torch_module(self, layer: str | None = None):

@@ -542,7 +542,8 @@ class _Teachable:
         meta: dict[str, Any] = {
             "playml": {"kind": self._kind, "version": FORMAT_VERSION},
             "backbone": {"name": spec.name, "package": card.package, "version": card.version,
-                         "layer": self.extractor.layer or "features", "feature_dim": self.extractor.dim},
+                         "layer": self.extractor.layer or "features", "feature_dim": self.extractor.dim,
+                         "precision": self.extractor.precision},
             "preprocessing": {
                 "input_size": spec.input_size, "crop_fraction": spec.crop_fraction, "resample": spec.resample,
                 "mean": list(spec.mean), "std": list(spec.std), "layout": "NCHW", "color": "RGB",
@@ -595,7 +596,8 @@ class _Teachable:
             warnings.warn(f"{path} was trained with {backbone.get('package', name)} {saved_version}; version "
                           f"{installed} is installed, so its predictions may differ a little.", UserWarning,
                           stacklevel=3)
-        obj = cls(FeatureExtractor(spec.name, layer if layer != "features" else None),
+        precision = backbone.get("precision", "float32")
+        obj = cls(FeatureExtractor(spec.name, layer if layer != "features" else None, precision=precision),
                   layers=head_info.get("layers"), activation=head_info.get("activation", "relu"))
         head = from_tfjs(*read_tfjs(path))
         linears = [m for m in head if isinstance(m, nn.Linear)]

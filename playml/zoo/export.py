@@ -18,12 +18,17 @@ from playml.core.saving import atomic_write
 from playml.engines import onnx as engine
 from playml.zoo.specs import BackboneSpec
 
-__all__ = ["EXPORT_VERSION", "OPSET", "onnx_path", "export_bytes", "export_onnx", "inference_session"]
+__all__ = ["EXPORT_VERSION", "OPSET", "onnx_path", "export_bytes", "export_onnx", "inference_session",
+           "quantized_bytes"]
+
+# ``precision="int8"``: the float32 export, statically quantised (playml.zoo.quantize); its cache
+# key adds the quantisation recipe and QUANT_VERSION to the float32 key.
 
 #: Bump when the export itself changes (inputs, outputs, export options, graph clean-up).
 EXPORT_VERSION = 2
 OPSET = engine.OPSET
 _CODE = (Path(__file__).with_name("network.py"),)
+_QUANT_CODE = (*_CODE, Path(__file__).with_name("quantize.py"), Path(__file__).with_name("preprocessing.py"))
 
 
 def _export_layer(spec: BackboneSpec, layer: str | None) -> str:
@@ -31,21 +36,53 @@ def _export_layer(spec: BackboneSpec, layer: str | None) -> str:
     return "features" if layer == "head" else layer  # the pooled head is the full model's output
 
 
-def onnx_path(spec: BackboneSpec, layer: str = "features") -> Path:
-    """Where the export of ``spec`` up to ``layer`` lives in the cache."""
+def onnx_path(spec: BackboneSpec, layer: str = "features", precision: str = "float32") -> Path:
+    """Where the export of ``spec`` up to ``layer`` (at ``precision``) lives in the cache."""
+    from playml.zoo.quantize import CALIBRATION, QUANT_VERSION, check_precision
+
     layer = _export_layer(spec, layer)
     arch = (spec.blocks, spec.input_size, spec.same_padding, spec.bn_eps, spec.stem_channels,
             spec.head_channels, spec.num_classes, layer)
+    if check_precision(precision) == "int8":
+        extra = (arch, "int8", QUANT_VERSION, sorted(CALIBRATION.items()), spec.mean, spec.std, spec.resample,
+                 spec.crop_fraction)
+        return engine.cache_path(f"{spec.name}-{layer}-int8", [spec.weights_path()], _QUANT_CODE, EXPORT_VERSION,
+                                 extra)
     return engine.cache_path(f"{spec.name}-{layer}", [spec.weights_path()], _CODE, EXPORT_VERSION, arch)
 
 
-def export_bytes(spec: BackboneSpec, layer: str = "features") -> bytes:
+def _float_bytes(spec: BackboneSpec, layer: str) -> bytes:
+    """The float32 export: from its cache file when there is one."""
+    path = onnx_path(spec, layer)
+    if path.exists():
+        return path.read_bytes()
+    data = export_bytes(spec, layer)
+    try:
+        atomic_write(path, data)
+    except OSError:  # read-only cache
+        pass
+    return data
+
+
+def quantized_bytes(spec: BackboneSpec, layer: str = "features") -> bytes:
+    """The int8 (QDQ, per-channel) export, calibrated on bundled photos (:mod:`playml.zoo.quantize`)."""
+    from playml.zoo.preprocessing import preprocess
+    from playml.zoo.quantize import calibration_photos, quantize_bytes
+
+    return quantize_bytes(_float_bytes(spec, layer), preprocess(calibration_photos(), spec))
+
+
+def export_bytes(spec: BackboneSpec, layer: str = "features", precision: str = "float32") -> bytes:
     """The backbone as ONNX bytes (opset 17, any batch size, SAME padding folded into the convolutions).
 
     ``layer='features'`` (or ``'head'``) gives two outputs, ``features`` (N×1280, pooled)
     and ``logits`` (N×1000); any other layer gives ``features`` only: that layer's
     output, global-average-pooled.
     """
+    from playml.zoo.quantize import check_precision
+
+    if check_precision(precision) == "int8":
+        return quantized_bytes(spec, layer)
     import torch
 
     from playml.zoo.network import Truncated
@@ -59,11 +96,15 @@ def export_bytes(spec: BackboneSpec, layer: str = "features") -> bytes:
     return engine.fold_padding_into_convolutions(data)
 
 
-def export_onnx(spec: BackboneSpec, layer: str = "features", path: str | os.PathLike | None = None) -> Path:
+def export_onnx(spec: BackboneSpec, layer: str = "features", path: str | os.PathLike | None = None,
+                precision: str = "float32") -> Path:
     """Write the export of ``spec`` up to ``layer`` to ``path`` (default: its cache file), atomically."""
-    return atomic_write(Path(path) if path is not None else onnx_path(spec, layer), export_bytes(spec, layer))
+    target = Path(path) if path is not None else onnx_path(spec, layer, precision)
+    return atomic_write(target, export_bytes(spec, layer, precision))
 
 
-def inference_session(spec: BackboneSpec, layer: str = "features", threads: int | None = None):
-    """The ONNX Runtime session of ``spec`` up to ``layer`` (exported on first use, then kept)."""
-    return engine.cached_session(onnx_path(spec, layer), lambda: export_bytes(spec, layer), threads)
+def inference_session(spec: BackboneSpec, layer: str = "features", threads: int | None = None,
+                      precision: str = "float32"):
+    """The ONNX Runtime session of ``spec`` up to ``layer`` at ``precision`` (exported on first use, then kept)."""
+    return engine.cached_session(onnx_path(spec, layer, precision), lambda: export_bytes(spec, layer, precision),
+                                 threads)

@@ -32,8 +32,12 @@ INFERENCE_BATCH = 1
 class BackboneRunner:
     """The ONNX Runtime session of one backbone (up to one layer) and its batching."""
 
-    def __init__(self, spec: BackboneSpec, layer: str = "features", threads: int | None = None):
+    def __init__(self, spec: BackboneSpec, layer: str = "features", threads: int | None = None,
+                 precision: str = "float32"):
+        from playml.zoo.quantize import check_precision
+
         self.spec, self.layer, self.threads = spec, spec.check_layer(layer), threads
+        self.precision = check_precision(precision)
         self._session = None
 
     @property
@@ -41,7 +45,7 @@ class BackboneRunner:
         if self._session is None:
             from playml.zoo.export import inference_session
 
-            self._session = inference_session(self.spec, self.layer, self.threads)
+            self._session = inference_session(self.spec, self.layer, self.threads, self.precision)
         return self._session
 
     def run(self, batch: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
@@ -101,10 +105,12 @@ class BackboneTask:
 
     _layer = "features"
 
-    def _setup(self, model: str) -> None:
+    def _setup(self, model: str, precision: str = "float32") -> None:
         from playml.zoo import get_backbone
+        from playml.zoo.quantize import check_precision
 
         self._spec = get_backbone(model)  # fails early on an unknown name; loads nothing
+        self.precision = check_precision(precision)
         self._runner: BackboneRunner | None = None
         self._model = None
 
@@ -115,7 +121,12 @@ class BackboneTask:
 
     @property
     def model_card(self):
-        """Where the model comes from and what it gets wrong (:class:`playml.ModelCard`)."""
+        """Where the model comes from and what it gets wrong (:class:`playml.ModelCard`); at
+        ``precision="int8"``, the card of the quantised model (with its measured agreement)."""
+        if self.precision == "int8":
+            from playml.zoo.quantize import quantized_card
+
+            return quantized_card(self._spec)
         return self._spec.card
 
     @property
@@ -130,5 +141,5 @@ class BackboneTask:
 
     def _get_runner(self) -> BackboneRunner:
         if self._runner is None:
-            self._runner = BackboneRunner(self._spec, self._layer, self.threads)
+            self._runner = BackboneRunner(self._spec, self._layer, self.threads, self.precision)
         return self._runner

@@ -1,0 +1,167 @@
+"""Static int8 quantisation of the image backbones (ONNX Runtime, QDQ, per channel).
+
+``precision="int8"`` on :func:`playml.image_classifier`, :func:`playml.feature_extractor`
+(and so the teach classifier built on it) and :func:`playml.image_search` runs an int8
+copy of the backbone: weights int8 per output channel, activations uint8 per tensor, in
+ONNX Runtime's QDQ format (``QuantizeLinear``/``DequantizeLinear`` pairs that ONNX Runtime
+fuses into integer convolutions, which use AVX-512 VNNI where the CPU has it).
+
+The activation ranges are calibrated on real photos that pinned packages ship
+(:func:`calibration_photos`: scikit-image's data photos, scikit-learn's and matplotlib's
+sample photos): crops from the *left* part of each photo only, so the agreement measured
+on crops of the right part (:func:`agreement_photos`) is on pixels calibration never saw.
+
+The quantised export is made once from the float32 export and cached by the ONNX engine
+like it (:func:`playml.zoo.export.onnx_path` with ``precision="int8"``; the key carries
+:data:`QUANT_VERSION` and the calibration settings).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+
+import numpy as np
+
+from playml.errors import unknown_name
+
+__all__ = ["PRECISIONS", "QUANT_VERSION", "CALIBRATION", "check_precision", "calibration_photos",
+           "agreement_photos", "quantize_bytes", "AGREEMENT"]
+
+#: The precisions a backbone can run at.
+PRECISIONS = ("float32", "int8")
+#: Bump when the quantisation recipe changes (settings, calibration images, graph clean-up).
+QUANT_VERSION = 1
+#: The calibration recipe (part of the cache key).
+CALIBRATION = {"method": "percentile", "percentile": 99.999, "crops": 96, "format": "QDQ", "per_channel": True,
+               "activations": "uint8", "weights": "int8", "seed": 0}
+
+#: Agreement with float32 measured by ``bench/images.py`` (``bench/results/images.md``) on
+#: 240 crops of real photos that calibration never saw (:func:`agreement_photos`); shown on
+#: each quantised model's card.
+AGREEMENT: dict[str, str] = {}
+
+
+def check_precision(precision: str) -> str:
+    """``"float32"`` or ``"int8"`` (``"fp32"``/``"float"`` and ``"uint8"``/``"quint8"`` are accepted)."""
+    key = str(precision).strip().lower()
+    key = {"fp32": "float32", "float": "float32", "f32": "float32", "uint8": "int8", "qint8": "int8"}.get(key, key)
+    if key not in PRECISIONS:
+        raise unknown_name("precision", precision, PRECISIONS)
+    return key
+
+
+def _photos() -> dict[str, np.ndarray]:
+    """Real colour photos from pinned packages, as H×W×3 uint8 arrays."""
+    import matplotlib.cbook
+    import sklearn.datasets
+    from PIL import Image
+    from skimage import data
+
+    left, right, _ = data.stereo_motorcycle()
+    photos = {"astronaut": data.astronaut(), "cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
+              "motorcycle": left, "motorcycle-right": right,
+              "china": sklearn.datasets.load_sample_image("china.jpg"),
+              "flower": sklearn.datasets.load_sample_image("flower.jpg")}
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        photos["grace_hopper"] = np.asarray(Image.open(f).convert("RGB"))
+    return photos
+
+
+def _crops(photos: list[np.ndarray], n: int, lo: float, hi: float, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        img = photos[i % len(photos)]
+        h, w = img.shape[:2]
+        span = hi - lo
+        cw = int(w * span * rng.uniform(0.6, 1.0))
+        ch = int(h * rng.uniform(0.6, 1.0))
+        x = int(rng.integers(int(w * lo), int(w * hi) - cw + 1))
+        y = int(rng.integers(0, h - ch + 1))
+        crop = img[y:y + ch, x:x + cw]
+        if rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        out.append(np.ascontiguousarray(crop))
+    return out
+
+
+def calibration_photos(n: int = CALIBRATION["crops"], seed: int = CALIBRATION["seed"]) -> list[np.ndarray]:
+    """``n`` crops from the left 55 % of each bundled photo (the right stereo motorcycle is left out)."""
+    photos = [img for name, img in _photos().items() if name != "motorcycle-right"]
+    return _crops(photos, n, 0.0, 0.55, seed)
+
+
+#: The ImageNet labels counted as right for each photo of :func:`agreement_photos`.
+PHOTO_LABELS = {
+    "cat": ("tabby cat", "tiger cat", "Egyptian Mau", "Persian cat", "lynx"),
+    "coffee": ("espresso", "cup", "coffee mug", "eggnog", "consomme"),
+    "rocket": ("missile", "projectile", "space shuttle"),
+    "motorcycle-right": ("moped", "motor scooter", "crash helmet"),
+}
+
+
+def agreement_photos(n: int = 240, seed: int = 1) -> tuple[list[np.ndarray], list[str]]:
+    """``(crops, photo names)``: ``n`` crops from the right 45 % of each photo that
+    calibration used, and of the right stereo motorcycle photo (never calibrated on)."""
+    photos = _photos()
+    names = [name for name in photos if name != "motorcycle"]
+    rng_names, crops = [], []
+    for i, image in enumerate(_crops([photos[k] for k in names], n, 0.45, 1.0, seed)):
+        rng_names.append(names[i % len(names)])
+        crops.append(image)
+    return crops, rng_names
+
+
+class _Reader:
+    """Feeds the calibration batch to ONNX Runtime one image at a time."""
+
+    def __init__(self, batch: np.ndarray, input_name: str):
+        self._items: Iterator = iter([{input_name: batch[i:i + 1]} for i in range(len(batch))])
+
+    def get_next(self):
+        return next(self._items, None)
+
+    def rewind(self):  # pragma: no cover (not used by the percentile calibrator)
+        pass
+
+
+def quantize_bytes(float_model: bytes, calibration: np.ndarray, input_name: str = "images") -> bytes:
+    """Static int8 quantisation (QDQ, per channel) of an ONNX model, calibrated on ``calibration``
+    (a preprocessed N×3×S×S float32 batch)."""
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    reader = type("PlaymlCalibration", (_Reader, CalibrationDataReader), {})(calibration, input_name)
+    with tempfile.TemporaryDirectory(prefix="playml-quantise-") as tmp:
+        source, prepared, out = (os.path.join(tmp, name) for name in ("float.onnx", "prepared.onnx", "int8.onnx"))
+        with open(source, "wb") as f:
+            f.write(float_model)
+        quant_pre_process(source, prepared, skip_symbolic_shape=True)
+        with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
+            quantize_static(prepared, out, reader, quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.Percentile,
+                            extra_options={"CalibPercentile": CALIBRATION["percentile"],
+                                           "ActivationSymmetric": False})
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def quantized_card(spec):
+    """The model card of ``spec``'s int8 copy: the float32 card, renamed, with the measured agreement."""
+    import dataclasses
+
+    card = spec.card
+    measured = AGREEMENT.get(spec.name, "not measured yet for this backbone (run `python -m bench.images`)")
+    return dataclasses.replace(
+        card, name=f"{card.name}-int8", title=f"{card.title} (int8)",
+        description=(card.description + " This copy runs in int8: weights quantised per output channel, "
+                     "activations per tensor (ONNX Runtime static quantisation, QDQ), calibrated on "
+                     f"{CALIBRATION['crops']} crops of real photos that scikit-image, scikit-learn and "
+                     "matplotlib ship."),
+        accuracy=f"{card.accuracy}; the int8 copy, measured against float32 on crops of real photos it was not "
+                 f"calibrated on: {measured}")
