@@ -4,6 +4,8 @@
     playml search query photos.index query.jpg -k 15
     playml search map photos.index --out map.png
     playml search evaluate photos.index
+    playml search build photos/ --out photos.index --ray             # Ray Data on a local Ray
+    playml search build /shared/photos --out photos.index --ray HEAD:6379   # … or join a cluster
     playml search build photos/ --out part-0.index --shard 0/4      # on machine 0 of 4 …
     playml search merge part-*.index --out photos.index
 """
@@ -34,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--p", type=float, default=3, help="exponent of the minkowski metric (default 3)")
     b.add_argument("--exact", action="store_true", help="never use the approximate index")
     b.add_argument("--shard", default=None, metavar="I/N", help="embed only part I of N (then `search merge`)")
+    b.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="embed with Ray Data: a local Ray, or join the cluster at ADDRESS (needs playml[ray])")
+    b.add_argument("--int8", action="store_true", help="use the int8 (quantised) backbone: about twice as fast")
     b.add_argument("--batch-size", type=int, default=32)
     b.add_argument("--cache", default=None, metavar="DIR",
                    help="folder for finished chunks (default: playml's cache); 'off' to disable")
@@ -83,7 +88,9 @@ def build_command(args: argparse.Namespace) -> int:
         index.cache, index.batch_size = cache, args.batch_size
     else:
         index = ImageSearch(args.model or "efficientnet-lite0", args.layer, args.metric, p=args.p, exact=True if args.exact else None,
-                            batch_size=args.batch_size, cache=cache)
+                            batch_size=args.batch_size, cache=cache, precision="int8" if args.int8 else "float32")
+    if args.ray is not None:
+        index.engine, index.address = "ray", None if args.ray == "local" else args.ray
     index.build(args.folder, progress=not args.quiet and None, shard=args.shard)
     index.save(out)
     stats = index.last_build_

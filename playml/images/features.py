@@ -98,18 +98,58 @@ class FeatureExtractor(BackboneTask):
         return preprocess(list(iter_many(images)) if is_many(images) else [images], self._spec)
 
     def features(self, images: ImageLike | Any, *, progress: bool | None = None,
-                 batch_size: int | None = None) -> np.ndarray:
+                 batch_size: int | None = None, engine: str = "local", address: str | None = None,
+                 workers: int | None = None) -> np.ndarray:
         """Feature vectors: one image → a 1-D float32 array; many (a list, a folder, an
         N×H×W×3 array) → an N×D array, computed in batches with a progress bar for big inputs.
+
+        ``engine="ray"`` embeds image files (a folder or a list of paths) in Ray Data tasks,
+        one ONNX session per worker (``workers``, default one per CPU of the cluster), on a
+        local Ray or the cluster at ``address``: same array, same order (``pip install
+        'playml[ray]'``; see docs/search.md).
 
         >>> fe.features("coffee.jpg")[:3]                 # doctest: +SKIP
         array([-0.17, 0.41, 1.93], dtype=float32)
         """
+        if str(engine).lower() != "local":
+            return self._features_ray(images, engine, address, workers, batch_size)
         many, (feats,) = self._get_runner().map(images, ["features"], progress=progress,
                                                batch_size=batch_size or self.batch_size, desc="features")
         if many:
             return feats.reshape(-1, self.dim)
         return feats[0]
+
+    def _features_ray(self, images: Any, engine: str, address: str | None, workers: int | None,
+                      batch_size: int | None) -> np.ndarray:
+        import os
+        from pathlib import Path
+
+        from playml.core.media import is_many, iter_many
+        from playml.errors import ImageError, InputError, unknown_name
+
+        if str(engine).lower() != "ray":
+            raise unknown_name("engine", engine, ("local", "ray"))
+        many = is_many(images)
+        items = list(iter_many(images)) if many else [images]
+        if not all(isinstance(item, (str, os.PathLike)) for item in items):
+            raise InputError("engine='ray' reads image files: pass a folder or a list of file paths "
+                             "(in-memory images are embedded locally: leave engine out).")
+        paths = [str(Path(item).expanduser().resolve()) for item in items]
+        from playml.images.distributed import embed_files
+
+        self.session  # noqa: B018  (export the model once here, not in every worker)
+        out = np.zeros((len(paths), self.dim), np.float32)
+        problems: list[str] = []
+
+        def store(rows: np.ndarray, vectors: np.ndarray, errors: list[str]) -> None:
+            out[rows] = vectors
+            problems.extend(f"{paths[r]}: {e}" for r, e in zip(rows.tolist(), errors) if e)
+
+        embed_files(paths, self._spec.name, self._layer, self.precision, address=address,
+                    batch_size=batch_size or self.batch_size, workers=workers, on_batch=store)
+        if problems:
+            raise ImageError(f"{len(problems)} image(s) could not be read, e.g. {problems[0]}")
+        return out if many else out[0]
 
     # ------------------------------------------------------------------ teach
     def classification(self, **kwargs: Any):

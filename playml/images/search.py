@@ -436,13 +436,20 @@ class ImageSearch:
         key = json.dumps(parts)
         return _ChunkCache(base / hashlib.sha256(key.encode()).hexdigest()[:20])
 
-    def build(self, images: Any, *, progress: bool | None = None, shard: str | tuple | None = None) -> ImageSearch:
+    def build(self, images: Any, *, progress: bool | None = None, shard: str | tuple | None = None,
+              engine: str | None = None, address: str | None = None) -> ImageSearch:
         """Embed a folder (labels from its sub-folder names), a list of images, or a Dataset.
 
         Replaces what the index held, but reuses the vectors of unchanged files (from the
         index and from the chunk cache). ``shard="i/n"`` embeds only part *i* of *n* (by a
         hash of each file's path inside the folder) — see :meth:`merge`.
+        ``engine="ray"`` (and ``address``) embed the files with Ray Data instead of in this
+        process (see the constructor); the setting is kept for later builds.
         """
+        if engine is not None:
+            self.engine = _check_engine(engine)
+        if address is not None:
+            self.address = address
         old = (self.paths_, self.labels_, self.sizes_, self.mtimes_, self.index_, self.root_)
         self.paths_, self.labels_, self.sizes_, self.mtimes_, self._pos = [], [], [], [], {}
         self.index_ = self.root_ = None
@@ -514,6 +521,8 @@ class ImageSearch:
             bar = tqdm(total=len(todo), desc="embedding", unit="img")
         skipped: list[tuple[str, str]] = []
         try:
+            if self.engine == "ray":
+                todo = self._embed_ray(entries, todo, vectors, cache, skipped, bar)
             for s in range(0, len(todo), max(1, int(self.chunk_size))):
                 chunk = todo[s:s + self.chunk_size]
                 try:
@@ -539,6 +548,39 @@ class ImageSearch:
             if bar is not None:
                 bar.close()
         return skipped
+
+    def _embed_ray(self, entries: list[_Entry], todo: list[int], vectors: dict[int, np.ndarray],
+                   cache: _ChunkCache | None, skipped: list[tuple[str, str]], bar) -> list[int]:
+        """Embed the files among ``todo`` with Ray Data; each finished chunk goes to the cache at
+        once (so an interrupted build resumes). Returns what is left for the local path
+        (in-memory images)."""
+        from playml.images.distributed import embed_files
+
+        files = [i for i in todo if entries[i].is_file]
+        pending: list[int] = []
+
+        def flush() -> None:
+            if cache is not None and pending:
+                cache.write([entries[i] for i in pending], np.stack([vectors[i] for i in pending]))
+            pending.clear()
+
+        def store(rows: np.ndarray, vecs: np.ndarray, errors: list[str]) -> None:
+            for r, v, e in zip(rows.tolist(), vecs, errors):
+                i = files[r]
+                if e:
+                    skipped.append((entries[i].key, e))
+                else:
+                    vectors[i] = v
+                    pending.append(i)
+            if len(pending) >= self.chunk_size:
+                flush()
+            if bar is not None:
+                bar.update(len(rows))
+
+        embed_files([entries[i].key for i in files], self._spec.name, self._layer, self.precision,
+                    address=self.address, batch_size=self.batch_size, on_batch=store)
+        flush()
+        return [i for i in todo if not entries[i].is_file]
 
     def _new_index(self) -> VectorIndex:
         return VectorIndex(self._metric, p=self.p, exact=self.exact)

@@ -1,0 +1,91 @@
+"""precision="int8": the statically quantised backbones agree with float32 on real photos.
+
+The int8 export is made once (quantised from the float32 export, calibrated on crops of the
+left part of real photos) and cached like the float32 one; the agreement is measured on
+crops of the right part of those photos and on a photo never calibrated on.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _teach_data import photo_crops
+
+import playml as ml
+from playml.errors import UnknownModelError
+from playml.zoo import get_backbone
+from playml.zoo.export import onnx_path
+from playml.zoo.quantize import measure_agreement
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def agreement():
+    return measure_agreement(get_backbone("efficientnet-lite0"))
+
+
+def test_top1_agrees_with_float32_and_top5_accuracy_holds(agreement):
+    assert agreement["images"] == 240 and agreement["labelled"] >= 100
+    assert agreement["top1_agreement"] >= 0.99, agreement
+    assert agreement["top5_float32"] >= 0.9, agreement               # the labelled photos are recognisable
+    assert abs(agreement["top5_int8"] - agreement["top5_float32"]) <= 0.01, agreement
+
+
+def test_features_stay_close_to_float32(agreement, chelsea_path, coffee_path):
+    assert agreement["cosine_mean"] >= 0.98, agreement
+    f32, q8 = ml.feature_extractor(), ml.feature_extractor(precision="int8")
+    a, b = f32.features([chelsea_path, coffee_path]), q8.features([chelsea_path, coffee_path])
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() >= 0.98 and not np.array_equal(a, b)              # close, but really another model
+
+
+def test_classifier_int8_is_cached_under_its_own_key(coffee_path):
+    spec = get_backbone("efficientnet-lite0")
+    assert onnx_path(spec, precision="int8") != onnx_path(spec)
+    assert "int8" in onnx_path(spec, precision="int8").name
+    clf = ml.image_classifier(precision="int8")
+    assert repr(clf) == "ImageClassifier(model='efficientnet-lite0', labels=1000, precision='int8')"
+    assert clf.classify(coffee_path, top_k=1)[0].label == "espresso"
+    assert onnx_path(spec, precision="int8").exists()
+    ops = {node.op_type for node in __import__("onnx").load(str(onnx_path(spec, precision="int8"))).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    assert clf.session is ml.image_classifier(precision="int8").session   # one session per file
+    card = clf.model_card
+    assert card.name == "efficientnet-lite0-int8" and "int8" in card.accuracy and "float32" in card.accuracy
+
+
+def test_teach_accuracy_on_held_out_photos_is_unchanged():
+    train, held = photo_crops(n_train=4, n_held=10, seed=3)
+    images = [x for v in held.values() for x in v]
+    labels = [k for k, v in held.items() for _ in v]
+    accuracy = {}
+    for precision in ("float32", "int8"):
+        model = ml.feature_extractor(precision=precision).classification(seed=0)
+        for label, crops in train.items():
+            model.add_images(crops, label, progress=False)
+        model.train(progress=False)
+        accuracy[precision] = model.evaluate(images, labels).accuracy
+    assert accuracy["float32"] >= 0.9, accuracy
+    assert accuracy["int8"] >= accuracy["float32"] - 0.01, accuracy
+
+
+def test_saved_teach_model_and_search_index_keep_their_precision(tmp_path, chelsea_path, coffee_path):
+    model = ml.feature_extractor(precision="int8").classification(seed=0)
+    model.add_images([chelsea_path] * 2, "cat", progress=False)
+    model.add_images([coffee_path] * 2, "coffee", progress=False)
+    model.train(epochs=5, progress=False)
+    loaded = ml.load(model.save(tmp_path / "teach"))
+    assert loaded.extractor.precision == "int8"
+    np.testing.assert_allclose(loaded.probabilities(coffee_path), model.probabilities(coffee_path), atol=1e-6)
+
+    index = ml.image_search([chelsea_path, coffee_path], precision="int8", cache=False)
+    again = ml.image_search.load(index.save(tmp_path / "photos.index"))
+    assert again.precision == "int8" and again.query(coffee_path, k=1)[0].path.endswith("coffee.jpg")
+    with pytest.raises(ml.PlaymlError, match="precision"):
+        ml.image_search.merge([again, ml.image_search([chelsea_path], cache=False)])
+
+
+def test_unknown_precision_is_a_friendly_error():
+    with pytest.raises(UnknownModelError, match="float32"):
+        ml.image_classifier(precision="int4")
+    assert ml.feature_extractor(precision="fp32").precision == "float32"
