@@ -170,7 +170,7 @@ def bench_int8(rows: list, folder: Path, n: int) -> dict:
     """float32 vs int8 in the same run: inference ms/image (batch 1, 32), end to end images/s, agreement."""
     import playml as ml
     from playml.zoo import get_backbone
-    from playml.zoo.quantize import measure_agreement
+    from playml.zoo.agreement import measure_agreement
 
     rng = np.random.default_rng(0)
     extractors = {p: ml.feature_extractor(MODEL, threads=THREADS, precision=p) for p in ("float32", "int8")}

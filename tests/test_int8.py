@@ -14,7 +14,7 @@ import playml as ml
 from playml.errors import UnknownModelError
 from playml.zoo import get_backbone
 from playml.zoo.export import onnx_path
-from playml.zoo.quantize import measure_agreement
+from playml.zoo.agreement import measure_agreement
 
 pytestmark = pytest.mark.slow
 

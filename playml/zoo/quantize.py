@@ -28,14 +28,15 @@ import numpy as np
 from playml.errors import unknown_name
 
 __all__ = ["PRECISIONS", "QUANT_VERSION", "CALIBRATION", "check_precision", "calibration_photos",
-           "agreement_photos", "quantize_bytes", "AGREEMENT"]
+           "agreement_photos", "quantize_bytes", "quantized_card", "AGREEMENT", "PHOTO_LABELS"]
 
 #: The precisions a backbone can run at.
 PRECISIONS = ("float32", "int8")
 #: Bump when the quantisation recipe changes (settings, calibration images, graph clean-up).
 QUANT_VERSION = 1
 #: The calibration recipe (part of the cache key).
-CALIBRATION = {"method": "percentile", "percentile": 99.999, "range": "asymmetric", "crops": 64, "format": "QDQ", "per_channel": True,
+CALIBRATION = {"method": "percentile", "percentile": 99.999, "symmetric_ranges": True, "float_convolutions": 0,
+               "crops": 64, "format": "QDQ", "per_channel": True,
                "activations": "uint8", "weights": "int8", "seed": 0}
 
 #: Agreement with float32 measured by ``bench/images.py`` (``bench/results/images.md``) on
@@ -141,12 +142,18 @@ def quantize_bytes(float_model: bytes, calibration: np.ndarray, input_name: str 
         with open(source, "wb") as f:
             f.write(float_model)
         quant_pre_process(source, prepared, skip_symbolic_shape=True)
+        import onnx
+
+        # the first convolutions (largest activations, 3-channel input) can stay float32
+        keep = [n.name for n in onnx.load(prepared).graph.node if n.op_type == "Conv"][:CALIBRATION["float_convolutions"]]
         with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
             quantize_static(prepared, out, reader, quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.Percentile,
+                            calibrate_method=CalibrationMethod.Percentile if CALIBRATION["method"] == "percentile"
+                            else CalibrationMethod.MinMax, nodes_to_exclude=keep,
                             extra_options={"CalibPercentile": CALIBRATION["percentile"],
-                                           "CalibTensorRangeSymmetric": False, "ActivationSymmetric": False})
+                                           "CalibTensorRangeSymmetric": CALIBRATION["symmetric_ranges"],
+                                           "ActivationSymmetric": False})
         with open(out, "rb") as f:
             return f.read()
 
@@ -166,30 +173,3 @@ def quantized_card(spec):
         accuracy=f"{card.accuracy}; the int8 copy, measured against float32 on crops of real photos it was not "
                  f"calibrated on: {measured}")
 
-
-def measure_agreement(spec, n: int = 240, threads: int | None = None) -> dict[str, float]:
-    """int8 against float32 on :func:`agreement_photos`: top-1 agreement, top-5 accuracy of
-    each (on the photos with labels in :data:`PHOTO_LABELS`), mean and lowest cosine
-    similarity of the features."""
-    from playml.zoo import imagenet_labels
-    from playml.zoo.preprocessing import preprocess
-    from playml.zoo.runtime import BackboneRunner
-
-    crops, names = agreement_photos(n)
-    batch = preprocess(crops, spec)
-    out = {}
-    for precision in PRECISIONS:
-        out[precision] = BackboneRunner(spec, "features", threads, precision).run(batch, ["features", "logits"])
-    (f32_feats, f32_logits), (q_feats, q_logits) = out["float32"], out["int8"]
-    labels = imagenet_labels()
-    accepted = [PHOTO_LABELS.get(name) for name in names]
-    rows = [i for i, a in enumerate(accepted) if a]
-
-    def top5(logits):
-        best = np.argsort(-logits, axis=1)[:, :5]
-        return float(np.mean([any(labels[j] in accepted[i] for j in best[i]) for i in rows]))
-
-    cos = (f32_feats * q_feats).sum(1) / (np.linalg.norm(f32_feats, axis=1) * np.linalg.norm(q_feats, axis=1))
-    return {"images": len(crops), "top1_agreement": float(np.mean(f32_logits.argmax(1) == q_logits.argmax(1))),
-            "top5_float32": top5(f32_logits), "top5_int8": top5(q_logits), "labelled": len(rows),
-            "cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}
