@@ -44,7 +44,12 @@ CALIBRATION = {"method": "percentile", "percentile": 99.999, "symmetric_ranges":
 #: Agreement with float32 measured by ``bench/images.py`` (``bench/results/images.md``) on
 #: 240 crops of real photos that calibration never saw (:func:`agreement_photos`); shown on
 #: each quantised model's card.
-AGREEMENT: dict[str, str] = {}
+AGREEMENT: dict[str, str] = {
+    "efficientnet-lite0": "top-1 label the same as float32's on 95.4% of 240 crops (the misses are near-ties "
+                          "where float32's two best labels are close); top-5 accuracy 93.3% vs 94.2% on the 120 "
+                          "crops with known labels; features' cosine similarity to float32 0.9975 on average "
+                          "(0.993 at worst)",
+}
 
 
 def check_precision(precision: str) -> str:
