@@ -24,6 +24,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ PRECISIONS = ("float32", "int8")
 #: Bump when the quantisation recipe changes (settings, calibration images, graph clean-up).
 QUANT_VERSION = 1
 #: The calibration recipe (part of the cache key).
-CALIBRATION = {"method": "percentile", "percentile": 99.999, "symmetric_ranges": True, "float_convolutions": 7,
+CALIBRATION: dict[str, Any] = {"method": "percentile", "percentile": 99.999, "symmetric_ranges": True, "float_convolutions": 7,
                "crops": 64, "format": "QDQ", "per_channel": True,
                "activations": "uint8", "weights": "int8", "seed": 0}
 
@@ -74,8 +75,8 @@ def _photos() -> dict[str, np.ndarray]:
               "motorcycle": left, "motorcycle-right": right,
               "china": sklearn.datasets.load_sample_image("china.jpg"),
               "flower": sklearn.datasets.load_sample_image("flower.jpg")}
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
-        photos["grace_hopper"] = np.asarray(Image.open(f).convert("RGB"))
+    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as img:
+        photos["grace_hopper"] = np.asarray(img.convert("RGB"))
     return photos
 
 
