@@ -449,12 +449,13 @@ class NeuralNetwork:
 
     def train(self, epochs: int = 32, batch_size: int = 32, validation_split: float = 0.1, *,
               learning_rate: float | None = None, on_epoch: Callable[[int, dict], Any] | None = None,
-              progress: bool = True, shuffle: bool = True) -> History:
+              progress: bool = True, shuffle: bool = True, l1: float = 0.0, l2: float = 0.0) -> History:
         """Train on the examples added so far and return the :class:`~playml.core.training.History`.
 
         Defaults follow ml5.js (batch 32, 10 % held out to validate) except ``epochs`` (32,
         ml5.js: 10). ``on_epoch(epoch, logs)`` is called after each epoch; return ``False`` to
-        stop. Training again continues from the current weights.
+        stop. Training again continues from the current weights. ``l1``/``l2`` add weight
+        penalties (the TensorFlow Playground's regularisation).
         """
         import torch
 
@@ -489,7 +490,7 @@ class NeuralNetwork:
             callback = self._debug_callback(on_epoch)
         history = fit(train_model, x, target, loss=loss, epochs=epochs, batch_size=batch_size, learning_rate=lr,
                       optimizer=self.optimizer or defaults["optimizer"], validation_split=validation_split,
-                      shuffle=shuffle, on_epoch=callback, progress=progress, seed=self.seed,
+                      shuffle=shuffle, on_epoch=callback, progress=progress, seed=self.seed, l1=l1, l2=l2,
                       metrics=("accuracy",) if task != "regression" else (), description="neural_network")
         model.eval()
         if self.history_ is not None and len(self.history_):

@@ -31,6 +31,7 @@ PAGES: list[dict[str, str]] = [
     {"id": "track", "title": "Track", "description": "Body pose, hands and face mesh on the webcam"},
     {"id": "pitch", "title": "Pitch", "description": "The note you sing or play, and whether it is in tune"},
     {"id": "create", "title": "Create", "description": "The webcam in a painting's style; a Shakespeare writer"},
+    {"id": "playground", "title": "Playground", "description": "Watch a small neural network learn to split 2-D points"},
 ]
 
 
@@ -248,6 +249,9 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     from playml.web.create import add_routes as add_create_routes
 
     add_create_routes(app, _json)
+
+    from playml.web.explore import register as register_explore   # the playground and search pages
+    register_explore(app, project.models_dir)
 
     # -- live ----------------------------------------------------------------------------------
     @app.websocket("/ws/live")

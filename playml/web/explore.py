@@ -1,0 +1,282 @@
+"""The studio's explore pages on the server: the neural-network playground and image search.
+
+>>> from playml.web.explore import Playground
+>>> pg = Playground()
+>>> state = pg.reset({"dataset": "xor", "features": ["x1", "x2"], "hidden": [4, 2]})
+>>> sorted(state)[:3]
+['dataset', 'epoch', 'features']
+
+:func:`register` adds the routes (``/api/playground/*``, ``/api/search/*``) to the studio's app.
+Everything runs in worker threads, one lock per page, so a slow step never blocks the server.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+
+from playml.errors import InputError
+
+__all__ = ["Playground", "FEATURES", "ACTIVATIONS", "register"]
+
+#: The Playground's input features: name → function of (x1, x2).
+FEATURES = {
+    "x1": lambda a, b: a, "x2": lambda a, b: b, "x1^2": lambda a, b: a * a, "x2^2": lambda a, b: b * b,
+    "x1*x2": lambda a, b: a * b, "sin(x1)": lambda a, b: np.sin(a), "sin(x2)": lambda a, b: np.sin(b),
+}
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+REGULARIZATION = ("none", "L1", "L2")
+#: The boundary is drawn from the network's answers on a GRID × GRID lattice over −6…6.
+GRID = 48
+NEURON_GRID = 16
+EXTENT = 6.0
+DEFAULTS: dict[str, Any] = {
+    "dataset": "circle", "noise": 0, "ratio": 50, "features": ["x1", "x2"], "hidden": [4, 2],
+    "activation": "tanh", "learning_rate": 0.03, "regularization": "none", "regularization_rate": 0.0,
+    "batch_size": 10, "points": 500, "seed": 0,
+}
+MAX_NEURONS, MAX_LAYERS = 8, 6
+
+
+def _features(names: list[str], xy: np.ndarray) -> np.ndarray:
+    a, b = xy[:, 0].astype(np.float32), xy[:, 1].astype(np.float32)
+    return np.stack([FEATURES[n](a, b) for n in names], axis=1).astype(np.float32)
+
+
+def _lattice(n: int) -> np.ndarray:
+    """Centres of an n × n lattice over −6…6, row by row from the top (x2 = +6) down."""
+    c = (np.arange(n) + 0.5) / n * 2 * EXTENT - EXTENT
+    x1, x2 = np.meshgrid(c, c[::-1])
+    return np.stack([x1.ravel(), x2.ravel()], axis=1).astype(np.float32)
+
+
+class Playground:
+    """A TensorFlow-Playground session: a 2-D data set, a small network (an ``ml.neural_network``)
+    and the steps taken so far. :meth:`reset` starts again with new settings, :meth:`step`
+    trains for whole epochs (mini-batch SGD, as the Playground) and answers with the losses and the
+    network's picture of the plane."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.settings: dict[str, Any] = dict(DEFAULTS)
+        self.network: Any = None
+        self.epoch = 0
+        self.history: list[dict[str, float]] = []
+        self.reset(self.settings)
+
+    # -- settings -------------------------------------------------------------------------------
+    @staticmethod
+    def check(settings: dict[str, Any]) -> dict[str, Any]:
+        from playml.datasets.playground import SHAPES
+        from playml.errors import unknown_name
+
+        s = dict(DEFAULTS)
+        s.update({k: v for k, v in (settings or {}).items() if k in DEFAULTS})
+        if s["dataset"] not in SHAPES:
+            raise unknown_name("data set", s["dataset"], SHAPES)
+        if s["activation"] not in ACTIVATIONS:
+            raise unknown_name("activation", s["activation"], ACTIVATIONS)
+        if s["regularization"] not in REGULARIZATION:
+            raise unknown_name("regularisation", s["regularization"], REGULARIZATION)
+        feats = [f for f in FEATURES if f in (s["features"] or [])]
+        unknown = [f for f in s["features"] or [] if f not in FEATURES]
+        if unknown:
+            raise unknown_name("feature", unknown[0], list(FEATURES))
+        if not feats:
+            raise InputError("Choose at least one input feature (x1, x2, x1^2, …).")
+        s["features"] = feats
+        hidden = [int(h) for h in s["hidden"] or []]
+        if len(hidden) > MAX_LAYERS or any(not 1 <= h <= MAX_NEURONS for h in hidden):
+            raise InputError(f"Up to {MAX_LAYERS} hidden layers of 1 to {MAX_NEURONS} neurons each (got {hidden}).")
+        s["hidden"] = hidden
+        for key, lo, hi in (("noise", 0, 50), ("ratio", 10, 90), ("batch_size", 1, 30), ("points", 20, 2000)):
+            v = s[key]
+            if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                raise InputError(f"{key} goes from {lo} to {hi} (got {v!r}).")
+        for key in ("learning_rate", "regularization_rate"):
+            v = s[key]
+            if not isinstance(v, (int, float)) or not 0 <= v <= 10 or (key == "learning_rate" and v <= 0):
+                raise InputError(f"{key} must be a number above 0 and at most 10 (got {v!r}).")
+        s["batch_size"], s["points"] = int(s["batch_size"]), int(s["points"])
+        return s
+
+    def reset(self, settings: dict[str, Any]) -> dict[str, Any]:
+        import playml as ml
+        from playml.datasets.playground import LABELS, make
+
+        s = self.check(settings)
+        X, y = make(s["dataset"], n=s["points"], noise=s["noise"] / 100, seed=s["seed"])
+        n_train = max(1, min(len(X) - 1, round(len(X) * s["ratio"] / 100)))
+        layers = [{"type": "dense", "units": h, "activation": s["activation"]} for h in s["hidden"]]
+        layers.append({"type": "dense", "activation": "softmax"})
+        net = ml.neural_network(task="classification", inputs=s["features"], outputs=["label"], layers=layers,
+                                learning_rate=float(s["learning_rate"]), optimizer="sgd", seed=s["seed"])
+        f = _features(s["features"], X)
+        for row, label in zip(f[:n_train], y[:n_train]):
+            net.add_data([float(v) for v in row], [LABELS[int(label)]])
+        with self.lock:
+            self.settings, self.network = s, net
+            self.X, self.y, self.n_train = X, y, n_train
+            self.test_x = f[n_train:]
+            self.epoch, self.history = 0, []
+            self._grid = _features(s["features"], _lattice(GRID))
+            self._neuron_grid = _features(s["features"], _lattice(NEURON_GRID))
+        return self.state(points=True)
+
+    # -- training -------------------------------------------------------------------------------
+    def _model(self):
+        net = self.network
+        if net.model_ is None:                       # build it (seeded) without training a step
+            net.meta_ = net._describe()
+            net.model_ = net._build()
+            net.seed = None                          # later epochs shuffle differently
+        return net.model_
+
+    def _blue(self) -> int:
+        return self.network.labels.index("blue") if self.network.meta_ else 1
+
+    def _losses(self) -> dict[str, float]:
+        import torch
+
+        model, blue = self._model(), self._blue()
+        out: dict[str, float] = {}
+        with torch.no_grad():
+            for name, f, y in (("train", _features(self.settings["features"], self.X[:self.n_train]),
+                                self.y[:self.n_train]), ("test", self.test_x, self.y[self.n_train:])):
+                p = model(torch.from_numpy(f))[:, blue].double().clamp(1e-7, 1 - 1e-7).numpy()
+                if not len(y):
+                    out.update({f"{name}_loss": 0.0, f"{name}_crossentropy": 0.0, f"{name}_accuracy": 0.0})
+                    continue
+                # the Playground's loss: ½(output − target)² on its −1…+1 scale (output = 2p − 1)
+                out[f"{name}_loss"] = float(np.mean(0.5 * (2 * p - 1 - (2 * y - 1)) ** 2))
+                out[f"{name}_crossentropy"] = float(-np.mean(np.where(y == 1, np.log(p), np.log(1 - p))))
+                out[f"{name}_accuracy"] = float(np.mean((p >= 0.5) == (y == 1)))
+        return out
+
+    def step(self, steps: int = 1) -> dict[str, Any]:
+        """Train ``steps`` epochs (each one pass over the training points in mini-batches)."""
+        if not isinstance(steps, int) or not 1 <= steps <= 100:
+            raise InputError(f"steps goes from 1 to 100 (got {steps!r}).")
+        s = self.settings
+        with self.lock:
+            self._model()
+            t = time.perf_counter()
+            l1 = float(s["regularization_rate"]) if s["regularization"] == "L1" else 0.0
+            l2 = float(s["regularization_rate"]) if s["regularization"] == "L2" else 0.0
+            self.network.train(epochs=steps, batch_size=s["batch_size"], validation_split=0.0,
+                               learning_rate=float(s["learning_rate"]), progress=False, l1=l1, l2=l2)
+            train_ms = (time.perf_counter() - t) * 1000
+            self.epoch += steps
+            state = self.state()
+            state["train_ms"] = train_ms
+            return state
+
+    def state(self, points: bool = False) -> dict[str, Any]:
+        """The losses, the boundary (probability of blue on the lattice, 0–255) and each neuron's picture."""
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)     # a tiny network: one thread is ~40× faster than two on a busy machine
+        try:
+            return self._state(points)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _state(self, points: bool) -> dict[str, Any]:
+        import torch
+
+        model, blue = self._model(), self._blue()
+        losses = self._losses()
+        if not self.history or self.history[-1]["epoch"] != self.epoch:
+            self.history.append({"epoch": self.epoch, **losses})
+        with torch.no_grad():
+            p = model(torch.from_numpy(self._grid))[:, blue].numpy()
+            neurons: list[list[int]] = []
+            x = torch.from_numpy(self._neuron_grid)
+            layers = list(model)
+            for i, m in enumerate(layers[:-2]):      # every hidden layer's output after its activation
+                x = m(x)
+                if not isinstance(layers[i + 1], torch.nn.Linear):
+                    continue
+                v = x.numpy()
+                scale = max(float(np.abs(v).max()), 1e-6)
+                neurons.extend(np.round((v[:, j] / scale + 1) * 127.5).astype(int).tolist() for j in range(v.shape[1]))
+        out: dict[str, Any] = {
+            **{k: self.settings[k] for k in ("dataset", "features", "hidden")},
+            "settings": self.settings, "epoch": self.epoch, **losses,
+            "grid": {"size": GRID, "extent": EXTENT, "blue": np.round(p * 255).astype(int).tolist()},
+            "neurons": {"size": NEURON_GRID, "values": neurons},
+            "history": self.history[-400:],
+        }
+        if points:
+            out["points"] = {"x": np.round(self.X, 3).tolist(), "label": self.y.tolist(), "train": self.n_train}
+        return out
+
+    def export(self, folder: Path) -> Path:
+        """Save the network as ml5.js's three files (``ml.load`` reads it back)."""
+        with self.lock:
+            self._model()
+            return self.network.save(folder)
+
+
+# -- routes ----------------------------------------------------------------------------------------
+def register(app, models_dir: Path) -> None:
+    """Add the explore pages' API to the studio ``app``."""
+    import asyncio
+
+    from playml.web.security import BadRequest
+
+    state: dict[str, Any] = {}
+
+    def playground() -> Playground:
+        if "playground" not in state:
+            state["playground"] = Playground()
+        return state["playground"]
+
+    async def body(request: Request) -> dict[str, Any]:
+        if not await request.body():
+            return {}
+        try:
+            data = await request.json()
+        except ValueError:
+            raise BadRequest("The request body must be JSON.") from None
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        return data
+
+    @app.get("/api/playground")
+    async def playground_state():
+        pg = await asyncio.to_thread(playground)
+        out = await asyncio.to_thread(pg.state, True)
+        out["options"] = {"datasets": ["circle", "xor", "gaussian", "spiral"], "features": list(FEATURES),
+                          "activations": list(ACTIVATIONS), "regularization": list(REGULARIZATION),
+                          "max_neurons": MAX_NEURONS, "max_layers": MAX_LAYERS}
+        return out
+
+    @app.post("/api/playground/reset")
+    async def playground_reset(request: Request):
+        settings = await body(request)
+        pg = await asyncio.to_thread(playground)
+        return await asyncio.to_thread(pg.reset, settings)
+
+    @app.post("/api/playground/step")
+    async def playground_step(request: Request):
+        steps = (await body(request)).get("steps", 1)
+        pg = await asyncio.to_thread(playground)
+        t = time.perf_counter()
+        out = await asyncio.to_thread(pg.step, steps)
+        out["ms"] = (time.perf_counter() - t) * 1000
+        return out
+
+    @app.post("/api/playground/export")
+    async def playground_export(request: Request):
+        from playml.web.security import model_path
+
+        folder = model_path(models_dir, (await body(request)).get("name") or "playground-network")
+        path = await asyncio.to_thread(playground().export, folder)
+        return {"name": path.name, "path": str(path)}
+

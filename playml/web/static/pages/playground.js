@@ -1,0 +1,250 @@
+// Playground: a small neural network learns to split 2-D points into orange and blue, live
+// (after the TensorFlow Playground). The network trains in Python on the studio server; the page
+// asks for a few epochs at a time and redraws the decision boundary after each answer.
+import { el } from "../api.js";
+import { lineChart, legend } from "../chart.js";
+import { useStyles } from "../explore-common.js";
+
+const NAMES = { "x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁x₂", "sin(x1)": "sin x₁", "sin(x2)": "sin x₂" };
+const ORANGE = [245, 147, 34], BLUE = [8, 119, 189], WHITE = [232, 234, 235];
+
+function colour(v) {            // v in 0…255: 0 = orange, 255 = blue, through white
+  const t = v / 255 * 2 - 1, a = Math.abs(t), c = t < 0 ? ORANGE : BLUE;
+  return [0, 1, 2].map((i) => Math.round(WHITE[i] + (c[i] - WHITE[i]) * a));
+}
+
+function paintGrid(canvas, size, values) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(size, size);
+  for (let i = 0; i < size * size; i++) {
+    const [r, g, b] = colour(values[i]);
+    img.data.set([r, g, b, 255], i * 4);
+  }
+  const small = new OffscreenCanvas(size, size);
+  small.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+export async function mount(root, studio) {
+  useStyles();
+  const { api } = studio;
+  let state = await api("/api/playground");
+  const options = state.options;
+  let settings = { ...state.settings };
+  let playing = false, busy = false, stepsPerCall = 2, stop = false;
+  let points = state.points;
+  const speed = { epochs: 0, frames: 0, since: performance.now() };
+
+  // -- controls ---------------------------------------------------------------------------------
+  const exportName = el("input", { type: "text", id: "pg-export-name", value: "playground-network", "aria-label": "Name of the exported network" });
+  const exportBtn = el("button", { type: "button", class: "plain", id: "pg-export", text: "Export this network" });
+  const exportOut = el("p", { id: "pg-export-out", class: "muted" });
+  const playBtn = el("button", { type: "button", id: "pg-play", "aria-pressed": "false", text: "▶ Play" });
+  const stepBtn = el("button", { type: "button", id: "pg-step", class: "plain", text: "Step" });
+  const resetBtn = el("button", { type: "button", id: "pg-reset", class: "plain", text: "Start again" });
+  const epochOut = el("output", { id: "pg-epoch", text: "0" });
+  const select = (id, label, values, value, names = {}) => {
+    const s = el("select", { id }, ...values.map((v) => el("option", { value: v, text: names[v] || v, selected: String(v) === String(value) })));
+    return [el("label", { for: id, text: label }), s];
+  };
+  const [lrLabel, lr] = select("pg-lr", "Learning rate", [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10], settings.learning_rate);
+  const [actLabel, act] = select("pg-activation", "Activation", options.activations, settings.activation);
+  const [regLabel, reg] = select("pg-reg", "Regularisation", options.regularization, settings.regularization);
+  const [rateLabel, rate] = select("pg-reg-rate", "Regularisation rate", [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10], settings.regularization_rate);
+  const bar = el("div", { class: "pg-bar card" },
+    el("div", { class: "row" }, resetBtn, playBtn, stepBtn, el("span", {}, "Epoch ", epochOut),
+      el("span", { class: "pg-spacer" }), exportName, exportBtn),
+    el("div", { class: "row" }, lrLabel, lr, actLabel, act, regLabel, reg, rateLabel, rate));
+
+  const datasets = el("fieldset", { class: "pg-datasets" }, el("legend", { text: "Data" }),
+    ...options.datasets.map((d) => el("label", { class: "pg-radio" },
+      el("input", { type: "radio", name: "pg-dataset", value: d, id: `pg-data-${d}`, checked: d === settings.dataset }), ` ${d}`)));
+  const slider = (id, label, min, max, step, value) => {
+    const input = el("input", { type: "range", id, min, max, step, value });
+    const out = el("output", { for: id, text: String(value) });
+    input.addEventListener("input", () => { out.textContent = input.value; });
+    return [el("label", { for: id }, `${label}: `, out), input];
+  };
+  const [ratioL, ratio] = slider("pg-ratio", "Training points (%)", 10, 90, 10, settings.ratio);
+  const [noiseL, noise] = slider("pg-noise", "Noise", 0, 50, 5, settings.noise);
+  const [batchL, batch] = slider("pg-batch", "Batch size", 1, 30, 1, settings.batch_size);
+  const dataCard = el("section", { class: "card pg-data", "aria-labelledby": "pg-data-title" },
+    el("h2", { id: "pg-data-title", text: "Data" }), datasets, ratioL, ratio, noiseL, noise, batchL, batch);
+
+  const features = el("fieldset", { class: "pg-features" }, el("legend", { text: "Features (inputs)" }),
+    ...options.features.map((f) => el("label", { class: "pg-check" },
+      el("input", { type: "checkbox", value: f, id: `pg-feature-${f}`, checked: settings.features.includes(f) }), ` ${NAMES[f] || f}`)));
+  const layersBox = el("div", { class: "pg-layers", id: "pg-layers" });
+  const addLayer = el("button", { type: "button", class: "plain", id: "pg-add-layer", "aria-label": "Add a hidden layer", text: "+ layer" });
+  const removeLayer = el("button", { type: "button", class: "plain", id: "pg-remove-layer", "aria-label": "Remove the last hidden layer", text: "− layer" });
+  const netCard = el("section", { class: "card pg-net", "aria-labelledby": "pg-net-title" },
+    el("h2", { id: "pg-net-title" }, "Network: ", el("span", { id: "pg-net-shape" })),
+    el("div", { class: "pg-net-row" }, features, layersBox),
+    el("div", { class: "row" }, addLayer, removeLayer), exportOut);
+
+  const output = el("canvas", { id: "pg-output", width: 300, height: 300, role: "img",
+    "aria-label": "The decision boundary: orange and blue areas, with the data points" });
+  const lossText = el("p", { id: "pg-loss", "aria-live": "off" });
+  const chartBox = el("div", { id: "pg-chart" });
+  const speedText = el("p", { id: "pg-speed", class: "muted" });
+  const showTest = el("input", { type: "checkbox", id: "pg-show-test" });
+  const outCard = el("section", { class: "card pg-out", "aria-labelledby": "pg-out-title" },
+    el("h2", { id: "pg-out-title", text: "Output" }), lossText, output,
+    el("div", { class: "row" }, showTest, el("label", { for: "pg-show-test", text: "Show the test points" })),
+    chartBox, speedText);
+
+  const help = el("details", { class: "what", open: true }, el("summary", { text: "What am I looking at?" }),
+    el("p", { text: "Each dot is a point with two numbers, x₁ (across) and x₂ (up), and a colour. The network on the " +
+      "left gets the features you tick, passes them through its hidden layers of neurons and answers “orange” or " +
+      "“blue”. The background of the big square shows its answer everywhere: the line where the colours meet is " +
+      "its decision boundary. Press Play and watch it move as the network learns; the small squares show what each " +
+      "neuron has learnt to notice. Loss is how wrong the answers are (0 is perfect): training loss on the points it " +
+      "learns from, test loss on points it never sees. Everything trains in Python on this computer." }));
+
+  netCard.append(help);
+  root.append(el("div", { class: "pg" }, bar, el("div", { class: "pg-cols" }, dataCard, netCard, outCard)));
+
+  // -- drawing -----------------------------------------------------------------------------------
+  function drawNetwork() {
+    const hidden = settings.hidden;
+    document.getElementById("pg-net-shape").textContent =
+      `${settings.features.length} inputs → ${hidden.length ? hidden.join(" → ") + " → " : ""}1 output`;
+    layersBox.replaceChildren(...hidden.map((n, li) => el("div", { class: "pg-layer", "data-layer": li },
+      el("div", { class: "row pg-layer-head" },
+        el("button", { type: "button", class: "plain small", "aria-label": `Add a neuron to layer ${li + 1}`, "data-add": li, text: "+" }),
+        el("button", { type: "button", class: "plain small", "aria-label": `Remove a neuron from layer ${li + 1}`, "data-remove": li, text: "−" })),
+      el("div", { class: "muted", text: `${n} neuron${n > 1 ? "s" : ""}` }),
+      ...Array.from({ length: n }, (_, j) => el("canvas", { class: "pg-neuron", width: 44, height: 44, "data-layer": li, "data-neuron": j, "aria-hidden": "true" })))));
+    addLayer.disabled = hidden.length >= options.max_layers;
+    removeLayer.disabled = hidden.length === 0;
+  }
+
+  function drawOutput(s) {
+    state = s;             // kept for redraws (e.g. "show the test points")
+    paintGrid(output, s.grid.size, s.grid.blue);
+    const ctx = output.getContext("2d"), W = output.width, E = s.grid.extent;
+    const px = (v) => (v + E) / (2 * E) * W, py = (v) => (E - v) / (2 * E) * W;
+    const n = points.x.length;
+    for (let i = 0; i < n; i++) {
+      const test = i >= points.train;
+      if (test && !showTest.checked) continue;
+      const [x, y] = points.x[i];
+      ctx.beginPath();
+      ctx.arc(px(x), py(y), 3, 0, 2 * Math.PI);
+      ctx.fillStyle = points.label[i] ? "rgb(8,119,189)" : "rgb(245,147,34)";
+      ctx.fill();
+      ctx.strokeStyle = test ? "#000" : "#fff";
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    }
+    const canvases = layersBox.querySelectorAll("canvas.pg-neuron");
+    canvases.forEach((c, k) => { if (s.neurons.values[k]) paintGrid(c, s.neurons.size, s.neurons.values[k]); });
+    epochOut.textContent = String(s.epoch);
+    lossText.textContent = `Test loss ${s.test_loss.toFixed(3)} · Training loss ${s.train_loss.toFixed(3)}`;
+    lossText.dataset.test = s.test_loss;
+    lossText.dataset.train = s.train_loss;
+    lossText.dataset.epoch = s.epoch;
+    const series = [
+      { name: "test loss", color: "#222", values: s.history.map((h) => h.test_loss) },
+      { name: "training loss", color: "#999", values: s.history.map((h) => h.train_loss), dashed: true },
+    ];
+    chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss per epoch" }), legend(series));
+    speed.frames += 1;
+  }
+
+  function showSpeed() {
+    const secs = (performance.now() - speed.since) / 1000;
+    if (secs < 0.5) return;
+    const sps = speed.epochs / secs, fps = speed.frames / secs;
+    speedText.textContent = `${sps.toFixed(0)} epochs per second · boundary redrawn ${fps.toFixed(0)} times per second`;
+    speedText.dataset.stepsPerSecond = sps.toFixed(2);
+    speedText.dataset.fps = fps.toFixed(2);
+  }
+
+  // -- actions -----------------------------------------------------------------------------------
+  async function reset() {
+    setPlaying(false);
+    while (busy) await new Promise((r) => setTimeout(r, 20));
+    studio.status("Making the data and a new network…", "busy");
+    try {
+      const s = await api("/api/playground/reset", { method: "POST", json: settings });
+      settings = s.settings; points = s.points;
+      drawNetwork(); drawOutput(s);
+      studio.status("A new, untrained network. Press Play (or Step) to train it.");
+    } catch (err) { studio.status(err.message, "error"); }
+  }
+
+  async function step(n) {
+    busy = true;
+    try {
+      const s = await api("/api/playground/step", { method: "POST", json: { steps: n } });
+      speed.epochs += n;
+      drawOutput(s);
+      // aim for ~50 ms on the server per answer, so the boundary redraws often
+      if (s.ms > 0) stepsPerCall = Math.max(1, Math.min(10, Math.round(n * 50 / s.ms)));
+      return s;
+    } finally { busy = false; }
+  }
+
+  async function loop() {
+    while (playing && !stop) {
+      try { await step(stepsPerCall); showSpeed(); } catch (err) { studio.status(err.message, "error"); setPlaying(false); }
+      await new Promise((r) => requestAnimationFrame(() => r()));
+    }
+  }
+
+  function setPlaying(on) {
+    if (on === playing) return;
+    playing = on;
+    playBtn.textContent = on ? "❚❚ Pause" : "▶ Play";
+    playBtn.setAttribute("aria-pressed", String(on));
+    if (on) {
+      speed.epochs = 0; speed.frames = 0; speed.since = performance.now();
+      studio.status("Training…", "busy");
+      loop();
+    } else studio.status("Paused. Press Play to go on training.");
+  }
+
+  playBtn.addEventListener("click", () => setPlaying(!playing));
+  stepBtn.addEventListener("click", async () => { if (!busy) { setPlaying(false); try { await step(1); } catch (err) { studio.status(err.message, "error"); } } });
+  resetBtn.addEventListener("click", reset);
+  const change = (fn) => () => { fn(); reset(); };
+  lr.addEventListener("change", change(() => { settings.learning_rate = Number(lr.value); }));
+  act.addEventListener("change", change(() => { settings.activation = act.value; }));
+  reg.addEventListener("change", change(() => { settings.regularization = reg.value; }));
+  rate.addEventListener("change", change(() => { settings.regularization_rate = Number(rate.value); }));
+  ratio.addEventListener("change", change(() => { settings.ratio = Number(ratio.value); }));
+  noise.addEventListener("change", change(() => { settings.noise = Number(noise.value); }));
+  batch.addEventListener("change", change(() => { settings.batch_size = Number(batch.value); }));
+  showTest.addEventListener("change", () => { if (state) drawOutput(state); });
+  datasets.addEventListener("change", change(() => { settings.dataset = datasets.querySelector("input:checked").value; }));
+  features.addEventListener("change", (e) => {
+    const ticked = [...features.querySelectorAll("input:checked")].map((i) => i.value);
+    if (!ticked.length) { e.target.checked = true; studio.status("The network needs at least one feature.", "error"); return; }
+    settings.features = ticked; reset();
+  });
+  addLayer.addEventListener("click", change(() => { settings.hidden = [...settings.hidden, 2]; }));
+  removeLayer.addEventListener("click", change(() => { settings.hidden = settings.hidden.slice(0, -1); }));
+  layersBox.addEventListener("click", (e) => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    const h = [...settings.hidden];
+    if (b.dataset.add !== undefined) { const i = Number(b.dataset.add); if (h[i] >= options.max_neurons) return; h[i] += 1; }
+    else if (b.dataset.remove !== undefined) { const i = Number(b.dataset.remove); if (h[i] <= 1) return; h[i] -= 1; }
+    settings.hidden = h; reset();
+  });
+  exportBtn.addEventListener("click", async () => {
+    try {
+      const out = await api("/api/playground/export", { method: "POST", json: { name: exportName.value.trim() } });
+      exportOut.textContent = `Saved to ${out.path}: ml5.js loads its model.json, playml loads it with ml.load(…).`;
+      exportOut.dataset.path = out.path;
+      studio.status(`Exported the network to ${out.path}.`);
+    } catch (err) { studio.status(err.message, "error"); }
+  });
+
+  drawNetwork();
+  drawOutput(state);
+  studio.status("Press Play to train the network, or change the data, features and layers first.");
+  return () => { stop = true; playing = false; };
+}

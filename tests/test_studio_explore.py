@@ -1,0 +1,118 @@
+"""The studio's explore pages end to end in headless Chromium, checked against the Python API.
+
+Playground: the default network (x₁, x₂ → 4 → 2, tanh, SGD at 0.03) trains in the page until its
+test loss is under 0.1 on circle and on xor; the exported network loads with ``ml.load`` and gives
+the same test loss in Python as the page shows. Screenshots go to test-artifacts/studio/.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, require_browser
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ARTIFACTS = ROOT / "test-artifacts" / "studio"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def studio_page(tmp_path):
+    chromium = require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    import playml as ml
+
+    expect.set_options(timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    models = tmp_path / "models"
+    server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=models)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.url)
+            yield page, models, errors
+            browser.close()
+    finally:
+        server.stop()
+
+
+def _python_test_loss(model_dir, dataset: str) -> float:
+    """The Playground's test loss (½(output − target)² on −1…+1) of a saved network, in Python."""
+    import playml as ml
+    from playml.datasets.playground import make
+
+    X, y = make(dataset, n=500, noise=0.0, seed=0)
+    test_x, test_y = X[250:], y[250:]
+    net = ml.load(model_dir)
+    assert net.input_names == ["x1", "x2"]
+    p = np.array([{q.label: q.confidence for q in preds}["blue"]
+                  for preds in net.classify([[float(a), float(b)] for a, b in test_x])])
+    return float(np.mean(0.5 * (2 * p - 1 - (2 * test_y - 1)) ** 2))
+
+
+def _train_until(page, target: float, timeout_s: float = 150) -> dict:
+    """Press Play (with the keyboard), wait for test loss < target, pause; return the page's figures."""
+    page.locator("#pg-play").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => Number(document.querySelector('#pg-loss').dataset.epoch || 0) > 0 && "
+                           f"Number(document.querySelector('#pg-loss').dataset.test) < {target}",
+                           timeout=timeout_s * 1000)
+    page.locator("#pg-play").click()                                  # pause
+    page.wait_for_function("() => document.querySelector('#pg-play').getAttribute('aria-pressed') === 'false'")
+    page.wait_for_timeout(400)                                         # the last answer lands
+    loss = page.locator("#pg-loss")
+    speed = page.locator("#pg-speed")
+    return {"test": float(loss.get_attribute("data-test")), "epoch": int(loss.get_attribute("data-epoch")),
+            "steps_per_second": float(speed.get_attribute("data-steps-per-second") or 0),
+            "fps": float(speed.get_attribute("data-fps") or 0)}
+
+
+def test_playground_learns_circle_and_xor(studio_page):
+    from playwright.sync_api import expect
+
+    page, models, errors = studio_page
+    page.get_by_role("link", name="Playground").click()
+    expect(page.locator("#pg-loss")).to_contain_text("Test loss")
+    expect(page.locator("canvas.pg-neuron")).to_have_count(6)          # the default 4 + 2 neurons
+    expect(page.locator("#pg-net-shape")).to_have_text("2 inputs → 4 → 2 → 1 output")
+
+    # + and − change the network; put it back to the default
+    page.locator("#pg-add-layer").click()
+    expect(page.locator("canvas.pg-neuron")).to_have_count(8)
+    page.locator("#pg-remove-layer").click()
+    expect(page.locator("canvas.pg-neuron")).to_have_count(6)
+    page.get_by_role("button", name="Add a neuron to layer 1").click()
+    expect(page.locator("#pg-net-shape")).to_have_text("2 inputs → 5 → 2 → 1 output")
+    page.get_by_role("button", name="Remove a neuron from layer 1").click()
+    expect(page.locator("#pg-net-shape")).to_have_text("2 inputs → 4 → 2 → 1 output")
+    expect(page.locator("#pg-loss")).to_have_attribute("data-epoch", "0")
+
+    circle = _train_until(page, 0.08)   # below 0.1 with a margin for the steps still on their way
+    assert circle["test"] < 0.1
+    page.screenshot(path=str(ARTIFACTS / "playground-circle.png"))
+    # the exported network is an ml5.js model that playml loads, with the loss the page showed
+    page.locator("#pg-export-name").fill("circle-net")
+    page.locator("#pg-export").click()
+    expect(page.locator("#pg-export-out")).to_contain_text("Saved to")
+    for name in ("model.json", "model.weights.bin", "model_meta.json"):
+        assert (models / "circle-net" / name).is_file()
+    assert _python_test_loss(models / "circle-net", "circle") == pytest.approx(circle["test"], abs=1e-4)
+
+    page.locator("#pg-data-xor").check()
+    expect(page.locator("#pg-loss")).to_have_attribute("data-epoch", "0")
+    xor = _train_until(page, 0.08)
+    assert xor["test"] < 0.1
+    page.locator("#pg-show-test").check()
+    page.screenshot(path=str(ARTIFACTS / "playground-xor.png"))
+    page.locator("#pg-export-name").fill("xor-net")
+    page.locator("#pg-export").click()
+    expect(page.locator("#pg-export-out")).to_contain_text("xor-net")
+    assert _python_test_loss(models / "xor-net", "xor") == pytest.approx(xor["test"], abs=1e-4)
+    print(f"\nplayground: circle {circle}, xor {xor}")
+    assert not errors, errors
