@@ -116,3 +116,55 @@ def test_playground_learns_circle_and_xor(studio_page):
     assert _python_test_loss(models / "xor-net", "xor") == pytest.approx(xor["test"], abs=1e-4)
     print(f"\nplayground: circle {circle}, xor {xor}")
     assert not errors, errors
+
+
+def test_search_page_matches_the_python_index(studio_page, labelled_photos):
+    """A folder typed as a path, a chosen model/layer/metric: the page's 15 nearest for a clicked
+    image are exactly ``index.query(path, top_k=15)`` (paths in order, distances)."""
+    from playwright.sync_api import expect
+
+    import playml as ml
+    from playml.images.search import search_score
+
+    page, _, errors = studio_page
+    page.get_by_role("link", name="Search").click()
+    expect(page.locator("#sr-build")).to_be_enabled()
+    page.locator("#sr-source").select_option("folder")
+    page.locator("#sr-folder").fill(str(labelled_photos))
+    page.locator("#sr-model").select_option("mobilenet-v2")
+    page.locator("#sr-layer").select_option("blocks.13")
+    page.locator("#sr-metric").select_option("euclidean")
+    page.locator("#sr-build").click()
+    expect(page.locator("#sr-progress-text")).to_have_attribute("data-images", "60", timeout=120_000)
+    expect(page.locator("#sr-grid button")).to_have_count(60)
+    expect(page.locator("#sr-map")).to_have_attribute("data-points", "60", timeout=60_000)
+
+    index = ml.image_search(labelled_photos, model="mobilenet-v2", layer="blocks.13", metric="euclidean")
+    for row in (3, 27):
+        button = page.locator(f"#sr-grid button[data-row='{row}']")
+        if row == 27:                         # the keyboard works too
+            button.focus()
+            page.keyboard.press("Enter")
+        else:
+            button.click()
+        expect(page.locator("#sr-results")).to_have_attribute("data-row", str(row))
+        figures = page.locator("#sr-results figure")
+        expect(figures).to_have_count(15)
+        shown = [(figures.nth(i).get_attribute("data-path"), float(figures.nth(i).get_attribute("data-distance")))
+                 for i in range(15)]
+        expected = index.query(index.paths_[row], top_k=15)
+        assert [p for p, _ in shown] == [m.path for m in expected]
+        np.testing.assert_allclose([d for _, d in shown], [m.distance for m in expected], rtol=1e-4, atol=1e-4)
+        label = index.labels_[row]
+        score = search_score([m.label == label for m in expected if m.path != index.paths_[row]])
+        assert float(page.locator("#sr-results").get_attribute("data-score")) == pytest.approx(score)
+        assert float(page.locator("#sr-results").get_attribute("data-ms")) < 5000
+    page.screenshot(path=str(ARTIFACTS / "search.png"))
+
+    # switching the metric reuses the vectors (no new embedding): quick, and the results change
+    page.locator("#sr-metric").select_option("cosine")
+    page.locator("#sr-build").click()
+    expect(page.locator("#sr-count")).to_contain_text("cosine")
+    page.locator("#sr-map").click(position={"x": 170, "y": 130})         # the map searches from a point
+    expect(page.locator("#sr-results figure")).to_have_count(15)
+    assert not errors, errors

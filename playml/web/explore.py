@@ -11,6 +11,7 @@ Everything runs in worker threads, one lock per page, so a slow step never block
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from fastapi import Request
 
 from playml.errors import InputError
 
-__all__ = ["Playground", "FEATURES", "ACTIVATIONS", "register"]
+__all__ = ["Playground", "SearchSession", "FEATURES", "ACTIVATIONS", "register"]
 
 #: The Playground's input features: name → function of (x1, x2).
 FEATURES = {
@@ -223,6 +224,157 @@ class Playground:
             return self.network.save(folder)
 
 
+# -- image search ----------------------------------------------------------------------------------
+SEARCH_SOURCES = {"photos": "the bundled photos (8)", "digits": "the bundled digits (1,797 small pictures)",
+                  "folder": "a folder on this computer"}
+SEARCH_MODELS = ("efficientnet-lite0", "mobilenet-v2", "efficientnet-lite1", "efficientnet-lite2")
+SEARCH_METRICS = ("cosine", "euclidean", "sqeuclidean", "dot")
+
+
+def _digit_files() -> Path:
+    """The bundled digits as PNG files (32×32, one folder per digit) in playml's cache, written once."""
+    import playml as ml
+    from PIL import Image
+
+    from playml.core.cache import cache_dir
+
+    root = cache_dir("datasets") / "digits-png"
+    done = root / ".complete"
+    if done.exists():
+        return root
+    ds = ml.datasets.load("digits")
+    X = np.asarray(ds.X, dtype=np.float32)
+    if X.ndim == 2:                                   # flat rows of a square picture
+        side = int(round(math.sqrt(X.shape[1])))
+        X = X.reshape(len(X), side, side)
+    pics = np.clip(X / max(float(X.max()), 1e-6) * 255, 0, 255).astype(np.uint8)
+    for i, (pic, label) in enumerate(zip(pics, ds.named_labels())):
+        (root / str(label)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pic).resize((32, 32), Image.NEAREST).save(root / str(label) / f"{i:04d}.png")
+    done.write_text("ok")
+    return root
+
+
+class SearchSession:
+    """Image search indexes built for the page, kept by (source, model, layer) so that
+    switching back is instant; the metric is a cheap view of the same vectors."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.built: dict[tuple[str, str, str], tuple[Any, list[Any]]] = {}
+        self.current: tuple[Any, list[Any]] | None = None
+        self.key: tuple[str, str, str] | None = None
+        self.metric = "cosine"
+        self.progress: dict[str, Any] = {"done": 0, "total": 0, "state": "idle", "message": ""}
+
+    @staticmethod
+    def items(source: str, folder: str | None) -> tuple[list[Any], list[str | None]]:
+        import playml as ml
+        from playml.core.media import list_images
+
+        if source == "photos":
+            ds = ml.datasets.load("photos")
+            return [str(p) for p in ds.X], list(ds.named_labels())
+        if source == "digits":
+            folder = str(_digit_files())
+            source = "folder"
+        if source == "folder":
+            if not folder:
+                raise InputError("Type the path of a folder of images (one sub-folder per label, if you want labels).")
+            root = Path(folder).expanduser().resolve()
+            if not root.is_dir():
+                raise InputError(f"There is no folder {folder!r} on this computer.")
+            files = list_images(root)
+            if not files:
+                raise InputError(f"There are no images in {folder!r}.")
+            return [str(f) for f in files], [f.relative_to(root).parts[0] if len(f.relative_to(root).parts) > 1
+                                             else None for f in files]
+        from playml.errors import unknown_name
+
+        raise unknown_name("image source", source, list(SEARCH_SOURCES))
+
+    def build(self, source: str, model: str, layer: str | None, metric: str, folder: str | None = None,
+              chunk: int = 64) -> dict[str, Any]:
+        import playml as ml
+
+        from playml.core.vector_index import check_metric
+
+        check_metric(metric)
+        index = ml.image_search(model=model, layer=layer or None, metric="cosine")   # checks model and layer
+        key = (source if source != "folder" else f"folder:{folder}", index.model_name, index._layer)
+        with self.lock:
+            if key not in self.built:
+                items, labels = self.items(source, folder)
+                self.progress = {"done": 0, "total": len(items), "state": "building",
+                                 "message": f"Reading {len(items)} images with {index.model_name} ({index._layer})…"}
+                t = time.perf_counter()
+                for start in range(0, len(items), chunk):
+                    part = items[start:start + chunk]
+                    if all(labels):
+                        from playml.datasets.dataset import Dataset
+
+                        part = Dataset(part, list(labels[start:start + chunk]), kind="images")
+                    (index.build if start == 0 else index.add)(part, progress=False)
+                    self.progress["done"] = min(len(items), start + chunk)
+                self.progress["seconds"] = time.perf_counter() - t
+                self.built[key] = (index, items)
+            self.key, self.metric, self.version = key, metric, getattr(self, "version", 0) + 1
+            base, items = self.built[key]
+            view = base if metric == base.metric else base.with_metric(metric)
+            self.current = (view, items)
+            self.progress = {**self.progress, "state": "ready", "done": len(items), "total": len(items),
+                             "message": f"{len(items)} images ready."}
+            return self.describe()
+
+    def index(self):
+        if self.current is None:
+            raise InputError("Build an index first (choose the images, a model and a layer).")
+        return self.current[0]
+
+    def describe(self) -> dict[str, Any]:
+        index = self.index()
+        return {"images": len(index), "version": self.version, "model": index.model_name, "layer": index._layer, "metric": index.metric,
+                "labels": [lab or "" for lab in index.labels_]}
+
+    def query(self, row: int, top_k: int = 15) -> dict[str, Any]:
+        from playml.images.search import search_score
+
+        index = self.index()
+        if not isinstance(row, int) or not 0 <= row < len(index):
+            raise InputError(f"row goes from 0 to {len(index) - 1} (got {row!r}).")
+        t = time.perf_counter()
+        matches = index.query_vector(index.vectors_[row], top_k=top_k)
+        ms = (time.perf_counter() - t) * 1000
+        rows = [index._pos[m.path] if m.path in index._pos else index.paths_.index(m.path) for m in matches]
+        label = index.labels_[row]
+        others = [m for m, r in zip(matches, rows) if r != row]
+        score = search_score([m.label == label for m in others]) if label else None
+        return {"row": row, "label": label, "ms": ms, "score": score,
+                "matches": [{"row": r, "path": m.path, "label": m.label, "distance": m.distance, "score": m.score}
+                            for m, r in zip(matches, rows)]}
+
+    def map(self) -> dict[str, Any]:
+        index = self.index()
+        rows, xy = index.map_2d("pca", sample=2000)
+        return {"rows": rows.tolist(), "xy": np.round(xy, 4).tolist(), "labels": [index.labels_[i] or "" for i in rows]}
+
+    def thumbnail(self, row: int, size: int = 96) -> bytes:
+        import io
+
+        from PIL import Image
+
+        from playml.core.media import load_image
+
+        if self.current is None or not 0 <= row < len(self.current[1]):
+            raise InputError("There is no such image in the index.")
+        item = self.current[1][row]
+        img = Image.fromarray(load_image(item) if isinstance(item, str) else item)
+        img.thumbnail((size, size))
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, "JPEG", quality=80)
+        return buf.getvalue()
+
+
 # -- routes ----------------------------------------------------------------------------------------
 def register(app, models_dir: Path) -> None:
     """Add the explore pages' API to the studio ``app``."""
@@ -280,3 +432,39 @@ def register(app, models_dir: Path) -> None:
         path = await asyncio.to_thread(playground().export, folder)
         return {"name": path.name, "path": str(path)}
 
+    search = SearchSession()
+
+    @app.get("/api/search")
+    async def search_options():
+        import playml as ml
+
+        models = {}
+        for name in SEARCH_MODELS:
+            models[name] = [{"name": lay.name, "size": lay.size} for lay in ml.image_search(model=name).layers()]
+        return {"sources": SEARCH_SOURCES, "models": models, "metrics": list(SEARCH_METRICS),
+                "progress": search.progress, "index": search.describe() if search.current else None}
+
+    @app.post("/api/search/build")
+    async def search_build(request: Request):
+        b = await body(request)
+        return await asyncio.to_thread(search.build, b.get("source", "photos"), b.get("model", "efficientnet-lite0"),
+                                       b.get("layer"), b.get("metric", "cosine"), b.get("folder"))
+
+    @app.get("/api/search/progress")
+    async def search_progress():
+        return search.progress
+
+    @app.get("/api/search/query/{row}")
+    async def search_query(row: int):
+        return search.query(row)
+
+    @app.get("/api/search/map")
+    async def search_map():
+        return await asyncio.to_thread(search.map)
+
+    @app.get("/api/search/thumb/{row}.jpg")
+    async def search_thumb(row: int):
+        from fastapi.responses import Response
+
+        data = await asyncio.to_thread(search.thumbnail, row)
+        return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=600"})
