@@ -173,6 +173,7 @@ class Playground:
             train_ms = (time.perf_counter() - t) * 1000
             self.epoch += steps
             state = self.state()
+            state["history"] = state["history"][-1:]          # the page keeps the rest
             state["train_ms"] = train_ms
             return state
 
@@ -266,6 +267,7 @@ class SearchSession:
         self.key: tuple[str, str, str] | None = None
         self.metric = "cosine"
         self.progress: dict[str, Any] = {"done": 0, "total": 0, "state": "idle", "message": ""}
+        self.thumbs: dict[str, dict[int, bytes]] = {}      # by file: JPEG bytes per size
 
     @staticmethod
     def items(source: str, folder: str | None) -> tuple[list[Any], list[str | None]]:
@@ -324,6 +326,7 @@ class SearchSession:
             self.current = (view, items)
             self.progress = {**self.progress, "state": "ready", "done": len(items), "total": len(items),
                              "message": f"{len(items)} images ready."}
+            threading.Thread(target=self.warm, name="playml-search-thumbnails", daemon=True).start()
             return self.describe()
 
     def index(self):
@@ -359,15 +362,30 @@ class SearchSession:
         return {"rows": rows.tolist(), "xy": np.round(xy, 4).tolist(), "labels": [index.labels_[i] or "" for i in rows]}
 
     def thumbnail(self, row: int, size: int = 96) -> bytes:
+        if self.current is None or not 0 <= row < len(self.current[1]):
+            raise InputError("There is no such image in the index.")
+        item = self.current[1][row]
+        cache = self.thumbs.setdefault(str(item), {})
+        if size not in cache:
+            cache[size] = self._thumbnail(item, size)
+        return cache[size]
+
+    def warm(self, size: int = 96) -> None:
+        """Make every thumbnail of the current index ahead of the clicks (in a background thread)."""
+        current = self.current
+        for row in range(len(current[1]) if current else 0):
+            if self.current is not current:
+                return
+            self.thumbnail(row, size)
+
+    @staticmethod
+    def _thumbnail(item: Any, size: int) -> bytes:
         import io
 
         from PIL import Image
 
         from playml.core.media import load_image
 
-        if self.current is None or not 0 <= row < len(self.current[1]):
-            raise InputError("There is no such image in the index.")
-        item = self.current[1][row]
         img = Image.fromarray(load_image(item) if isinstance(item, str) else item)
         img.thumbnail((size, size))
         buf = io.BytesIO()

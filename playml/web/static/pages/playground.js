@@ -120,7 +120,10 @@ export async function mount(root, studio) {
     removeLayer.disabled = hidden.length === 0;
   }
 
-  function drawOutput(s) {
+  let history = state.history || [];
+  function drawOutput(s, full = false) {
+    if (full) history = s.history;
+    else if (s !== state) history = [...history.slice(-399), ...s.history.filter((h) => !history.length || h.epoch > history[history.length - 1].epoch)];
     state = s;             // kept for redraws (e.g. "show the test points")
     paintGrid(output, s.grid.size, s.grid.blue);
     const ctx = output.getContext("2d"), W = output.width, E = s.grid.extent;
@@ -146,8 +149,8 @@ export async function mount(root, studio) {
     lossText.dataset.train = s.train_loss;
     lossText.dataset.epoch = s.epoch;
     const series = [
-      { name: "test loss", color: "#222", values: s.history.map((h) => h.test_loss) },
-      { name: "training loss", color: "#999", values: s.history.map((h) => h.train_loss), dashed: true },
+      { name: "test loss", color: "#222", values: history.map((h) => h.test_loss) },
+      { name: "training loss", color: "#999", values: history.map((h) => h.train_loss), dashed: true },
     ];
     chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss per epoch" }), legend(series));
     speed.frames += 1;
@@ -170,7 +173,7 @@ export async function mount(root, studio) {
     try {
       const s = await api("/api/playground/reset", { method: "POST", json: settings });
       settings = s.settings; points = s.points;
-      drawNetwork(); drawOutput(s);
+      drawNetwork(); drawOutput(s, true);
       studio.status("A new, untrained network. Press Play (or Step) to train it.");
     } catch (err) { studio.status(err.message, "error"); }
   }
@@ -217,7 +220,7 @@ export async function mount(root, studio) {
   ratio.addEventListener("change", change(() => { settings.ratio = Number(ratio.value); }));
   noise.addEventListener("change", change(() => { settings.noise = Number(noise.value); }));
   batch.addEventListener("change", change(() => { settings.batch_size = Number(batch.value); }));
-  showTest.addEventListener("change", () => { if (state) drawOutput(state); });
+  showTest.addEventListener("change", () => { if (state) drawOutput(state); });   // same state: history unchanged
   datasets.addEventListener("change", change(() => { settings.dataset = datasets.querySelector("input:checked").value; }));
   features.addEventListener("change", (e) => {
     const ticked = [...features.querySelectorAll("input:checked")].map((i) => i.value);
@@ -244,7 +247,7 @@ export async function mount(root, studio) {
   });
 
   drawNetwork();
-  drawOutput(state);
+  drawOutput(state, true);
   studio.status("Press Play to train the network, or change the data, features and layers first.");
   return () => { stop = true; playing = false; };
 }

@@ -108,6 +108,7 @@ export async function mount(root, studio) {
           img, el("figcaption", { text: `${i + 1}. ${m.distance.toFixed(3)}${m.label ? " " + m.label : ""}` })), img];
       });
       results.replaceChildren(...figures.map((f) => f[0]));
+      results.dataset.listedMs = (performance.now() - t0).toFixed(2);
       await Promise.all(figures.map((f) => f[1].decode().catch(() => {})));
       const ms = performance.now() - t0;
       scoreText.textContent = (r.score === null ? "No label, so no score. " : `Search score ${r.score.toFixed(3)}. `) +

@@ -1,0 +1,130 @@
+"""Benchmark: the studio's explore pages in headless Chromium (issue 18's latency targets).
+
+- **Search**: the bundled digits (1,797 pictures, over the issue's 1,000) indexed with
+  EfficientNet-Lite0's features; 40 images clicked in the page, each timed from the click to
+  the 15 results drawn (their thumbnails decoded). Peer: the same query in Python
+  (``index.query_vector`` on the same vectors). Target ≤ 150 ms.
+- **Playground**: the default network on circle, Play for 12 s: epochs trained per second and
+  boundary redraws per second, as the page counts them. Peer: the same ``Playground.step``
+  called in a Python loop (no server, no browser). Targets ≥ 20 steps/s, ≥ 10 redraws/s.
+
+The machine's load (``uptime``) is recorded before and after: the box is shared.
+
+    .venv/bin/python -m bench.studio_explore
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import machine, markdown_table
+
+RESULTS = Path(__file__).parent / "results" / "studio_explore.md"
+CLICKS = 40
+PLAY_SECONDS = 12
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _python_peers() -> dict[str, float]:
+    from playml.web.explore import Playground, SearchSession
+
+    search = SearchSession()
+    search.build("digits", "efficientnet-lite0", None, "cosine")
+    index = search.index()
+    times = []
+    for row in range(0, len(index), len(index) // CLICKS)[:CLICKS]:
+        t = time.perf_counter()
+        index.query_vector(index.vectors_[row], top_k=15)
+        times.append((time.perf_counter() - t) * 1000)
+    pg = Playground()
+    pg.step(1)
+    t, epochs = time.perf_counter(), 0
+    while time.perf_counter() - t < 4:
+        pg.step(2)
+        epochs += 2
+    return {"query_ms": statistics.median(times), "epochs_per_s": epochs / (time.perf_counter() - t)}
+
+
+def run() -> str:
+    from playwright.sync_api import sync_playwright
+
+    import playml as ml
+
+    load_before = _load()
+    peers = _python_peers()
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=Path(tmp) / "models")
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                page.goto(server.url)
+                # search
+                page.get_by_role("link", name="Search").click()
+                page.locator("#sr-source").select_option("digits")
+                page.locator("#sr-model").select_option("efficientnet-lite0")
+                page.locator("#sr-build").click()
+                page.wait_for_function("() => document.querySelector('#sr-progress-text').dataset.images",
+                                       timeout=900_000)
+                images = int(page.locator("#sr-progress-text").get_attribute("data-images"))
+                page.wait_for_timeout(5000)           # the server makes the thumbnails in the background
+                drawn, server_ms, listed = [], [], []
+                for row in range(0, images, images // CLICKS)[:CLICKS]:
+                    button = page.locator(f"#sr-grid button[data-row='{row}']")
+                    button.scroll_into_view_if_needed()
+                    button.click()
+                    page.wait_for_function(f"() => document.querySelector('#sr-results').dataset.row === '{row}'")
+                    drawn.append(float(page.locator("#sr-results").get_attribute("data-ms")))
+                    listed.append(float(page.locator("#sr-results").get_attribute("data-listed-ms")))
+                    server_ms.append(float(page.locator("#sr-results").get_attribute("data-server-ms")))
+                out.update(images=images, drawn_median=statistics.median(drawn), drawn_p95=_percentile(drawn, 0.95),
+                           server_median=statistics.median(server_ms), listed_median=statistics.median(listed))
+                # playground
+                page.get_by_role("link", name="Playground").click()
+                page.locator("#pg-play").click()
+                page.wait_for_timeout(PLAY_SECONDS * 1000)
+                speed = page.locator("#pg-speed")
+                out.update(steps=float(speed.get_attribute("data-steps-per-second")),
+                           fps=float(speed.get_attribute("data-fps")))
+                page.locator("#pg-play").click()
+                browser.close()
+        finally:
+            server.stop()
+    load_after = _load()
+    rows = [
+        ["search: click → 15 results drawn (median)", f"{out['drawn_median']:.1f} ms", f"{peers['query_ms']:.2f} ms",
+         f"{out['drawn_median'] / peers['query_ms']:.0f}×", "≤ 150 ms"],
+        ["search: click → results listed, before thumbnails (median)", f"{out['listed_median']:.1f} ms", "", "", ""],
+        ["search: click → drawn (95th percentile)", f"{out['drawn_p95']:.1f} ms", "", "", "≤ 150 ms"],
+        ["search: query on the server (median)", f"{out['server_median']:.2f} ms", f"{peers['query_ms']:.2f} ms",
+         f"{out['server_median'] / peers['query_ms']:.1f}×", ""],
+        ["playground: epochs per second (Play)", f"{out['steps']:.1f}", f"{peers['epochs_per_s']:.1f}",
+         f"{out['steps'] / peers['epochs_per_s']:.2f}×", "≥ 20"],
+        ["playground: boundary redraws per second", f"{out['fps']:.1f}", "", "", "≥ 10"],
+    ]
+    text = (f"# Studio explore pages\n\n{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC · "
+            f"{machine()} · load average before {load_before}, after {load_after} (shared machine)\n\n"
+            f"Search over {out['images']} images (bundled digits, efficientnet-lite0 features, cosine), "
+            f"{CLICKS} clicks; playground: default network on circle, {PLAY_SECONDS} s of Play.\n\n"
+            + markdown_table(["measure", "studio (Chromium)", "Python peer", "ratio", "target"], rows) + "\n")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text)
+    return text
+
+
+if __name__ == "__main__":
+    print(run())
