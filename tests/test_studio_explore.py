@@ -168,3 +168,42 @@ def test_search_page_matches_the_python_index(studio_page, labelled_photos):
     page.locator("#sr-map").click(position={"x": 170, "y": 130})         # the map searches from a point
     expect(page.locator("#sr-results figure")).to_have_count(15)
     assert not errors, errors
+
+
+def test_anomalies_page_matches_the_report(studio_page):
+    """Train on ECG5000's normal beats in the page, move the threshold with the keyboard: the
+    counts, precision and recall on the page equal ``det.evaluate(test, threshold=…)`` in Python."""
+    from playwright.sync_api import expect
+
+    import playml as ml
+
+    page, models, errors = studio_page
+    page.get_by_role("link", name="Anomalies").click()
+    page.locator("#an-epochs").fill("20")
+    page.locator("#an-train").click()
+    expect(page.locator("#an-loss")).to_have_attribute("data-epochs", "20", timeout=120_000)
+    metrics = page.locator("#an-metrics")
+    expect(metrics).to_contain_text("Precision")
+    page.locator("#an-save-name").fill("ecg-detector")
+    page.locator("#an-save").click()
+    expect(page.locator("#status")).to_contain_text("Saved to")
+    det = ml.load(models / "ecg-detector")
+    _, test = ml.datasets.load("ecg5000").canonical_split()
+
+    start = float(metrics.get_attribute("data-threshold"))
+    assert start == pytest.approx(det.threshold, rel=1e-3)      # the slider starts at the detector's threshold
+    page.locator("#an-threshold").focus()
+    for key, presses in (("ArrowLeft", 60), ("ArrowRight", 140)):
+        for _ in range(presses):
+            page.keyboard.press(key)
+        t = float(metrics.get_attribute("data-threshold"))
+        report = det.evaluate(test, threshold=t)
+        shown = {k: metrics.get_attribute(f"data-{k}") for k in ("tp", "fp", "tn", "fn", "precision", "recall")}
+        assert [int(shown[k]) for k in ("tp", "fp", "tn", "fn")] == [report.tp, report.fp, report.tn, report.fn]
+        assert float(shown["precision"]) == pytest.approx(report.precision, abs=1e-12)
+        assert float(shown["recall"]) == pytest.approx(report.recall, abs=1e-12)
+        assert float(metrics.get_attribute("data-ms")) < 50
+    page.locator("#an-latent-map").click(position={"x": 200, "y": 150})     # a beat and its rebuild
+    expect(page.locator("#an-beat-title")).to_contain_text("error")
+    page.screenshot(path=str(ARTIFACTS / "anomalies.png"))
+    assert not errors, errors

@@ -32,6 +32,7 @@ PAGES: list[dict[str, str]] = [
     {"id": "pitch", "title": "Pitch", "description": "The note you sing or play, and whether it is in tune"},
     {"id": "create", "title": "Create", "description": "The webcam in a painting's style; a Shakespeare writer"},
     {"id": "playground", "title": "Playground", "description": "Watch a small neural network learn to split 2-D points"},
+    {"id": "anomalies", "title": "Anomalies", "description": "Teach an autoencoder normal heartbeats and flag the odd ones"},
     {"id": "search", "title": "Search", "description": "Find the images that look most alike, with any model, layer and distance"},
 ]
 

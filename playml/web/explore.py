@@ -22,7 +22,7 @@ from fastapi import Request
 
 from playml.errors import InputError
 
-__all__ = ["Playground", "SearchSession", "FEATURES", "ACTIVATIONS", "register"]
+__all__ = ["Playground", "SearchSession", "AnomalySession", "FEATURES", "ACTIVATIONS", "register"]
 
 #: The Playground's input features: name → function of (x1, x2).
 FEATURES = {
@@ -393,6 +393,93 @@ class SearchSession:
         return buf.getvalue()
 
 
+# -- anomalies -------------------------------------------------------------------------------------
+ANOMALY_DATASETS = ("ecg5000", "ecg200")
+
+
+class AnomalySession:
+    """An autoencoder trained on a bundled heartbeat set's normal beats (Anomagram): the loss per
+    epoch while it trains, then every test beat's reconstruction error, its truth and its 2-D code."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.status = "idle"
+        self.losses: list[float] = []
+        self.error = ""
+        self.detector: Any = None
+        self.result: dict[str, Any] | None = None
+        self.test_x: np.ndarray | None = None
+
+    def start(self, options: dict[str, Any]) -> dict[str, Any]:
+        import playml as ml
+
+        dataset = options.get("dataset", "ecg5000")
+        if dataset not in ANOMALY_DATASETS:
+            from playml.errors import unknown_name
+
+            raise unknown_name("data set", dataset, ANOMALY_DATASETS)
+        hidden = options.get("hidden", [15, 7])
+        if isinstance(hidden, str):
+            try:
+                hidden = [int(v) for v in hidden.replace(" ", "").split(",") if v]
+            except ValueError:
+                raise InputError("Hidden layers are whole numbers separated by commas, like 15,7.") from None
+        epochs = options.get("epochs", 30)
+        if not isinstance(epochs, int) or not 1 <= epochs <= 500:
+            raise InputError(f"epochs goes from 1 to 500 (got {epochs!r}).")
+        det = ml.anomaly_detector(hidden=hidden, latent=int(options.get("latent", 2)),
+                                  optimizer=str(options.get("optimizer", "adam")),
+                                  learning_rate=float(options.get("learning_rate", 0.01)), seed=0)
+        det._check_params()
+        if self.status == "training":
+            raise InputError("It is training already; wait for it to finish.")
+        self.status, self.losses, self.error, self.result = "training", [], "", None
+        threading.Thread(target=self._train, args=(det, dataset, epochs), daemon=True,
+                         name="playml-anomaly-train").start()
+        return self.state()
+
+    def _train(self, det, dataset: str, epochs: int) -> None:
+        import playml as ml
+
+        try:
+            data = ml.datasets.load(dataset)
+            train, test = data.canonical_split()
+
+            def on_epoch(epoch, logs):
+                self.losses.append(float(logs["loss"]))
+
+            det.fit(train.normal_only(), epochs=epochs, batch_size=32, on_epoch=on_epoch, progress=False)
+            X, _ = test.arrays()
+            labels = [str(v) for v in test.named_labels()]
+            normal = det.normal_label_ if getattr(det, "normal_label_", None) is not None else data.normal_label
+            scores = det.score(X)
+            codes = det.encode(X)
+            with self.lock:
+                self.detector, self.test_x = det, np.asarray(X, dtype=np.float32)
+                self.result = {"dataset": dataset, "scores": scores.astype(float).tolist(), "labels": labels,
+                               "normal": str(normal), "anomaly": [lab != str(normal) for lab in labels],
+                               "threshold": float(det.threshold), "latent": np.round(codes[:, :2], 4).tolist()}
+                self.status = "ready"
+        except Exception as e:  # noqa: BLE001 - shown on the page in words
+            self.error, self.status = str(e), "error"
+
+    def state(self) -> dict[str, Any]:
+        return {"status": self.status, "losses": self.losses, "error": self.error}
+
+    def example(self, row: int) -> dict[str, Any]:
+        if self.detector is None or self.test_x is None or not 0 <= row < len(self.test_x):
+            raise InputError("Train first, then pick one of the test examples.")
+        x = self.test_x[row]
+        return {"row": row, "values": np.round(x, 4).tolist(),
+                "reconstruction": np.round(self.detector.reconstruct(x[None])[0], 4).tolist(),
+                "score": float(self.detector.score(x[None])[0])}
+
+    def save(self, folder: Path) -> Path:
+        if self.detector is None:
+            raise InputError("Train the detector first.")
+        return self.detector.save(folder)
+
+
 # -- routes ----------------------------------------------------------------------------------------
 def register(app, models_dir: Path) -> None:
     """Add the explore pages' API to the studio ``app``."""
@@ -486,3 +573,32 @@ def register(app, models_dir: Path) -> None:
 
         data = await asyncio.to_thread(search.thumbnail, row)
         return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=600"})
+
+    anomalies = AnomalySession()
+
+    @app.post("/api/anomalies/train", status_code=202)
+    async def anomalies_train(request: Request):
+        options = await body(request)
+        return await asyncio.to_thread(anomalies.start, options)
+
+    @app.get("/api/anomalies")
+    async def anomalies_state():
+        return anomalies.state()
+
+    @app.get("/api/anomalies/result")
+    async def anomalies_result():
+        if anomalies.result is None:
+            raise InputError("Train the detector first.")
+        return anomalies.result
+
+    @app.get("/api/anomalies/example/{row}")
+    async def anomalies_example(row: int):
+        return await asyncio.to_thread(anomalies.example, row)
+
+    @app.post("/api/anomalies/save")
+    async def anomalies_save(request: Request):
+        from playml.web.security import model_path
+
+        folder = model_path(models_dir, (await body(request)).get("name") or "anomaly-detector")
+        path = await asyncio.to_thread(anomalies.save, folder)
+        return {"name": path.name, "path": str(path)}
