@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, require_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

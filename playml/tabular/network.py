@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, FormatError, InputError, MissingFileError, TaskError, not_trained
 from playml.core.ranking import check_top_k, ranked
-from playml.results import Prediction, Value
 from playml.core.training import History
+from playml.errors import DataError, FormatError, InputError, MissingFileError, TaskError, not_trained
+from playml.results import Prediction, Value
 
 __all__ = ["NeuralNetwork", "neural_network", "TASKS", "DEFAULTS", "default_learning_rate"]
 
@@ -347,8 +347,8 @@ class NeuralNetwork:
         """Save the examples as ml5.js's data JSON (``.json``) or as CSV (``.csv``)."""
         import json
 
-        from playml.formats.ml5 import data_to_csv, data_to_json
         from playml.core.saving import atomic_write
+        from playml.formats.ml5 import data_to_csv, data_to_json
 
         if not self._xs:
             raise DataError("There is no data to save yet. Add examples with add_data() first.")
@@ -363,9 +363,9 @@ class NeuralNetwork:
 
     def load_data(self, path: str | os.PathLike) -> None:
         """Add the examples from an ml5.js data JSON (``saveData()``) or a CSV file."""
-        from playml.formats.ml5 import data_from_csv, data_from_json
         from playml.core.media import check_not_url
         from playml.core.saving import read_json
+        from playml.formats.ml5 import data_from_csv, data_from_json
 
         check_not_url(str(path))
         path = Path(path)
@@ -459,8 +459,8 @@ class NeuralNetwork:
         """
         import torch
 
-        from playml.formats.ml5 import encode_inputs, encode_outputs
         from playml.core.training import fit
+        from playml.formats.ml5 import encode_inputs, encode_outputs
 
         if not self._xs:
             raise DataError("There is no training data. Add examples with add_data() (or load_data()) first.")
@@ -629,9 +629,9 @@ class NeuralNetwork:
         """
         import json
 
+        from playml.core.saving import save_directory
         from playml.formats.ml5 import dumps_meta
         from playml.formats.tfjs import to_tfjs
-        from playml.core.saving import save_directory
 
         if self.model_ is None or self.meta_ is None:
             raise not_trained("neural network", "be saved", "Add data and call train(), or open a saved one with ml.load('folder/').")
@@ -644,10 +644,10 @@ class NeuralNetwork:
 
     def load(self, path: str | os.PathLike) -> "NeuralNetwork":
         """Load a model saved by playml or by ml5.js (a directory, or the path of its ``model.json``)."""
-        from playml.formats.ml5 import check_meta
-        from playml.formats.tfjs import from_tfjs, read_tfjs
         from playml.core.media import check_not_url
         from playml.core.saving import read_json
+        from playml.formats.ml5 import check_meta
+        from playml.formats.tfjs import from_tfjs, read_tfjs
 
         check_not_url(str(path))
         path = Path(path)

@@ -252,7 +252,8 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
 
     add_create_routes(app, _json)
 
-    from playml.web.explore import register as register_explore   # the playground and search pages
+    from playml.web.explore import register as register_explore  # playground, search, anomalies
+
     register_explore(app, project.models_dir)
 
     # -- live ----------------------------------------------------------------------------------

@@ -234,9 +234,9 @@ SEARCH_METRICS = ("cosine", "euclidean", "sqeuclidean", "dot")
 
 def _digit_files() -> Path:
     """The bundled digits as PNG files (32×32, one folder per digit) in playml's cache, written once."""
-    import playml as ml
     from PIL import Image
 
+    import playml as ml
     from playml.core.cache import cache_dir
 
     root = cache_dir("datasets") / "digits-png"
@@ -251,7 +251,7 @@ def _digit_files() -> Path:
     pics = np.clip(X / max(float(X.max()), 1e-6) * 255, 0, 255).astype(np.uint8)
     for i, (pic, label) in enumerate(zip(pics, ds.named_labels())):
         (root / str(label)).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(pic).resize((32, 32), Image.NEAREST).save(root / str(label) / f"{i:04d}.png")
+        Image.fromarray(pic).resize((32, 32), Image.Resampling.NEAREST).save(root / str(label) / f"{i:04d}.png")
     done.write_text("ok")
     return root
 
@@ -298,7 +298,6 @@ class SearchSession:
     def build(self, source: str, model: str, layer: str | None, metric: str, folder: str | None = None,
               chunk: int = 64) -> dict[str, Any]:
         import playml as ml
-
         from playml.core.vector_index import check_metric
 
         check_metric(metric)
@@ -311,7 +310,7 @@ class SearchSession:
                                  "message": f"Reading {len(items)} images with {index.model_name} ({index._layer})…"}
                 t = time.perf_counter()
                 for start in range(0, len(items), chunk):
-                    part = items[start:start + chunk]
+                    part: Any = items[start:start + chunk]
                     if all(labels):
                         from playml.datasets.dataset import Dataset
 
