@@ -351,8 +351,12 @@ class SearchSession:
         label = index.labels_[row]
         others = [m for m, r in zip(matches, rows) if r != row]
         score = search_score([m.label == label for m in others]) if label else None
+        import base64
+
+        # thumbnails inline (made ahead by warm()), so the results draw after one round trip
         return {"row": row, "label": label, "ms": ms, "score": score,
-                "matches": [{"row": r, "path": m.path, "label": m.label, "distance": m.distance, "score": m.score}
+                "matches": [{"row": r, "path": m.path, "label": m.label, "distance": m.distance, "score": m.score,
+                             "thumb": "data:image/jpeg;base64," + base64.b64encode(self.thumbnail(r)).decode()}
                             for m, r in zip(matches, rows)]}
 
     def map(self) -> dict[str, Any]:
@@ -522,9 +526,8 @@ def register(app, models_dir: Path) -> None:
     @app.post("/api/playground/step")
     async def playground_step(request: Request):
         steps = (await body(request)).get("steps", 1)
-        pg = await asyncio.to_thread(playground)
         t = time.perf_counter()
-        out = await asyncio.to_thread(pg.step, steps)
+        out = await asyncio.to_thread(lambda: playground().step(steps))   # one thread hop per step
         out["ms"] = (time.perf_counter() - t) * 1000
         return out
 

@@ -103,7 +103,7 @@ export async function mount(root, studio) {
     try {
       const r = await api(`/api/search/query/${row}`);
       const figures = r.matches.map((m, i) => {
-        const img = el("img", { src: thumbUrl(m.row), alt: m.label ? `${m.label}` : `image ${m.row + 1}` });
+        const img = el("img", { src: m.thumb || thumbUrl(m.row), alt: m.label ? `${m.label}` : `image ${m.row + 1}` });
         return [el("figure", { title: `${m.label || ""} · distance ${m.distance.toFixed(4)} · ${m.path}`, "data-row": m.row, "data-path": m.path, "data-distance": m.distance },
           img, el("figcaption", { text: `${i + 1}. ${m.distance.toFixed(3)}${m.label ? " " + m.label : ""}` })), img];
       });
