@@ -264,13 +264,13 @@ def fit(
     step_sizes = torch.tensor([min(batch_size, nt - s * batch_size) for s in range(steps)], dtype=torch.float32)
     if dense is not None:
         if lean is not None:
-            update = lean.update
+            update = lean.calls(dense.grads)
         else:  # an optimizer object, or one fit made: it reads .grad, which is the dense path's buffer
             for p, g in zip(dense.params, dense.grads):
                 p.grad = g
-            update = lambda grads: opt.step()  # noqa: E731
-        forward, grads = dense.forward, dense.grads
-        programs = dense.programs(x_batches, t_batches)
+            update = [opt.step]
+        forward = dense.forward
+        programs = [calls + update for calls in dense.programs(x_batches, t_batches)]
     else:
         forward = model
     threads = torch.get_num_threads()
@@ -290,7 +290,6 @@ def fit(
                     for program in programs:
                         for call in program:
                             call()
-                        update(grads)
                     logs = {"loss": dense.epoch_loss(ys)}
                     if "accuracy" in metrics and classification:
                         logs["accuracy"] = float((dense.outputs.argmax(1) == ys).sum()) / nt
@@ -390,17 +389,23 @@ class _LeanOptimizer:
 
         self.update(torch.autograd.grad(loss, self.params, allow_unused=True))
 
+    def calls(self, grads: list) -> list:
+        """One step with these (fixed) gradient buffers, as calls to make under ``no_grad``."""
+        from functools import partial
+
+        import torch
+
+        if self.kind == "sgd":
+            return [partial(torch._foreach_add_, self.params, grads, alpha=-self.lr)]
+        return [partial(torch._foreach_add_, self.steps, 1.0),
+                partial(torch._fused_adam_, self.params, grads, self.exp_avg, self.exp_avg_sq, [], self.steps,
+                        lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False,
+                        maximize=False)]
+
     def update(self, grads) -> None:
         """Apply one step with these gradients (``None`` for a parameter the loss does not use)."""
         import torch
 
-        if self.kind == "adam" and all(g is not None for g in grads):  # the common case, no picking
-            with torch.no_grad():
-                torch._foreach_add_(self.steps, 1.0)
-                torch._fused_adam_(self.params, grads, self.exp_avg, self.exp_avg_sq, [], self.steps,
-                                   lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
-                                   amsgrad=False, maximize=False)
-            return
         keep = [i for i, g in enumerate(grads) if g is not None]
         every = len(keep) == len(grads)
         pick = (lambda xs: xs) if every else (lambda xs: [xs[i] for i in keep])
@@ -453,7 +458,7 @@ class _DenseStack:
         self.layers = layers  # (weight, bias or None, activation or None)
         self.loss, self.l1, self.l2 = loss, float(l1), float(l2)
         self.params = [t for w, b, _ in layers for t in ((w, b) if b is not None else (w,))]
-        self.grads = [torch.zeros_like(p) for p in self.params]
+        self.grads = [torch.empty_like(p) for p in self.params]  # every step overwrites them
         width = [w.shape[0] for w, _, _ in layers]
         self.acts = [torch.empty(batch_size, u) for u in width[:-1]]  # hidden outputs (after the activation)
         self.deltas = [torch.empty(batch_size, u) for u in width]     # d loss / d layer output
