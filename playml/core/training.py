@@ -23,7 +23,7 @@ import numpy as np
 
 from playml.errors import DataError, InputError
 
-__all__ = ["History", "fit", "LOSSES", "OPTIMIZERS", "validation_indices"]
+__all__ = ["History", "fit", "LOSSES", "OPTIMIZERS", "validation_indices", "forward_of", "dense_layers"]
 
 LOSSES = ("categorical_crossentropy", "mse", "mae", "binary_crossentropy")
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
@@ -435,6 +435,134 @@ def _evaluate(model, forward, x, y, loss_fn, classification: bool, metrics) -> d
     return logs
 
 
+# --------------------------------------------------------------------------- dense stacks
+def dense_layers(model) -> tuple[list, list] | None:
+    """``(linears, [(weight, bias or None, activation or None), …])`` when ``model`` is a plain
+    dense stack — ``nn.Sequential`` (nested or not) of ``nn.Linear`` each followed by at most
+    one ReLU, sigmoid, tanh or softmax (last) activation, with identities and ``Dropout(0)``
+    anywhere — and ``None`` for anything else (other modules, hooks, shared weights)."""
+    from torch import nn
+
+    modules: list = []
+
+    def flatten(m) -> bool:
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None):
+            return False
+        if type(m) is nn.Sequential:
+            return all(flatten(c) for c in m)
+        modules.append(m)
+        return True
+
+    g = nn.modules.module
+    if not flatten(model) or g._global_forward_hooks or g._global_forward_pre_hooks or g._global_backward_hooks:
+        return None
+    layers: list = []
+    linears: list = []
+    for i, m in enumerate(modules):
+        kind = type(m)
+        if kind is nn.Linear:
+            layers.append([m.weight, m.bias, None])
+            linears.append(m)
+            continue
+        if kind is nn.Identity or (kind is nn.Dropout and m.p == 0):
+            continue
+        act = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}.get(kind)
+        if kind is nn.Softmax and m.dim in (-1, 1) and all(type(r) in (nn.Identity,) for r in modules[i + 1:]):
+            act = "softmax"
+        if act is None or not layers or layers[-1][2] is not None:
+            return None
+        layers[-1][2] = act
+    if not layers:
+        return None
+    params = [t for w, b, _ in layers for t in (w, b) if t is not None]
+    if len({id(p) for p in params}) != len(params) or len(params) != len(list(model.parameters())):
+        return None  # shared or extra weights
+    if any(a[0].shape[0] != b[0].shape[1] for a, b in zip(layers, layers[1:])):
+        return None
+    return linears, [tuple(layer) for layer in layers]
+
+
+class DenseForward:
+    """A plain dense stack's forward pass without ``nn.Module`` calls or autograd, for
+    predicting with small models (a few matrix products, where module dispatch, grad-mode
+    switches and thread hand-offs would cost more than the arithmetic). Use :func:`forward_of`.
+    It reads the model's own weights (detached views), so training again or loading weights
+    in place is seen; replacing a layer's weight is noticed and the model called instead."""
+
+    def __init__(self, model, linears: list, layers: list):
+        self.model = model
+        self.linears = [(m, m.weight, m.bias) for m in linears]
+        self.layers = [(w.detach().t(), None if b is None else b.detach(), act) for w, b, act in layers]
+        self.macs = sum(w.numel() for w, _, _ in layers)
+
+    def current(self) -> bool:
+        return all(m.weight is w and m.bias is b for m, w, b in self.linears)
+
+    def __call__(self, x):
+        """The model's output for the float32 2-D tensor ``x`` (no graph, eval behaviour)."""
+        import torch
+
+        if x.dtype != torch.float32 or x.dim() != 2 or x.requires_grad:
+            with torch.inference_mode():
+                return self.model(x)
+        threads = torch.get_num_threads()
+        one = threads > 1 and self.macs * x.shape[0] < 2 ** 24  # small: one thread (see _is_small)
+        if one:
+            torch.set_num_threads(1)
+        try:
+            a = x
+            for wt, b, act in self.layers:
+                a = torch.addmm(b, a, wt) if b is not None else torch.mm(a, wt)
+                if act == "softmax":
+                    a = torch.softmax(a, 1)
+                elif act is not None:
+                    getattr(a, act + "_")()
+            return a
+        finally:
+            if one:
+                torch.set_num_threads(threads)
+
+
+_FORWARDS: Any = None
+
+
+def forward_of(model):
+    """A fast callable ``x -> output`` equal to ``model.eval()(x)`` under ``inference_mode``:
+    a cached :class:`DenseForward` for plain dense stacks, else a wrapper that calls the model."""
+    import weakref
+
+    global _FORWARDS
+    if _FORWARDS is None:
+        _FORWARDS = weakref.WeakKeyDictionary()
+    fwd = _FORWARDS.get(model)
+    if fwd is not None and (fwd is _MODULE_CALL or fwd.current()):
+        return fwd if fwd is not _MODULE_CALL else _module_call(model)
+    import torch
+
+    found = dense_layers(model)
+    if found is None or not all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters()):
+        _FORWARDS[model] = _MODULE_CALL
+        return _module_call(model)
+    fwd = DenseForward(model, *found)
+    _FORWARDS[model] = fwd
+    return fwd
+
+
+_MODULE_CALL = object()
+
+
+def _module_call(model):
+    import torch
+
+    def call(x):
+        model.eval()
+        with torch.inference_mode():
+            return model(x)
+
+    return call
+
+
+
 # --------------------------------------------------------------------------- the dense fast path
 _ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -467,46 +595,18 @@ class _DenseStack:
     @classmethod
     def compile(cls, model, loss, x, y, batch_size: int, l1: float, l2: float) -> _DenseStack | None:
         import torch
-        from torch import nn
 
         if loss not in ("categorical_crossentropy", "mse", "mean_squared_error"):
             return None
-        modules: list = []
-
-        def flatten(m) -> bool:
-            if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None):
-                return False
-            if type(m) is nn.Sequential:
-                return all(flatten(c) for c in m)
-            modules.append(m)
-            return True
-
-        if not flatten(model) or nn.modules.module._global_forward_hooks or \
-                nn.modules.module._global_forward_pre_hooks or nn.modules.module._global_backward_hooks:
+        found = dense_layers(model)
+        if found is None or any(act == "softmax" for _, _, act in found[1]):
             return None
-        layers: list = []
-        for m in modules:
-            kind = type(m)
-            if kind is nn.Linear:
-                layers.append([m.weight, m.bias, None])
-                continue
-            if kind is nn.Identity or (kind is nn.Dropout and m.p == 0):
-                continue
-            act = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}.get(kind)
-            if act is None or not layers or layers[-1][2] is not None:
-                return None
-            layers[-1][2] = act
-        if not layers:
-            return None
+        layers = [list(layer) for layer in found[1]]
         params = [t for w, b, _ in layers for t in (w, b) if t is not None]
-        if len({id(p) for p in params}) != len(params) or len(params) != len(list(model.parameters())):
-            return None  # shared or extra weights
         if not all(p.requires_grad and p.dtype == torch.float32 and p.device.type == "cpu" and p.is_contiguous()
                    and not p.is_sparse for p in params):
             return None
         if x.dim() != 2 or x.dtype != torch.float32 or x.shape[1] != layers[0][0].shape[1]:
-            return None
-        if any(a[0].shape[0] != b[0].shape[1] for a, b in zip(layers, layers[1:])):
             return None
         out = layers[-1][0].shape[0]
         if loss == "categorical_crossentropy":
