@@ -131,9 +131,10 @@ def main() -> None:
     contenders = {
         "playml": lambda: bench_playml(train, score),
         "TensorFlow.js 4.22 wasm (Node)": lambda: bench_tfjs(train, score),
-        "plain PyTorch loop (torch threads)": lambda: bench_torch(train, score, None),
         "plain PyTorch loop (1 thread)": lambda: bench_torch(train, score, 1),
     }
+    if os.environ.get("BENCH_THREADED", "1") != "0":  # BENCH_THREADED=0 skips it (slow on a busy machine)
+        contenders["plain PyTorch loop (torch threads)"] = lambda: bench_torch(train, score, None)
     runs: dict[str, dict | None] = {}
     for _ in range(ROUNDS):  # rounds take turns, so a busy spell on the machine does not hit one contender only
         for name, run in contenders.items():

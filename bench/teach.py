@@ -167,9 +167,10 @@ def main() -> None:
     train_contenders = {
         "playml `train()`": lambda: bench_train(clf),
         "TensorFlow.js 4.22 wasm (Node)": lambda: bench_train_tfjs(x, y),
-        "plain PyTorch loop (torch threads)": lambda: bench_train_torch(x, y, None),
         "plain PyTorch loop (1 thread)": lambda: bench_train_torch(x, y, 1),
     }
+    if os.environ.get("BENCH_THREADED", "1") != "0":  # BENCH_THREADED=0 skips it (slow on a busy machine)
+        train_contenders["plain PyTorch loop (torch threads)"] = lambda: bench_train_torch(x, y, None)
     add_contenders = {
         "playml `add_images()` (ONNX Runtime)": lambda: bench_add(images[:N_ADD], labels[:N_ADD]),
         "same backbone, PyTorch eager": lambda: bench_add_torch(images[:N_ADD]),
