@@ -513,8 +513,13 @@ class DenseForward:
             torch.set_num_threads(1)
         try:
             a = x
+            rows = x.shape[0]
             for wt, b, act in self.layers:
-                a = torch.addmm(b, a, wt) if b is not None else torch.mm(a, wt)
+                cols = wt.shape[1]
+                if cols < rows and cols < 64:  # narrow result: computed transposed (see _DenseStack.programs)
+                    a = (torch.addmm(b[:, None], wt.t(), a.t()) if b is not None else torch.mm(wt.t(), a.t())).t()
+                else:
+                    a = torch.addmm(b, a, wt) if b is not None else torch.mm(a, wt)
                 if act == "softmax":
                     a = torch.softmax(a, 1)
                 elif act is not None:
