@@ -1,8 +1,11 @@
 """fit()'s fast paths (fused Adam / SGD straight from autograd, one thread for small
 models, preallocated shuffling) give the same training as the plain PyTorch loop."""
+import math
+
 import pytest
 import torch
 
+from playml.core import training
 from playml.core.training import fit
 
 
@@ -75,10 +78,6 @@ def test_history_metrics_match_a_recount_and_threads_are_restored():
 # --------------------------------------------------------------------------- the dense path
 # fit() trains plain Linear/activation stacks by hand (no autograd graph). These pin that it
 # gives the History and weights of the textbook autograd loop, for the learners' set-ups.
-
-import math
-
-from playml.core import training
 
 
 def _textbook(model, x, y, *, loss, epochs, batch_size, lr, optimizer, seed, xv=None, yv=None, l2=0.0):
