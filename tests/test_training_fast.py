@@ -1,8 +1,21 @@
 """fit()'s fast paths (fused Adam / SGD straight from autograd, one thread for small
 models, preallocated shuffling) give the same training as the plain PyTorch loop."""
+import math
+
+import pytest
 import torch
 
+from playml.core import training
 from playml.core.training import fit
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The reference loops here are tiny: on a shared machine several threads only wait for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _data(n=90, d=20, seed=0):
@@ -46,6 +59,7 @@ def test_named_adam_and_sgd_match_torch_optim_step_for_step():
 def test_history_metrics_match_a_recount_and_threads_are_restored():
     x, y = _data()
     model = _net()
+    torch.set_num_threads(2)  # fit trains this tiny model on one thread, then gives both back
     before = torch.get_num_threads()
     h = fit(model, x, y, epochs=3, batch_size=7, learning_rate=0.01, progress=False, seed=0)
     assert torch.get_num_threads() == before
@@ -59,3 +73,120 @@ def test_history_metrics_match_a_recount_and_threads_are_restored():
     other = _net()
     h2 = fit(other, x, y, epochs=2, optimizer=torch.optim.RMSprop(other.parameters(), lr=0.01), progress=False)
     assert len(h2) == 2
+
+
+# --------------------------------------------------------------------------- the dense path
+# fit() trains plain Linear/activation stacks by hand (no autograd graph). These pin that it
+# gives the History and weights of the textbook autograd loop, for the learners' set-ups.
+
+
+def _textbook(model, x, y, *, loss, epochs, batch_size, lr, optimizer, seed, xv=None, yv=None, l2=0.0):
+    """The plain loop (autograd, torch.optim) with fit's shuffles, recording fit's metrics."""
+    F = torch.nn.functional
+    loss_fn = F.cross_entropy if loss == "categorical_crossentropy" else F.mse_loss
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    metrics = {}
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        total, correct = 0.0, 0
+        for s in range(0, len(x), batch_size):
+            idx = order[s:s + batch_size]
+            out = model(x[idx])
+            batch_loss = loss_fn(out, y[idx])
+            reg = batch_loss + l2 * sum((p * p).sum() for p in model.parameters() if p.dim() > 1)
+            opt.zero_grad()
+            reg.backward()
+            opt.step()
+            total += float(batch_loss.detach()) * len(idx)
+            if loss == "categorical_crossentropy":
+                correct += int((out.argmax(1) == y[idx]).sum())
+        metrics.setdefault("loss", []).append(total / len(x))
+        if loss == "categorical_crossentropy":
+            metrics.setdefault("accuracy", []).append(correct / len(x))
+        if xv is not None:
+            with torch.no_grad():
+                out = model(xv)
+                metrics.setdefault("val_loss", []).append(float(loss_fn(out, yv)))
+                if loss == "categorical_crossentropy":
+                    metrics.setdefault("val_accuracy", []).append(float((out.argmax(1) == yv).float().mean()))
+    return metrics
+
+
+def _stack(sizes, act, last=None, seed=1):
+    torch.manual_seed(seed)
+    mods = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        mods.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            mods.append(act())
+        elif last is not None:
+            mods.append(last())
+    return torch.nn.Sequential(*mods)
+
+
+@pytest.mark.parametrize("case", ["teach head, adam", "ml5 dense, sgd", "autoencoder, mse + sigmoid, l2"])
+def test_dense_path_gives_the_textbook_history(case):
+    x, y = _data(n=203, d=20)   # 203: the last batch is a short one
+    xv, yv = _data(n=40, d=20, seed=5)
+    if case == "teach head, adam":
+        kw = dict(loss="categorical_crossentropy", optimizer="adam", lr=0.01, batch_size=16)
+        make, target, vtarget = (lambda: _stack([20, 32, 3], torch.nn.ReLU)), y, yv
+    elif case == "ml5 dense, sgd":
+        kw = dict(loss="categorical_crossentropy", optimizer="sgd", lr=0.2, batch_size=16)
+        make, target, vtarget = (lambda: _stack([20, 16, 8, 3], torch.nn.Tanh)), y, yv
+    else:
+        kw = dict(loss="mse", optimizer="adam", lr=0.01, batch_size=64)
+        x, xv = torch.sigmoid(x), torch.sigmoid(xv)
+        make = lambda: torch.nn.Sequential(_stack([20, 7, 2], torch.nn.ReLU),  # noqa: E731
+                                           _stack([2, 7, 20], torch.nn.ReLU, last=torch.nn.Sigmoid))
+        target, vtarget = x, xv
+    l2 = 0.001 if "l2" in case else 0.0
+    fast = make()
+    assert training._DenseStack.compile(fast, kw["loss"], x, target, kw["batch_size"], 0, l2) is not None
+    h = fit(fast, x, target, loss=kw["loss"], optimizer=kw["optimizer"], learning_rate=kw["lr"], epochs=12,
+            batch_size=kw["batch_size"], validation_data=(xv, vtarget), l2=l2, seed=4, progress=False)
+    slow = make()
+    want = _textbook(slow, x, target, loss=kw["loss"], epochs=12, batch_size=kw["batch_size"], lr=kw["lr"],
+                     optimizer=kw["optimizer"], seed=4, xv=xv, yv=vtarget, l2=l2)
+    assert set(h.metrics) == set(want)
+    for key, values in want.items():
+        assert h[key] == pytest.approx(values, rel=1e-4, abs=1e-6), key
+    for a, b in zip(fast.parameters(), slow.parameters()):
+        assert torch.allclose(a, b, atol=1e-5)
+    # the same seed gives the same History again
+    again = fit(make(), x, target, loss=kw["loss"], optimizer=kw["optimizer"], learning_rate=kw["lr"], epochs=12,
+                batch_size=kw["batch_size"], validation_data=(xv, vtarget), l2=l2, seed=4, progress=False)
+    assert again.metrics == h.metrics
+
+
+def test_other_models_and_losses_still_train_through_autograd():
+    x, y = _data()
+    drop = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3), torch.nn.Linear(16, 3))
+    assert training._DenseStack.compile(drop, "categorical_crossentropy", x, y, 16, 0, 0) is None
+    assert training._DenseStack.compile(_net(), "mae", x, y.float()[:, None], 16, 0, 0) is None
+    hooked = _net()
+    hooked[0].register_forward_hook(lambda m, i, o: None)
+    assert training._DenseStack.compile(hooked, "categorical_crossentropy", x, y, 16, 0, 0) is None
+    h = fit(drop, x, y, epochs=3, progress=False, seed=0)
+    assert len(h) == 3 and all(math.isfinite(v) for v in h["loss"])
+
+
+def test_forward_of_matches_the_model_and_follows_its_weights():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3),
+                                torch.nn.Softmax(dim=-1)).eval()
+    x = torch.randn(50, 20)
+    fwd = training.forward_of(model)
+    assert isinstance(fwd, training.DenseForward)
+    with torch.no_grad():
+        assert torch.allclose(fwd(x), model(x), atol=1e-6)
+        model[0].weight.mul_(2.0)  # changed in place: seen
+        assert torch.allclose(training.forward_of(model)(x), model(x), atol=1e-6)
+    model[2].weight = torch.nn.Parameter(torch.randn(3, 16))  # replaced: seen
+    with torch.no_grad():
+        assert torch.allclose(training.forward_of(model)(x), model(x), atol=1e-6)
+    conv = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3), torch.nn.Flatten())
+    assert not isinstance(training.forward_of(conv), training.DenseForward)
+    with torch.no_grad():
+        assert torch.equal(training.forward_of(conv)(torch.ones(4, 1, 8)), conv(torch.ones(4, 1, 8)))

@@ -23,7 +23,7 @@ import numpy as np
 
 from playml.errors import DataError, InputError
 
-__all__ = ["History", "fit", "LOSSES", "OPTIMIZERS", "validation_indices"]
+__all__ = ["History", "fit", "LOSSES", "OPTIMIZERS", "validation_indices", "forward_of", "dense_layers"]
 
 LOSSES = ("categorical_crossentropy", "mse", "mae", "binary_crossentropy")
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
@@ -250,9 +250,29 @@ def fit(
     nt = xt.shape[0]
     steps = math.ceil(nt / batch_size)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    # Preallocated buffers: the shuffled copy of the data, each step's loss and predictions.
-    xs, ys = torch.empty_like(xt), torch.empty_like(yt)
+    dense = _DenseStack.compile(model, loss, xt, yt, batch_size, l1, l2) if isinstance(loss, str) else None
+    # Preallocated buffers: the shuffled copy of the data (and of the dense path's targets), cut
+    # into the same batch views every epoch.
+    targets = dense.epoch_targets(yt) if dense is not None else None
+    if shuffle:
+        xs, ys = torch.empty_like(xt), torch.empty_like(yt)
+        ts = torch.empty_like(targets) if targets is not None else None
+    else:
+        xs, ys, ts = xt, yt, targets
+    x_batches, y_batches = xs.split(batch_size), ys.split(batch_size)
+    t_batches = ts.split(batch_size) if ts is not None else None
     step_sizes = torch.tensor([min(batch_size, nt - s * batch_size) for s in range(steps)], dtype=torch.float32)
+    if dense is not None:
+        if lean is not None:
+            update = lean.calls(dense.grads)
+        else:  # an optimizer object, or one fit made: it reads .grad, which is the dense path's buffer
+            for p, g in zip(dense.params, dense.grads):
+                p.grad = g
+            update = [opt.step]
+        forward = dense.forward
+        programs = [calls + update for calls in dense.programs(x_batches, t_batches)]
+    else:
+        forward = model
     threads = torch.get_num_threads()
     if threads > 1 and _is_small(model, batch_size):
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
@@ -263,32 +283,41 @@ def fit(
                 order = torch.randperm(nt, generator=gen)
                 torch.index_select(xt, 0, order, out=xs)
                 torch.index_select(yt, 0, order, out=ys)
+                if ts is not None:
+                    torch.index_select(targets, 0, order, out=ts)
+            if dense is not None:
+                with torch.no_grad():
+                    for program in programs:
+                        for call in program:
+                            call()
+                    logs = {"loss": dense.epoch_loss(ys)}
+                    if "accuracy" in metrics and classification:
+                        logs["accuracy"] = float((dense.outputs.argmax(1) == ys).sum()) / nt
             else:
-                xs, ys = xt, yt
-            step_losses, step_outputs = [], []  # kept as tensors; summed once per epoch
-            for xb, yb in zip(xs.split(batch_size), ys.split(batch_size)):
-                out = model(xb)
-                batch_loss = loss_fn(out, yb)
-                reg = batch_loss
-                if l2:
-                    reg = reg + l2 * sum((w * w).sum() for w in weights)
-                if l1:
-                    reg = reg + l1 * sum(w.abs().sum() for w in weights)
-                if lean is not None:
-                    lean.step(reg)
-                else:
-                    opt.zero_grad(set_to_none=True)
-                    reg.backward()
-                    opt.step()
-                step_losses.append(batch_loss.detach())
-                if classification:
-                    step_outputs.append(out.detach())
-            with torch.no_grad():
-                logs = {"loss": float(torch.stack(step_losses).dot(step_sizes)) / nt}
-                if "accuracy" in metrics and classification:
-                    logs["accuracy"] = float((torch.cat(step_outputs).argmax(1) == ys).sum()) / nt
+                step_losses, step_outputs = [], []  # kept as tensors; summed once per epoch
+                for xb, yb in zip(x_batches, y_batches):
+                    out = model(xb)
+                    batch_loss = loss_fn(out, yb)
+                    reg = batch_loss
+                    if l2:
+                        reg = reg + l2 * sum((w * w).sum() for w in weights)
+                    if l1:
+                        reg = reg + l1 * sum(w.abs().sum() for w in weights)
+                    if lean is not None:
+                        lean.step(reg)
+                    else:
+                        opt.zero_grad(set_to_none=True)
+                        reg.backward()
+                        opt.step()
+                    step_losses.append(batch_loss.detach())
+                    if classification:
+                        step_outputs.append(out.detach())
+                with torch.no_grad():
+                    logs = {"loss": float(torch.stack(step_losses).dot(step_sizes)) / nt}
+                    if "accuracy" in metrics and classification:
+                        logs["accuracy"] = float((torch.cat(step_outputs).argmax(1) == ys).sum()) / nt
             if xv is not None:
-                logs.update(_evaluate(model, xv, yv, loss_fn, classification, metrics))
+                logs.update(_evaluate(model, forward, xv, yv, loss_fn, classification, metrics))
             if not all(math.isfinite(v) for v in logs.values()):
                 history.append(logs)
                 raise DataError(
@@ -306,6 +335,9 @@ def fit(
             torch.set_num_threads(threads)
         if bar is not None:
             bar.close()
+        if dense is not None and lean is None:
+            for p in dense.params:
+                p.grad = None
         model.eval()
     return history
 
@@ -355,7 +387,27 @@ class _LeanOptimizer:
     def step(self, loss) -> None:
         import torch
 
-        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+        self.update(torch.autograd.grad(loss, self.params, allow_unused=True))
+
+    def calls(self, grads: list) -> list:
+        """One step with these (fixed) gradient buffers, as calls to make under ``no_grad``."""
+        from functools import partial
+
+        import torch
+
+        if self.kind == "sgd":
+            return [partial(torch._foreach_add_, self.params, grads, alpha=-self.lr)]
+        step = torch.zeros((), dtype=torch.float32)  # every parameter steps every time: one shared count
+        return [partial(step.add_, 1.0),
+                partial(torch._fused_adam_, self.params, grads, self.exp_avg, self.exp_avg_sq, [],
+                        [step] * len(self.params),
+                        lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False,
+                        maximize=False)]
+
+    def update(self, grads) -> None:
+        """Apply one step with these gradients (``None`` for a parameter the loss does not use)."""
+        import torch
+
         keep = [i for i, g in enumerate(grads) if g is not None]
         every = len(keep) == len(grads)
         pick = (lambda xs: xs) if every else (lambda xs: [xs[i] for i in keep])
@@ -373,13 +425,327 @@ class _LeanOptimizer:
                                amsgrad=False, maximize=False)
 
 
-def _evaluate(model, x, y, loss_fn, classification: bool, metrics) -> dict[str, float]:
+def _evaluate(model, forward, x, y, loss_fn, classification: bool, metrics) -> dict[str, float]:
     import torch
 
     model.eval()
     with torch.inference_mode():
-        out = model(x)
+        out = forward(x)
         logs = {"val_loss": float(loss_fn(out, y))}
         if classification and "accuracy" in metrics:
             logs["val_accuracy"] = float((out.argmax(1) == y).float().mean())
     return logs
+
+
+# --------------------------------------------------------------------------- dense stacks
+def dense_layers(model) -> tuple[list, list] | None:
+    """``(linears, [(weight, bias or None, activation or None), …])`` when ``model`` is a plain
+    dense stack — ``nn.Sequential`` (nested or not) of ``nn.Linear`` each followed by at most
+    one ReLU, sigmoid, tanh or softmax (last) activation, with identities and ``Dropout(0)``
+    anywhere — and ``None`` for anything else (other modules, hooks, shared weights)."""
+    from torch import nn
+
+    modules: list = []
+
+    def flatten(m) -> bool:
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None):
+            return False
+        if type(m) is nn.Sequential:
+            return all(flatten(c) for c in m)
+        modules.append(m)
+        return True
+
+    g = nn.modules.module
+    if not flatten(model) or g._global_forward_hooks or g._global_forward_pre_hooks or g._global_backward_hooks:
+        return None
+    layers: list = []
+    linears: list = []
+    for i, m in enumerate(modules):
+        kind = type(m)
+        if kind is nn.Linear:
+            layers.append([m.weight, m.bias, None])
+            linears.append(m)
+            continue
+        if kind is nn.Identity or (kind is nn.Dropout and m.p == 0):
+            continue
+        act = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}.get(kind)
+        if kind is nn.Softmax and m.dim in (-1, 1) and all(type(r) in (nn.Identity,) for r in modules[i + 1:]):
+            act = "softmax"
+        if act is None or not layers or layers[-1][2] is not None:
+            return None
+        layers[-1][2] = act
+    if not layers:
+        return None
+    params = [t for w, b, _ in layers for t in (w, b) if t is not None]
+    if len({id(p) for p in params}) != len(params) or len(params) != len(list(model.parameters())):
+        return None  # shared or extra weights
+    if any(a[0].shape[0] != b[0].shape[1] for a, b in zip(layers, layers[1:])):
+        return None
+    return linears, [tuple(layer) for layer in layers]
+
+
+class DenseForward:
+    """A plain dense stack's forward pass without ``nn.Module`` calls or autograd, for
+    predicting with small models (a few matrix products, where module dispatch, grad-mode
+    switches and thread hand-offs would cost more than the arithmetic). Use :func:`forward_of`.
+    It reads the model's own weights (detached views), so training again or loading weights
+    in place is seen; replacing a layer's weight is noticed and the model called instead."""
+
+    def __init__(self, model, linears: list, layers: list):
+        self.model = model
+        self.linears = [(m, m.weight, m.bias) for m in linears]
+        self.layers = [(w.detach().t(), None if b is None else b.detach(), act) for w, b, act in layers]
+        self.macs = sum(w.numel() for w, _, _ in layers)
+
+    def current(self) -> bool:
+        return all(m.weight is w and m.bias is b for m, w, b in self.linears)
+
+    def __call__(self, x):
+        """The model's output for the float32 2-D tensor ``x`` (no graph, eval behaviour)."""
+        import torch
+
+        if x.dtype != torch.float32 or x.dim() != 2 or x.requires_grad:
+            with torch.inference_mode():
+                return self.model(x)
+        threads = torch.get_num_threads()
+        one = threads > 1 and self.macs * x.shape[0] < 2 ** 24  # small: one thread (see _is_small)
+        if one:
+            torch.set_num_threads(1)
+        try:
+            a = x
+            rows = x.shape[0]
+            for wt, b, act in self.layers:
+                cols = wt.shape[1]
+                if cols < rows and cols < 64:  # narrow result: computed transposed (see _DenseStack.programs)
+                    a = (torch.addmm(b[:, None], wt.t(), a.t()) if b is not None else torch.mm(wt.t(), a.t())).t()
+                else:
+                    a = torch.addmm(b, a, wt) if b is not None else torch.mm(a, wt)
+                if act == "softmax":
+                    a = torch.softmax(a, 1)
+                elif act is not None:
+                    getattr(a, act + "_")()
+            return a
+        finally:
+            if one:
+                torch.set_num_threads(threads)
+
+
+_FORWARDS: Any = None
+
+
+def forward_of(model):
+    """A fast callable ``x -> output`` equal to ``model.eval()(x)`` under ``inference_mode``:
+    a cached :class:`DenseForward` for plain dense stacks, else a wrapper that calls the model."""
+    import weakref
+
+    global _FORWARDS
+    if _FORWARDS is None:
+        _FORWARDS = weakref.WeakKeyDictionary()
+    fwd = _FORWARDS.get(model)
+    if fwd is not None and (fwd is _MODULE_CALL or fwd.current()):
+        return fwd if fwd is not _MODULE_CALL else _module_call(model)
+    import torch
+
+    found = dense_layers(model)
+    if found is None or not all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters()):
+        _FORWARDS[model] = _MODULE_CALL
+        return _module_call(model)
+    fwd = DenseForward(model, *found)
+    _FORWARDS[model] = fwd
+    return fwd
+
+
+_MODULE_CALL = object()
+
+
+def _module_call(model):
+    import torch
+
+    def call(x):
+        model.eval()
+        with torch.inference_mode():
+            return model(x)
+
+    return call
+
+
+
+# --------------------------------------------------------------------------- the dense fast path
+_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+class _DenseStack:
+    """Forward and backward of a plain dense stack, by hand, into preallocated buffers.
+
+    Most learners train ``Linear → activation → … → Linear`` stacks (the teach head,
+    ``neural_network``'s dense networks, the anomaly autoencoder). For them autograd's graph
+    building and bookkeeping cost more than the arithmetic, so :func:`fit` runs the same
+    operations itself: one ``addmm`` per layer forward; per layer backward one ``mm`` for the
+    weight gradient, one ``sum`` for the bias and one ``mm`` + activation derivative for the
+    layer below — the operations autograd would run, in the same order, on the same numbers.
+    :meth:`compile` returns ``None`` for anything else (convolutions, dropout, custom modules,
+    hooks, other losses), which then trains through autograd.
+    """
+
+    def __init__(self, layers: list, loss: str, batch_size: int, nt: int, l1: float, l2: float):
+        import torch
+
+        self.layers = layers  # (weight, bias or None, activation or None)
+        self.loss, self.l1, self.l2 = loss, float(l1), float(l2)
+        self.params = [t for w, b, _ in layers for t in ((w, b) if b is not None else (w,))]
+        self.grads = [torch.empty_like(p) for p in self.params]  # every step overwrites them
+        width = [w.shape[0] for w, _, _ in layers]
+        self.d_out = torch.empty(batch_size, width[-1])                # d loss / d output
+        self.outputs = torch.empty(nt, width[-1])                       # the epoch's outputs, for its loss
+
+    @classmethod
+    def compile(cls, model, loss, x, y, batch_size: int, l1: float, l2: float) -> _DenseStack | None:
+        import torch
+
+        if loss not in ("categorical_crossentropy", "mse", "mean_squared_error"):
+            return None
+        found = dense_layers(model)
+        if found is None or any(act == "softmax" for _, _, act in found[1]):
+            return None
+        layers = [list(layer) for layer in found[1]]
+        params = [t for w, b, _ in layers for t in (w, b) if t is not None]
+        if not all(p.requires_grad and p.dtype == torch.float32 and p.device.type == "cpu" and p.is_contiguous()
+                   and not p.is_sparse for p in params):
+            return None
+        if x.dim() != 2 or x.dtype != torch.float32 or x.shape[1] != layers[0][0].shape[1]:
+            return None
+        out = layers[-1][0].shape[0]
+        if loss == "categorical_crossentropy":
+            if y.dim() != 1 or y.dtype != torch.int64 or int(y.min()) < 0 or int(y.max()) >= out:
+                return None
+        elif y.dtype != torch.float32 or tuple(y.shape) != (x.shape[0], out):
+            return None
+        return cls([tuple(layer) for layer in layers], "ce" if loss == "categorical_crossentropy" else "mse",
+                   batch_size, x.shape[0], l1, l2)
+
+    def epoch_targets(self, ys):
+        """What the per-step loss gradient needs: one-hot rows for cross-entropy, else ``ys``."""
+        import torch
+
+        if self.loss == "ce":
+            return torch.nn.functional.one_hot(ys, self.outputs.shape[1]).float()
+        return ys
+
+    def programs(self, x_batches, t_batches) -> list[list]:
+        """Each step's forward and backward as a list of calls bound to fixed buffers.
+
+        The batches are views of fit's preallocated (shuffled-in-place) buffers, so the same
+        calls serve every epoch; a step is then ``for call in program: call()``, with no
+        Python decisions, slicing or allocation between the arithmetic. A product whose
+        result is narrow (fewer than 64 columns, fewer than rows, e.g. 256 × 15) is computed
+        transposed — the math library vectorises along the long side, about 2× faster here —
+        and used through a transposed view; the values are the same products.
+        """
+        from functools import partial
+
+        import torch
+
+        aten = torch.ops.aten
+        backward = {"relu": lambda d, y: partial(aten.threshold_backward.grad_input, d, y, 0.0, grad_input=d),
+                    "sigmoid": lambda d, y: partial(aten.sigmoid_backward.grad_input, d, y, grad_input=d),
+                    "tanh": lambda d, y: partial(aten.tanh_backward.grad_input, d, y, grad_input=d)}
+        layers, last = self.layers, len(self.layers) - 1
+        pool: dict = {}
+
+        def buffer(key, rows: int, cols: int):
+            """A (rows × cols) result buffer, and the call computing ``a @ b`` (+ bias) into it."""
+            narrow = cols < rows and cols < 64
+            if key not in pool:
+                pool[key] = torch.empty(cols, rows).t() if narrow else torch.empty(rows, cols)
+            return pool[key], narrow
+
+        def product(out, narrow: bool, a, b, bias=None):
+            if narrow:  # outᵀ = bᵀ·aᵀ (+ bias as a column)
+                if bias is None:
+                    return partial(torch.mm, b.t(), a.t(), out=out.t())
+                return partial(torch.addmm, bias[:, None], b.t(), a.t(), out=out.t())
+            if bias is None:
+                return partial(torch.mm, a, b, out=out)
+            return partial(torch.addmm, bias, a, b, out=out)
+
+        out, start = [], 0
+        for xb, tb in zip(x_batches, t_batches):
+            n = xb.shape[0]
+            calls: list = []
+            outs, a = [], xb
+            for i, (w, b, act) in enumerate(layers):  # forward: z = a·wᵀ + b, then the activation in place
+                if i == last:  # into the epoch's outputs (row-major), for its loss
+                    z = self.outputs[start:start + n]
+                    calls.append(product(z, False, a, w.t(), b))
+                else:
+                    z, narrow = buffer(("act", n, i), n, w.shape[0])
+                    calls.append(product(z, narrow, a, w.t(), b))
+                if act is not None:
+                    calls.append(getattr(z, act + "_"))
+                outs.append(z)
+                a = z
+            d = self.d_out[:n]  # d loss / d output, the loss averaged over the batch as torch does
+            if self.loss == "ce":       # softmax − one-hot, over n
+                calls += [partial(torch.softmax, a, 1, out=d), partial(d.sub_, tb), partial(d.div_, n)]
+            else:                       # 2 (output − target) over the number of values
+                calls += [partial(torch.sub, a, tb, out=d), partial(d.mul_, 2.0 / a.numel())]
+            g = len(self.grads)
+            for i in range(last, -1, -1):
+                w, b, act = layers[i]
+                if act is not None:
+                    calls.append(backward[act](d, outs[i]))
+                if b is not None:
+                    g -= 1
+                    calls.append(partial(torch.sum, d, 0, out=self.grads[g]))
+                g -= 1
+                below = outs[i - 1] if i else xb
+                rows, cols = w.shape
+                if cols < rows and cols < 64:  # narrow: gwᵀ = belowᵀ·d, then copied into place
+                    tmp = pool.setdefault(("grad", i), torch.empty(cols, rows))
+                    calls += [partial(torch.mm, below.t(), d, out=tmp), partial(self.grads[g].copy_, tmp.t())]
+                else:
+                    calls.append(partial(torch.mm, d.t(), below, out=self.grads[g]))
+                if i:
+                    d_below, narrow = buffer(("delta", n, i - 1), n, w.shape[1])
+                    calls.append(product(d_below, narrow, d, w))
+                    d = d_below
+            for w, gw in zip(self._weights(), self._weight_grads()):  # the l2 / l1 penalties' gradients
+                if self.l2:
+                    calls.append(partial(gw.add_, w, alpha=2.0 * self.l2))
+                if self.l1:
+                    calls.append(partial(_add_sign, gw, w, self.l1))
+            out.append(calls)
+            start += n
+        return out
+
+    def _weights(self):
+        return [w for w, _, _ in self.layers]
+
+    def _weight_grads(self):
+        out, g = [], 0
+        for _, b, _ in self.layers:
+            out.append(self.grads[g])
+            g += 2 if b is not None else 1
+        return out
+
+    def forward(self, x):
+        """The model's output for ``x`` (no graph), for validation."""
+        import torch
+
+        a = x
+        for w, b, act in self.layers:
+            a = torch.addmm(b, a, w.t()) if b is not None else torch.mm(a, w.t())
+            if act is not None:
+                getattr(a, act + "_")()
+        return a
+
+    def epoch_loss(self, ys) -> float:
+        import torch.nn.functional as F
+
+        if self.loss == "ce":
+            return float(F.cross_entropy(self.outputs, ys, reduction="sum")) / len(ys)
+        return float(F.mse_loss(self.outputs, ys, reduction="sum")) / self.outputs.numel()
+
+
+def _add_sign(grad, weight, scale: float) -> None:
+    grad.add_(weight.sign(), alpha=scale)

@@ -144,6 +144,8 @@ def unnormalize(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def _numeric_matrix(rows: Sequence[Sequence[Any]]) -> np.ndarray | None:
     """``rows`` as a float64 matrix if every value is a plain number, else None."""
+    if isinstance(rows, np.ndarray) and rows.dtype.kind in "fiub":  # already numbers: no per-value look
+        return rows.astype(np.float64, copy=False) if rows.ndim == 2 else None
     try:
         arr = np.asarray(rows, dtype=np.float64)
     except (TypeError, ValueError):

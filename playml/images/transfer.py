@@ -516,9 +516,10 @@ class _Teachable:
     def _head_outputs(self, features: np.ndarray) -> np.ndarray:
         import torch
 
+        from playml.core.training import forward_of
+
         self._require_trained("make predictions")
-        with torch.inference_mode():
-            return self.model_(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
+        return forward_of(self.model_)(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
 
     def _outputs_for(self, images: Any) -> tuple[bool, np.ndarray]:
         self._require_trained("make predictions")

@@ -497,15 +497,23 @@ class AnomalyDetector:
         self.scale_offset_ = offset.astype(np.float32)
         self.scale_span_ = span.astype(np.float32)
 
-    def _prepare(self, data: Any, what: str, *, label_column: str | None = None, y: Any = None) -> tuple[_Table, np.ndarray]:
-        """Read ``data``, check it against the trained model and scale it."""
+    def _prepare(self, data: Any, what: str, *, label_column: str | None = None, y: Any = None,
+                 check_values: bool = True, scale: bool = True) -> tuple[_Table, np.ndarray | None]:
+        """Read ``data``, check it against the trained model and scale it.
+
+        ``check_values=False`` leaves the check for missing/infinite values to the caller
+        (scoring finds them in the errors: a non-finite value always gives a non-finite error).
+        """
         table = _to_table(data, label_column=label_column, y=y, what=what, split="test")
-        _check_values(table.x, what)
+        if check_values:
+            _check_values(table.x, what)
+        elif table.x.shape[0] == 0 or table.x.shape[1] == 0:
+            _check_values(table.x, what)
         if table.x.shape[1] != self.n_features_:
             raise ShapeError(f"This detector was trained on examples of {self.n_features_} numbers, but the "
                              f"{what} has {table.x.shape[1]} per example. Pass data with the same columns "
                              "(in the same order) as the training data.")
-        return table, (table.x - self.scale_offset_) / self.scale_span_
+        return table, (table.x - self.scale_offset_) / self.scale_span_ if scale else None
 
     # --------------------------------------------------------------- training
     def train(self, data: Any, y: Any = None, **options: Any) -> History:
@@ -574,16 +582,25 @@ class AnomalyDetector:
         return self
 
     # ---------------------------------------------------------------- scoring
-    def _errors(self, xs: np.ndarray) -> np.ndarray:
+    def _errors(self, xs: np.ndarray, *, scaled: bool = True) -> np.ndarray:
+        """Reconstruction errors of the rows of ``xs`` (already scaled, or raw with ``scaled=False``:
+        then scaled here chunk by chunk, the same float32 arithmetic without NumPy temporaries)."""
         import torch
 
+        from playml.core.training import forward_of
+
+        forward = forward_of(self.model_)  # plain dense stacks: a few matrix products, no module calls
         out = np.empty(len(xs), dtype=np.float64)
         sizes = self.layers
         n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        with torch.inference_mode(), _threads_for(n_params * min(len(xs), 65536)):
+        with _threads_for(n_params * min(len(xs), 65536)):
             for start in range(0, len(xs), 65536):
-                chunk = torch.from_numpy(np.ascontiguousarray(xs[start:start + 65536]))
-                out[start:start + len(chunk)] = ((self.model_(chunk) - chunk) ** 2).mean(dim=1).double().numpy()
+                chunk = torch.from_numpy(np.ascontiguousarray(xs[start:start + 65536], dtype=np.float32))
+                if not scaled:
+                    chunk = torch.sub(chunk, torch.from_numpy(self.scale_offset_))
+                    chunk.div_(torch.from_numpy(self.scale_span_))
+                diff = forward(chunk) - chunk
+                out[start:start + len(chunk)] = diff.square_().mean(dim=1).numpy()
         return out
 
     def score(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
@@ -592,8 +609,11 @@ class AnomalyDetector:
         Higher means less like the training data. Returns a NumPy array, one number per example.
         """
         self._require_trained("score examples")
-        _, xs = self._prepare(data, "data", label_column=label_column)
-        return self._errors(xs)
+        table, _ = self._prepare(data, "data", label_column=label_column, check_values=False, scale=False)
+        errors = self._errors(table.x, scaled=False)
+        if not np.isfinite(errors).all():
+            _check_values(table.x, "data")  # names the rows with missing or infinite values
+        return errors
 
     def is_anomaly(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
         """``True`` for every example whose error is at or above :attr:`threshold`."""

@@ -534,11 +534,33 @@ class NeuralNetwork:
 
     # ------------------------------------------------------------------ using it
 
+    def _numeric_rows(self, inputs: Sequence[Any]) -> np.ndarray | None:
+        """All inputs as one float64 matrix when every input is a number and every example a plain
+        row of finite numbers in order (an array or list): checked at once, not value by value.
+        ``None`` otherwise, and the per-value path gives the precise message."""
+        entries = self.meta_["inputs"]
+        if self.task_ == "imageClassification" or not all(e["dtype"] == "number" for e in entries.values()):
+            return None
+        if not isinstance(inputs, np.ndarray):
+            if any(isinstance(item, (Mapping, str)) for item in inputs):
+                return None
+            try:
+                inputs = np.asarray(inputs)
+            except (TypeError, ValueError):
+                return None
+        if inputs.dtype.kind not in "fiub" or inputs.ndim != 2 or inputs.shape[1] != len(entries):
+            return None
+        rows = inputs.astype(np.float64, copy=False)
+        return rows if np.isfinite(rows).all() else None
+
     def _rows(self, inputs: Sequence[Any]) -> np.ndarray:
         from playml.formats.ml5 import encode_inputs
 
         if self.model_ is None or self.meta_ is None:
             raise not_trained("neural network", "answer", "Add data and call train(), or open a saved one with ml.load('folder/').")
+        fast = self._numeric_rows(inputs)
+        if fast is not None:
+            return encode_inputs(self.meta_, fast)
         names = self.input_names
         image = self.task_ == "imageClassification" or next(iter(self.meta_["inputs"].values()))["dtype"] == "array"
         rows = []
@@ -567,10 +589,11 @@ class NeuralNetwork:
     def _forward(self, inputs: Sequence[Any]) -> np.ndarray:
         import torch
 
+        from playml.core.training import forward_of
+
         x = torch.from_numpy(self._rows(inputs))
         self.model_.eval()
-        with torch.inference_mode():
-            return self.model_(x).numpy().astype(np.float64)
+        return forward_of(self.model_)(x).numpy().astype(np.float64)
 
     def _single(self, value: Any) -> bool:
         """True if ``value`` is one example (not a list of examples)."""
