@@ -112,3 +112,17 @@ def test_no_import_cycles():
         if module not in state:
             visit(module, [])
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_one_onnx_engine():
+    """Only playml/engines/onnx.py opens ONNX Runtime sessions or exports PyTorch to ONNX."""
+    engine = ROOT / "engines" / "onnx.py"
+    found = []
+    for path in ROOT.rglob("*.py"):
+        if path == engine:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("InferenceSession", "export") and \
+                    ast.unparse(node.value) in ("ort", "onnxruntime", "torch.onnx"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert not found, "use playml.engines.onnx (session, cached_session, export_torch) instead: " + ", ".join(found)
