@@ -91,7 +91,7 @@ def train_command(args: argparse.Namespace) -> int:
     def on_epoch(epoch: int, logs: dict) -> None:
         if not show:
             return
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
 
         parts = [f"{k} {v:.4f}" for k, v in logs.items()]
         tqdm.write(f"epoch {epoch:>3}/{args.epochs}  " + "  ".join(parts))

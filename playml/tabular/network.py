@@ -445,7 +445,9 @@ class NeuralNetwork:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, width)).rstrip() for r in rows]
         lines.insert(1, "-" * max(len(line) for line in lines))
         lines.append(f"total weights: {sum(int(r[3]) for r in rows[1:]):,}")
-        return "\n".join(lines)
+        from playml.results import Text
+
+        return Text("\n".join(lines))
 
     def train(self, epochs: int = 32, batch_size: int = 32, validation_split: float = 0.1, *,
               learning_rate: float | None = None, on_epoch: Callable[[int, dict], Any] | None = None,
