@@ -3,7 +3,7 @@
 >>> import playml as ml
 >>> for frame, people in ml.body_pose().detect_stream("clip.mp4"):   # doctest: +SKIP
 ...     print(frame.shape, len(people))
->>> cam = ml.webcam()                       # doctest: +SKIP  (a PlaymlError when there is no camera)
+>>> cam = ml.webcam()    # a PlaymlError when there is no camera   # doctest: +SKIP
 >>> from playml.core.video import write_video
 >>> write_video("out.mp4", frames, fps=30)  # doctest: +SKIP
 """
