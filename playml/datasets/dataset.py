@@ -323,7 +323,7 @@ class Dataset:
         return load_image(self[i][0])
 
     def to_folder(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write an image data set as files, one sub-folder per label: ``path/<label>/<name>_0001.png``.
+        """Write an image data set as files, one sub-folder per label: ``path/<label>/<label>_001.png``.
 
         This is the layout ``add_images(folder)``, ``playml teach`` and ``playml search``
         read. Returns the folder. An existing non-empty folder is refused unless
@@ -345,6 +345,7 @@ class Dataset:
             raise DataError(f"{folder} already exists and is not empty. Pick a new folder, or pass overwrite=True.")
         names = self.named_labels() if self._y is not None else np.array(["unlabelled"] * len(self), dtype=object)
         count: dict[str, int] = {}
+        width = max(3, len(str(len(self))))
         for i in range(len(self)):
             label = str(names[i]).replace("/", "_").replace("\\", "_") or "unlabelled"
             count[label] = count.get(label, 0) + 1
@@ -353,9 +354,9 @@ class Dataset:
             x = self._X[i]
             if isinstance(x, (str, Path)):
                 src = Path(x)
-                shutil.copyfile(src, sub / f"{self.name}_{count[label]:04d}{src.suffix.lower()}")
+                shutil.copyfile(src, sub / f"{label}_{count[label]:0{width}d}{src.suffix.lower()}")
             else:
-                Image.fromarray(np.asarray(x, dtype=np.uint8)).save(sub / f"{self.name}_{count[label]:04d}.png")
+                Image.fromarray(np.asarray(x, dtype=np.uint8)).save(sub / f"{label}_{count[label]:0{width}d}.png")
         return folder
 
     def flatten(self, gray: bool = True) -> Dataset:
