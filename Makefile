@@ -33,12 +33,12 @@ $(PEERS): bench/peers/package.json bench/peers/package-lock.json
 	cd bench/peers && npm install --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(PEERS)
 
-demo: setup
+demo: $(STAMP)  # no npm: the demo needs no JavaScript and no TF.js graph models
 	$(VENV)/bin/playml classify playml/samples/coffee.jpg --top-k 5
 	@echo
 	@echo "Next: source $(VENV)/bin/activate   (then playml --help, python)   or: make shell"
 
-shell: setup
+shell: $(STAMP)
 	@echo "playml's environment is active in this shell; type exit to leave it."
 	@bash --rcfile $(VENV)/bin/activate -i
 
