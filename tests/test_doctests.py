@@ -26,8 +26,10 @@ def _examples(name: str) -> int:
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples_run(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+def test_docstring_examples_run(name, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # examples name files of a checkout (tests/data/…)
     module = importlib.import_module(name)
     out = io.StringIO()
     with redirect_stdout(out):
