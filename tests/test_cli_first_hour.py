@@ -72,7 +72,12 @@ def _commands(folder: Path) -> list[list[str]]:
         ["search", "add", "photos.index", "held_out"],
         ["search", "map", "photos.index", "--out", "map.png", "--method", "pca"],
         ["anomaly", "score", "det", "readings.csv"],
-        ["studio", "--help"],
+        ["detect", astronaut],
+        ["style", "--help"],
+        ["write", "--help"],
+        ["export", "--help"],
+        ["serve", "--help"],   # a server: runs until stopped
+        ["studio", "--help"],  # a server: runs until stopped
     ]
 
 
