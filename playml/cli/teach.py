@@ -94,8 +94,11 @@ def _check_labels(folder: Path) -> None:
     from playml.errors import DataError
 
     labels = _label_folders(folder)
+    if not labels:
+        raise DataError(f"No readable images in sub-folders of {folder}. Put the photos of each label in a "
+                        f"sub-folder named after it ({folder}/cat/, {folder}/dog/), then run `playml train` again.")
     if len(labels) < 2:
-        found = f"only {next(iter(labels))!r}" if labels else "none"
+        found = f"only {next(iter(labels))!r}"
         raise DataError(f"{folder} needs at least 2 sub-folders of photos, one per label ({found} found). "
                         f"Make e.g. {folder}/cat/ and {folder}/dog/ and put photos of each in it, then run "
                         "`playml train` again.")
