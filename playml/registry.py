@@ -114,6 +114,8 @@ EXTRA_NAMES: dict[str, str] = {
     # models from the browser (ml.load returns them): Teachable Machine image exports, any TF.js layers model
     "TeachableMachineImage": "playml.images.teachable_machine:TeachableMachineImage",
     "TFJSLayersModel": "playml.formats.tfjs:LayersModel",
+    "Predictions": "playml.results:Predictions",
+    "samples": "playml.samples:",
 }
 
 

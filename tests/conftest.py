@@ -61,12 +61,12 @@ def require_browser() -> str:
 
 
 def require_node_modules() -> Path:
-    """bench/peers/node_modules (installed by `make setup`)."""
+    """bench/peers/node_modules (installed by `make peers`, which `make test` runs)."""
     nm = ROOT / "bench" / "peers" / "node_modules"
     if not (nm / "@tensorflow" / "tfjs").exists():
         if os.environ.get("PLAYML_REQUIRE_BROWSER"):
-            pytest.fail("bench/peers/node_modules is missing; run `make setup`")
-        pytest.skip("bench/peers/node_modules is missing; run `make setup`")
+            pytest.fail("bench/peers/node_modules is missing; run `make peers`")
+        pytest.skip("bench/peers/node_modules is missing; run `make peers`")
     return nm
 
 

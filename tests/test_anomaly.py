@@ -306,3 +306,29 @@ def test_clear_errors(cancer):
         det.score("https://example.com/data.csv")
     with pytest.raises(ml.DataError, match="not numbers"):
         ml.anomaly_detector().fit(ml.datasets.load("shakespeare"), progress=False)
+
+
+@pytest.mark.slow
+def test_defaults_train_by_a_step_budget_with_early_stopping_and_keep_ecg5000_auc():
+    """No epochs given: a budget of steps, 10 % of the normal beats held out to stop early,
+    standardised inputs; ECG5000's test ROC AUC stays at or above 0.95 (issue 19)."""
+    import playml as ml
+
+    ecg = ml.datasets.load("ecg5000")
+    train, test = ecg.canonical_split()
+    det = ml.anomaly_detector(seed=0).fit(train.normal_only(), progress=False)
+    assert det.scaling == "standard"
+    assert "val_loss" in det.history_ and 10 <= len(det.history_) <= 200
+    assert det.evaluate(test).roc_auc >= 0.95
+
+
+def test_small_tables_get_many_more_steps_than_fifty_epochs_of_big_batches():
+    import playml as ml
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)) @ rng.normal(size=(3, 5))
+    steps = []
+    det = ml.anomaly_detector(seed=0)
+    det.fit(x, progress=False, patience=10_000, on_epoch=lambda e, logs: steps.append(e))
+    # 360 training rows in batches of 20 → 18 steps an epoch; 3000 steps → 167 epochs (Anomagram: 30 × 1 step)
+    assert len(steps) == 167

@@ -8,6 +8,11 @@ from typing import Any
 from playml.results import to_builtin
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``plural(1, "label")`` → ``"1 label"``; ``plural(3, "label")`` → ``"3 labels"``."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def print_json(value: Any) -> None:
     json.dump(to_builtin(value), sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -33,11 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "when it is called label, class or target)")
     t.add_argument("--hidden", default="7,3", help="hidden layer sizes, comma-separated (default 7,3)")
     t.add_argument("--latent", type=int, default=2, help="bottleneck size (default 2)")
-    t.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
-    t.add_argument("--batch-size", type=int, default=512, help="examples per step (default 512)")
+    t.add_argument("--epochs", type=int, default=None,
+                   help="passes over the data (default: a budget of 3000 steps, stopping early when 10%% of the "
+                        "normal rows held out stop improving)")
+    t.add_argument("--batch-size", type=int, default=None,
+                   help="examples per step (default: about 1/20 of the rows, 16–256)")
     t.add_argument("--learning-rate", type=float, default=0.01, help="default 0.01")
     t.add_argument("--optimizer", default="adam", help="adam, rmsprop, sgd or adamw (default adam)")
-    t.add_argument("--scaling", default="minmax", help="minmax, standard or none (default minmax)")
+    t.add_argument("--scaling", default="standard", help="standard, minmax or none (default standard)")
     t.add_argument("--threshold-percentile", type=float, default=95.0,
                    help="threshold = this percentile of the training errors (default 95)")
     t.add_argument("--seed", type=int, help="a number makes training repeatable")

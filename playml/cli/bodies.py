@@ -3,8 +3,8 @@
     playml pose dancer.jpg --out dancer_pose.png
     playml pose team.jpg --model movenet-multipose --out team_pose.png
     playml detect street.jpg --out street_boxes.png
-    playml detect clip.mp4 --hands --out clip_hands.mp4
-    playml hands clip.mp4 --out clip_hands.mp4
+    playml detect clip.mp4 --hands --out clip_hands.webm
+    playml hands clip.mp4 --out clip_hands.webm       # VP9 WebM plays in browsers
     playml face selfie.jpg --json
     playml segment me.jpg --out me_blurred.jpg --blur
 """
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, help_ in specs:
         p = sub.add_parser(name, help=help_, description=help_ + ". Runs offline on bundled models.")
         p.add_argument("source", help="an image or a video file (.mp4, .avi, .mov …)")
-        p.add_argument("--out", help="save a drawn copy: an image (.png/.jpg) for an image, a video (.mp4/.avi) "
+        p.add_argument("--out", help="save a drawn copy: an image (.png/.jpg) for an image, a video (.webm plays in browsers; .mp4, .avi) "
                                      "for a video")
         p.add_argument("--json", action="store_true", help="print the results as JSON")
         p.add_argument("--flipped", action="store_true", help="mirror the results (selfie view)")
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Write a person mask (white = person), or with --blur the picture with a "
                                    "blurred background. Works on images and videos, offline.")
     p.add_argument("source", help="an image or a video file")
-    p.add_argument("--out", required=True, help="where to save: mask.png, blurred.jpg or a video (.mp4/.avi)")
+    p.add_argument("--out", required=True, help="where to save: mask.png, blurred.jpg or a video (.webm plays in browsers; .mp4, .avi)")
     p.add_argument("--blur", action="store_true", help="save the picture with its background blurred")
     p.add_argument("--landscape", action="store_true", help="use the faster landscape model")
     p.add_argument("--flipped", action="store_true", help="mirror the output (selfie view)")

@@ -60,13 +60,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args.command is None else 2
     try:
         result = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except PlaymlError as e:
         print(f"playml: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("playml: stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`playml … | head -1`): what it wanted is printed; stop quietly.
+        _silence_stdout()
+        return 0
     return int(result or 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush does not fail again on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """``playml search``: build, query, map, score and merge image search indexes.
 
     playml search build photos/ --out photos.index --layer blocks.5 --metric cosine
+    playml search add photos.index more_photos/      # add images; files already in it are kept
     playml search query photos.index query.jpg -k 15
     playml search map photos.index --out map.png
     playml search evaluate photos.index
@@ -45,6 +46,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=build_command)
 
+    a = ss.add_parser("add", help="add the images of more folders or files to an index",
+                      description="Embed the images of FOLDER… and add them to INDEX (saved in place). Files "
+                                  "already in the index are kept; changed files are embedded again.")
+    a.add_argument("index", metavar="INDEX")
+    a.add_argument("folders", nargs="+", metavar="FOLDER", help="folders (one sub-folder per label) or image files")
+    a.add_argument("--batch-size", type=int, default=32)
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.set_defaults(func=add_command)
+
     q = ss.add_parser("query", help="the images most like IMG", description="The K images of INDEX most like IMG.")
     q.add_argument("index", metavar="INDEX")
     q.add_argument("images", nargs="+", metavar="IMG")
@@ -83,16 +93,29 @@ def build_command(args: argparse.Namespace) -> int:
     cache = True if args.cache is None else (False if args.cache.lower() in ("off", "no", "none") else args.cache)
     out = Path(args.out)
     start = time.perf_counter()
+    before = None
     if out.exists():  # update: reuse the vectors of files that did not change
         index = ImageSearch.load(out, model=args.model, layer=args.layer, metric=args.metric)
         index.cache, index.batch_size = cache, args.batch_size
+        before = len(index)
     else:
-        index = ImageSearch(args.model or "efficientnet-lite0", args.layer, args.metric, p=args.p, exact=True if args.exact else None,
-                            batch_size=args.batch_size, cache=cache, precision="int8" if args.int8 else "float32")
+        index = ImageSearch(args.model or "efficientnet-lite0", args.layer, args.metric, p=args.p,
+                            exact=True if args.exact else None, batch_size=args.batch_size, cache=cache,
+                            precision="int8" if args.int8 else "float32")
     if args.ray is not None:
         index.engine, index.address = "ray", None if args.ray == "local" else args.ray
-    index.build(args.folder, progress=not args.quiet and None, shard=args.shard)
+    same_root = before is not None and index.root_ is not None and \
+        Path(index.root_).resolve() == Path(args.folder).resolve()
+    if before is None or same_root:
+        # a new index, or the same folder again: its images as they are now (deleted files leave)
+        index.build(args.folder, progress=not args.quiet and None, shard=args.shard)
+    else:
+        # another folder into an existing index: add its images, keep the others
+        index.add(args.folder, progress=not args.quiet and None)
     index.save(out)
+    if before is not None:
+        how = "refreshed from" if same_root else "added"
+        print(f"{out} existed with {before} images: {how} {args.folder} (use `playml search add` to add more)")
     stats = index.last_build_
     labels = len(index.labels)
     print(f"{out}: {len(index)} images{f', {labels} labels' if labels else ''} · {index.extractor!r} · "
@@ -100,6 +123,26 @@ def build_command(args: argparse.Namespace) -> int:
           f"{stats['kept'] + stats['from_cache']}, skipped {stats['skipped']} · {time.perf_counter() - start:.1f} s")
     for path, why in index.skipped_[:10]:
         print(f"  skipped {path}: {why}")
+    return 0
+
+
+def add_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from playml.errors import MissingFileError
+
+    if not Path(args.index).exists():
+        raise MissingFileError(f"There is no index {args.index!r}. Make one first: playml search build FOLDER "
+                               f"--out {args.index}")
+    start = time.perf_counter()
+    index = _load(args.index)
+    index.batch_size = args.batch_size
+    before = len(index)
+    for folder in args.folders:
+        index.add(folder, progress=not args.quiet and None)
+    index.save(args.index)
+    print(f"{args.index}: {before} → {len(index)} images ({len(index) - before} added) · "
+          f"{time.perf_counter() - start:.1f} s")
     return 0
 
 
@@ -126,9 +169,13 @@ def query_command(args: argparse.Namespace) -> int:
 
 
 def map_command(args: argparse.Namespace) -> int:
+    import sys
+
     index = _load(args.index)
-    fig = index.plot_map(args.method)
-    fig.savefig(args.out, dpi=120)
+    if args.method == "umap" or (args.method == "auto" and len(index) >= 20):
+        print(f"drawing a UMAP of {len(index)} images (the first map of a session takes 10–30 s while UMAP "
+              "compiles; --method pca is instant)…", file=sys.stderr, flush=True)
+    index.plot_map(args.method).save(args.out, dpi=120)
     print(f"{args.out}: map of {len(index)} images")
     return 0
 

@@ -1,9 +1,10 @@
-"""``playml train`` and ``playml predict``: teach labels from folders of photos.
+"""``playml train``, ``playml predict`` and ``playml evaluate``: teach labels from folders of photos.
 
     playml train photos/ --out my-model            # photos/puffin/*.jpg, photos/tern/*.jpg …
     playml train data/ --epochs 30 --out my-model --report report.png   # data/train/…, data/validation/…
     playml predict my-model new1.jpg new2.jpg
     playml predict my-model held_out/ --json
+    playml evaluate my-model held_out/ --report report.png
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from playml.cli._output import expand_images, print_json, print_per_image, print_table
+from playml.cli._output import expand_images, plural, print_json, print_per_image, print_table
 
 _VALIDATION_NAMES = ("validation", "val", "valid", "test")
 
@@ -50,6 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=predict_command)
 
+    p = sub.add_parser("evaluate", help="how well a model made with `playml train` labels a folder of photos",
+                       description="Label every photo of a folder with one sub-folder per label and compare: "
+                                   "accuracy, accuracy per label, the confusion matrix and the photos it got wrong.")
+    p.add_argument("model_dir", metavar="MODEL_DIR", help="the saved model's folder")
+    p.add_argument("folder", metavar="FOLDER", help="photos in one sub-folder per label (the true label)")
+    p.add_argument("--report", metavar="PNG", help="save the confusion matrix and per-label accuracy as an image")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=evaluate_command)
+
 
 def _split_folders(data: Path, validation: str | None) -> tuple[Path, Path | None]:
     """DATA_DIR, or DATA_DIR/train + DATA_DIR/validation (or val/valid/test)."""
@@ -67,6 +77,33 @@ def _split_folders(data: Path, validation: str | None) -> tuple[Path, Path | Non
     return train, val
 
 
+def _label_folders(folder: Path) -> dict[str, list[str]]:
+    """Sub-folder name → its image files (sorted), for sub-folders that hold images."""
+    from playml.core.media import list_images
+
+    out = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = [str(f) for f in list_images(sub)]
+        if files:
+            out[sub.name] = files
+    return out
+
+
+def _check_labels(folder: Path) -> None:
+    """Fail before any photo is processed when the folder cannot teach two labels."""
+    from playml.errors import DataError
+
+    labels = _label_folders(folder)
+    if not labels:
+        raise DataError(f"No readable images in sub-folders of {folder}. Put the photos of each label in a "
+                        f"sub-folder named after it ({folder}/cat/, {folder}/dog/), then run `playml train` again.")
+    if len(labels) < 2:
+        found = f"only {next(iter(labels))!r}"
+        raise DataError(f"{folder} needs at least 2 sub-folders of photos, one per label ({found} found). "
+                        f"Make e.g. {folder}/cat/ and {folder}/dog/ and put photos of each in it, then run "
+                        "`playml train` again.")
+
+
 def _warn_skipped(caught: list) -> None:
     for w in caught:
         print(f"playml: {w.message}", file=sys.stderr)
@@ -78,6 +115,7 @@ def train_command(args: argparse.Namespace) -> int:
     from playml.images.transfer import ImageClassification
 
     train_dir, val_dir = _split_folders(Path(args.data), args.validation)
+    _check_labels(train_dir)
     clf = ImageClassification(args.model, hidden_units=args.hidden_units, augment=args.augment, seed=args.seed)
     show = not args.quiet
     with warnings.catch_warnings(record=True) as caught:
@@ -85,13 +123,13 @@ def train_command(args: argparse.Namespace) -> int:
         clf.add_images(train_dir, progress=show)
     _warn_skipped(caught)
     counts = ", ".join(f"{label} {n}" for label, n in clf.counts().items())
-    print(f"{clf.examples} photos in {len(clf.labels)} labels from {train_dir} ({counts})"
+    print(f"{plural(clf.examples, 'photo')} in {plural(len(clf.labels), 'label')} from {train_dir} ({counts})"
           + (f", {args.augment} augmented copies each" if args.augment else ""))
 
     def on_epoch(epoch: int, logs: dict) -> None:
         if not show:
             return
-        from tqdm.auto import tqdm
+        from tqdm.std import tqdm
 
         parts = [f"{k} {v:.4f}" for k, v in logs.items()]
         tqdm.write(f"epoch {epoch:>3}/{args.epochs}  " + "  ".join(parts))
@@ -154,3 +192,48 @@ def predict_command(args: argparse.Namespace) -> int:
                         ["image", "value"])
         return 0
     raise TaskError(f"{args.model_dir} holds a {type(model).__name__}, not an image model made by `playml train`.")
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from playml.core.evaluation import EvaluationReport
+    from playml.core.saving import load
+    from playml.errors import DataError, MissingFileError, TaskError
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise MissingFileError(f"There is no folder {str(folder)!r}. Give a folder with one sub-folder per label.")
+    model = load(args.model_dir)
+    if not hasattr(model, "classify") or not hasattr(model, "labels"):
+        raise TaskError(f"{args.model_dir} holds a {type(model).__name__}, not an image classifier made by "
+                        "`playml train`.")
+    by_label = _label_folders(folder)
+    if not by_label:
+        raise DataError(f"{folder} has no sub-folders of photos. Put the photos of each label in a sub-folder "
+                        f"named after it ({folder}/cat/, {folder}/dog/).")
+    labels = [str(label) for label in model.labels]
+    unknown = sorted(set(by_label) - set(labels))
+    if unknown:
+        raise DataError(f"The model does not know the label{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(unknown)} (sub-folders of {folder}). It knows: {', '.join(labels)}.")
+    files = [f for files in by_label.values() for f in files]
+    truth = [label for label, files in by_label.items() for _ in files]
+    predictions = model.classify(files)
+    guessed = [p[0].label for p in predictions]
+    report = EvaluationReport.from_labels(truth, guessed, labels=labels)
+    wrong = [(f, t, p[0].label, p[0].confidence) for f, t, p in zip(files, truth, predictions) if p[0].label != t]
+    if args.json:
+        print_json({**report.to_dict(), "misclassified": [{"image": f, "true": t, "predicted": g, "confidence": c}
+                                                          for f, t, g, c in wrong]})
+    else:
+        print(report.to_text())
+        print()
+        if wrong:
+            print(f"{plural(len(wrong), 'photo')} labelled wrongly:")
+            print_table([[f, t, g, f"{100 * c:5.1f}%"] for f, t, g, c in wrong],
+                        ["image", "true", "predicted", "confidence"])
+        else:
+            print("every photo labelled right")
+    if args.report:
+        report.plot(title=f"{folder}: accuracy {100 * report.accuracy:.1f}%").save(args.report)
+        print(f"report saved to {args.report}", file=sys.stderr if args.json else sys.stdout)
+    return 0

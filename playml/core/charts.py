@@ -1,7 +1,13 @@
-"""Pictures of what is going on inside: matplotlib figures, returned and not shown.
+"""Pictures of what is going on inside: charts, returned and not shown.
 
-Every function returns a ``matplotlib.figure.Figure``; call ``fig.savefig("x.png")`` in a
-script, or let a notebook display it.
+Every chart playml returns is a :class:`Chart`: a ``matplotlib.figure.Figure`` that also
+displays itself in a notebook (Jupyter, JupyterLab, VS Code) with no ``%matplotlib`` magic,
+and has ``.save(path)`` and ``.show()`` for scripts. ``chart.figure`` is the figure itself.
+
+>>> fig, (ax,) = new_figure(1)
+>>> _ = ax.plot([1, 2, 3])
+>>> type(fig).__name__, fig._repr_png_()[:4] == b"\\x89PNG"
+('Chart', True)
 """
 from __future__ import annotations
 
@@ -14,14 +20,97 @@ import numpy as np
 class _HasMetrics(Protocol):  # a History, or anything with per-epoch metrics
     metrics: dict[str, list[float]]
 
-__all__ = ["new_figure", "history_figure", "confusion_matrix_figure", "bar_figure"]
+__all__ = ["Chart", "chart_class", "in_notebook", "new_figure", "history_figure", "confusion_matrix_figure", "bar_figure"]
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (Jupyter, JupyterLab, VS Code notebooks)."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # noqa: BLE001 - an odd IPython: treat as no notebook
+        return False
+
+
+_CHART_CLASS = None
+
+
+def chart_class():
+    """The :class:`Chart` class (made on first use, so ``import playml`` never imports matplotlib)."""
+    global _CHART_CLASS
+    if _CHART_CLASS is not None:
+        return _CHART_CLASS
+    from matplotlib.figure import Figure
+
+    class Chart(Figure):
+        """A matplotlib figure that shows itself in notebooks and saves in one call.
+
+        In a notebook, leave it as the last line of a cell (or ``display(chart)``); in a script,
+        ``chart.save("chart.png")`` or ``chart.show()`` (a window, where there is a display).
+        """
+
+        dpi_png = 100
+
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=self.dpi_png)
+            return buf.getvalue()
+
+        def __repr__(self) -> str:
+            w, h = self.get_size_inches() * self.dpi
+            return f"<Chart {int(w)}x{int(h)} with {len(self.axes)} axes: .save(path), .show()>"
+
+        def save(self, path, *, dpi: int = 120):
+            """Write the chart to ``path`` (.png, .svg, .pdf… by its extension); returns the path."""
+            from pathlib import Path
+
+            path = Path(path)
+            self.savefig(path, dpi=dpi)
+            return path
+
+        def show(self, warn: bool = True) -> None:  # noqa: ARG002 - same signature as Figure.show
+            """Display the chart: inline in a notebook, in a window in a script (where there is one)."""
+            if in_notebook():
+                from IPython.display import display
+
+                display(self)
+                return
+            import matplotlib
+            import matplotlib.pyplot as plt
+            from matplotlib import _pylab_helpers
+
+            backend = matplotlib.get_backend().lower()
+            if backend in ("agg", "pdf", "svg", "ps", "cairo", "template"):
+                print(f"(no window can open here: matplotlib's backend is {backend!r}; "
+                      "use chart.save('chart.png') instead)")
+                return
+            num = max(plt.get_fignums(), default=0) + 1  # give pyplot a window for this figure
+            manager = plt._get_backend_mod().new_figure_manager_given_figure(num, self)
+            _pylab_helpers.Gcf._set_new_active_manager(manager)
+            plt.show()
+
+    Chart.__module__ = __name__
+    _CHART_CLASS = Chart
+    return Chart
+
+
+def __getattr__(name: str):  # ``playml.core.charts.Chart`` without importing matplotlib up front
+    if name == "Chart":
+        return chart_class()
+    raise AttributeError(name)
 
 
 def new_figure(ncols: int = 1, *, width: float = 5.0, height: float = 3.6):
-    """A figure with ``ncols`` side-by-side axes, made without touching pyplot's global state."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    """A :class:`Chart` with ``ncols`` side-by-side axes, made without touching pyplot's global state."""
+    fig = chart_class()(figsize=(width * ncols, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
 

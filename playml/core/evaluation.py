@@ -133,8 +133,18 @@ class EvaluationReport(Result):
         fig.suptitle(title or f"accuracy {100 * self.accuracy:.1f}% on {self.examples} examples")
         return fig
 
-    def _repr_html_(self) -> str:  # notebooks
-        return f"<pre>{self.to_text()}</pre>"
+    def _repr_html_(self) -> str:  # notebooks: accuracy bars per label, the confusion matrix, the chart
+        from playml.results import confidence_bars, html_table, png_html
+
+        right = int(np.trace(self.confusion))
+        head = f"<b>accuracy {100 * self.accuracy:.1f}%</b> ({right} of {self.examples} right)"
+        bars = confidence_bars([(f"{label} ({self.counts[label]})", 0.0 if np.isnan(v) else v)
+                                for label, v in self.per_class.items()])
+        names = [str(label) for label in self.labels]
+        matrix = html_table([[n, *map(int, row)] for n, row in zip(names, self.confusion)],
+                            ["true \\ predicted", *names], title="confusion matrix")
+        chart = png_html(self.plot()) if len(self.labels) <= 30 else ""
+        return f"<div>{head}<p>accuracy per label</p>{bars}{matrix}{chart}</div>"
 
 
 @dataclasses.dataclass(repr=False)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from playml.errors import InputError
-from playml.results.base import Prediction
+from playml.results.base import Prediction, Predictions
 
 __all__ = ["check_top_k", "ranked", "renamed_k"]
 
@@ -50,6 +50,6 @@ def ranked(probabilities: np.ndarray, labels: Sequence[Any], top_k: int | None =
 
     def one(row: np.ndarray) -> list[Prediction]:
         order = np.argsort(-row, kind="stable")[:k]
-        return [Prediction(label=labels[i], confidence=float(row[i])) for i in order]
+        return Predictions(Prediction(label=labels[i], confidence=float(row[i])) for i in order)  # bars in notebooks
 
     return [one(row) for row in probs] if probs.ndim == 2 else one(probs)

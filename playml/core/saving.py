@@ -46,6 +46,14 @@ def _kinds() -> dict[str, str]:
     return {**saved_kinds(), **_EXTRA_KINDS}
 
 
+def umask_mode(path: str | os.PathLike, *, directory: bool = False) -> None:
+    """Give ``path`` the mode a plain ``open()``/``mkdir()`` would (0666/0777 less the umask):
+    temporary files and folders are made private (0600/0700) and keep that mode when renamed."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~mask)
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write one file so that it is either fully there or not changed at all."""
     path = Path(path)
@@ -56,6 +64,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
+        umask_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -76,6 +85,7 @@ def save_directory(path: str | os.PathLike, files: Mapping[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".saving", dir=path.parent))
     try:
+        umask_mode(tmp, directory=True)
         for name, content in files.items():
             if isinstance(content, (dict, list)):
                 content = json.dumps(content, indent=2)

@@ -84,9 +84,13 @@ class History:
 
         return history_figure(self, title=title)
 
-    def _repr_html_(self) -> str:  # notebooks
-        rows = "".join(f"<tr><td>{k}</td><td>{v:.4g}</td></tr>" for k, v in self.last().items())
-        return f"<b>History</b> — {len(self)} epochs<table>{rows}</table>"
+    def _repr_html_(self) -> str:  # notebooks: the last values and the chart
+        from playml.results import html_table, png_html
+
+        rows = [[k, f"{v:.4g}"] for k, v in self.last().items()]
+        stop = " (stopped early)" if self.stopped_early else ""
+        table = html_table(rows, ["metric", "last epoch"], title=f"History: {len(self)} epochs{stop}")
+        return table + (png_html(self.plot()) if len(self) else "")
 
 
 def validation_indices(y: np.ndarray | None, n: int, fraction: float, *, stratify: bool,
@@ -244,9 +248,9 @@ def fit(
     history = History()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from playml.core.progress import progress_bar
 
-        bar = tqdm(total=epochs, desc=description, unit="epoch", leave=True)
+        bar = progress_bar(total=epochs, desc=description, unit="epoch", leave=True)
     nt = xt.shape[0]
     steps = math.ceil(nt / batch_size)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None

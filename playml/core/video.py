@@ -3,7 +3,7 @@
 >>> import playml as ml
 >>> for frame, people in ml.body_pose().detect_stream("clip.mp4"):   # doctest: +SKIP
 ...     print(frame.shape, len(people))
->>> cam = ml.webcam()                       # doctest: +SKIP  (a PlaymlError when there is no camera)
+>>> cam = ml.webcam()    # a PlaymlError when there is no camera   # doctest: +SKIP
 >>> from playml.core.video import write_video
 >>> write_video("out.mp4", frames, fps=30)  # doctest: +SKIP
 """
@@ -25,7 +25,11 @@ __all__ = ["VIDEO_SUFFIXES", "Webcam", "webcam", "read_video", "video_info", "fr
            "write_video", "is_video"]
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"})
-_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID"}
+_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"}
+# Browsers (Chromium, Firefox, Safari) play H.264 in .mp4 and VP9 in .webm, not MPEG-4 part 2.
+# OpenCV's wheels carry no H.264 encoder, so .mp4 tries H.264 ("avc1") and falls back to
+# MPEG-4 part 2 with a warning that suggests .webm (VP9), which every build here writes.
+_BROWSER_FOURCC = {".mp4": "avc1", ".m4v": "avc1", ".mov": "avc1"}
 
 
 def _cv2():
@@ -184,10 +188,32 @@ def _own_camera(cam: Webcam) -> Iterator[np.ndarray]:
         cam.close()
 
 
+class _quiet_stderr:
+    """Silence the C libraries' messages on file descriptor 2 for a moment (OpenCV/FFmpeg)."""
+
+    def __enter__(self):
+        try:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:  # no real stderr (some notebook set-ups): nothing to silence
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._saved is not None:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+
+
 class VideoWriter:
     """Write RGB frames to a video file; the file appears only when ``close()`` succeeds.
 
-    The format follows the suffix: ``.mp4`` (MPEG-4 part 2), ``.avi`` (MJPEG), ``.mkv``.
+    The format follows the suffix: ``.webm`` (VP9: plays in every browser), ``.mp4`` (H.264
+    where OpenCV has an encoder for it, else MPEG-4 part 2, which browsers do not play),
+    ``.avi`` (MJPEG), ``.mkv``. The file gets the usual mode (0666 less the umask).
     """
 
     def __init__(self, path: str | os.PathLike, fps: float = 30.0):
@@ -213,8 +239,7 @@ class VideoWriter:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
                                              dir=self.path.parent)
             os.close(fd)
-            fourcc = cv2.VideoWriter_fourcc(*_FOURCC[self.path.suffix.lower()])
-            self._writer = cv2.VideoWriter(self._tmp, fourcc, self.fps, (w, h))
+            self._writer = self._open(cv2, w, h)
             if not self._writer.isOpened():
                 self._discard()
                 raise InputError(f"OpenCV cannot write {str(self.path)!r}. Try an .avi file instead.")
@@ -224,6 +249,23 @@ class VideoWriter:
                              f"first, then {w}×{h}.")
         self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         self.frames += 1
+
+    def _open(self, cv2, w: int, h: int):
+        suffix = self.path.suffix.lower()
+        browser = _BROWSER_FOURCC.get(suffix)
+        if browser:
+            with _quiet_stderr():  # the probe's failure is expected and FFmpeg says so loudly
+                writer = cv2.VideoWriter(self._tmp, cv2.VideoWriter_fourcc(*browser), self.fps, (w, h))
+            if writer.isOpened():
+                return writer
+            writer.release()
+            import warnings
+
+            warnings.warn(f"This OpenCV has no H.264 encoder, so {self.path.name} is MPEG-4 part 2, which web "
+                          f"browsers do not play. Write {self.path.with_suffix('.webm').name} (VP9) for a browser.",
+                          stacklevel=3)
+        with _quiet_stderr():  # "tag … is not supported" for VP9 in WebM: OpenCV picks the right tag itself
+            return cv2.VideoWriter(self._tmp, cv2.VideoWriter_fourcc(*_FOURCC[suffix]), self.fps, (w, h))
 
     def _discard(self) -> None:
         if self._writer is not None:
@@ -238,6 +280,9 @@ class VideoWriter:
             raise InputError("No frames were written, so there is no video to save.")
         self._writer.release()
         self._writer = None
+        from playml.core.saving import umask_mode
+
+        umask_mode(self._tmp)
         os.replace(self._tmp, self.path)
         self._tmp = None
         return self.path

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from pathlib import Path
 
 import numpy as np
 
@@ -321,6 +322,43 @@ class Dataset:
 
         return load_image(self[i][0])
 
+    def to_folder(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write an image data set as files, one sub-folder per label: ``path/<label>/<label>_001.png``.
+
+        This is the layout ``add_images(folder)``, ``playml teach`` and ``playml search``
+        read. Returns the folder. An existing non-empty folder is refused unless
+        ``overwrite=True`` (then files of the same names are replaced, others kept).
+
+        >>> import playml as ml, tempfile, os
+        >>> folder = ml.datasets.load("textures").to_folder(tempfile.mkdtemp() + "/textures")
+        >>> sorted(os.listdir(folder)), len(os.listdir(folder / "brick"))
+        (['brick', 'galaxies', 'grass', 'gravel'], 36)
+        """
+        import shutil
+
+        from PIL import Image
+
+        if self.kind != "images":
+            raise DataError(f"{self.name!r} holds {self.kind}, not images: to_folder() writes image files.")
+        folder = Path(path)
+        if folder.exists() and any(folder.iterdir()) and not overwrite:
+            raise DataError(f"{folder} already exists and is not empty. Pick a new folder, or pass overwrite=True.")
+        names = self.named_labels() if self._y is not None else np.array(["unlabelled"] * len(self), dtype=object)
+        count: dict[str, int] = {}
+        width = max(3, len(str(len(self))))
+        for i in range(len(self)):
+            label = str(names[i]).replace("/", "_").replace("\\", "_") or "unlabelled"
+            count[label] = count.get(label, 0) + 1
+            sub = folder / label
+            sub.mkdir(parents=True, exist_ok=True)
+            x = self._X[i]
+            if isinstance(x, (str, Path)):
+                src = Path(x)
+                shutil.copyfile(src, sub / f"{label}_{count[label]:0{width}d}{src.suffix.lower()}")
+            else:
+                Image.fromarray(np.asarray(x, dtype=np.uint8)).save(sub / f"{label}_{count[label]:0{width}d}.png")
+        return folder
+
     def flatten(self, gray: bool = True) -> Dataset:
         """Images as a table: one column per pixel (gray 0–255, or R, G, B with ``gray=False``).
 
@@ -560,12 +598,16 @@ class Dataset:
             lines += [f"- {p}: {why}" for p, why in self.skipped[:10]]
             if len(self.skipped) > 10:
                 lines.append(f"- … and {len(self.skipped) - 10} more (see `.skipped`)")
-        return "\n".join(lines)
+        from playml.results import Text
+
+        return Text("\n".join(lines))
 
     def describe(self) -> str:
         """The data card (origin, license, fields, gaps…) followed by a summary of this copy."""
         card = self.card.strip() or f"# {self.name}\n\nNo data card: this data set was made in Python."
-        return f"{card}\n\n{self.summary()}\n"
+        from playml.results import Text
+
+        return Text(f"{card}\n\n{self.summary()}\n")
 
     def _repr_markdown_(self) -> str:  # notebooks
         return self.summary()

@@ -92,7 +92,9 @@ def list_datasets() -> list[DatasetInfo]:
 def card(name: str) -> str:
     """The data card (Markdown) of a bundled data set."""
     path = CARDS / REGISTRY[_canonical(name)].card_file
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+    from playml.results import Text
+
+    return Text(path.read_text(encoding="utf-8") if path.exists() else "")
 
 
 def load(name: str, *, split: str | None = None, cache: bool = True, **params: Any) -> Dataset:
@@ -318,6 +320,45 @@ def _photos() -> Dataset:
     return Dataset(np.array(paths, dtype=object), names, labels=names, kind="images", name="photos",
                    target_name="subject", meta={"about": np.array(about, dtype=object)},
                    notes=["images are files of different sizes; load one with playml.core.media.load_image(path)"])
+
+
+_TEXTURES = [  # (label, scikit-image file, what the photo shows)
+    ("brick", "brick.png", "a brick wall"),
+    ("grass", "grass.png", "grass seen from above"),
+    ("gravel", "gravel.png", "gravel seen from above"),
+    ("galaxies", "hubble_deep_field.jpg", "galaxies in the Hubble eXtreme Deep Field"),
+]
+
+
+@register("textures", source="scikit-image", kind="images", size="4 labels × 36 photos, 112×112",
+          aliases=("texture",),
+          summary="Brick, grass, gravel and galaxy photos (crops of 4 real photos) to teach a classifier on.")
+def _textures(size: int = 112, per_row: int = 6) -> Dataset:
+    """``per_row`` × ``per_row`` crops of ``size`` pixels from each photo, on an even grid
+    (neighbouring crops overlap when ``per_row * size`` exceeds the photo's size)."""
+    from PIL import Image
+
+    skimage_data = _package_dir("skimage", "scikit-image") / "data"
+    size, per_row = int(size), int(per_row)
+    if not 16 <= size <= 512 or not 1 <= per_row <= 32:
+        raise InputError("textures: size must be 16–512 pixels and per_row 1–32.")
+    images, y, about, origin = [], [], [], []
+    for code, (label, file, what) in enumerate(_TEXTURES):
+        gray = np.asarray(Image.open(skimage_data / file).convert("L"))
+        h, w = gray.shape
+        ys = np.linspace(0, h - size, per_row).round().astype(int)
+        xs = np.linspace(0, w - size, per_row).round().astype(int)
+        for top in ys:
+            for left in xs:
+                images.append(gray[top:top + size, left:left + size])
+                y.append(code)
+                about.append(what)
+                origin.append(f"{file}@{left},{top}")
+    return Dataset(_gray_to_rgb(np.stack(images)), np.array(y, dtype=np.int64),
+                   labels=[t[0] for t in _TEXTURES], kind="images", name="textures", target_name="texture",
+                   meta={"about": np.array(about, dtype=object), "crop": np.array(origin, dtype=object)},
+                   notes=[f"{per_row}×{per_row} crops of {size}×{size} pixels from one gray photo per label, "
+                          "repeated into 3 channels"])
 
 
 # --------------------------------------------------------------------------- text

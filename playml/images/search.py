@@ -516,9 +516,9 @@ class ImageSearch:
         fe.session  # noqa: B018  (load or export the model before the progress bar starts)
         bar = None
         if progress if progress is not None else len(todo) >= PROGRESS_THRESHOLD:
-            from tqdm.auto import tqdm
+            from playml.core.progress import progress_bar
 
-            bar = tqdm(total=len(todo), desc="embedding", unit="img")
+            bar = progress_bar(total=len(todo), desc="embedding", unit="img")
         skipped: list[tuple[str, str]] = []
         try:
             if self.engine == "ray":

@@ -215,9 +215,9 @@ class _Teachable:
         show = progress if progress is not None else len(items) >= _PROGRESS_FROM
         bar = None
         if show:
-            from tqdm.auto import tqdm
+            from playml.core.progress import progress_bar
 
-            bar = tqdm(total=len(items), desc=what, unit="img")
+            bar = progress_bar(total=len(items), desc=what, unit="img")
         chunk = _CHUNK_AUGMENTED if copies else _CHUNK
         try:
             for start in range(0, len(items), chunk):

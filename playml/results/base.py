@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-__all__ = ["Result", "Prediction", "Value", "Keypoint", "Detection", "to_builtin"]
+__all__ = ["Result", "Prediction", "Predictions", "Value", "Keypoint", "Detection", "Text", "to_builtin",
+           "html_table", "confidence_bars", "png_html"]
 
 
 def to_builtin(value: Any) -> Any:
@@ -43,8 +44,69 @@ def _short(value: Any) -> str:
     return repr(value)
 
 
+def _esc(value: Any) -> str:
+    import html
+
+    return html.escape(str(value))
+
+
+def html_table(rows: list[list[Any]], header: list[str] | None = None, *, title: str | None = None) -> str:
+    """A small HTML table (cells escaped) for notebook reprs."""
+    head = "".join(f"<th style='text-align:left;padding:0 8px'>{_esc(h)}</th>" for h in header or [])
+    body = "".join("<tr>" + "".join(f"<td style='padding:0 8px'>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    caption = f"<b>{_esc(title)}</b>" if title else ""
+    return f"<div>{caption}<table>{'<tr>' + head + '</tr>' if head else ''}{body}</table></div>"
+
+
+def confidence_bars(items: list[tuple[str, float]]) -> str:
+    """HTML: one labelled bar per (label, confidence 0–1), like Teachable Machine's preview."""
+    rows = []
+    for label, conf in items:
+        pct = max(0.0, min(1.0, float(conf))) * 100
+        rows.append(
+            "<div style='display:flex;align-items:center;gap:8px;margin:2px 0;font-family:sans-serif'>"
+            f"<span style='width:12em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap'>{_esc(label)}</span>"
+            "<span style='flex:0 0 14em;background:#e8e8e8;height:1em;border-radius:3px'>"
+            f"<span style='display:block;width:{pct:.1f}%;height:100%;background:#e67e22;border-radius:3px'></span></span>"
+            f"<span style='width:4em;text-align:right'>{pct:.1f}%</span></div>")
+    return "<div>" + "".join(rows) + "</div>"
+
+
+def png_html(chart: Any) -> str:
+    """An ``<img>`` tag holding a chart (anything with ``_repr_png_``) as inline PNG."""
+    import base64
+
+    data = base64.b64encode(chart._repr_png_()).decode("ascii")
+    return f"<img src='data:image/png;base64,{data}' style='max-width:100%'/>"
+
+
+class Text(str):
+    """A string that prints as itself (no quotes, real line breaks) and renders as Markdown in notebooks.
+
+    >>> Text("# iris\\n\\n150 rows")
+    # iris
+    <BLANKLINE>
+    150 rows
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
 class Result:
-    """Mixin for result dataclasses: compact repr and ``to_dict()``."""
+    """Mixin for result dataclasses: compact repr, an HTML table in notebooks and ``to_dict()``."""
+
+    def _repr_html_(self) -> str | None:
+        if hasattr(self, "_repr_markdown_"):
+            return None  # cards render as Markdown
+        rows = [[f.name, _short(getattr(self, f.name))] for f in dataclasses.fields(self)
+                if f.repr and not (getattr(self, f.name) is None and f.default is None)]
+        return html_table(rows, title=type(self).__name__)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_builtin(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
@@ -67,6 +129,26 @@ class Prediction(Result):
 
     label: str
     confidence: float
+
+
+    def _repr_html_(self) -> str:
+        return confidence_bars([(self.label, self.confidence)])
+
+
+class Predictions(list):
+    """A list of :class:`Prediction`, best first, drawn as confidence bars in a notebook.
+
+    It is a plain ``list`` in every other way.
+
+    >>> Predictions([Prediction("cat", 0.9), Prediction("dog", 0.1)])[0].label
+    'cat'
+    """
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        items = [(p.label, p.confidence) for p in self if isinstance(p, Prediction)]
+        return confidence_bars(items) if len(items) == len(self) else None
 
 
 @dataclasses.dataclass(repr=False)

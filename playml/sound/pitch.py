@@ -126,6 +126,11 @@ class PitchTrack(Result):
         points = ax.scatter(self.times[v], self.frequency[v], s=6, c=self.confidence[v], cmap="viridis",
                             vmin=0, vmax=1, label="pitch")
         ax.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        hz = FuncFormatter(lambda v, _pos: f"{v:.0f}")  # 440, not 4.4×10²
+        ax.yaxis.set_major_formatter(hz)
+        ax.yaxis.set_minor_formatter(hz)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("frequency (Hz)")
         ax.set_title(title)

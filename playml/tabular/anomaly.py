@@ -24,6 +24,7 @@ training loop uses the usual 0.9.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -344,6 +345,29 @@ def _build_autoencoder(n_features: int, hidden: Sequence[int], latent: int, acti
     return nn.Sequential(stack(sizes, "linear"), stack(sizes[::-1], output_activation))
 
 
+DEFAULT_STEPS = 3000  # optimiser steps when fit() is given no epochs (stops earlier when it stops improving)
+
+
+def _early_stopping(model, on_epoch, patience: int, best: dict):
+    """An ``on_epoch`` that stops when ``val_loss`` has not improved (by 0.1 %) for ``patience``
+    epochs and keeps a copy of the best weights in ``best["state"]``."""
+    best.update(loss=math.inf, epoch=0, state=None)
+
+    def callback(epoch: int, logs: dict[str, float]):
+        if on_epoch is not None and on_epoch(epoch, logs) is False:
+            return False
+        loss = logs.get("val_loss")
+        if loss is None:
+            return None
+        if loss < best["loss"] * 0.999:
+            best.update(loss=loss, epoch=epoch, state={k: v.detach().clone() for k, v in model.state_dict().items()})
+        elif epoch - best["epoch"] >= patience:
+            return False
+        return None
+
+    return callback
+
+
 class AnomalyDetector:
     """An autoencoder that learns normal examples and scores everything else by reconstruction error.
 
@@ -361,8 +385,8 @@ class AnomalyDetector:
     - ``activation``: hidden-layer activation, one of :data:`ACTIVATIONS`;
     - ``output_activation``: ``"auto"`` is a sigmoid for ``scaling="minmax"`` (outputs in 0–1,
       as in Anomagram) and linear otherwise;
-    - ``scaling``: ``"minmax"`` (each feature to 0–1), ``"standard"`` (mean 0, std 1) or
-      ``"none"``; fitted on the training data and saved with the model;
+    - ``scaling``: ``"standard"`` (mean 0, std 1; the default), ``"minmax"`` (each feature
+      to 0–1, as Anomagram) or ``"none"``; fitted on the training data and saved with the model;
     - ``optimizer`` (``"adam"``, ``"rmsprop"``, ``"sgd"``, ``"adamw"``), ``learning_rate``,
       ``momentum`` (SGD and RMSprop), ``l1``/``l2`` weight penalties;
     - ``threshold_percentile``: after training, the threshold is this percentile of the
@@ -378,7 +402,7 @@ class AnomalyDetector:
     FORMAT_VERSION = 1  #: the saved format; files in a newer format are refused by ml.load
 
     def __init__(self, hidden: Sequence[int] = (7, 3), latent: int = 2, *, activation: str = "relu",
-                 output_activation: str = "auto", scaling: str = "minmax", optimizer: str = "adam",
+                 output_activation: str = "auto", scaling: str = "standard", optimizer: str = "adam",
                  learning_rate: float = 0.01, momentum: float = 0.0, l1: float = 0.0, l2: float = 0.0,
                  threshold_percentile: float = 95.0, seed: int | None = None) -> None:
         self.hidden = hidden
@@ -525,7 +549,8 @@ class AnomalyDetector:
         return self.fit(data, y, **options).history_
 
     def fit(self, data: Any, y: Any = None, *, normal_label: Any = None, label_column: str | None = None,
-            epochs: int = 30, batch_size: int = 512, validation_split: float = 0.0,
+            epochs: int | None = None, batch_size: int | None = None, validation_split: float | None = None,
+            steps: int = DEFAULT_STEPS, patience: int | None = None,
             on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
             progress: bool = True) -> AnomalyDetector:
         """Learn what normal examples look like. Returns the detector itself.
@@ -534,6 +559,13 @@ class AnomalyDetector:
         playml data set or a bundled data set's name (its published training part). Give
         normal examples only; or give labelled data plus ``normal_label`` to train on the rows
         with that label. ``y`` (labels per row) and ``label_column`` name labels explicitly.
+
+        How long it trains, by default, suits small and large tables alike: a budget of
+        ``steps`` optimiser steps (batches of ``batch_size``: by default about 1/20 of the
+        rows, 16–256), and 10 % of the normal rows held out (``validation_split``) to stop
+        early when their error has not improved for ``patience`` epochs; the weights of the
+        best epoch are kept. Pass ``epochs`` to train exactly that many epochs instead
+        (then ``validation_split`` defaults to 0, as in Anomagram).
         """
         import torch
 
@@ -571,10 +603,27 @@ class AnomalyDetector:
         model = _build_autoencoder(self.n_features_, self._hidden(), int(self.latent), self.activation,
                                    self._output_activation())
         self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
+        n = len(xs)
+        if batch_size is None:
+            batch_size = int(min(256, max(16, n // 20)))
+        budget = epochs is None
+        if validation_split is None:
+            validation_split = 0.1 if budget and n >= 50 else 0.0
+        callback = on_epoch
+        best: dict[str, Any] = {}
+        if budget:
+            steps_per_epoch = math.ceil(n * (1 - validation_split) / batch_size)
+            epochs = int(min(max(math.ceil(int(steps) / steps_per_epoch), 10), 5000))
+            wait = int(patience) if patience is not None else max(10, epochs // 10)
+            if validation_split > 0:
+                callback = _early_stopping(model, on_epoch, wait, best)
         history = train_loop(model, xs, xs, loss="mse", epochs=epochs, batch_size=batch_size,
                              learning_rate=self.learning_rate, optimizer=self.optimizer, momentum=self.momentum,
-                             l1=self.l1, l2=self.l2, validation_split=validation_split, on_epoch=on_epoch,
+                             l1=self.l1, l2=self.l2, validation_split=validation_split, on_epoch=callback,
                              progress=progress, seed=self.seed, description="learning normal")
+        if best.get("state") is not None:
+            model.load_state_dict(best["state"])
+            history.best_epoch = best["epoch"]
         self.model_ = model
         self.history_ = history
         self.train_errors_ = self._errors(xs.numpy())

@@ -445,7 +445,9 @@ class NeuralNetwork:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, width)).rstrip() for r in rows]
         lines.insert(1, "-" * max(len(line) for line in lines))
         lines.append(f"total weights: {sum(int(r[3]) for r in rows[1:]):,}")
-        return "\n".join(lines)
+        from playml.results import Text
+
+        return Text("\n".join(lines))
 
     def train(self, epochs: int = 32, batch_size: int = 32, validation_split: float = 0.1, *,
               learning_rate: float | None = None, on_epoch: Callable[[int, dict], Any] | None = None,
@@ -492,6 +494,8 @@ class NeuralNetwork:
                       optimizer=self.optimizer or defaults["optimizer"], validation_split=validation_split,
                       shuffle=shuffle, on_epoch=callback, progress=progress, seed=self.seed, l1=l1, l2=l2,
                       metrics=("accuracy",) if task != "regression" else (), description="neural_network")
+        if hasattr(callback, "finish"):
+            callback.finish()
         model.eval()
         if self.history_ is not None and len(self.history_):
             for k, v in history.metrics.items():
@@ -512,17 +516,27 @@ class NeuralNetwork:
             in_notebook, display = False, None
         live = History()
 
-        def callback(epoch, logs):
+        import time
+
+        last = [0.0]
+
+        def draw(final: bool = False) -> None:
             nonlocal display_handle
-            live.append(logs)
             self._figure = live.plot(title="neural_network training")
             if in_notebook:
                 if display_handle is None:
                     display_handle = display(self._figure, display_id=True)
                 else:
                     display_handle.update(self._figure)
+            last[0] = time.perf_counter()
+
+        def callback(epoch, logs):
+            live.append(logs)
+            if epoch == 1 or time.perf_counter() - last[0] >= 0.5:  # at most 2 redraws a second
+                draw()
             return on_epoch(epoch, logs) if on_epoch is not None else None
 
+        callback.finish = lambda: draw(final=True)  # the last epoch, whenever training ends
         return callback
 
     @property

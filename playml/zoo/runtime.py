@@ -82,9 +82,9 @@ class BackboneRunner:
         show = progress if progress is not None else len(items) >= PROGRESS_THRESHOLD
         bar = None
         if show:
-            from tqdm.auto import tqdm
+            from playml.core.progress import progress_bar
 
-            bar = tqdm(total=len(items), desc=desc, unit="img")
+            bar = progress_bar(total=len(items), desc=desc, unit="img")
         results: list[list[np.ndarray]] = [[] for _ in outputs]
         try:
             for n, batch in self._batches(items, max(1, int(batch_size))):
