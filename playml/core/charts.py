@@ -20,7 +20,7 @@ import numpy as np
 class _HasMetrics(Protocol):  # a History, or anything with per-epoch metrics
     metrics: dict[str, list[float]]
 
-__all__ = ["Chart", "chart_class", "in_notebook", "new_figure", "history_figure", "confusion_matrix_figure", "bar_figure"]
+__all__ = ["Chart", "chart_class", "in_notebook", "new_figure", "history_figure", "confusion_matrix_figure", "bar_figure"]  # noqa: F822  (Chart comes from __getattr__)
 
 
 def in_notebook() -> bool:

@@ -343,7 +343,7 @@ def _textures(size: int = 112, per_row: int = 6) -> Dataset:
     if not 16 <= size <= 512 or not 1 <= per_row <= 32:
         raise InputError("textures: size must be 16–512 pixels and per_row 1–32.")
     images, y, about, origin = [], [], [], []
-    for code, (label, file, what) in enumerate(_TEXTURES):
+    for code, (_label, file, what) in enumerate(_TEXTURES):
         gray = np.asarray(Image.open(skimage_data / file).convert("L"))
         h, w = gray.shape
         ys = np.linspace(0, h - size, per_row).round().astype(int)

@@ -104,7 +104,7 @@ class Result:
     def _repr_html_(self) -> str | None:
         if hasattr(self, "_repr_markdown_"):
             return None  # cards render as Markdown
-        rows = [[f.name, _short(getattr(self, f.name))] for f in dataclasses.fields(self)
+        rows = [[f.name, _short(getattr(self, f.name))] for f in dataclasses.fields(self)  # type: ignore[arg-type]
                 if f.repr and not (getattr(self, f.name) is None and f.default is None)]
         return html_table(rows, title=type(self).__name__)
 
@@ -146,7 +146,7 @@ class Predictions(list):
 
     __slots__ = ()
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         items = [(p.label, p.confidence) for p in self if isinstance(p, Prediction)]
         return confidence_bars(items) if len(items) == len(self) else None
 
