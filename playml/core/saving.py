@@ -109,7 +109,8 @@ _EXTRA_KINDS: dict[str, str] = {}
 # files a plain ml5.js neural network folder holds (no "playml" entry in its meta)
 _ML5_FILES = {"model.json", "model.weights.bin", "model_meta.json"}
 # every file name a playml model of any kind writes (a folder holding others is not replaced)
-_MODEL_FILES = _ML5_FILES | {"items.json", "vectors.npy", "graph.usearch"}
+_MODEL_FILES = _ML5_FILES | {"items.json", "vectors.npy", "graph.usearch",
+                             "project.json", "examples", "thumbnails", "features", "model"}  # projects
 # .NAME.saving-XXXX / .NAME.old-XXXX (and .NAME.XXXXXXXX.saving, .NAME.old-PID of playml before 0.2)
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:(?P<what>saving|old)-[0-9A-Za-z_]+|[0-9A-Za-z_]{8}\.saving)$")
 _RETRIES = 8
@@ -644,7 +645,7 @@ def _check_replaceable(path: Path, kind: str | None, new_files: set[str]) -> Non
         raise FileAccessError(errno.EEXIST, f"{path} already exists and holds {what}, not a saved playml "
                                             f"{kind or 'model'}, so playml will not replace it (nothing was "
                                             f"deleted). Save into a new or empty folder, e.g. {str(example)!r}.")
-    allowed = set(new_files) | _MODEL_FILES
+    allowed = {name.split("/")[0] for name in new_files} | _MODEL_FILES
     others = sorted(entries - allowed)
     if others:
         raise FileAccessError(errno.EEXIST, f"{path} holds a saved {kind} but also other files "
