@@ -805,6 +805,9 @@ def _load_from(folder: ModelFolder) -> Any:
     import importlib
 
     found = detect(folder)
+    if found != "playml" and found != "ml5" and folder.replaced():
+        # the version this load opened was removed by a save while it was looked at: try the new one
+        raise MissingFileError(f"{folder} was replaced while it was being read.")
     if found is None:
         try:
             present = sorted(n for n in os.listdir(folder.fd) if not n.startswith("."))[:8]

@@ -123,7 +123,8 @@ def check_meta(meta: Any, where: str = "model_meta.json") -> dict[str, Any]:
     outputs = meta["outputUnits"]
     if isinstance(outputs, bool) or not isinstance(outputs, int) or not 1 <= outputs <= 1 << 16:
         raise FormatError(f"{where}: 'outputUnits' must be a whole number of outputs.")
-    if not isinstance(meta["inputs"], dict) or not isinstance(meta["outputs"], dict) or not meta["outputs"]:
+    if not isinstance(meta["inputs"], dict) or not isinstance(meta["outputs"], dict) or not meta["outputs"] \
+            or not meta["inputs"]:
         raise FormatError(f"{where}: 'inputs' and 'outputs' must be objects that name each input and output.")
     for side in ("inputs", "outputs"):
         for name, entry in meta[side].items():
@@ -343,8 +344,11 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
                   output_names: Sequence[str] | None = None) -> list[tuple[dict, dict]]:
     """CSV rows → ``[(xs, ys)]``; numbers are parsed, other cells stay text. Without names the
     last column is the output and the others are inputs."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as e:
+        raise FormatError(f"The CSV file's header line cannot be read ({e}).") from None
     if not header:
         raise FormatError("The CSV file is empty; its first line should name the columns.")
     if not input_names or not output_names:
@@ -355,7 +359,14 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
         raise DataError(f"The CSV file has no column {', '.join(map(repr, missing))}; its columns are "
                         f"{', '.join(header)}.")
     out = []
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise FormatError(f"Line {reader.line_num} of the CSV file cannot be read ({e}).") from None
         if None in row or any(v is None for v in row.values()):  # more or fewer cells than the header
             cells = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
             raise DataError(f"Line {reader.line_num} of the CSV file has {cells} "
