@@ -610,9 +610,12 @@ def _same_pads(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
 
 
 def _tuple(v, n: int) -> tuple[int, ...]:
-    if isinstance(v, (int, float)):
-        return (int(v),) * n
-    return tuple(int(x) for x in v)
+    """Strides, dilations or pool sizes read from model.json: ``n`` whole numbers from 1 to 4096."""
+    out = (int(v),) * n if isinstance(v, (int, float)) else tuple(int(x) for x in v)
+    if len(out) != n or not all(1 <= x <= 4096 for x in out):
+        raise FormatError(f"A layer in model.json gives the size or stride {str(v)[:40]}; it must be {n} whole "
+                          "number(s) from 1 to 4096.")
+    return out
 
 
 class _ConvND(nn.Module):
