@@ -31,10 +31,12 @@ from playml.errors import (
     AudioError,
     DataError,
     DependencyError,
+    FileAccessError,
     FormatError,
     ImageError,
     InputError,
     MissingFileError,
+    ModelBusyError,
     NotTrainedError,
     OfflineError,
     PlaymlError,
@@ -53,7 +55,7 @@ _LAZY: dict[str, str] = public_names()
 _ERRORS = [
     "PlaymlError", "InputError", "MissingFileError", "ImageError", "AudioError", "ShapeError",
     "OfflineError", "UnknownModelError", "DataError", "NotTrainedError", "TaskError",
-    "FormatError", "DependencyError",
+    "FormatError", "DependencyError", "FileAccessError", "ModelBusyError",
 ]
 
 __all__ = sorted([*_LAZY, *_ERRORS, "__version__"])

@@ -29,6 +29,8 @@ __all__ = [
     "TaskError",
     "FormatError",
     "DependencyError",
+    "FileAccessError",
+    "ModelBusyError",
 ]
 
 
@@ -85,6 +87,18 @@ class FormatError(PlaymlError, ValueError):
 
 class DependencyError(PlaymlError, ImportError):
     """A package playml needs for this feature is not installed."""
+
+
+class FileAccessError(PlaymlError, OSError):
+    """A file or folder cannot be written or read: permission denied, disk full, read-only,
+    or a folder that is not playml's to replace. (Also a built-in OSError.)"""
+
+    def __str__(self) -> str:  # OSError would prefix "[Errno N]"
+        return self.strerror if self.strerror else super().__str__()
+
+
+class ModelBusyError(PlaymlError):
+    """The model folder is being saved by another program or thread right now: try again."""
 
 
 def not_trained(what: str, doing: str, how: str) -> NotTrainedError:

@@ -14,13 +14,14 @@ def test_save_directory_writes_all_files(tmp_path):
 
 
 def test_failed_save_leaves_old_model_untouched(tmp_path):
-    save_directory(tmp_path / "m", {"a.json": {"v": 1}})
+    meta = {"playml": {"kind": "test"}}
+    save_directory(tmp_path / "m", {"a.json": {"v": 1}, "model_meta.json": meta})
 
     class Boom:
         pass
 
     with pytest.raises(TypeError):
-        save_directory(tmp_path / "m", {"a.json": {"v": 2}, "b.bin": Boom()})
+        save_directory(tmp_path / "m", {"a.json": {"v": 2}, "b.bin": Boom(), "model_meta.json": meta})
     assert json.loads((tmp_path / "m" / "a.json").read_text()) == {"v": 1}
     assert sorted(os.listdir(tmp_path)) == ["m"]  # no temporary leftovers
 

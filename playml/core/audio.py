@@ -46,6 +46,10 @@ AUDIO_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga"})
 #: Sample rates outside this range are refused as mistakes (Hz).
 MIN_RATE, MAX_RATE = 1_000, 384_000
 
+#: Files declaring more samples than this (all channels) are refused before reading: 2**28 float32
+#: samples are 1 GiB, about 93 minutes of 48 kHz mono.
+MAX_SAMPLES = 1 << 28
+
 #: Below this RMS level (about −80 dBFS) a sound counts as silence.
 SILENCE_RMS = 1e-4
 
@@ -57,10 +61,10 @@ def _check_rate(sample_rate: Any) -> int:
             "the audio was recorded at), or the pair (samples, sample_rate).")
     try:
         rate = float(sample_rate)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise AudioError(f"The sample rate must be a number of samples per second, like 16000 "
-                         f"(got {sample_rate!r}).") from None
-    if rate != int(rate) or not MIN_RATE <= rate <= MAX_RATE:
+                         f"(got {str(sample_rate)[:40]!r}).") from None
+    if isinstance(sample_rate, bool) or not np.isfinite(rate) or rate != int(rate) or not MIN_RATE <= rate <= MAX_RATE:
         raise AudioError(f"The sample rate must be a whole number of samples per second between "
                          f"{MIN_RATE:,} and {MAX_RATE:,}, like 16000 or 44100 (got {sample_rate!r}).")
     return int(rate)
@@ -113,12 +117,30 @@ def _read_file(source: Any) -> tuple[np.ndarray, int]:
     name, fp = open_source(source, error=AudioError, kind="audio", file_kind="a WAV, FLAC or OGG file",
                            folder_hint="Pass one sound file.")
     try:
-        data, rate = sf.read(fp, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError):
+        with sf.SoundFile(fp) as f:
+            rate, frames, channels = int(f.samplerate), int(f.frames), int(f.channels)
+            # the header's numbers are checked before anything is allocated from them
+            if not MIN_RATE <= rate <= MAX_RATE:
+                raise AudioError(f"{name} declares a sample rate of {rate:,} Hz; playml reads {MIN_RATE:,} to "
+                                 f"{MAX_RATE:,} Hz. The file is damaged or not a recording.")
+            if not 1 <= channels <= 64 or frames * channels > MAX_SAMPLES:
+                raise AudioError(f"{name} declares {frames:,} frames of {channels} channels, more than playml "
+                                 f"reads ({MAX_SAMPLES:,} samples, about {MAX_SAMPLES // 48_000 // 60} minutes). "
+                                 "Cut it into shorter pieces.")
+            data = f.read(dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OverflowError, EOFError, MemoryError):
         kind = f"a {Path(name).suffix.lower()} file" if Path(name).suffix else "that kind of data"
         raise AudioError(f"playml cannot read {name} as sound: it cannot decode {kind}. "
                          "Use a WAV, FLAC or OGG file; convert others first, e.g. "
                          "`ffmpeg -i sound.m4a sound.wav`.") from None
+    except OSError as e:
+        from playml.core.saving import os_error
+
+        raise os_error(e, name) from None
+    if not np.isfinite(data).all():
+        raise AudioError(f"{name} holds NaN or infinite samples; it is damaged.")
     return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0], int(rate)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -44,6 +45,9 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".
 #: Images with more pixels than this are refused (decompression-bomb guard): 16,000 × 16,000.
 MAX_PIXELS = 256_000_000
 
+#: Image and sound files larger than this are refused before reading (bytes).
+MAX_FILE_BYTES = 2 << 30
+
 
 def check_not_url(value: Any) -> None:
     """Refuse ``http://`` and friends with a message that explains playml is offline."""
@@ -72,6 +76,17 @@ def open_source(source: Any, *, error: type[InputError], kind: str, file_kind: s
                                f"({os.getcwd()}).")
     if path.is_dir():
         raise error(f"{name!r} is a folder, not {file_kind}. {folder_hint}")
+    try:
+        st = path.stat()
+    except OSError as e:
+        from playml.core.saving import os_error
+
+        raise os_error(e, name) from None
+    if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
+        raise error(f"{name!r} is not a plain file (it is a pipe, device or socket); pass {file_kind}.")
+    if st.st_size > MAX_FILE_BYTES:
+        raise error(f"{name!r} is larger than playml reads ({MAX_FILE_BYTES >> 20:,} MB); pass a smaller "
+                    f"{kind} file.")
     return name, path
 
 
@@ -94,6 +109,10 @@ def _open_pil(source: Any, *, draft_size: tuple[int, int] | None = None):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"{name} is too large to open safely (over {MAX_PIXELS:,} pixels). "
                          "Resize it first.") from None
+    except PermissionError as e:
+        from playml.core.saving import os_error
+
+        raise os_error(e, name) from None
     except Image.UnidentifiedImageError:
         raise ImageError(f"{name} is not an image playml can read. Use a JPEG, PNG, GIF, BMP, WebP or TIFF "
                          "file.") from None
@@ -139,8 +158,29 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _high_depth_to_8bit(img):
+    """16-bit, 32-bit integer and float images scaled to 8 bits (PIL's convert would clip them:
+    a 16-bit grey PNG came out almost white, a 0–1 float TIFF black)."""
+    from PIL import Image
+
+    arr = np.asarray(img)
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ImageError("The image holds NaN or infinite pixel values.")
+        hi = float(arr.max()) if arr.size else 0.0
+        scale = 255.0 if hi <= 1.0 + 1e-6 else (1.0 if hi <= 255.0 else 255.0 / hi)
+        out = np.clip(np.rint(arr.astype(np.float64) * scale), 0, 255)
+    else:
+        hi = int(arr.max()) if arr.size else 0
+        out = arr.astype(np.float64) / 257.0 if hi > 255 or img.mode.startswith("I;16") else arr
+        out = np.clip(np.rint(out), 0, 255)
+    return Image.fromarray(out.astype(np.uint8), "L")
+
+
 def _pil_rgb_image(img):
     """An RGB PIL image (transparent parts composited on white)."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;"):
+        img = _high_depth_to_8bit(img)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         from PIL import Image
 
@@ -198,6 +238,8 @@ def is_image_like(value: Any) -> bool:
         return not Path(value).is_dir()
     if isinstance(value, np.ndarray):
         return value.ndim in (2, 3)
+    if hasattr(value, "__array__") and hasattr(value, "shape"):  # torch tensors: (3, H, W) is one image
+        return len(value.shape) in (2, 3)
     return type(value).__module__.startswith("PIL")
 
 
@@ -207,6 +249,8 @@ def is_many(images: Any) -> bool:
         return True
     if isinstance(images, np.ndarray):
         return images.ndim == 4
+    if hasattr(images, "__array__") and hasattr(images, "shape"):
+        return len(images.shape) == 4
     if isinstance(images, (str, os.PathLike)) and not (isinstance(images, str) and "://" in images):
         return Path(images).is_dir()
     return not is_image_like(images) and isinstance(images, Iterable)
@@ -235,6 +279,8 @@ def iter_many(images: Any) -> Iterator[Any]:
     """Expand a folder, a list or a 4-D array into single images (in order)."""
     if isinstance(images, np.ndarray) and images.ndim == 4:
         yield from images
+    elif hasattr(images, "__array__") and hasattr(images, "shape") and len(images.shape) == 4:
+        yield from np.asarray(images)
     elif isinstance(images, (str, os.PathLike)) and Path(images).is_dir():
         yield from list_images(images)
     else:

@@ -93,6 +93,24 @@ class History:
         return table + (png_html(self.plot()) if len(self) else "")
 
 
+def _check_options(epochs: Any, batch_size: Any, learning_rate: Any, validation_split: Any) -> None:
+    """Refuse option values that would silently do something else (``epochs="10"``, ``True``,
+    ``learning_rate=0`` or NaN, ``validation_split=-0.5``)."""
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+            and math.isfinite(value)
+
+    if not number(epochs) or epochs < 1 or int(epochs) != epochs:
+        raise InputError(f"epochs must be a whole number of at least 1, like 20 (got {epochs!r}).")
+    if not number(batch_size) or batch_size < 1 or int(batch_size) != batch_size:
+        raise InputError(f"batch_size must be a whole number of at least 1, like 32 (got {batch_size!r}).")
+    if not number(learning_rate) or learning_rate <= 0:
+        raise InputError(f"learning_rate must be a number above 0 (got {learning_rate!r}). Try 0.001.")
+    if not number(validation_split) or not 0 <= validation_split < 1:
+        raise InputError(f"validation_split must be a number from 0 up to (not including) 1, like 0.1 "
+                         f"(got {validation_split!r}).")
+
+
 def validation_indices(y: np.ndarray | None, n: int, fraction: float, *, stratify: bool,
                        seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Split ``range(n)`` into (train, validation) index arrays.
@@ -196,14 +214,13 @@ def fit(
     """
     import torch
 
-    if epochs < 1 or int(epochs) != epochs:
-        raise InputError(f"epochs must be a whole number of at least 1 (got {epochs}).")
-    if batch_size < 1 or int(batch_size) != batch_size:
-        raise InputError(f"batch_size must be a whole number of at least 1 (got {batch_size}).")
-    if learning_rate <= 0:
-        raise InputError(f"learning_rate must be above 0 (got {learning_rate}). Try 0.001.")
+    _check_options(epochs, batch_size, learning_rate, validation_split)
     x = torch.as_tensor(x)
     y = torch.as_tensor(y)
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise DataError("The training inputs contain NaN or infinity; remove or fix those examples.")
+    if y.is_floating_point() and not bool(torch.isfinite(y).all()):
+        raise DataError("The training targets contain NaN or infinity; remove or fix those examples.")
     n = x.shape[0]
     if n == 0:
         raise DataError("There is no training data. Add some examples first.")
@@ -240,6 +257,7 @@ def fit(
     if xv is not None and len(xv) == 0:
         xv = yv = None
 
+    start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}  # restored if training diverges
     lean = _LeanOptimizer.create(optimizer, model, learning_rate, momentum)
     opt = lean if lean is not None else optimizer if not isinstance(optimizer, str) else make_optimizer(
         optimizer, model.parameters(), learning_rate, momentum=momentum, weight_decay=0.0)
@@ -324,9 +342,12 @@ def fit(
                 logs.update(_evaluate(model, forward, xv, yv, loss_fn, classification, metrics))
             if not all(math.isfinite(v) for v in logs.values()):
                 history.append(logs)
+                with torch.no_grad():  # keep the weights the model had before, not the broken ones
+                    model.load_state_dict(start_state)
                 raise DataError(
                     f"Training diverged at epoch {epoch} (loss became {logs['loss']}). "
-                    "Lower the learning_rate, or normalize the data first.")
+                    "Lower the learning_rate, or normalize the data first. The model keeps the weights it "
+                    "had before this training.")
             history.append(logs)
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)

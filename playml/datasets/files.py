@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, ImageError, InputError, MissingFileError
+from playml.errors import DataError, ImageError, InputError, MissingFileError, PlaymlError
 from playml.core.media import IMAGE_SUFFIXES, check_not_url, load_image
 from playml.datasets.dataset import Dataset
 
@@ -159,13 +160,43 @@ def from_csv(path: str | os.PathLike, label: str | None = None, *, features: Seq
     if not path.exists():
         raise MissingFileError(f"There is no file {str(path)!r}. Check the spelling and the folder you are in "
                                f"({os.getcwd()}).")
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; give the CSV file inside it.")
+    from playml.core.saving import read_file
+
+    data = read_file(path, what="CSV file")
+    if b"\x00" in data[:1 << 20]:
+        raise DataError(f"{path.name} is not a text CSV file (it holds binary data).")
     try:
-        df = pd.read_csv(path, sep=sep, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise DataError(f"{path.name} could not be read as a CSV table ({e}). Check that it is comma-separated "
-                        "text with a header line (or pass sep=';').") from None
-    return _table_from_frame(df, label=label, features=features, categorical=categorical, encoding=encoding,
-                             missing=missing, task=task, name=name or path.stem, source=path.name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header: refuse
+            df = pd.read_csv(io.BytesIO(data), sep=sep, skipinitialspace=True, index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, pd.errors.EmptyDataError,
+            ValueError) as e:
+        raise DataError(f"{path.name} could not be read as a CSV table ({str(e)[:200]}). Check that it is "
+                        "comma-separated text with a header line (or pass sep=';').") from None
+    if sep == "," and len(df.columns) == 1:
+        for other, shown in ((";", "sep=';'"), ("\t", "sep='\\t'")):
+            if other in str(df.columns[0]):
+                raise DataError(f"{path.name} looks separated by {other!r}, not commas: read it with "
+                                f"from_csv({str(path)!r}, ..., {shown}).")
+    numeric = df.select_dtypes(include="number").columns
+    infinite = [c for c in numeric if np.isinf(df[c].to_numpy(dtype=np.float64)).any()]
+    if infinite:  # infinity is not a measurement: treat it like a missing value
+        df[numeric] = df[numeric].replace([np.inf, -np.inf], np.nan)
+    stripped = [str(c).strip() for c in df.columns]
+    twice = sorted({c for c in stripped if stripped.count(c) > 1})
+    if twice:
+        raise DataError(f"{path.name} has more than one column named {', '.join(map(repr, twice[:3]))}; give each "
+                        "column its own name in the header line.")
+    try:
+        return _table_from_frame(df, label=label, features=features, categorical=categorical, encoding=encoding,
+                                 missing=missing, task=task, name=name or path.stem, source=path.name)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        if isinstance(e, PlaymlError):
+            raise
+        raise DataError(f"{path.name} could not be turned into a table of numbers ({type(e).__name__}: "
+                        f"{str(e)[:160]}). Check its header line and that every row has the same columns.") from None
 
 
 def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, categorical: Sequence[str],

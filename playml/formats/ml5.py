@@ -116,7 +116,15 @@ def check_meta(meta: Any, where: str = "model_meta.json") -> dict[str, Any]:
     for key in ("inputUnits", "outputUnits", "inputs", "outputs"):
         if key not in meta:
             raise FormatError(f"{where} has no {key!r}; it was not written by ml5.js's neuralNetwork or playml.")
-    if not isinstance(meta["inputs"], dict) or not isinstance(meta["outputs"], dict) or not meta["outputs"]:
+    units = meta["inputUnits"]
+    if not isinstance(units, list) or not 1 <= len(units) <= 3 or not all(
+            isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= 1 << 16 for u in units):
+        raise FormatError(f"{where}: 'inputUnits' must be a list of 1 to 3 sizes, like [4] or [64, 64, 4].")
+    outputs = meta["outputUnits"]
+    if isinstance(outputs, bool) or not isinstance(outputs, int) or not 1 <= outputs <= 1 << 16:
+        raise FormatError(f"{where}: 'outputUnits' must be a whole number of outputs.")
+    if not isinstance(meta["inputs"], dict) or not isinstance(meta["outputs"], dict) or not meta["outputs"] \
+            or not meta["inputs"]:
         raise FormatError(f"{where}: 'inputs' and 'outputs' must be objects that name each input and output.")
     for side in ("inputs", "outputs"):
         for name, entry in meta[side].items():
@@ -124,7 +132,37 @@ def check_meta(meta: Any, where: str = "model_meta.json") -> dict[str, Any]:
                 raise FormatError(f"{where}: {side}[{name!r}] has no dtype.")
             if entry["dtype"] == "string" and not isinstance(entry.get("legend"), dict):
                 raise FormatError(f"{where}: {side}[{name!r}] is text but has no one-hot 'legend'.")
+    _check_widths(meta, where)
     return meta
+
+
+def _check_widths(meta: dict[str, Any], where: str) -> None:
+    """The encoded widths the entries describe must add up to inputUnits / outputUnits, every
+    legend must be one-hot, and min/max finite numbers (else predictions fail or mislead later)."""
+    def width(side: str, name: str, entry: dict) -> int:
+        if entry["dtype"] == "string":
+            legend = entry["legend"]
+            n = len(legend)
+            for label, code in legend.items():
+                if not isinstance(code, list) or len(code) != n or sorted(code) != [0] * (n - 1) + [1]:
+                    raise FormatError(f"{where}: the legend of {side}[{name!r}] does not give {label!r} a one-hot "
+                                      f"list of {n} numbers.")
+            return n
+        if meta.get("isNormalized"):
+            for key in ("min", "max"):
+                v = entry.get(key)
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise FormatError(f"{where}: {side}[{name!r}] has no finite {key!r} to normalise with.")
+        return 1 if entry["dtype"] == "number" else -1
+
+    units = meta["inputUnits"]
+    widths = [width("inputs", k, v) for k, v in meta["inputs"].items()]
+    if len(units) == 1 and -1 not in widths and sum(widths) != units[0]:
+        raise FormatError(f"{where}: the inputs describe {sum(widths)} numbers but 'inputUnits' is {units}.")
+    widths = [width("outputs", k, v) for k, v in meta["outputs"].items()]
+    if -1 not in widths and sum(widths) != meta["outputUnits"]:
+        raise FormatError(f"{where}: the outputs describe {sum(widths)} numbers but 'outputUnits' is "
+                          f"{meta['outputUnits']}.")
 
 
 def normalize(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -265,7 +303,11 @@ def data_from_json(obj: Any, input_names: Sequence[str] | None = None,
         if not isinstance(row, dict):
             raise FormatError(f"Row {i} of the data file is not an object.")
         if "xs" in row and "ys" in row:
-            out.append((dict(row["xs"]), dict(row["ys"])))
+            xs, ys = row["xs"], row["ys"]
+            if not isinstance(xs, dict) or not isinstance(ys, dict) or not xs or not ys:
+                raise FormatError(f"Row {i} of the data file: 'xs' and 'ys' must be objects naming each input "
+                                  "and output, like {\"xs\": {\"x\": 1}, \"ys\": {\"label\": \"a\"}}.")
+            out.append((dict(xs), dict(ys)))
             continue
         if not input_names or not output_names:
             raise FormatError("The data file has flat rows; say which columns are inputs and outputs "
@@ -302,8 +344,11 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
                   output_names: Sequence[str] | None = None) -> list[tuple[dict, dict]]:
     """CSV rows → ``[(xs, ys)]``; numbers are parsed, other cells stay text. Without names the
     last column is the output and the others are inputs."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as e:
+        raise FormatError(f"The CSV file's header line cannot be read ({e}).") from None
     if not header:
         raise FormatError("The CSV file is empty; its first line should name the columns.")
     if not input_names or not output_names:
@@ -314,8 +359,20 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
         raise DataError(f"The CSV file has no column {', '.join(map(repr, missing))}; its columns are "
                         f"{', '.join(header)}.")
     out = []
-    for row in reader:
-        if not any((v or "").strip() for v in row.values()):
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise FormatError(f"Line {reader.line_num} of the CSV file cannot be read ({e}).") from None
+        if None in row or any(v is None for v in row.values()):  # more or fewer cells than the header
+            cells = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+            raise DataError(f"Line {reader.line_num} of the CSV file has {cells} "
+                            f"cells where the header names {len(header)} columns"
+                            + (" (a ';'-separated file? ml5.js reads commas)." if ";" in ",".join(header) else "."))
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
         out.append(({k: _cell(row[k]) for k in input_names}, {k: _cell(row[k]) for k in output_names}))
     return out

@@ -159,6 +159,15 @@ def _pair(v) -> list[int]:
     return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
 
 
+def _read_pair(v) -> list[int]:
+    """A size or stride read from a file: two whole numbers from 1 to 4096."""
+    out = _pair(v)
+    if len(out) != 2 or not all(1 <= x <= 4096 for x in out):
+        raise FormatError(f"A layer in model.json gives the size or stride {str(v)[:40]}; each must be two whole "
+                          "numbers from 1 to 4096.")
+    return out
+
+
 def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: str = "model.weights.bin",
             name: str = "sequential_1") -> tuple[dict[str, Any], bytes]:
     """Convert ``module`` (an ``nn.Sequential``) to TF.js layers ``(model_json, weights)``.
@@ -335,8 +344,12 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
             if stored is None:
                 raise FormatError(f"Weight {spec.get('name')} is quantized as {quant.get('dtype')!r}; playml reads "
                                   "uint8, uint16 and float16 quantization.")
-            shape = [int(v) for v in spec["shape"]]
-            count = int(np.prod(shape))
+            shape = spec["shape"]
+            if not isinstance(shape, list) or len(shape) > 6 or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1 << 31 for v in shape):
+                raise FormatError(f"Weight {str(spec.get('name'))[:60]!r} has the shape {str(shape)[:60]}, which "
+                                  "is not a list of sizes.")
+            count = int(np.prod(shape, dtype=object))
             size = count * np.dtype(stored).itemsize
             if offset + size > len(weights):
                 raise FormatError(f"model.weights.bin is too short: it ends before the weight {spec['name']!r} "
@@ -344,7 +357,11 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
             raw = np.frombuffer(weights, dtype=stored, count=count, offset=offset).reshape(shape)
             if quant.get("dtype") in ("uint8", "uint16"):  # TF.js: value = q * scale + min
                 raw = raw.astype(np.float32) * np.float32(quant["scale"]) + np.float32(quant["min"])
-            out.append((spec["name"], raw.astype(np.float32)))
+            raw = raw.astype(np.float32)
+            if not np.isfinite(raw).all():
+                raise FormatError(f"The weight {str(spec['name'])[:60]!r} holds NaN or infinite numbers; the model "
+                                  "was saved broken (did its training diverge?) or the file is damaged.")
+            out.append((spec["name"], raw))
             offset += size
     if offset != len(weights):
         raise FormatError(f"model.weights.bin holds {len(weights)} bytes but model.json describes {offset}; "
@@ -352,6 +369,25 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
     return out
 
 
+def _format_errors(fn):
+    """Turn the exceptions a malformed model.json causes (KeyError, TypeError, ZeroDivisionError, …)
+    into a FormatError that says so."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except FormatError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError,
+                RecursionError, RuntimeError, MemoryError) as e:
+            raise FormatError(f"model.json is not a TF.js layers model playml can read ({type(e).__name__}: "
+                              f"{str(e)[:160]}).") from None
+    return wrapper
+
+
+@_format_errors
 def from_tfjs(model_json: dict, weights: bytes):
     """Build a PyTorch module (in eval mode) from TF.js layers ``model.json`` content and weights.
 
@@ -391,7 +427,10 @@ def from_tfjs(model_json: dict, weights: bytes):
     if len(shape) == 3:
         mods.append(ChannelsFirst())
     for layer in layers:
-        cls, cfg = layer.get("class_name"), layer.get("config", {})
+        cls, cfg = layer.get("class_name"), layer.get("config")
+        if not isinstance(cfg, dict):
+            raise FormatError(f"A {str(cls)[:40]} layer in model.json has no 'config'; playml cannot tell what "
+                              "it does.")
         name = cfg.get("name", cls)
         if cls == "InputLayer":
             continue
@@ -409,7 +448,7 @@ def from_tfjs(model_json: dict, weights: bytes):
             if cfg.get("data_format", "channels_last") != "channels_last" or len(shape) != 3:
                 raise FormatError(f"Conv2D layer {name!r}: playml reads channels-last image models only.")
             kernel = take(name, "kernel")  # H W I O
-            stride, dilation = _pair(cfg.get("strides", 1)), _pair(cfg.get("dilation_rate", 1))
+            stride, dilation = _read_pair(cfg.get("strides", 1)), _read_pair(cfg.get("dilation_rate", 1))
             padding = cfg.get("padding", "valid")
             if padding == "same" and stride != [1, 1]:
                 raise FormatError(f"Conv2D layer {name!r} uses 'same' padding with strides {stride}; "
@@ -429,8 +468,8 @@ def from_tfjs(model_json: dict, weights: bytes):
         elif cls in ("MaxPooling2D", "AveragePooling2D"):
             if cfg.get("padding", "valid") != "valid":
                 raise FormatError(f"{cls} layer {name!r} uses 'same' padding, which playml cannot read.")
-            pool = _pair(cfg.get("pool_size", 2))
-            stride = _pair(cfg.get("strides") or pool)
+            pool = _read_pair(cfg.get("pool_size", 2))
+            stride = _read_pair(cfg.get("strides") or pool)
             mods.append((nn.MaxPool2d if cls == "MaxPooling2D" else nn.AvgPool2d)(tuple(pool), tuple(stride)))
             shape = [(shape[0] - pool[0]) // stride[0] + 1, (shape[1] - pool[1]) // stride[1] + 1, shape[2]]
         elif cls == "Flatten":
@@ -456,30 +495,41 @@ def from_tfjs(model_json: dict, weights: bytes):
     return model
 
 
-def read_tfjs(directory: str | os.PathLike, model_file: str = "model.json") -> tuple[dict[str, Any], bytes]:
-    """Read ``model.json`` and the weight files its manifest names from ``directory``."""
-    from playml.core.saving import read_json
+def read_tfjs(directory: Any, model_file: str = "model.json") -> tuple[dict[str, Any], bytes]:
+    """Read ``model.json`` and the weight files its manifest names from ``directory`` (a path or an
+    open :class:`playml.core.saving.ModelFolder`): only plain files inside the folder, size-capped."""
+    from playml.core.saving import LIMITS, open_folder
 
-    directory = Path(directory)
-    model_json = read_json(directory / model_file, "model file")
-    manifest = model_json.get("weightsManifest") if isinstance(model_json, dict) else None
-    if not isinstance(manifest, list):
-        raise FormatError(f"{directory / model_file} has no 'weightsManifest'; it is not a TF.js layers model.")
-    parts = []
-    for group in manifest:
-        for rel in group.get("paths", []):
-            path = directory / rel.removeprefix("./")
-            if not path.is_file():
-                if (directory / "model_meta.json").is_file():
-                    kind = "an ml5.js/playml save: copy all three files (model.json, model.weights.bin, model_meta.json)"
-                elif (directory / "metadata.json").is_file():
-                    kind = "a Teachable Machine export: copy all three files (model.json, weights.bin, metadata.json)"
-                else:
-                    kind = "a TensorFlow.js layers model: copy model.json with every weight file it lists"
-                raise MissingFileError(f"The weights file {path.name!r} is missing from {directory}. "
-                                       f"{model_file} needs it; this folder looks like {kind}.")
-            parts.append(path.read_bytes())
-    return model_json, b"".join(parts)
+    folder = open_folder(directory)
+    try:
+        model_json = folder.read_json(model_file, "model file")
+        manifest = model_json.get("weightsManifest") if isinstance(model_json, dict) else None
+        if not isinstance(manifest, list):
+            raise FormatError(f"{folder / model_file} has no 'weightsManifest'; it is not a TF.js layers model.")
+        parts, total = [], 0
+        for group in manifest:
+            paths = group.get("paths", []) if isinstance(group, dict) else None
+            if not isinstance(paths, list):
+                raise FormatError(f"A 'weightsManifest' entry of {folder / model_file} has no list of 'paths'.")
+            for rel in paths:
+                try:
+                    data = folder.read_bytes(rel, max_bytes=LIMITS["weights_bytes"] - total, what="weights file")
+                except MissingFileError:
+                    if folder.exists("model_meta.json"):
+                        kind = ("an ml5.js/playml save: copy all three files (model.json, model.weights.bin, "
+                                "model_meta.json)")
+                    elif folder.exists("metadata.json"):
+                        kind = "a Teachable Machine export: copy all three files (model.json, weights.bin, metadata.json)"
+                    else:
+                        kind = "a TensorFlow.js layers model: copy model.json with every weight file it lists"
+                    raise MissingFileError(f"The weights file {str(rel)!r} is missing from {folder}. "
+                                           f"{model_file} needs it; this folder looks like {kind}.") from None
+                total += len(data)
+                parts.append(data)
+        return model_json, b"".join(parts)
+    finally:
+        if folder is not directory:
+            folder.close()
 
 
 # ---------------------------------------------------------------- any layers model (functional, nested)
@@ -560,9 +610,12 @@ def _same_pads(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
 
 
 def _tuple(v, n: int) -> tuple[int, ...]:
-    if isinstance(v, (int, float)):
-        return (int(v),) * n
-    return tuple(int(x) for x in v)
+    """Strides, dilations or pool sizes read from model.json: ``n`` whole numbers from 1 to 4096."""
+    out = (int(v),) * n if isinstance(v, (int, float)) else tuple(int(x) for x in v)
+    if len(out) != n or not all(1 <= x <= 4096 for x in out):
+        raise FormatError(f"A layer in model.json gives the size or stride {str(v)[:40]}; it must be {n} whole "
+                          "number(s) from 1 to 4096.")
+    return out
 
 
 class _ConvND(nn.Module):

@@ -434,7 +434,21 @@ class ImageSearch:
         if self.precision != "float32":  # float32 keys stay as they were (existing caches keep working)
             parts.append(self.precision)
         key = json.dumps(parts)
-        return _ChunkCache(base / hashlib.sha256(key.encode()).hexdigest()[:20])
+        folder = base / hashlib.sha256(key.encode()).hexdigest()[:20]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            if self.cache is not True:  # a folder the user chose: say so
+                from playml.core.saving import os_error
+
+                raise os_error(e, base, "write the search cache in") from None
+            warnings.warn(f"playml cannot write its search cache in {base} ({e.strerror}); building without "
+                          "it (set PLAYML_CACHE to a writable folder to make rebuilds resumable).", stacklevel=4)
+            return None
+        return _ChunkCache(folder)
 
     def build(self, images: Any, *, progress: bool | None = None, shard: str | tuple | None = None,
               engine: str | None = None, address: str | None = None) -> ImageSearch:
@@ -536,7 +550,11 @@ class ImageSearch:
                             good.append(i)
                         except ImageError as e:
                             skipped.append((entries[i].key, str(e)))
-                    feats = np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+                    feats = np.stack(rows) if rows else None
+                if not good:  # every image of this chunk was unreadable
+                    if bar is not None:
+                        bar.update(len(chunk))
+                    continue
                 feats = np.asarray(feats, dtype=np.float32).reshape(len(good), -1)
                 for i, v in zip(good, feats):
                     vectors[i] = v
@@ -791,7 +809,7 @@ class ImageSearch:
         ``mmap=True`` leaves the vectors on disk (memory-mapped); the default does so from
         20,000 images on.
         """
-        from playml.core.saving import META_FILE, read_json
+        from playml.core.saving import META_FILE, read_consistently
 
         path = Path(path)
         if not path.exists():
@@ -799,26 +817,32 @@ class ImageSearch:
                                    f"`playml search build FOLDER --out {path}` or index.save({str(path)!r}).")
         if path.is_file():
             path = path.parent
-        meta = read_json(path / META_FILE, "index description")
-        return cls._from_directory(path, meta, model=model, layer=layer, metric=metric, mmap=mmap)
+        return read_consistently(path, lambda folder: cls._from_directory(
+            folder, folder.read_json(META_FILE, "index description"), model=model, layer=layer, metric=metric,
+            mmap=mmap))
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict, *, model: str | None = None, layer: str | None = None,
                         metric: str | None = None, mmap: bool | None = None) -> ImageSearch:
-        from playml.core.saving import read_json
+        from playml.core.saving import LIMITS, check_size, open_folder
 
+        folder = open_folder(path)
         info = meta.get("playml") if isinstance(meta, dict) else None
         if not isinstance(info, dict) or info.get("kind") != KIND:
             raise FormatError(f"{path} is not an image search index (its model_meta.json says "
-                              f"{info.get('kind') if isinstance(info, dict) else 'nothing'}).")
-        if int(info.get("version", 0)) > FORMAT_VERSION:
-            raise FormatError(f"{path} was saved by a newer playml (index format {info.get('version')}); "
+                              f"{str(info.get('kind'))[:40] if isinstance(info, dict) else 'nothing'}).")
+        version = info.get("version", 0)
+        if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
+            raise FormatError(f"{path} was saved by a newer playml (index format {str(version)[:20]}); "
                               "upgrade playml to load it.")
         try:
             saved_model, saved_layer = meta["model"], meta["layer"]
-            count, dim = int(meta["count"]), int(meta["dim"])
-        except (KeyError, TypeError, ValueError):
+            count = check_size(meta["count"], f"The image count in {path}/model_meta.json", limit=100_000_000)
+            dim = check_size(meta["dim"], f"The vector size in {path}/model_meta.json", limit=65_536, minimum=1)
+        except (KeyError, TypeError):
             raise FormatError(f"{path}/model_meta.json is missing the model, layer, count or dim.") from None
+        if not isinstance(saved_model, str) or not isinstance(saved_layer, str):
+            raise FormatError(f"{path}/model_meta.json names the model or layer with something other than text.")
         spec = get_backbone(saved_model)
         if model is not None and get_backbone(model).name != spec.name:
             raise FormatError(f"This index was built with the model {spec.name!r}, not {model!r}: its vectors "
@@ -834,24 +858,30 @@ class ImageSearch:
                               "the index and the installed model do not match. Rebuild the index.")
         weights = meta.get("weights") or {}
         installed = _weights_version(spec.weights_package)
-        if weights.get("version") and installed and weights["version"] != installed:
+        if isinstance(weights, dict) and weights.get("version") and installed and weights["version"] != installed:
             raise FormatError(f"This index was built with {spec.name} weights from {weights.get('package')} "
                               f"{weights['version']}, but {installed} is installed: new queries would not match "
                               "the stored vectors. Rebuild the index (playml search build …).")
-        items = read_json(path / "items.json", "list of images")
-        vfile = path / (meta.get("vectors") or {}).get("file", "vectors.npy")
-        if not vfile.exists():
-            raise FormatError(f"{path} has no {vfile.name}; the index is incomplete. Rebuild it.")
+        items = folder.read_json("items.json", "list of images",
+                                 max_bytes=min(LIMITS["items_bytes"], (1 << 20) + 4096 * count))
+        vinfo = meta.get("vectors") or {}
+        vname = vinfo.get("file", "vectors.npy") if isinstance(vinfo, dict) else "vectors.npy"
+        if not folder.exists(vname):
+            raise FormatError(f"{path} has no {str(vname)[:80]}; the index is incomplete. Rebuild it.")
         use_mmap = mmap if mmap is not None else count >= 20_000
-        try:
-            vectors = np.load(vfile, mmap_mode="r" if use_mmap else None, allow_pickle=False)
-        except ValueError as e:
-            raise FormatError(f"{vfile} is not a plain array file ({e}).") from None
+        vectors = folder.load_npy(vname, max_bytes=min(LIMITS["vectors_bytes"], 128 + 8 * count * dim + 4096),
+                                  mmap=use_mmap, what="vectors file")
         paths = items.get("paths") if isinstance(items, dict) else None
         if vectors.shape != (count, dim) or not isinstance(paths, list) or len(paths) != count \
                 or vectors.dtype not in (np.float32, np.float16):
             raise FormatError(f"{path} is inconsistent: {count} images announced, vectors {vectors.shape} "
                               f"{vectors.dtype}, {len(paths) if isinstance(paths, list) else 'no'} paths. Rebuild it.")
+        if count and not use_mmap and not np.isfinite(vectors).all():
+            raise FormatError(f"{path}/{vname} holds NaN or infinite numbers; the index is damaged. Rebuild it.")
+        labels, sizes, mtimes = items.get("labels"), items.get("sizes"), items.get("mtimes")
+        for name, values in (("labels", labels), ("sizes", sizes), ("mtimes", mtimes)):
+            if values is not None and (not isinstance(values, list) or len(values) != count):
+                raise FormatError(f"{path}/items.json: '{name}' is not a list of {count} entries. Rebuild the index.")
         index.paths_ = [str(p) for p in paths]
         index.labels_ = list(items.get("labels") or [None] * count)
         index.sizes_ = [int(s) for s in items.get("sizes") or [-1] * count]
@@ -861,9 +891,9 @@ class ImageSearch:
         vi = index._new_index()
         graph = meta.get("graph")
         wants = vi._wants_ann(count)
-        if graph and wants and (path / graph).exists() and index._metric == meta.get("metric"):
+        if graph and wants and folder.exists(graph) and index._metric == meta.get("metric"):
             vi.vectors_ = vectors
-            vi.load_graph(path / graph)
+            vi.load_graph(folder.path_of(graph, max_bytes=LIMITS["graph_bytes"], what="search graph"))
         else:
             vi.fit(vectors)
         index.index_ = vi

@@ -901,6 +901,20 @@ class AnomalyDetector:
             raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
                               "Was it saved by playml's anomaly detector?") from None
         det._check_params()
+        from playml.core.saving import LIMITS, check_size
+
+        where = path / "model_meta.json"
+        check_size(n_features, f"The number of features in {where}", limit=LIMITS["units"], minimum=1)
+        for units in [*det._hidden(), det.latent]:
+            check_size(units, f"A layer size in {where}", limit=LIMITS["units"], minimum=1)
+        sizes = det._layer_sizes(n_features)
+        if sum(a * b for a, b in zip(sizes, sizes[1:])) > LIMITS["parameters"]:
+            raise FormatError(f"{where} describes a network of {'→'.join(map(str, sizes))} units, larger than "
+                              "playml builds from a file.")
+        if not np.isfinite(threshold) or not np.isfinite(offset).all() or not np.isfinite(span).all() \
+                or not (span > 0).all():
+            raise FormatError(f"{where} holds a threshold or scaler that is NaN, infinite or not positive; the "
+                              "detector would answer wrongly. Was the file edited, or did training diverge?")
         if offset.shape != (n_features,) or span.shape != (n_features,):
             raise FormatError(f"The scaler in {path / 'model_meta.json'} does not have {n_features} values.")
         stored = from_tfjs(*read_tfjs(path))

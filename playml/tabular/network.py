@@ -364,16 +364,22 @@ class NeuralNetwork:
     def load_data(self, path: str | os.PathLike) -> None:
         """Add the examples from an ml5.js data JSON (``saveData()``) or a CSV file."""
         from playml.core.media import check_not_url
-        from playml.core.saving import read_json
+        from playml.core.saving import read_file, read_json
         from playml.formats.ml5 import data_from_csv, data_from_json
 
         check_not_url(str(path))
         path = Path(path)
         if not path.exists():
             raise MissingFileError(f"There is no data file {str(path)!r}.")
+        if path.is_dir():
+            raise InputError(f"{str(path)!r} is a folder; give the data file (.json or .csv) inside it.")
         ins, outs = self._declared("inputs"), self._declared("outputs")
         if path.suffix.lower() == ".csv":
-            rows = data_from_csv(path.read_text(encoding="utf-8-sig"), ins, outs)
+            try:
+                text = read_file(path, what="data file").decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise DataError(f"{str(path)!r} is not a text CSV file (it is not UTF-8).") from None
+            rows = data_from_csv(text, ins, outs)
         else:
             rows = data_from_json(read_json(path, "data file"), ins, outs)
         for xs, ys in rows:
@@ -474,8 +480,9 @@ class NeuralNetwork:
             if self.debug:
                 print(self.summary())
         defaults = DEFAULTS[task]
-        lr = learning_rate or self.learning_rate or defaults["learning_rate"] or \
-            default_learning_rate(int(np.prod(self.meta_["inputUnits"])))
+        lr = learning_rate if learning_rate is not None else (
+            self.learning_rate if self.learning_rate is not None else (
+                defaults["learning_rate"] or default_learning_rate(int(np.prod(self.meta_["inputUnits"])))))
         x = torch.from_numpy(encode_inputs(self.meta_, self._xs))
         y = encode_outputs(self.meta_, self._ys)
         model = self.model_
@@ -490,10 +497,16 @@ class NeuralNetwork:
         callback = on_epoch
         if self.debug:
             callback = self._debug_callback(on_epoch)
-        history = fit(train_model, x, target, loss=loss, epochs=epochs, batch_size=batch_size, learning_rate=lr,
-                      optimizer=self.optimizer or defaults["optimizer"], validation_split=validation_split,
-                      shuffle=shuffle, on_epoch=callback, progress=progress, seed=self.seed, l1=l1, l2=l2,
-                      metrics=("accuracy",) if task != "regression" else (), description="neural_network")
+        fresh = self.history_ is None or not len(self.history_)
+        try:
+            history = fit(train_model, x, target, loss=loss, epochs=epochs, batch_size=batch_size, learning_rate=lr,
+                          optimizer=self.optimizer or defaults["optimizer"], validation_split=validation_split,
+                          shuffle=shuffle, on_epoch=callback, progress=progress, seed=self.seed, l1=l1, l2=l2,
+                          metrics=("accuracy",) if task != "regression" else (), description="neural_network")
+        except DataError:
+            if fresh:  # a model that never trained well is not kept (it would save and answer nonsense)
+                self.model_ = None
+            raise
         if hasattr(callback, "finish"):
             callback.finish()
         model.eval()
@@ -682,25 +695,34 @@ class NeuralNetwork:
     def load(self, path: str | os.PathLike) -> "NeuralNetwork":
         """Load a model saved by playml or by ml5.js (a directory, or the path of its ``model.json``)."""
         from playml.core.media import check_not_url
-        from playml.core.saving import read_json
+        from playml.core.saving import ModelFolder, read_consistently
         from playml.formats.ml5 import check_meta
         from playml.formats.tfjs import from_tfjs, read_tfjs
 
-        check_not_url(str(path))
-        path = Path(path)
-        if path.is_file() and path.suffix == ".json":
-            path = path.parent
-        if not path.exists():
-            raise MissingFileError(f"There is no model at {str(path)!r}. A saved model is a folder with "
-                                   f"{', '.join(MODEL_FILES)}.")
-        missing = [name for name in MODEL_FILES if not (path / name).is_file()]
+        if not isinstance(path, ModelFolder):
+            if not isinstance(path, (str, os.PathLike)):
+                raise FormatError(f"load takes a folder path, not {type(path).__name__}.")
+            check_not_url(str(path))
+            path = Path(path)
+            if path.is_file() and path.suffix == ".json":
+                path = path.parent
+            if not path.exists():
+                raise MissingFileError(f"There is no model at {str(path)!r}. A saved model is a folder with "
+                                       f"{', '.join(MODEL_FILES)}.")
+            return read_consistently(path, self.load)
+        missing = [name for name in MODEL_FILES if not path.exists(name)]
         if missing:
             raise MissingFileError(f"The model folder {str(path)!r} is missing {', '.join(missing)}. A saved model needs "
                                    f"all three files: {', '.join(MODEL_FILES)} (ml5.js's save() downloads them "
                                    "separately; put them in one folder).")
-        meta = check_meta(read_json(path / "model_meta.json", "model description"), str(path / "model_meta.json"))
+        meta = check_meta(path.read_json("model_meta.json", "model description"), str(path / "model_meta.json"))
         model_json, weights = read_tfjs(path)
         model = from_tfjs(model_json, weights)
+        from playml.formats.tfjs import input_shape
+
+        if list(input_shape(model_json)) != [int(v) for v in meta["inputUnits"]]:
+            raise FormatError(f"model.json takes inputs of shape {list(input_shape(model_json))} but model_meta.json "
+                              f"describes {meta['inputUnits']}; the files come from different models.")
         n_out = _output_units(model_json)
         if n_out is not None and n_out != int(meta["outputUnits"]):
             raise FormatError(f"model.json has {n_out} outputs but model_meta.json describes {meta['outputUnits']}; "

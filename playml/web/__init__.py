@@ -115,6 +115,23 @@ class Studio:
                 f'<a href="{html.escape(self.url)}" target="_blank">{html.escape(self.url)}</a></p>')
 
 
+IDLE_SECONDS = 5  # a connection that sends no request for this long is closed
+
+
+def _idle_closing():
+    """uvicorn's HTTP protocol, but a connection that never sends a request is closed too
+    (uvicorn times out only idle connections that have had a response)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class IdleClosingH11(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
+                                                                self.timeout_keep_alive_handler)
+
+    return IdleClosingH11
+
+
 def studio(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, *,
            models_dir: str | Path = "playml-models", block: bool | None = None, token: str | None = None,
            quiet: bool = False, extractor: Any = None) -> Studio:
@@ -139,12 +156,16 @@ def studio(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, *,
         print(f"Warning: the studio listens on {host}, so other computers on the network can reach it. Anyone "
               "with the address and its token can use this computer's camera pictures and models. Use the "
               "default (127.0.0.1) unless you need this.", file=sys.stderr)
+    from playml.web.live import limit_malloc_arenas
+
+    limit_malloc_arenas()
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     app = create_app(token=token, models_dir=models_dir, port=bound_port,
                      hosts=() if loopback or host in _WILDCARDS else (host,), any_host=host in _WILDCARDS,
                      extractor=extractor)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False,
+    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, http=_idle_closing(),
+                            timeout_keep_alive=IDLE_SECONDS,
                             ws_max_size=MAX_FRAME_BYTES + 1024, ws_per_message_deflate=False, lifespan="off",
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)

@@ -89,7 +89,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     async def _json(request: Request) -> dict[str, Any]:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
             raise BadRequest("The request body must be JSON.") from None
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")

@@ -129,6 +129,35 @@ class Tracking:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
+        if self.task is not None:
+            self.task.close()
+        self.task = None
+        self._frame = None
+        _give_memory_back()
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas for the studio process: each live connection runs in its own
+    worker thread, and per-thread arenas otherwise keep the MediaPipe buffers of closed
+    connections (measured: 383 → 1,100 MB RSS over 35 pose connections; ~120–150 MB flat with
+    this and :func:`_give_memory_back`)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, int(arenas))  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _give_memory_back() -> None:
+    """Return freed MediaPipe buffers to the system (glibc keeps them in per-thread arenas,
+    about 100 MB per closed live connection otherwise)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 class Pitching:

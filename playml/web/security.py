@@ -161,7 +161,7 @@ class Guard:
         if origin == "null":
             return False
         parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts.scheme != "http" or not parts.netloc:  # the studio is served over plain http only
             return False
         return parts.netloc.lower() == host.strip().lower()
 
@@ -186,6 +186,9 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        names = [k.decode("latin-1").lower() for k, _ in scope.get("headers", [])]
+        if names.count("host") > 1 or names.count("origin") > 1:  # which one counts is ambiguous: refuse
+            return await self._refuse(scope, send, 400, "A request may have only one Host and one Origin header.")
         host = headers.get("host", "")
         ok, port = self._host_ok(host)
         if not ok:

@@ -189,11 +189,11 @@ class TeachProject:
     # -- training ---------------------------------------------------------------------------
     def start_training(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001) -> None:
         """Check the examples, then train in a worker thread (progress goes to :attr:`events`)."""
-        if not (isinstance(epochs, int) and 1 <= epochs <= 1000):
+        if isinstance(epochs, bool) or not (isinstance(epochs, int) and 1 <= epochs <= 1000):
             raise BadRequest("Epochs must be a whole number from 1 to 1000.")
-        if not (isinstance(batch_size, int) and 1 <= batch_size <= 1024):
+        if isinstance(batch_size, bool) or not (isinstance(batch_size, int) and 1 <= batch_size <= 1024):
             raise BadRequest("Batch size must be a whole number from 1 to 1024.")
-        if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate <= 1):
+        if isinstance(learning_rate, bool) or not (isinstance(learning_rate, (int, float)) and 0 < learning_rate <= 1):
             raise BadRequest("The learning rate must be a number above 0 and at most 1 (try 0.001).")
         with self._lock:
             if self.status == "training":
@@ -374,10 +374,11 @@ class TeachProject:
 
     def saved_models(self) -> list[dict[str, Any]]:
         """Projects and models in the models folder (special files are skipped, never read)."""
-        from playml.core.saving import read_json
+        from playml.core.saving import read_json, tidy_folder
 
         out = []
         if self.models_dir.is_dir():
+            tidy_folder(self.models_dir)  # puts back a model an interrupted save left aside
             for p in sorted(self.models_dir.iterdir()):
                 if p.name.startswith(".") or not p.is_dir():
                     continue
