@@ -28,7 +28,10 @@ def test_similar_photos_have_similar_features(fe, photos):
     assert cosine(coffee, flipped) > 0.9 > cosine(coffee, cat) + 0.2
 
 
-def test_many_images_batched_equal_single(photos, tmp_path, capsys):
+def test_many_images_batched_equal_single(photos, tmp_path, capsys, monkeypatch):
+    import playml.core.progress
+
+    monkeypatch.setattr(playml.core.progress, "interactive_stderr", lambda: True)  # bars show on a terminal only
     fe = ml.feature_extractor(batch_size=3)
     images = [photos[k] for k in ("coffee", "chelsea", "astronaut", "rocket", "grace_hopper")]
     many = fe.features(images, progress=True)
