@@ -44,6 +44,7 @@ shell: $(STAMP)
 
 lint: setup
 	$(VENV)/bin/ruff check playml
+	$(VENV)/bin/ruff format --check playml
 	$(VENV)/bin/mypy
 
 test: setup peers

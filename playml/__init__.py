@@ -11,6 +11,7 @@ Prediction(label='espresso', confidence=0.95)
 Names are imported lazily, so ``import playml`` is quick and inference-only work never
 imports PyTorch.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -27,6 +28,7 @@ except ImportError as _missing:  # pragma: no cover - depends on the Python that
         "(then `python`, `playml`), or `.venv/bin/python your_script.py`. Elsewhere: pip install playml."
     ) from None
 
+from playml._version import __version__
 from playml.errors import (
     AudioError,
     DataError,
@@ -44,8 +46,6 @@ from playml.errors import (
     TaskError,
     UnknownModelError,
 )
-
-from playml._version import __version__
 from playml.registry import public_names
 
 # public name -> "module:attribute", imported on first use. Tasks, their classes and their
@@ -53,9 +53,21 @@ from playml.registry import public_names
 _LAZY: dict[str, str] = public_names()
 
 _ERRORS = [
-    "PlaymlError", "InputError", "MissingFileError", "ImageError", "AudioError", "ShapeError",
-    "OfflineError", "UnknownModelError", "DataError", "NotTrainedError", "TaskError",
-    "FormatError", "DependencyError", "FileAccessError", "ModelBusyError",
+    "PlaymlError",
+    "InputError",
+    "MissingFileError",
+    "ImageError",
+    "AudioError",
+    "ShapeError",
+    "OfflineError",
+    "UnknownModelError",
+    "DataError",
+    "NotTrainedError",
+    "TaskError",
+    "FormatError",
+    "DependencyError",
+    "FileAccessError",
+    "ModelBusyError",
 ]
 
 __all__ = sorted([*_LAZY, *_ERRORS, "__version__"])

@@ -10,6 +10,7 @@ wrong and what to do next, in plain words. Catch ``PlaymlError`` to catch them a
 ...     print(type(e).__name__)
 UnknownModelError
 """
+
 from __future__ import annotations
 
 import difflib
@@ -115,6 +116,4 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownModelErro
     known = sorted(known)
     close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return UnknownModelError(
-        f"There is no {kind} called {name!r}.{hint} Known {kind}s: {', '.join(known)}."
-    )
+    return UnknownModelError(f"There is no {kind} called {name!r}.{hint} Known {kind}s: {', '.join(known)}.")

@@ -10,6 +10,7 @@ and ``tests/test_conventions.py`` checks the task contract over every entry.
 To add a task: write its module in the right area folder, add one :class:`Task` here, and
 follow CONTRIBUTING.md ("Adding a task").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,79 +22,191 @@ __all__ = ["Task", "TASKS", "EXTRA_NAMES", "task", "saved_kinds", "card_sources"
 class Task:
     """One task: where it lives and what it offers."""
 
-    name: str                         #: short name, e.g. ``"image_classifier"``
-    area: str                         #: the folder: images, bodies, sound, text, tabular
-    cls: str                          #: ``"module:Class"`` of the task class
-    factory: str | None = None        #: ``"module:function"`` of the one-liner (``ml.<name>``), if any
-    results: tuple[str, ...] = ()     #: ``"module:Class"`` of each result type it returns
-    kind: str | None = None           #: the kind it saves as (``model_meta.json``), if it saves
-    cards: str | None = None          #: ``"module:function"`` returning its model cards, if any
-    learner: bool = False             #: learns from examples: ``train(...) -> History``
+    name: str  #: short name, e.g. ``"image_classifier"``
+    area: str  #: the folder: images, bodies, sound, text, tabular
+    cls: str  #: ``"module:Class"`` of the task class
+    factory: str | None = None  #: ``"module:function"`` of the one-liner (``ml.<name>``), if any
+    results: tuple[str, ...] = ()  #: ``"module:Class"`` of each result type it returns
+    kind: str | None = None  #: the kind it saves as (``model_meta.json``), if it saves
+    cards: str | None = None  #: ``"module:function"`` returning its model cards, if any
+    learner: bool = False  #: learns from examples: ``train(...) -> History``
     aliases: tuple[str, ...] = field(default=())  #: extra saved kinds it reads
 
 
 TASKS: tuple[Task, ...] = (
     # images
-    Task("image_classifier", "images", "playml.images.classifier:ImageClassifier",
-         factory="playml.images.classifier:image_classifier", results=("playml.results:Prediction",),
-         cards="playml.zoo:image_cards"),
-    Task("feature_extractor", "images", "playml.images.features:FeatureExtractor",
-         factory="playml.images.features:feature_extractor"),
-    Task("image_classification", "images", "playml.images.transfer:ImageClassification",
-         results=("playml.results:Prediction", "playml.core.evaluation:EvaluationReport"),
-         kind="image_classification", learner=True),
-    Task("image_regression", "images", "playml.images.transfer:ImageRegression",
-         results=("playml.results:Value", "playml.core.evaluation:RegressionReport"),
-         kind="image_regression", learner=True),
-    Task("image_search", "images", "playml.images.search:ImageSearch",
-         factory="playml.images.search:image_search",
-         results=("playml.images.search:Match", "playml.images.search:SearchScore"), kind="image_search"),
-    Task("object_detector", "images", "playml.images.objects:ObjectDetector",
-         factory="playml.images.objects:object_detector", results=("playml.results:Detection",),
-         cards="playml.zoo.tfjs_models:cards"),
+    Task(
+        "image_classifier",
+        "images",
+        "playml.images.classifier:ImageClassifier",
+        factory="playml.images.classifier:image_classifier",
+        results=("playml.results:Prediction",),
+        cards="playml.zoo:image_cards",
+    ),
+    Task(
+        "feature_extractor",
+        "images",
+        "playml.images.features:FeatureExtractor",
+        factory="playml.images.features:feature_extractor",
+    ),
+    Task(
+        "image_classification",
+        "images",
+        "playml.images.transfer:ImageClassification",
+        results=("playml.results:Prediction", "playml.core.evaluation:EvaluationReport"),
+        kind="image_classification",
+        learner=True,
+    ),
+    Task(
+        "image_regression",
+        "images",
+        "playml.images.transfer:ImageRegression",
+        results=("playml.results:Value", "playml.core.evaluation:RegressionReport"),
+        kind="image_regression",
+        learner=True,
+    ),
+    Task(
+        "image_search",
+        "images",
+        "playml.images.search:ImageSearch",
+        factory="playml.images.search:image_search",
+        results=("playml.images.search:Match", "playml.images.search:SearchScore"),
+        kind="image_search",
+    ),
+    Task(
+        "object_detector",
+        "images",
+        "playml.images.objects:ObjectDetector",
+        factory="playml.images.objects:object_detector",
+        results=("playml.results:Detection",),
+        cards="playml.zoo.tfjs_models:cards",
+    ),
     # bodies, hands, faces
-    Task("body_pose", "bodies", "playml.bodies.pose:BodyPose", factory="playml.bodies.pose:body_pose",
-         results=("playml.results:Pose", "playml.results:Box", "playml.results:Keypoint"),
-         cards="playml.zoo.mediapipe_cards:cards"),
-    Task("movenet_pose", "bodies", "playml.bodies.movenet:MoveNetPose",
-         results=("playml.results:Pose", "playml.results:Box", "playml.results:Keypoint"),
-         cards="playml.zoo.tfjs_models:cards"),
-    Task("hand_detector", "bodies", "playml.bodies.handtrack:HandDetector",
-         factory="playml.bodies.handtrack:hand_detector", results=("playml.results:Detection",),
-         cards="playml.zoo.tfjs_models:cards"),
-    Task("hand_pose", "bodies", "playml.bodies.hands:HandPose", factory="playml.bodies.hands:hand_pose",
-         results=("playml.results:Hand",)),
-    Task("face_mesh", "bodies", "playml.bodies.face:FaceMesh", factory="playml.bodies.face:face_mesh",
-         results=("playml.results:Face", "playml.results:FacePart")),
-    Task("body_segmentation", "bodies", "playml.bodies.segmentation:BodySegmentation",
-         factory="playml.bodies.segmentation:body_segmentation", results=("playml.results:Mask",)),
+    Task(
+        "body_pose",
+        "bodies",
+        "playml.bodies.pose:BodyPose",
+        factory="playml.bodies.pose:body_pose",
+        results=("playml.results:Pose", "playml.results:Box", "playml.results:Keypoint"),
+        cards="playml.zoo.mediapipe_cards:cards",
+    ),
+    Task(
+        "movenet_pose",
+        "bodies",
+        "playml.bodies.movenet:MoveNetPose",
+        results=("playml.results:Pose", "playml.results:Box", "playml.results:Keypoint"),
+        cards="playml.zoo.tfjs_models:cards",
+    ),
+    Task(
+        "hand_detector",
+        "bodies",
+        "playml.bodies.handtrack:HandDetector",
+        factory="playml.bodies.handtrack:hand_detector",
+        results=("playml.results:Detection",),
+        cards="playml.zoo.tfjs_models:cards",
+    ),
+    Task(
+        "hand_pose",
+        "bodies",
+        "playml.bodies.hands:HandPose",
+        factory="playml.bodies.hands:hand_pose",
+        results=("playml.results:Hand",),
+    ),
+    Task(
+        "face_mesh",
+        "bodies",
+        "playml.bodies.face:FaceMesh",
+        factory="playml.bodies.face:face_mesh",
+        results=("playml.results:Face", "playml.results:FacePart"),
+    ),
+    Task(
+        "body_segmentation",
+        "bodies",
+        "playml.bodies.segmentation:BodySegmentation",
+        factory="playml.bodies.segmentation:body_segmentation",
+        results=("playml.results:Mask",),
+    ),
     # sound
-    Task("pitch_detection", "sound", "playml.sound.pitch:PitchDetector", factory="playml.sound.pitch:pitch_detection",
-         results=("playml.sound.pitch:Pitch", "playml.sound.pitch:PitchTrack"), cards="playml.sound.pitch:pitch_cards"),
-    Task("sound_classifier", "sound", "playml.sound.sounds:SoundClassifier",
-         factory="playml.sound.sounds:sound_classifier", results=("playml.results:Prediction",),
-         kind="sound_classifier", cards="playml.sound.sounds:sound_cards", learner=True),
+    Task(
+        "pitch_detection",
+        "sound",
+        "playml.sound.pitch:PitchDetector",
+        factory="playml.sound.pitch:pitch_detection",
+        results=("playml.sound.pitch:Pitch", "playml.sound.pitch:PitchTrack"),
+        cards="playml.sound.pitch:pitch_cards",
+    ),
+    Task(
+        "sound_classifier",
+        "sound",
+        "playml.sound.sounds:SoundClassifier",
+        factory="playml.sound.sounds:sound_classifier",
+        results=("playml.results:Prediction",),
+        kind="sound_classifier",
+        cards="playml.sound.sounds:sound_cards",
+        learner=True,
+    ),
     # text
-    Task("sentence_encoder", "text", "playml.text.sentences:SentenceEncoder",
-         factory="playml.text.sentences:sentence_encoder", results=("playml.text.sentences:SimilarText",),
-         cards="playml.text.sentences:sentence_cards"),
-    Task("sentiment", "text", "playml.text.sentiment:SentimentAnalyzer", factory="playml.text.sentiment:sentiment",
-         results=("playml.text.sentiment:Sentiment",), cards="playml.text.sentiment:sentiment_cards"),
+    Task(
+        "sentence_encoder",
+        "text",
+        "playml.text.sentences:SentenceEncoder",
+        factory="playml.text.sentences:sentence_encoder",
+        results=("playml.text.sentences:SimilarText",),
+        cards="playml.text.sentences:sentence_cards",
+    ),
+    Task(
+        "sentiment",
+        "text",
+        "playml.text.sentiment:SentimentAnalyzer",
+        factory="playml.text.sentiment:sentiment",
+        results=("playml.text.sentiment:Sentiment",),
+        cards="playml.text.sentiment:sentiment_cards",
+    ),
     # create
-    Task("style_transfer", "images", "playml.images.style:StyleTransfer", factory="playml.images.style:style_transfer",
-         cards="playml.images.style:style_cards"),
-    Task("char_rnn", "text", "playml.text.charrnn:CharRNN", factory="playml.text.charrnn:char_rnn",
-         kind="char_rnn", learner=True),
+    Task(
+        "style_transfer",
+        "images",
+        "playml.images.style:StyleTransfer",
+        factory="playml.images.style:style_transfer",
+        cards="playml.images.style:style_cards",
+    ),
+    Task(
+        "char_rnn",
+        "text",
+        "playml.text.charrnn:CharRNN",
+        factory="playml.text.charrnn:char_rnn",
+        kind="char_rnn",
+        learner=True,
+    ),
     # numbers and tables
-    Task("neural_network", "tabular", "playml.tabular.network:NeuralNetwork",
-         factory="playml.tabular.network:neural_network", results=("playml.results:Prediction", "playml.results:Value"),
-         kind="neural_network", learner=True),
-    Task("anomaly_detector", "tabular", "playml.tabular.anomaly:AnomalyDetector",
-         factory="playml.tabular.anomaly:anomaly_detector", results=("playml.tabular.anomaly:AnomalyReport",),
-         kind="anomaly_detector", learner=True),
+    Task(
+        "neural_network",
+        "tabular",
+        "playml.tabular.network:NeuralNetwork",
+        factory="playml.tabular.network:neural_network",
+        results=("playml.results:Prediction", "playml.results:Value"),
+        kind="neural_network",
+        learner=True,
+    ),
+    Task(
+        "anomaly_detector",
+        "tabular",
+        "playml.tabular.anomaly:AnomalyDetector",
+        factory="playml.tabular.anomaly:anomaly_detector",
+        results=("playml.tabular.anomaly:AnomalyReport",),
+        kind="anomaly_detector",
+        learner=True,
+    ),
     # Teachable Machine projects (image, pose or sound): examples, settings and model in one folder
-    Task("project", "projects", "playml.projects.project:Project", factory="playml.projects.project:project",
-         results=("playml.results:Prediction",), kind="teach_project", learner=True),
+    Task(
+        "project",
+        "projects",
+        "playml.projects.project:Project",
+        factory="playml.projects.project:project",
+        results=("playml.results:Prediction",),
+        kind="teach_project",
+        learner=True,
+    ),
 )
 
 #: Public names that are not tasks: blocks and surfaces the public face offers.

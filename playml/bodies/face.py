@@ -5,6 +5,7 @@
 >>> faces[0].box, faces[0].lips.center                       # doctest: +SKIP
 (Box(x=180.3, y=60.1, width=110.2, height=140.7), (236.4, 171.0))
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -30,8 +31,16 @@ class FaceMesh(LandmarkTask):
     >>> mesh = ml.face_mesh(max_faces=2, refine_landmarks=False)   # 468 points, a bit faster
     """
 
-    def __init__(self, model: str = "face-mesh", *, max_faces: int = 1, refine_landmarks: bool = True,
-                 min_confidence: float = 0.5, min_tracking_confidence: float = 0.5, flipped: bool = False):
+    def __init__(
+        self,
+        model: str = "face-mesh",
+        *,
+        max_faces: int = 1,
+        refine_landmarks: bool = True,
+        min_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        flipped: bool = False,
+    ):
         self.model_name = model
         self.max_faces = max_faces
         self.refine_landmarks = refine_landmarks
@@ -55,10 +64,13 @@ class FaceMesh(LandmarkTask):
     def _build(self, static: bool):
         from mediapipe.python.solutions import face_mesh as mp_face
 
-        return mp_face.FaceMesh(static_image_mode=static, max_num_faces=self.max_faces,
-                                refine_landmarks=bool(self.refine_landmarks),
-                                min_detection_confidence=self.min_confidence,
-                                min_tracking_confidence=self.min_tracking_confidence)
+        return mp_face.FaceMesh(
+            static_image_mode=static,
+            max_num_faces=self.max_faces,
+            refine_landmarks=bool(self.refine_landmarks),
+            min_detection_confidence=self.min_confidence,
+            min_tracking_confidence=self.min_tracking_confidence,
+        )
 
     def _convert(self, raw, width: int, height: int) -> list[Face]:
         if not raw.multi_face_landmarks:

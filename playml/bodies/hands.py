@@ -5,6 +5,7 @@
 >>> hands[0].handedness, hands[0].index_finger_tip            # doctest: +SKIP
 ('Right', Keypoint(name='index_finger_tip', x=301.2, y=88.5, z=-12.3))
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -32,8 +33,15 @@ class HandPose(LandmarkTask):
     >>> hands = ml.hand_pose(max_hands=1, flipped=True)   # selfie-view webcam
     """
 
-    def __init__(self, model: str = "mediapipe-hands-full", *, max_hands: int = 2, min_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, flipped: bool = False):
+    def __init__(
+        self,
+        model: str = "mediapipe-hands-full",
+        *,
+        max_hands: int = 2,
+        min_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        flipped: bool = False,
+    ):
         self.model_name = model
         self.max_hands = max_hands
         self.min_confidence = min_confidence
@@ -51,10 +59,13 @@ class HandPose(LandmarkTask):
     def _build(self, static: bool):
         from mediapipe.python.solutions import hands as mp_hands
 
-        return mp_hands.Hands(static_image_mode=static, max_num_hands=self.max_hands,
-                              model_complexity=_MODELS[self.model_name],
-                              min_detection_confidence=self.min_confidence,
-                              min_tracking_confidence=self.min_tracking_confidence)
+        return mp_hands.Hands(
+            static_image_mode=static,
+            max_num_hands=self.max_hands,
+            model_complexity=_MODELS[self.model_name],
+            min_detection_confidence=self.min_confidence,
+            min_tracking_confidence=self.min_tracking_confidence,
+        )
 
     def _convert(self, raw, width: int, height: int) -> list[Hand]:
         if not raw.multi_hand_landmarks:
@@ -68,9 +79,15 @@ class HandPose(LandmarkTask):
             keypoints, xy = make_keypoints(arr, names, confidence=False, flip_width=flip)
             label = handed.classification[0]
             # MediaPipe names the hand as if the picture were mirrored (selfie view): swap it.
-            out.append(Hand(keypoints, _SWAP.get(label.label, label.label), round(float(label.score), 4),
-                            Box.around(xy, width, height),
-                            world_keypoints(world, names, flipped=self.flipped) if world is not None else None))
+            out.append(
+                Hand(
+                    keypoints,
+                    _SWAP.get(label.label, label.label),
+                    round(float(label.score), 4),
+                    Box.around(xy, width, height),
+                    world_keypoints(world, names, flipped=self.flipped) if world is not None else None,
+                )
+            )
         return sorted(out, key=lambda h: -h.confidence)
 
     def detect(self, image) -> list[Hand]:

@@ -11,6 +11,7 @@ non-maximum suppression in NumPy.
 >>> hands.detect("selfie.jpg")                         # doctest: +SKIP
 [Detection(label='open', confidence=0.83, x=412.5, y=220.1, width=96.3, height=120.8)]
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from playml.zoo.tfjs_models import HANDTRACK_LABELS, GraphTask, check_count, che
 __all__ = ["HandDetector", "hand_detector"]
 
 _P = "StatefulPartitionedCall/"
-_INPUT = _P + "map/TensorArrayV2Stack/TensorListStack:0"      # the pre-processed 320×320 batch
+_INPUT = _P + "map/TensorArrayV2Stack/TensorListStack:0"  # the pre-processed 320×320 batch
 _OUTPUTS = [_P + "Postprocessor/Squeeze:0", _P + "Postprocessor/convert_scores:0"]  # boxes, scores
 _SIZE = 320
 
@@ -36,8 +37,15 @@ class HandDetector(GraphTask):
     ``flipped=True`` mirrors boxes for selfie-view webcams.
     """
 
-    def __init__(self, *, min_confidence: float = 0.5, max_hands: int = 10, iou_threshold: float = 0.5,
-                 faces: bool = False, flipped: bool = False):
+    def __init__(
+        self,
+        *,
+        min_confidence: float = 0.5,
+        max_hands: int = 10,
+        iou_threshold: float = 0.5,
+        faces: bool = False,
+        flipped: bool = False,
+    ):
         check_unit("min_confidence", min_confidence)
         check_unit("iou_threshold", iou_threshold)
         check_count("max_hands", max_hands)
@@ -80,8 +88,16 @@ class HandDetector(GraphTask):
             x0, y0, x1, y1 = xyxy[k]
             if self.flipped:
                 x0, x1 = w - x1, w - x0
-            out.append(Detection(HANDTRACK_LABELS[best[idx[k]]], round(float(conf[idx[k]]), 4), round(float(x0), 1),
-                                 round(float(y0), 1), round(float(x1 - x0), 1), round(float(y1 - y0), 1)))
+            out.append(
+                Detection(
+                    HANDTRACK_LABELS[best[idx[k]]],
+                    round(float(conf[idx[k]]), 4),
+                    round(float(x0), 1),
+                    round(float(y0), 1),
+                    round(float(x1 - x0), 1),
+                    round(float(y1 - y0), 1),
+                )
+            )
         return out
 
     def detect(self, image) -> list[Detection]:

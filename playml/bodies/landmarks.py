@@ -6,6 +6,7 @@ through :mod:`playml.engines.mediapipe`), mirrors results for ``flipped=True`` a
 video with MediaPipe's tracking between frames. What the tasks return lives in
 :mod:`playml.results.bodies`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -106,8 +107,10 @@ class LandmarkTask:
         from playml.core.video import is_video
 
         if is_video(image):
-            raise InputError(f"{str(image)!r} is a video. Use detect_stream({str(image)!r}) to go through its "
-                             "frames: for frame, results in task.detect_stream(...).")
+            raise InputError(
+                f"{str(image)!r} is a video. Use detect_stream({str(image)!r}) to go through its "
+                "frames: for frame, results in task.detect_stream(...)."
+            )
         return self._run(self.model, load_image(image))
 
     def _stream(self, source, *, every: int = 1) -> Iterator[tuple[np.ndarray, Any]]:

@@ -13,24 +13,37 @@ keypoint names (``nose``, ``left_shoulder`` … the person's own left).
 >>> people[0].nose                                     # doctest: +SKIP
 Keypoint(name='nose', x=218.3, y=88.6, confidence=0.64)
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import numpy as np
 
-from playml.results import Box, Pose
-from playml.results import Keypoint
-from playml.zoo.tfjs_models import (MODELS, MOVENET_CONNECTIONS, MOVENET_KEYPOINTS, GraphTask, check_count,
-                                    check_unit, letterbox, session)
+from playml.results import Box, Keypoint, Pose
+from playml.zoo.tfjs_models import (
+    MODELS,
+    MOVENET_CONNECTIONS,
+    MOVENET_KEYPOINTS,
+    GraphTask,
+    check_count,
+    check_unit,
+    letterbox,
+    session,
+)
 
 __all__ = ["MoveNetPose", "MOVENET_MODELS", "movenet_name"]
 
 MOVENET_MODELS = ("movenet", "movenet-lightning", "movenet-thunder", "movenet-multipose")
 # ml5.js's modelType values
-_ML5_TYPES = {"singlepose_lightning": "movenet-lightning", "singlepose.lightning": "movenet-lightning",
-              "singlepose_thunder": "movenet-thunder", "singlepose.thunder": "movenet-thunder",
-              "multipose_lightning": "movenet-multipose", "multipose.lightning": "movenet-multipose"}
+_ML5_TYPES = {
+    "singlepose_lightning": "movenet-lightning",
+    "singlepose.lightning": "movenet-lightning",
+    "singlepose_thunder": "movenet-thunder",
+    "singlepose.thunder": "movenet-thunder",
+    "multipose_lightning": "movenet-multipose",
+    "multipose.lightning": "movenet-multipose",
+}
 
 
 def movenet_name(model: str, model_type: str | None = None) -> str | None:
@@ -40,8 +53,9 @@ def movenet_name(model: str, model_type: str | None = None) -> str | None:
         if key not in _ML5_TYPES:
             from playml.errors import unknown_name
 
-            raise unknown_name("MoveNet model_type", model_type, ["SINGLEPOSE_LIGHTNING", "SINGLEPOSE_THUNDER",
-                                                                  "MULTIPOSE_LIGHTNING"])
+            raise unknown_name(
+                "MoveNet model_type", model_type, ["SINGLEPOSE_LIGHTNING", "SINGLEPOSE_THUNDER", "MULTIPOSE_LIGHTNING"]
+            )
         return _ML5_TYPES[key]
     key = str(model).lower()
     if key == "movenet":
@@ -59,8 +73,15 @@ class MoveNetPose(GraphTask):
     keypoints (selfie-view webcams).
     """
 
-    def __init__(self, model: str = "movenet", *, model_type: str | None = None, max_poses: int = 6,
-                 min_pose_score: float = 0.25, flipped: bool = False):
+    def __init__(
+        self,
+        model: str = "movenet",
+        *,
+        model_type: str | None = None,
+        max_poses: int = 6,
+        min_pose_score: float = 0.25,
+        flipped: bool = False,
+    ):
         name = movenet_name(model, model_type)
         if name is None:
             from playml.errors import unknown_name
@@ -94,8 +115,7 @@ class MoveNetPose(GraphTask):
                 if row[55] < self.min_pose_score or len(people) >= self.max_poses:
                     break
                 y0, x0, y1, x1 = (float(v) * size for v in row[51:55])
-                people.append(self._pose(row[:51].reshape(17, 3), size, w, h, float(row[55]),
-                                         (x0, y0, x1, y1)))
+                people.append(self._pose(row[:51].reshape(17, 3), size, w, h, float(row[55]), (x0, y0, x1, y1)))
         else:
             kps = raw.reshape(17, 3)
             score = float(kps[:, 2].mean())
@@ -107,8 +127,10 @@ class MoveNetPose(GraphTask):
         xy = np.stack([kps[:, 1] * size, kps[:, 0] * size], axis=1)
         if self.flipped:
             xy[:, 0] = w - xy[:, 0]
-        keypoints = [Keypoint(name, round(float(x), 2), round(float(y), 2), round(float(c), 4))
-                     for name, (x, y), c in zip(MOVENET_KEYPOINTS, xy, kps[:, 2])]
+        keypoints = [
+            Keypoint(name, round(float(x), 2), round(float(y), 2), round(float(c), 4))
+            for name, (x, y), c in zip(MOVENET_KEYPOINTS, xy, kps[:, 2])
+        ]
         if box is not None:
             x0, y0, x1, y1 = box
             if self.flipped:

@@ -8,16 +8,17 @@ Keypoint(name='nose', x=222.7, y=128, confidence=0.9993, z=-425.1)
 >>> for frame, people in pose.detect_stream("clip.mp4"):    # doctest: +SKIP
 ...     ...
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import numpy as np
 
-from playml.errors import OfflineError
 from playml.bodies.landmarks import LandmarkTask
 from playml.core.checks import check_unit
 from playml.engines.mediapipe import landmarks_array, make_keypoints, world_keypoints
+from playml.errors import OfflineError
 from playml.results.bodies import Box, Pose, _pose_tables
 
 __all__ = ["BodyPose", "body_pose", "Pose"]
@@ -38,8 +39,16 @@ class BodyPose(LandmarkTask):
     >>> people = pose.detect(samples.path("astronaut"))  # doctest: +SKIP
     """
 
-    def __init__(self, model: str = "blazepose-full", complexity: int = 1, *, min_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, smooth: bool = True, flipped: bool = False):
+    def __init__(
+        self,
+        model: str = "blazepose-full",
+        complexity: int = 1,
+        *,
+        min_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        smooth: bool = True,
+        flipped: bool = False,
+    ):
         self.model_name = model
         self.complexity = complexity
         self.min_confidence = min_confidence
@@ -59,7 +68,8 @@ class BodyPose(LandmarkTask):
             raise OfflineError(
                 f"Body pose complexity must be 1 (the bundled 'blazepose-full' model). The {name} model "
                 "is not bundled with MediaPipe and would have to be downloaded, and playml never "
-                "downloads. Use ml.body_pose() with no model options.")
+                "downloads. Use ml.body_pose() with no model options."
+            )
         check_unit("min_confidence", self.min_confidence)
         check_unit("min_tracking_confidence", self.min_tracking_confidence)
 
@@ -71,9 +81,14 @@ class BodyPose(LandmarkTask):
     def _build(self, static: bool):
         from mediapipe.python.solutions import pose as mp_pose
 
-        return mp_pose.Pose(static_image_mode=static, model_complexity=1, smooth_landmarks=self.smooth,
-                            enable_segmentation=False, min_detection_confidence=self.min_confidence,
-                            min_tracking_confidence=self.min_tracking_confidence)
+        return mp_pose.Pose(
+            static_image_mode=static,
+            model_complexity=1,
+            smooth_landmarks=self.smooth,
+            enable_segmentation=False,
+            min_detection_confidence=self.min_confidence,
+            min_tracking_confidence=self.min_tracking_confidence,
+        )
 
     def _convert(self, raw, width: int, height: int) -> list[Pose]:
         if raw.pose_landmarks is None:
@@ -84,8 +99,11 @@ class BodyPose(LandmarkTask):
         keypoints, xy = make_keypoints(arr, names, confidence=True, flip_width=flip)
         seen = arr[:, 3] >= 0.5
         box = Box.around(xy[seen] if seen.sum() >= 2 else xy, width, height)
-        world = (world_keypoints(raw.pose_world_landmarks, names, flipped=self.flipped)
-                 if raw.pose_world_landmarks is not None else None)
+        world = (
+            world_keypoints(raw.pose_world_landmarks, names, flipped=self.flipped)
+            if raw.pose_world_landmarks is not None
+            else None
+        )
         return [Pose(keypoints, box, round(float(arr[:, 3].mean()), 4), world)]
 
     # -- public -------------------------------------------------------------------------------
@@ -137,6 +155,7 @@ def body_pose(model: str = "blazepose-full", complexity: int = 1, **options):
     if str(model).startswith("movenet"):
         from playml.errors import unknown_name
 
-        raise unknown_name("body pose model", model, ["blazepose-full", "movenet", "movenet-thunder",
-                                                      "movenet-multipose"])
+        raise unknown_name(
+            "body pose model", model, ["blazepose-full", "movenet", "movenet-thunder", "movenet-multipose"]
+        )
     return BodyPose(model, complexity, **options)

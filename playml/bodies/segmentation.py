@@ -6,6 +6,7 @@
 ((480, 640), 0.31)
 >>> mask.blur_background().save("me_blurred.jpg")       # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Helpers shared by the command modules: JSON output and simple tables."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,8 @@ def expand_images(paths: list[str]) -> list[str]:
     """Image arguments → files: a folder stands for the images in it (sorted). Empty → InputError."""
     from pathlib import Path
 
-    from playml.errors import InputError
     from playml.core.media import list_images
+    from playml.errors import InputError
 
     files: list[str] = []
     for p in paths:
@@ -46,8 +47,9 @@ def expand_images(paths: list[str]) -> list[str]:
     return files
 
 
-def print_per_image(files: list[str], results: list, *, key: str, title, rows, header: list[str],
-                    as_json: bool = False) -> None:
+def print_per_image(
+    files: list[str], results: list, *, key: str, title, rows, header: list[str], as_json: bool = False
+) -> None:
     """Print one result list per image: JSON ``[{"image": f, key: r}]``, or a titled table per image."""
     if as_json:
         print_json([{"image": f, key: r} for f, r in zip(files, results)])

@@ -1,13 +1,14 @@
 """``playml pose|hands|face|segment|detect``: bodies, hands, faces and objects on images and videos.
 
-    playml pose dancer.jpg --out dancer_pose.png
-    playml pose team.jpg --model movenet-multipose --out team_pose.png
-    playml detect street.jpg --out street_boxes.png
-    playml detect clip.mp4 --hands --out clip_hands.webm
-    playml hands clip.mp4 --out clip_hands.webm       # VP9 WebM plays in browsers
-    playml face selfie.jpg --json
-    playml segment me.jpg --out me_blurred.jpg --blur
+playml pose dancer.jpg --out dancer_pose.png
+playml pose team.jpg --model movenet-multipose --out team_pose.png
+playml detect street.jpg --out street_boxes.png
+playml detect clip.mp4 --hands --out clip_hands.webm
+playml hands clip.mp4 --out clip_hands.webm       # VP9 WebM plays in browsers
+playml face selfie.jpg --json
+playml segment me.jpg --out me_blurred.jpg --blur
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,20 +31,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, help_ in specs:
         p = sub.add_parser(name, help=help_, description=help_ + ". Runs offline on bundled models.")
         p.add_argument("source", help="an image or a video file (.mp4, .avi, .mov …)")
-        p.add_argument("--out", help="save a drawn copy: an image (.png/.jpg) for an image, a video (.webm plays in browsers; .mp4, .avi) "
-                                     "for a video")
+        p.add_argument(
+            "--out",
+            help="save a drawn copy: an image (.png/.jpg) for an image, a video (.webm plays in browsers; .mp4, .avi) "
+            "for a video",
+        )
         p.add_argument("--json", action="store_true", help="print the results as JSON")
         p.add_argument("--flipped", action="store_true", help="mirror the results (selfie view)")
         if name == "pose":
-            p.add_argument("--model", default="blazepose",
-                           choices=["blazepose", "movenet", "movenet-lightning", "movenet-thunder", "movenet-multipose"],
-                           help="blazepose (33 keypoints, default), movenet / movenet-thunder (17 keypoints), "
-                                "movenet-multipose (several people)")
+            p.add_argument(
+                "--model",
+                default="blazepose",
+                choices=["blazepose", "movenet", "movenet-lightning", "movenet-thunder", "movenet-multipose"],
+                help="blazepose (33 keypoints, default), movenet / movenet-thunder (17 keypoints), "
+                "movenet-multipose (several people)",
+            )
             p.add_argument("--max-poses", type=int, default=6, help="most people for movenet-multipose (default 6)")
         if name == "detect":
             p.add_argument("--hands", action="store_true", help="find hand boxes instead of COCO objects")
-            p.add_argument("--min-confidence", type=float, default=None,
-                           help="drop boxes below this confidence (default 0.3 objects, 0.5 hands)")
+            p.add_argument(
+                "--min-confidence",
+                type=float,
+                default=None,
+                help="drop boxes below this confidence (default 0.3 objects, 0.5 hands)",
+            )
             p.add_argument("--max-detections", type=int, default=20, help="most boxes per picture (default 20)")
         if name == "hands":
             p.add_argument("--max-hands", type=int, default=2, help="most hands to find (default 2)")
@@ -51,15 +62,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name == "face":
             p.add_argument("--max-faces", type=int, default=1, help="most faces to find (default 1)")
             p.add_argument("--no-irises", action="store_true", help="468 points without the irises (faster)")
-            p.add_argument("--mesh", choices=["contours", "tesselation", "points"], default="contours",
-                           help="what to draw with --out (default contours)")
+            p.add_argument(
+                "--mesh",
+                choices=["contours", "tesselation", "points"],
+                default="contours",
+                help="what to draw with --out (default contours)",
+            )
         p.set_defaults(func=_detect_command)
 
-    p = sub.add_parser("segment", help="separate people from the background (MediaPipe Selfie Segmentation)",
-                       description="Write a person mask (white = person), or with --blur the picture with a "
-                                   "blurred background. Works on images and videos, offline.")
+    p = sub.add_parser(
+        "segment",
+        help="separate people from the background (MediaPipe Selfie Segmentation)",
+        description="Write a person mask (white = person), or with --blur the picture with a "
+        "blurred background. Works on images and videos, offline.",
+    )
     p.add_argument("source", help="an image or a video file")
-    p.add_argument("--out", required=True, help="where to save: mask.png, blurred.jpg or a video (.webm plays in browsers; .mp4, .avi)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="where to save: mask.png, blurred.jpg or a video (.webm plays in browsers; .mp4, .avi)",
+    )
     p.add_argument("--blur", action="store_true", help="save the picture with its background blurred")
     p.add_argument("--landscape", action="store_true", help="use the faster landscape model")
     p.add_argument("--flipped", action="store_true", help="mirror the output (selfie view)")
@@ -90,15 +112,16 @@ def _task(args: argparse.Namespace):
 
 
 def _save_image(picture, out: Path) -> None:
-    from playml.errors import InputError
     from playml.core.media import IMAGE_SUFFIXES
     from playml.core.saving import atomic_write
+    from playml.errors import InputError
 
     if out.suffix.lower() not in IMAGE_SUFFIXES:
         raise InputError(f"--out {str(out)!r}: for an image, save as .png or .jpg.")
     buf = io.BytesIO()
-    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}.get(out.suffix.lower(),
-                                                                                out.suffix[1:].upper())
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}.get(
+        out.suffix.lower(), out.suffix[1:].upper()
+    )
     picture.convert("RGB" if fmt == "JPEG" else picture.mode).save(buf, format=fmt)
     atomic_write(out, buf.getvalue())
     print(f"saved {out}")
@@ -120,20 +143,27 @@ def _summary(command: str, results: list) -> list[list[Any]]:
     return rows
 
 
-_HEADERS = {"pose": ["person", "score", "box", "nose"], "hands": ["hand", "which", "confidence", "box"],
-            "face": ["face", "points", "box"], "detect": ["label", "confidence", "box"]}
+_HEADERS = {
+    "pose": ["person", "score", "box", "nose"],
+    "hands": ["hand", "which", "confidence", "box"],
+    "face": ["face", "points", "box"],
+    "detect": ["label", "confidence", "box"],
+}
 
 
 def _detect_command(args: argparse.Namespace) -> int:
     import playml as ml
-
     from playml.core.video import is_video
 
     task = _task(args)
     out = Path(args.out) if args.out else None
     if is_video(args.source):
-        return _video(args, task.detect_stream(args.source), out,
-                      lambda frame, res: ml.draw(frame, res, mesh=getattr(args, "mesh", "contours")))
+        return _video(
+            args,
+            task.detect_stream(args.source),
+            out,
+            lambda frame, res: ml.draw(frame, res, mesh=getattr(args, "mesh", "contours")),
+        )
     results = task.detect(args.source)
     if args.json:
         print_json(results)
@@ -150,8 +180,8 @@ def _detect_command(args: argparse.Namespace) -> int:
 
 
 def _video(args, stream, out: Path | None, render) -> int:
-    from playml.errors import InputError
     from playml.core.video import VideoWriter, is_video, video_info
+    from playml.errors import InputError
 
     if out is not None and not is_video(out):
         raise InputError(f"--out {str(out)!r}: for a video, save as .mp4 or .avi.")
@@ -179,7 +209,6 @@ def _segment_command(args: argparse.Namespace) -> int:
     import numpy as np
 
     import playml as ml
-
     from playml.core.video import is_video
 
     model = "selfie-segmentation-landscape" if args.landscape else "selfie-segmentation"

@@ -1,10 +1,11 @@
 """``playml style`` and ``playml write``: paint photos and videos, write text with a trained LSTM.
 
-    playml style photo.jpg --style style-19 --out painted.png
-    playml style clip.mp4 --style-image painting.jpg --out painted.mp4
-    playml style --list
-    playml write bard/ --seed "ROMEO:" --length 300 --temperature 0.8
+playml style photo.jpg --style style-19 --out painted.png
+playml style clip.mp4 --style-image painting.jpg --out painted.mp4
+playml style --list
+playml write bard/ --seed "ROMEO:" --length 300 --temperature 0.8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,21 +13,30 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("style", help="paint a photo or a video in a painting's style",
-                       description="Style transfer, offline: one of the 26 bundled styles (style-0 … style-25) "
-                                   "or any picture as the style.")
+    p = sub.add_parser(
+        "style",
+        help="paint a photo or a video in a painting's style",
+        description="Style transfer, offline: one of the 26 bundled styles (style-0 … style-25) "
+        "or any picture as the style.",
+    )
     p.add_argument("source", nargs="?", help="an image or a video file (.mp4, .avi, .mov …)")
     p.add_argument("--style", default="style-0", help="a bundled style, style-0 … style-25 (default style-0)")
     p.add_argument("--style-image", metavar="IMG", help="use this picture's style instead")
     p.add_argument("--out", help="where to save the painted image or video (default: SOURCE_STYLE.png/.mp4)")
-    p.add_argument("--size", type=int, help="longest side the network works at (default: the image's own, "
-                                            "at most 1024; 480 for videos)")
+    p.add_argument(
+        "--size",
+        type=int,
+        help="longest side the network works at (default: the image's own, at most 1024; 480 for videos)",
+    )
     p.add_argument("--strength", type=float, default=1.0, help="0..1, below 1 keeps some of the photo")
     p.add_argument("--list", action="store_true", help="list the bundled styles and where they come from")
     p.set_defaults(func=style_command)
 
-    p = sub.add_parser("write", help="write text with a trained character LSTM (ml.char_rnn)",
-                       description="Generate text from a model saved with CharRNN.save (TF.js layers format).")
+    p = sub.add_parser(
+        "write",
+        help="write text with a trained character LSTM (ml.char_rnn)",
+        description="Generate text from a model saved with CharRNN.save (TF.js layers format).",
+    )
     p.add_argument("model", help="the saved model's directory, e.g. bard/")
     p.add_argument("--seed", default="", metavar="TEXT", help="text to start from, e.g. 'ROMEO:'")
     p.add_argument("--length", type=int, default=300, help="characters to write (default 300)")
@@ -36,9 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def style_command(args: argparse.Namespace) -> int:
+    from playml.cli._output import print_table
     from playml.errors import InputError
     from playml.images.style import style_cards, style_transfer
-    from playml.cli._output import print_table
 
     if args.list:
         print_table([[c.name, c.title, c.license.split(";")[0]] for c in style_cards()], ["style", "model", "weights"])

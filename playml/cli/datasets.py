@@ -1,11 +1,12 @@
 """``playml datasets``: list the bundled data sets, or show one's card and first rows.
 
-    playml datasets                       # names, kinds, sizes, summaries
-    playml datasets iris                  # the data card, counts per label, a preview
-    playml datasets spiral -o noise=0.2   # options of a data set
-    playml datasets my_photos/            # your own folder (one sub-folder per label)
-    playml datasets readings.csv --label activity
+playml datasets                       # names, kinds, sizes, summaries
+playml datasets iris                  # the data card, counts per label, a preview
+playml datasets spiral -o noise=0.2   # options of a data set
+playml datasets my_photos/            # your own folder (one sub-folder per label)
+playml datasets readings.csv --label activity
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,14 +20,22 @@ MAX_TEXT = 70
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "datasets", help="list the bundled data sets, or show one's data card and first rows",
+        "datasets",
+        help="list the bundled data sets, or show one's data card and first rows",
         description="Without NAME: list the bundled data sets. With NAME (a bundled data set, a folder of "
-                    "label folders, or a CSV file): print its data card, counts per label and the first rows.")
+        "label folders, or a CSV file): print its data card, counts per label and the first rows.",
+    )
     p.add_argument("name", nargs="?", help="a bundled data set (e.g. iris), a folder, or a .csv file")
     p.add_argument("--rows", type=int, default=5, help="how many rows to preview (default 5)")
     p.add_argument("--label", help="for a CSV file: the column to predict")
-    p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="an option of the data set, e.g. -o noise=0.2 -o n=200 (repeatable)")
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the data set, e.g. -o noise=0.2 -o n=200 (repeatable)",
+    )
     p.add_argument("--json", action="store_true", help="print the list (or the summary) as JSON")
     p.set_defaults(func=run)
 
@@ -69,7 +78,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value).replace("\n", " ")
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def preview(ds, rows: int = 5) -> None:
@@ -81,18 +90,26 @@ def preview(ds, rows: int = 5) -> None:
         return
     if ds.kind == "images" and ds.X.dtype != object:
         header = ["#", "image", ds.target_name]
-        table = [[i, f"{ds.X.shape[1]}×{ds.X.shape[2]}×{ds.X.shape[3]} {ds.X.dtype}, mean {ds.X[i].mean():.0f}",
-                  _cell(ds[i][1])] for i in range(rows)]
+        table = [
+            [
+                i,
+                f"{ds.X.shape[1]}×{ds.X.shape[2]}×{ds.X.shape[3]} {ds.X.dtype}, mean {ds.X[i].mean():.0f}",
+                _cell(ds[i][1]),
+            ]
+            for i in range(rows)
+        ]
         print_table(table, header)
         return
     df = ds.to_pandas().head(rows)
     columns = list(df.columns)
     if len(columns) > MAX_COLUMNS:  # keep the first features and the last (extra + label) columns
         keep_tail = columns[-2:]
-        columns = columns[:MAX_COLUMNS - 3] + ["…"] + keep_tail
+        columns = columns[: MAX_COLUMNS - 3] + ["…"] + keep_tail
         df = df.assign(**{"…": "…"})[columns]
-    table = [[i] + [_cell(v.item() if isinstance(v, np.generic) else v) for v in row]
-             for i, row in zip(range(rows), df.itertuples(index=False))]
+    table = [
+        [i] + [_cell(v.item() if isinstance(v, np.generic) else v) for v in row]
+        for i, row in zip(range(rows), df.itertuples(index=False))
+    ]
     print_table(table, ["#"] + [str(c) for c in columns])
 
 
@@ -109,9 +126,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     ds = _open(args)
     if args.json:
-        print_json({"name": ds.name, "kind": ds.kind, "examples": len(ds), "labels": ds.labels,
-                    "counts": ds.counts(), "feature_names": ds.feature_names, "notes": ds.notes,
-                    "skipped": ds.skipped})
+        print_json(
+            {
+                "name": ds.name,
+                "kind": ds.kind,
+                "examples": len(ds),
+                "labels": ds.labels,
+                "counts": ds.counts(),
+                "feature_names": ds.feature_names,
+                "notes": ds.notes,
+                "skipped": ds.skipped,
+            }
+        )
         return 0
     print(ds.describe())
     print(f"## First {min(args.rows, len(ds))} rows\n")

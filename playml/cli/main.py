@@ -8,6 +8,7 @@ command handlers, so ``playml --help`` is instant.
     playml classify photo.jpg --top-k 3
     playml models
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,16 +18,16 @@ from collections.abc import Sequence
 
 # Areas whose commands `playml` offers, in the order `playml --help` lists them.
 COMMAND_MODULES = [
-    "playml.cli.images",      # classify, models
-    "playml.cli.teach",       # train, predict
-    "playml.cli.datasets",    # datasets
-    "playml.cli.bodies",      # pose, hands, face, segment
+    "playml.cli.images",  # classify, models
+    "playml.cli.teach",  # train, predict
+    "playml.cli.datasets",  # datasets
+    "playml.cli.bodies",  # pose, hands, face, segment
     "playml.cli.audio_text",  # pitch, similar, sentiment
-    "playml.cli.search",      # search build|query|map
-    "playml.cli.anomaly",     # anomaly train|score
-    "playml.cli.create",      # style, write
-    "playml.cli.studio",      # studio
-    "playml.cli.bridge",      # export
+    "playml.cli.search",  # search build|query|map
+    "playml.cli.anomaly",  # anomaly train|score
+    "playml.cli.create",  # style, write
+    "playml.cli.studio",  # studio
+    "playml.cli.bridge",  # export
 ]
 
 

@@ -14,6 +14,7 @@ resampling when asked. URLs are refused: playml works offline.
 >>> samples.shape, rate
 ((16000,), 16000)
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from playml.errors import AudioError, InputError
 from playml.core.media import list_files, open_source
+from playml.errors import AudioError, InputError
 
 __all__ = [
     "AudioLike",
@@ -58,15 +59,19 @@ def _check_rate(sample_rate: Any) -> int:
     if sample_rate is None:
         raise AudioError(
             "An array of samples needs its sample rate: pass sample_rate=16000 (or whatever rate "
-            "the audio was recorded at), or the pair (samples, sample_rate).")
+            "the audio was recorded at), or the pair (samples, sample_rate)."
+        )
     try:
         rate = float(sample_rate)
     except (TypeError, ValueError, OverflowError):
-        raise AudioError(f"The sample rate must be a number of samples per second, like 16000 "
-                         f"(got {str(sample_rate)[:40]!r}).") from None
+        raise AudioError(
+            f"The sample rate must be a number of samples per second, like 16000 (got {str(sample_rate)[:40]!r})."
+        ) from None
     if isinstance(sample_rate, bool) or not np.isfinite(rate) or rate != int(rate) or not MIN_RATE <= rate <= MAX_RATE:
-        raise AudioError(f"The sample rate must be a whole number of samples per second between "
-                         f"{MIN_RATE:,} and {MAX_RATE:,}, like 16000 or 44100 (got {sample_rate!r}).")
+        raise AudioError(
+            f"The sample rate must be a whole number of samples per second between "
+            f"{MIN_RATE:,} and {MAX_RATE:,}, like 16000 or 44100 (got {sample_rate!r})."
+        )
     return int(rate)
 
 
@@ -76,8 +81,7 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     if samples.ndim == 1:
         return samples
     if samples.ndim != 2:
-        raise AudioError(f"Audio samples must be a 1-D array (mono) or 2-D (with channels); got shape "
-                         f"{samples.shape}.")
+        raise AudioError(f"Audio samples must be a 1-D array (mono) or 2-D (with channels); got shape {samples.shape}.")
     # Fewer than 9 rows and many more columns: channels first (as torchaudio and librosa store it).
     if samples.shape[0] <= 8 and samples.shape[1] > samples.shape[0]:
         return samples.mean(axis=0)
@@ -114,27 +118,34 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 def _read_file(source: Any) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
-    name, fp = open_source(source, error=AudioError, kind="audio", file_kind="a WAV, FLAC or OGG file",
-                           folder_hint="Pass one sound file.")
+    name, fp = open_source(
+        source, error=AudioError, kind="audio", file_kind="a WAV, FLAC or OGG file", folder_hint="Pass one sound file."
+    )
     try:
         with sf.SoundFile(fp) as f:
             rate, frames, channels = int(f.samplerate), int(f.frames), int(f.channels)
             # the header's numbers are checked before anything is allocated from them
             if not MIN_RATE <= rate <= MAX_RATE:
-                raise AudioError(f"{name} declares a sample rate of {rate:,} Hz; playml reads {MIN_RATE:,} to "
-                                 f"{MAX_RATE:,} Hz. The file is damaged or not a recording.")
+                raise AudioError(
+                    f"{name} declares a sample rate of {rate:,} Hz; playml reads {MIN_RATE:,} to "
+                    f"{MAX_RATE:,} Hz. The file is damaged or not a recording."
+                )
             if not 1 <= channels <= 64 or frames * channels > MAX_SAMPLES:
-                raise AudioError(f"{name} declares {frames:,} frames of {channels} channels, more than playml "
-                                 f"reads ({MAX_SAMPLES:,} samples, about {MAX_SAMPLES // 48_000 // 60} minutes). "
-                                 "Cut it into shorter pieces.")
+                raise AudioError(
+                    f"{name} declares {frames:,} frames of {channels} channels, more than playml "
+                    f"reads ({MAX_SAMPLES:,} samples, about {MAX_SAMPLES // 48_000 // 60} minutes). "
+                    "Cut it into shorter pieces."
+                )
             data = f.read(dtype="float32", always_2d=True)
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OverflowError, EOFError, MemoryError):
         kind = f"a {Path(name).suffix.lower()} file" if Path(name).suffix else "that kind of data"
-        raise AudioError(f"playml cannot read {name} as sound: it cannot decode {kind}. "
-                         "Use a WAV, FLAC or OGG file; convert others first, e.g. "
-                         "`ffmpeg -i sound.m4a sound.wav`.") from None
+        raise AudioError(
+            f"playml cannot read {name} as sound: it cannot decode {kind}. "
+            "Use a WAV, FLAC or OGG file; convert others first, e.g. "
+            "`ffmpeg -i sound.m4a sound.wav`."
+        ) from None
     except OSError as e:
         from playml.core.saving import os_error
 
@@ -145,12 +156,17 @@ def _read_file(source: Any) -> tuple[np.ndarray, int]:
 
 
 def _is_pair(value: Any) -> bool:
-    return (isinstance(value, tuple) and len(value) == 2 and np.ndim(value[1]) == 0
-            and (isinstance(value[0], (np.ndarray, list)) or hasattr(value[0], "__array__")))
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and np.ndim(value[1]) == 0
+        and (isinstance(value[0], (np.ndarray, list)) or hasattr(value[0], "__array__"))
+    )
 
 
-def load_audio(audio: AudioLike, sample_rate: int | None = None, *, target_rate: int | None = None,
-               what: str = "audio") -> tuple[np.ndarray, int]:
+def load_audio(
+    audio: AudioLike, sample_rate: int | None = None, *, target_rate: int | None = None, what: str = "audio"
+) -> tuple[np.ndarray, int]:
     """Return ``(samples, rate)``: mono ``float32`` samples and their sample rate.
 
     ``audio`` is a file path, file bytes, an array (then ``sample_rate`` is required), or the
@@ -160,14 +176,15 @@ def load_audio(audio: AudioLike, sample_rate: int | None = None, *, target_rate:
     if _is_pair(audio):
         audio, pair_rate = audio
         if sample_rate is not None and pair_rate != sample_rate:
-            raise AudioError(f"Two different sample rates were given ({pair_rate} and {sample_rate}). "
-                             "Pass just one.")
+            raise AudioError(f"Two different sample rates were given ({pair_rate} and {sample_rate}). Pass just one.")
         sample_rate = pair_rate
     if isinstance(audio, (str, os.PathLike, bytes, bytearray, memoryview)):
         samples, rate = _read_file(audio)
         if sample_rate is not None and int(sample_rate) != rate:
-            raise AudioError(f"The file's own sample rate is {rate} Hz; do not pass sample_rate={sample_rate} "
-                             "for a file (playml reads it from the file).")
+            raise AudioError(
+                f"The file's own sample rate is {rate} Hz; do not pass sample_rate={sample_rate} "
+                "for a file (playml reads it from the file)."
+            )
     elif isinstance(audio, np.ndarray) or hasattr(audio, "__array__") or isinstance(audio, (list, tuple)):
         if hasattr(audio, "detach"):  # torch tensor
             audio = audio.detach().cpu().numpy()
@@ -176,7 +193,8 @@ def load_audio(audio: AudioLike, sample_rate: int | None = None, *, target_rate:
     else:
         raise InputError(
             f"playml cannot use a {type(audio).__name__} as audio. Pass a path to a WAV, FLAC or OGG file, "
-            "the bytes of one, or an array of samples with its sample_rate.")
+            "the bytes of one, or an array of samples with its sample_rate."
+        )
     if samples.size == 0:
         raise AudioError(f"The {what} is empty (no samples). Record or pass a longer sound.")
     samples = np.ascontiguousarray(samples, dtype=np.float32)
@@ -228,7 +246,8 @@ def microphone_blocks(rate: int = 16_000, block_seconds: float = 0.05):
             f"Listening to the microphone needs the sounddevice package and the PortAudio library ({why}). "
             "Install them with `pip install sounddevice` and your system's PortAudio (Debian/Ubuntu: "
             "`apt install libportaudio2`; macOS and Windows wheels include it) — or pass source='recording.wav' "
-            "to listen to a file instead.") from None
+            "to listen to a file instead."
+        ) from None
     import queue
 
     blocks: queue.Queue = queue.Queue(maxsize=200)
@@ -240,8 +259,9 @@ def microphone_blocks(rate: int = 16_000, block_seconds: float = 0.05):
             pass
 
     try:
-        stream = sounddevice.InputStream(samplerate=rate, channels=1, dtype="float32",
-                                         blocksize=int(rate * block_seconds), callback=callback)
+        stream = sounddevice.InputStream(
+            samplerate=rate, channels=1, dtype="float32", blocksize=int(rate * block_seconds), callback=callback
+        )
     except Exception as e:  # noqa: BLE001 - PortAudio reports a missing device in many ways
         raise DependencyError(f"The microphone could not be opened ({e}). Check that one is connected.") from None
     with stream:
@@ -249,8 +269,9 @@ def microphone_blocks(rate: int = 16_000, block_seconds: float = 0.05):
             yield blocks.get()
 
 
-def sliding_windows(source: Any = None, *, rate: int = 16_000, window: float = 1.0, every: float = 0.25,
-                    seconds: float | None = None):
+def sliding_windows(
+    source: Any = None, *, rate: int = 16_000, window: float = 1.0, every: float = 0.25, seconds: float | None = None
+):
     """Yield ``(time, samples)``: the last ``window`` seconds every ``every`` seconds, from the
     microphone (``source=None``) or from a sound file / ``(samples, rate)`` played as if live
     (no waiting: for tests and for classifying a recording the way a live stream would)."""
@@ -259,7 +280,7 @@ def sliding_windows(source: Any = None, *, rate: int = 16_000, window: float = 1
         blocks = microphone_blocks(rate)
     else:
         samples, _ = load_audio(source, target_rate=rate)
-        blocks = (samples[i:i + step] for i in range(0, len(samples), step))
+        blocks = (samples[i : i + step] for i in range(0, len(samples), step))
     ring = np.zeros(size, np.float32)
     seen = 0
     next_at = step
@@ -269,7 +290,7 @@ def sliding_windows(source: Any = None, *, rate: int = 16_000, window: float = 1
         if len(block) >= size:
             ring = block[-size:].copy()
         else:
-            ring = np.concatenate([ring[len(block):], block])
+            ring = np.concatenate([ring[len(block) :], block])
         seen += len(block)
         while seen >= next_at:
             yield next_at / rate, ring.copy()

@@ -16,6 +16,7 @@ PIL, works on any image-like input, and is reproducible with a ``seed``.
 add is featurised together with :data:`DEFAULT_COPIES` changed copies (``augment=N`` for N
 copies), so training sees five examples per photo.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,11 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from playml.errors import InputError
 from playml.core.media import ImageLike, load_image
+from playml.errors import InputError
 
-__all__ = ["Augmentation", "DEFAULT_COPIES", "flip", "random_crop", "color_jitter", "augment",
-           "augmented_copies"]
+__all__ = ["Augmentation", "DEFAULT_COPIES", "flip", "random_crop", "color_jitter", "augment", "augmented_copies"]
 
 #: Changed copies made per added image when ``augment=True``.
 DEFAULT_COPIES = 4
@@ -38,8 +38,13 @@ def flip(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, ::-1])
 
 
-def random_crop(image: np.ndarray, rng: np.random.Generator, *, scale: tuple[float, float] = (0.6, 1.0),
-                ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> np.ndarray:
+def random_crop(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale: tuple[float, float] = (0.6, 1.0),
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+) -> np.ndarray:
     """A random rectangle covering ``scale`` of the image's area with a width/height ``ratio``
     in the given range (the "random resized crop" of ImageNet training, without the resize:
     the backbone's preprocessing resizes anyway)."""
@@ -50,14 +55,20 @@ def random_crop(image: np.ndarray, rng: np.random.Generator, *, scale: tuple[flo
         cw, ch = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
         if 0 < cw <= w and 0 < ch <= h:
             top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-            return np.ascontiguousarray(image[top:top + ch, left:left + cw])
+            return np.ascontiguousarray(image[top : top + ch, left : left + cw])
     side = max(1, int(round(min(h, w) * math.sqrt(scale[0]))))  # odd shapes: a square crop
     top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    return np.ascontiguousarray(image[top:top + side, left:left + side])
+    return np.ascontiguousarray(image[top : top + side, left : left + side])
 
 
-def color_jitter(image: np.ndarray, rng: np.random.Generator, *, brightness: float = 0.2,
-                 contrast: float = 0.2, saturation: float = 0.2) -> np.ndarray:
+def color_jitter(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    brightness: float = 0.2,
+    contrast: float = 0.2,
+    saturation: float = 0.2,
+) -> np.ndarray:
     """Change brightness, contrast and saturation each by a random factor in 1 ± the amount."""
     x = image.astype(np.float32)
     if brightness:
@@ -82,7 +93,7 @@ class Augmentation:
     """
 
     flip: bool = True
-    crop: tuple[float, float] = (0.6, 1.0)   # share of the area kept; (1, 1) for no cropping
+    crop: tuple[float, float] = (0.6, 1.0)  # share of the area kept; (1, 1) for no cropping
     brightness: float = 0.2
     contrast: float = 0.2
     saturation: float = 0.2
@@ -95,10 +106,11 @@ class Augmentation:
             x = flip(x)
         if self.crop != (1.0, 1.0):
             x = random_crop(x, rng, scale=self.crop)
-        return color_jitter(x, rng, brightness=self.brightness, contrast=self.contrast,
-                            saturation=self.saturation)
+        return color_jitter(x, rng, brightness=self.brightness, contrast=self.contrast, saturation=self.saturation)
 
-    def copies(self, image: ImageLike, count: int, *, seed: int | np.random.Generator | None = None) -> list[np.ndarray]:
+    def copies(
+        self, image: ImageLike, count: int, *, seed: int | np.random.Generator | None = None
+    ) -> list[np.ndarray]:
         """``count`` different random copies of ``image``."""
         if count < 0 or int(count) != count:
             raise InputError(f"The number of augmented copies must be a whole number ≥ 0 (got {count}).")
@@ -113,7 +125,8 @@ def augment(image: ImageLike, *, seed: int | np.random.Generator | None = None) 
     return Augmentation()(image, rng)
 
 
-def augmented_copies(image: ImageLike, count: int = DEFAULT_COPIES, *,
-                     seed: int | np.random.Generator | None = None) -> list[np.ndarray]:
+def augmented_copies(
+    image: ImageLike, count: int = DEFAULT_COPIES, *, seed: int | np.random.Generator | None = None
+) -> list[np.ndarray]:
     """``count`` random copies of ``image`` (flip, crop, colour jitter; default strengths)."""
     return Augmentation().copies(image, count, seed=seed)

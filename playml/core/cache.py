@@ -9,6 +9,7 @@ One rule for every cache: ``$PLAYML_CACHE`` if set, else ``$XDG_CACHE_HOME/playm
 '/tmp/playml-doctest-cache/onnx'
 >>> del os.environ["PLAYML_CACHE"]
 """
+
 from __future__ import annotations
 
 import os

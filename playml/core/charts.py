@@ -9,6 +9,7 @@ and has ``.save(path)`` and ``.show()`` for scripts. ``chart.figure`` is the fig
 >>> type(fig).__name__, fig._repr_png_()[:4] == b"\\x89PNG"
 ('Chart', True)
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,7 +21,16 @@ import numpy as np
 class _HasMetrics(Protocol):  # a History, or anything with per-epoch metrics
     metrics: dict[str, list[float]]
 
-__all__ = ["Chart", "chart_class", "in_notebook", "new_figure", "history_figure", "confusion_matrix_figure", "bar_figure"]  # noqa: F822  (Chart comes from __getattr__)
+
+__all__ = [
+    "Chart",  # noqa: F822  (Chart comes from the module's __getattr__)
+    "chart_class",
+    "in_notebook",
+    "new_figure",
+    "history_figure",
+    "confusion_matrix_figure",
+    "bar_figure",
+]
 
 
 def in_notebook() -> bool:
@@ -89,8 +99,10 @@ def chart_class():
 
             backend = matplotlib.get_backend().lower()
             if backend in ("agg", "pdf", "svg", "ps", "cairo", "template"):
-                print(f"(no window can open here: matplotlib's backend is {backend!r}; "
-                      "use chart.save('chart.png') instead)")
+                print(
+                    f"(no window can open here: matplotlib's backend is {backend!r}; "
+                    "use chart.save('chart.png') instead)"
+                )
                 return
             num = max(plt.get_fignums(), default=0) + 1  # give pyplot a window for this figure
             manager = plt._get_backend_mod().new_figure_manager_given_figure(num, self)
@@ -151,8 +163,14 @@ def confusion_matrix_figure(matrix: np.ndarray, labels: Sequence[str], *, ax=Non
     top = matrix.max() if matrix.size else 0
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center",
-                    color="white" if top and matrix[i, j] > top / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                color="white" if top and matrix[i, j] > top / 2 else "black",
+            )
     return fig if fig is not None else ax.figure
 
 

@@ -1,4 +1,5 @@
 """Friendly checks of task options: each refuses a bad value with a message that says what fits."""
+
 from __future__ import annotations
 
 from playml.errors import InputError, unknown_name
@@ -29,4 +30,3 @@ def check_count(kind: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(f"{kind} must be a whole number ≥ 1 (got {value!r}).")
     return value
-

@@ -4,34 +4,62 @@
 >>> img = "dancer.jpg"
 >>> ml.draw(img, ml.body_pose().detect(img)).save("dancer_pose.png")   # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from playml.errors import InputError
-from playml.results.bodies import Box, Face, FacePart, Hand, Mask, Pose
 from playml.core.media import load_image
+from playml.errors import InputError
 from playml.results import Detection, Keypoint
+from playml.results.bodies import Box, Face, FacePart, Hand, Mask, Pose
 
 __all__ = ["draw"]
 
 _LEFT, _RIGHT, _MIDDLE = (255, 138, 0), (0, 170, 255), (240, 240, 240)
-_FINGERS = {"thumb": (255, 80, 80), "index": (255, 200, 0), "middle": (80, 220, 80), "ring": (0, 170, 255),
-            "pinky": (200, 90, 255)}
+_FINGERS = {
+    "thumb": (255, 80, 80),
+    "index": (255, 200, 0),
+    "middle": (80, 220, 80),
+    "ring": (0, 170, 255),
+    "pinky": (200, 90, 255),
+}
 _FACE = (0, 230, 180)
 _MASK = (0, 200, 255)
 
 
 _COCO_SKELETON = (
-    ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"), ("right_eye", "right_ear"),
-    ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"), ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_hip"), ("left_hip", "right_hip"), ("left_hip", "left_knee"),
-    ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))
-_PALETTE = ((255, 99, 71), (60, 179, 113), (65, 105, 225), (255, 215, 0), (238, 130, 238), (0, 206, 209),
-            (255, 140, 0), (154, 205, 50), (199, 21, 133), (100, 149, 237))
+    ("nose", "left_eye"),
+    ("nose", "right_eye"),
+    ("left_eye", "left_ear"),
+    ("right_eye", "right_ear"),
+    ("left_shoulder", "right_shoulder"),
+    ("left_shoulder", "left_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"),
+    ("right_elbow", "right_wrist"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_hip", "right_hip"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+)
+_PALETTE = (
+    (255, 99, 71),
+    (60, 179, 113),
+    (65, 105, 225),
+    (255, 215, 0),
+    (238, 130, 238),
+    (0, 206, 209),
+    (255, 140, 0),
+    (154, 205, 50),
+    (199, 21, 133),
+    (100, 149, 237),
+)
 
 
 def _label_colour(label: str) -> tuple[int, int, int]:
@@ -67,8 +95,9 @@ class _Painter:
 
     def point(self, kp: Keypoint, colour, radius=None) -> None:
         r = self.radius if radius is None else radius
-        self.canvas.ellipse([kp.x - r, kp.y - r, kp.x + r, kp.y + r], fill=self.color or colour,
-                            outline=(0, 0, 0) if r >= 3 else None)
+        self.canvas.ellipse(
+            [kp.x - r, kp.y - r, kp.x + r, kp.y + r], fill=self.color or colour, outline=(0, 0, 0) if r >= 3 else None
+        )
         if self.labels:
             self.canvas.text((kp.x + r + 1, kp.y - r), kp.name, fill=self.color or colour)
 
@@ -128,8 +157,10 @@ class _Painter:
         from PIL import Image
 
         if mask.mask.shape != (self.img.height, self.img.width):
-            raise InputError(f"The mask is {mask.mask.shape[1]}×{mask.mask.shape[0]} but the picture is "
-                             f"{self.img.width}×{self.img.height}. Draw it on the image it was made from.")
+            raise InputError(
+                f"The mask is {mask.mask.shape[1]}×{mask.mask.shape[0]} but the picture is "
+                f"{self.img.width}×{self.img.height}. Draw it on the image it was made from."
+            )
         rgb = np.asarray(self.img, dtype=np.float32)
         a = (mask.mask[:, :, None] * alpha).astype(np.float32)
         tint = np.asarray(self.color or _MASK, dtype=np.float32)
@@ -159,14 +190,24 @@ class _Painter:
             for r in sorted(result, key=lambda r: not isinstance(r, Mask)):  # masks first, under the lines
                 self.any(r)
         else:
-            raise InputError(f"ml.draw cannot draw a {type(result).__name__}. Pass what body_pose, hand_pose, "
-                             "face_mesh, body_segmentation, object_detector or hand_detector returned "
-                             "(or keypoints / boxes).")
+            raise InputError(
+                f"ml.draw cannot draw a {type(result).__name__}. Pass what body_pose, hand_pose, "
+                "face_mesh, body_segmentation, object_detector or hand_detector returned "
+                "(or keypoints / boxes)."
+            )
 
 
-def draw(image, results: Any, *, color: tuple[int, int, int] | None = None, radius: int | None = None,
-         width: int | None = None, min_confidence: float = 0.5, labels: bool = False,
-         mesh: str = "contours"):
+def draw(
+    image,
+    results: Any,
+    *,
+    color: tuple[int, int, int] | None = None,
+    radius: int | None = None,
+    width: int | None = None,
+    min_confidence: float = 0.5,
+    labels: bool = False,
+    mesh: str = "contours",
+):
     """Return a copy of ``image`` (a PIL RGB image) with ``results`` drawn on it.
 
     ``results`` is anything body_pose / hand_pose / face_mesh / body_segmentation returned
@@ -184,6 +225,7 @@ def draw(image, results: Any, *, color: tuple[int, int, int] | None = None, radi
     check_choice("mesh", mesh, ["contours", "tesselation", "points"])
     check_unit("min_confidence", min_confidence)
     picture = Image.fromarray(load_image(image))
-    _Painter(picture, color=color, radius=radius, width=width, min_confidence=min_confidence, labels=labels,
-             mesh=mesh).any(results)
+    _Painter(
+        picture, color=color, radius=radius, width=width, min_confidence=min_confidence, labels=labels, mesh=mesh
+    ).any(results)
     return picture

@@ -22,6 +22,7 @@ confusion matrix (rows: true label, columns: predicted)
 cat      1    1
 dog      0    2
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError
 from playml.core.reprs import build_repr
+from playml.errors import DataError
 from playml.results import Result, to_builtin
 
 __all__ = ["EvaluationReport", "RegressionReport"]
@@ -53,8 +54,9 @@ class EvaluationReport(Result):
     confusion: np.ndarray = dataclasses.field(repr=False)
 
     @classmethod
-    def from_labels(cls, true: Sequence[Any], predicted: Sequence[Any], labels: Sequence[Any] | None = None
-                    ) -> EvaluationReport:
+    def from_labels(
+        cls, true: Sequence[Any], predicted: Sequence[Any], labels: Sequence[Any] | None = None
+    ) -> EvaluationReport:
         """Build a report from the true and the predicted label of each example."""
         true, predicted = list(true), list(predicted)
         if len(true) != len(predicted):
@@ -77,11 +79,17 @@ class EvaluationReport(Result):
         true, predicted = np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
         confusion = np.bincount(true * k + predicted, minlength=k * k).reshape(k, k)
         totals = confusion.sum(axis=1)
-        per_class = {label: float(confusion[i, i] / totals[i]) if totals[i] else float("nan")
-                     for i, label in enumerate(labels)}
+        per_class = {
+            label: float(confusion[i, i] / totals[i]) if totals[i] else float("nan") for i, label in enumerate(labels)
+        }
         n = int(confusion.sum())
-        return cls(accuracy=float(np.trace(confusion) / n) if n else float("nan"), examples=n,
-                   labels=list(labels), per_class=per_class, confusion=confusion)
+        return cls(
+            accuracy=float(np.trace(confusion) / n) if n else float("nan"),
+            examples=n,
+            labels=list(labels),
+            per_class=per_class,
+            confusion=confusion,
+        )
 
     @property
     def counts(self) -> dict:
@@ -89,14 +97,19 @@ class EvaluationReport(Result):
         return {label: int(c) for label, c in zip(self.labels, self.confusion.sum(axis=1))}
 
     def __repr__(self) -> str:
-        return build_repr("EvaluationReport", accuracy=float(self.accuracy), examples=self.examples,
-                          labels=list(self.labels))
+        return build_repr(
+            "EvaluationReport", accuracy=float(self.accuracy), examples=self.examples, labels=list(self.labels)
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"accuracy": self.accuracy, "examples": self.examples, "labels": to_builtin(self.labels),
-                "per_class": {str(k): v for k, v in self.per_class.items()}, "counts": {str(k): v for k, v in
-                                                                                      self.counts.items()},
-                "confusion": self.confusion.tolist()}
+        return {
+            "accuracy": self.accuracy,
+            "examples": self.examples,
+            "labels": to_builtin(self.labels),
+            "per_class": {str(k): v for k, v in self.per_class.items()},
+            "counts": {str(k): v for k, v in self.counts.items()},
+            "confusion": self.confusion.tolist(),
+        }
 
     def to_text(self) -> str:
         """The report as plain text: accuracy, a per-label table and the confusion matrix."""
@@ -128,8 +141,12 @@ class EvaluationReport(Result):
         fig, axes = new_figure(2, width=max(4.0, 1.4 + 0.6 * k), height=max(3.6, 1.6 + 0.5 * k))
         names = [str(label) for label in self.labels]
         confusion_matrix_figure(self.confusion, names, ax=axes[0])
-        bar_figure({n: (0.0 if np.isnan(v) else v) for n, v in zip(names, self.per_class.values())}, ax=axes[1],
-                   title="accuracy per label", ylabel="accuracy")
+        bar_figure(
+            {n: (0.0 if np.isnan(v) else v) for n, v in zip(names, self.per_class.values())},
+            ax=axes[1],
+            title="accuracy per label",
+            ylabel="accuracy",
+        )
         fig.suptitle(title or f"accuracy {100 * self.accuracy:.1f}% on {self.examples} examples")
         return fig
 
@@ -138,11 +155,15 @@ class EvaluationReport(Result):
 
         right = int(np.trace(self.confusion))
         head = f"<b>accuracy {100 * self.accuracy:.1f}%</b> ({right} of {self.examples} right)"
-        bars = confidence_bars([(f"{label} ({self.counts[label]})", 0.0 if np.isnan(v) else v)
-                                for label, v in self.per_class.items()])
+        bars = confidence_bars(
+            [(f"{label} ({self.counts[label]})", 0.0 if np.isnan(v) else v) for label, v in self.per_class.items()]
+        )
         names = [str(label) for label in self.labels]
-        matrix = html_table([[n, *map(int, row)] for n, row in zip(names, self.confusion)],
-                            ["true \\ predicted", *names], title="confusion matrix")
+        matrix = html_table(
+            [[n, *map(int, row)] for n, row in zip(names, self.confusion)],
+            ["true \\ predicted", *names],
+            title="confusion matrix",
+        )
         chart = png_html(self.plot()) if len(self.labels) <= 30 else ""
         return f"<div>{head}<p>accuracy per label</p>{bars}{matrix}{chart}</div>"
 
@@ -165,12 +186,14 @@ class RegressionReport(Result):
             raise DataError("There is nothing to evaluate: no examples.")
         err = p - t
         spread = ((t - t.mean(axis=0)) ** 2).sum()
-        r2 = float(1 - (err ** 2).sum() / spread) if spread > 0 else float("nan")
-        return cls(mae=float(np.abs(err).mean()), rmse=float(np.sqrt((err ** 2).mean())), r2=r2, examples=len(t))
+        r2 = float(1 - (err**2).sum() / spread) if spread > 0 else float("nan")
+        return cls(mae=float(np.abs(err).mean()), rmse=float(np.sqrt((err**2).mean())), r2=r2, examples=len(t))
 
     def to_text(self) -> str:
-        return (f"mean absolute error {self.mae:.4g}, root mean squared error {self.rmse:.4g}, "
-                f"R² {self.r2:.3f} ({self.examples} examples)")
+        return (
+            f"mean absolute error {self.mae:.4g}, root mean squared error {self.rmse:.4g}, "
+            f"R² {self.r2:.3f} ({self.examples} examples)"
+        )
 
     def __str__(self) -> str:
         return self.to_text()

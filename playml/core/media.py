@@ -10,6 +10,7 @@ offline.
 >>> load_image(np.zeros((4, 6), dtype=np.uint8)).shape
 (4, 6, 3)
 """
+
 from __future__ import annotations
 
 import io
@@ -54,11 +55,13 @@ def check_not_url(value: Any) -> None:
     if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://", "ftp://", "data:")):
         raise OfflineError(
             f"playml works offline and never downloads, so it cannot open {value[:60]!r}. "
-            "Download the file yourself, then pass its local path (e.g. 'photo.jpg').")
+            "Download the file yourself, then pass its local path (e.g. 'photo.jpg')."
+        )
 
 
-def open_source(source: Any, *, error: type[InputError], kind: str, file_kind: str,
-                folder_hint: str) -> tuple[str, Any]:
+def open_source(
+    source: Any, *, error: type[InputError], kind: str, file_kind: str, folder_hint: str
+) -> tuple[str, Any]:
     """``(name, file)`` for the bytes of a file or a path: a ``BytesIO`` or an existing file's ``Path``.
 
     Refuses URLs, empty bytes, missing files and folders with messages about ``kind``
@@ -72,8 +75,9 @@ def open_source(source: Any, *, error: type[InputError], kind: str, file_kind: s
     path = Path(source)
     name = str(path)
     if not path.exists():
-        raise MissingFileError(f"There is no file {name!r}. Check the spelling and the folder you are in "
-                               f"({os.getcwd()}).")
+        raise MissingFileError(
+            f"There is no file {name!r}. Check the spelling and the folder you are in ({os.getcwd()})."
+        )
     if path.is_dir():
         raise error(f"{name!r} is a folder, not {file_kind}. {folder_hint}")
     try:
@@ -85,16 +89,20 @@ def open_source(source: Any, *, error: type[InputError], kind: str, file_kind: s
     if not stat.S_ISREG(st.st_mode):  # a pipe or device would block or never end
         raise error(f"{name!r} is not a plain file (it is a pipe, device or socket); pass {file_kind}.")
     if st.st_size > MAX_FILE_BYTES:
-        raise error(f"{name!r} is larger than playml reads ({MAX_FILE_BYTES >> 20:,} MB); pass a smaller "
-                    f"{kind} file.")
+        raise error(f"{name!r} is larger than playml reads ({MAX_FILE_BYTES >> 20:,} MB); pass a smaller {kind} file.")
     return name, path
 
 
 def _open_pil(source: Any, *, draft_size: tuple[int, int] | None = None):
     from PIL import Image, ImageOps
 
-    name, fp = open_source(source, error=ImageError, kind="image", file_kind="an image file",
-                           folder_hint="Pass one image file, or a list of files.")
+    name, fp = open_source(
+        source,
+        error=ImageError,
+        kind="image",
+        file_kind="an image file",
+        folder_hint="Pass one image file, or a list of files.",
+    )
     previous = Image.MAX_IMAGE_PIXELS
     try:
         Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -107,15 +115,15 @@ def _open_pil(source: Any, *, draft_size: tuple[int, int] | None = None):
             img.load()
             img = ImageOps.exif_transpose(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name} is too large to open safely (over {MAX_PIXELS:,} pixels). "
-                         "Resize it first.") from None
+        raise ImageError(f"{name} is too large to open safely (over {MAX_PIXELS:,} pixels). Resize it first.") from None
     except PermissionError as e:
         from playml.core.saving import os_error
 
         raise os_error(e, name) from None
     except Image.UnidentifiedImageError:
-        raise ImageError(f"{name} is not an image playml can read. Use a JPEG, PNG, GIF, BMP, WebP or TIFF "
-                         "file.") from None
+        raise ImageError(
+            f"{name} is not an image playml can read. Use a JPEG, PNG, GIF, BMP, WebP or TIFF file."
+        ) from None
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"{name} could not be read: it looks truncated or corrupt ({e}).") from None
     finally:
@@ -127,8 +135,10 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == object or arr.size == 0:
         raise ShapeError("An image array must be a non-empty array of numbers.")
     if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
-        raise ShapeError(f"This image array has shape {arr.shape}, which looks channels-first. "
-                         "playml expects height × width × channels; use arr.transpose(1, 2, 0).")
+        raise ShapeError(
+            f"This image array has shape {arr.shape}, which looks channels-first. "
+            "playml expects height × width × channels; use arr.transpose(1, 2, 0)."
+        )
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
@@ -140,15 +150,18 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
             raise ShapeError("The image array contains NaN or infinity.")
         lo, hi = float(arr.min()), float(arr.max())
         if lo < -1e-6 or hi > 1 + 1e-6:
-            raise ShapeError(f"A float image must hold values from 0 to 1 (this one goes from {lo:.3g} to {hi:.3g}). "
-                             "Divide by 255, or pass a uint8 array.")
+            raise ShapeError(
+                f"A float image must hold values from 0 to 1 (this one goes from {lo:.3g} to {hi:.3g}). "
+                "Divide by 255, or pass a uint8 array."
+            )
         arr = np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
     elif arr.dtype != np.uint8:
         if np.issubdtype(arr.dtype, np.integer) and arr.min() >= 0 and arr.max() <= 255:
             arr = arr.astype(np.uint8)
         else:
-            raise ShapeError(f"An integer image must hold values 0–255 (dtype {arr.dtype}, "
-                             f"range {arr.min()}–{arr.max()}).")
+            raise ShapeError(
+                f"An integer image must hold values 0–255 (dtype {arr.dtype}, range {arr.min()}–{arr.max()})."
+            )
     if arr.shape[2] == 1:
         arr = np.repeat(arr, 3, axis=2)
     elif arr.shape[2] == 4:
@@ -216,7 +229,8 @@ def load_image(image: ImageLike, *, draft_size: tuple[int, int] | None = None) -
         return _array_to_rgb(np.asarray(image))
     raise InputError(
         f"playml cannot use a {type(image).__name__} as an image. Pass a file path, a PIL image, "
-        "a NumPy array (H×W×3) or the bytes of an image file.")
+        "a NumPy array (H×W×3) or the bytes of an image file."
+    )
 
 
 def load_pil(image: ImageLike, *, draft_size: tuple[int, int] | None = None):
@@ -271,8 +285,13 @@ def list_files(folder: str | os.PathLike, suffixes: Iterable[str], *, recursive:
     if not folder.is_dir():
         raise InputError(f"{str(folder)!r} is a file, not a folder.")
     pattern = folder.rglob("*") if recursive else folder.glob("*")
-    return sorted(p for p in pattern if p.is_file() and p.suffix.lower() in suffixes
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in pattern
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def iter_many(images: Any) -> Iterator[Any]:

@@ -9,6 +9,7 @@
 >>> bar = progress_bar(total=3, desc="demo", enabled=False)
 >>> bar.update(1); bar.close()
 """
+
 from __future__ import annotations
 
 import sys
@@ -55,8 +56,9 @@ def interactive_stderr() -> bool:
         return False
 
 
-def progress_bar(total: int | None = None, *, desc: str | None = None, unit: str = "it", leave: bool = True,
-                 enabled: bool = True):
+def progress_bar(
+    total: int | None = None, *, desc: str | None = None, unit: str = "it", leave: bool = True, enabled: bool = True
+):
     """A tqdm bar, or a silent stand-in when it would only clutter (see the module docs)."""
     from playml.core.charts import in_notebook
 
@@ -65,7 +67,6 @@ def progress_bar(total: int | None = None, *, desc: str | None = None, unit: str
     if in_notebook():
         try:
             import ipywidgets  # noqa: F401
-
             from tqdm.notebook import tqdm
         except ImportError:
             from tqdm.std import tqdm

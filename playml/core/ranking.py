@@ -4,6 +4,7 @@
 >>> ranked(np.array([0.1, 0.7, 0.2]), ["cat", "dog", "bird"], top_k=2)
 [Prediction(label='dog', confidence=0.7), Prediction(label='bird', confidence=0.2)]
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,8 +24,11 @@ def renamed_k(top_k: Any, k: Any, default: Any = None) -> Any:
         return default if top_k is None else top_k
     import warnings
 
-    warnings.warn("k= is now called top_k= (the same in every playml task); k= will go in a later version.",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        "k= is now called top_k= (the same in every playml task); k= will go in a later version.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     return k if top_k is None else top_k
 
 
@@ -37,8 +41,9 @@ def check_top_k(top_k: Any, name: str = "top_k") -> int | None:
     return int(top_k)
 
 
-def ranked(probabilities: np.ndarray, labels: Sequence[Any], top_k: int | None = None
-           ) -> list[Prediction] | list[list[Prediction]]:
+def ranked(
+    probabilities: np.ndarray, labels: Sequence[Any], top_k: int | None = None
+) -> list[Prediction] | list[list[Prediction]]:
     """Predictions best first (ties keep label order): a 1-D row → one list; N rows → N lists.
 
     Confidences are kept at full precision; :class:`~playml.results.Prediction` prints them

@@ -7,6 +7,7 @@ are ``None`` left out.
 >>> build_repr("ImageClassification", backbone="efficientnet-lite0", labels=[f"c{i}" for i in range(10)])
 "ImageClassification(backbone='efficientnet-lite0', labels=['c0', 'c1', 'c2', 'c3', 'c4', … 10 in all])"
 """
+
 from __future__ import annotations
 
 from typing import Any

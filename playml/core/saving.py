@@ -61,6 +61,7 @@ memory is allocated.
 >>> import playml as ml
 >>> model = ml.load("my-model/")        # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -85,23 +86,38 @@ try:
 except ImportError:  # pragma: no cover - Windows: no flock, no O_NONBLOCK toggling
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["save_directory", "atomic_write", "read_json", "read_file", "load", "detect", "KINDS_BY_FILES",
-           "register_kind", "META_FILE",
-           "open_folder", "ModelFolder", "LIMITS", "is_leftover", "os_error", "check_size", "tidy_folder",
-           "read_consistently"]
+__all__ = [
+    "save_directory",
+    "atomic_write",
+    "read_json",
+    "read_file",
+    "load",
+    "detect",
+    "KINDS_BY_FILES",
+    "register_kind",
+    "META_FILE",
+    "open_folder",
+    "ModelFolder",
+    "LIMITS",
+    "is_leftover",
+    "os_error",
+    "check_size",
+    "tidy_folder",
+    "read_consistently",
+]
 
 META_FILE = "model_meta.json"
 
 #: Caps on what a model file may make playml read or allocate (bytes unless said otherwise).
 LIMITS = {
-    "json_bytes": 64 << 20,          # model.json, model_meta.json
-    "items_bytes": 1 << 30,          # an index's items.json (a million images ≈ 150 MB)
-    "weights_bytes": 2 << 30,        # all weight files of one TF.js model
-    "vectors_bytes": 16 << 30,       # an index's vectors.npy (memory-mapped from 20,000 on)
-    "graph_bytes": 32 << 30,         # an index's USearch graph
-    "units": 1 << 16,                # neurons in one layer of a network read from a file
-    "parameters": 256 << 20,         # numbers in all layers of a network read from a file
-    "data_bytes": 2 << 30,           # a CSV / JSON data file
+    "json_bytes": 64 << 20,  # model.json, model_meta.json
+    "items_bytes": 1 << 30,  # an index's items.json (a million images ≈ 150 MB)
+    "weights_bytes": 2 << 30,  # all weight files of one TF.js model
+    "vectors_bytes": 16 << 30,  # an index's vectors.npy (memory-mapped from 20,000 on)
+    "graph_bytes": 32 << 30,  # an index's USearch graph
+    "units": 1 << 16,  # neurons in one layer of a network read from a file
+    "parameters": 256 << 20,  # numbers in all layers of a network read from a file
+    "data_bytes": 2 << 30,  # a CSV / JSON data file
 }
 
 # Kinds added at run time by register_kind(); the tasks' own kinds come from playml.registry.
@@ -109,8 +125,16 @@ _EXTRA_KINDS: dict[str, str] = {}
 # files a plain ml5.js neural network folder holds (no "playml" entry in its meta)
 _ML5_FILES = {"model.json", "model.weights.bin", "model_meta.json"}
 # every file name a playml model of any kind writes (a folder holding others is not replaced)
-_MODEL_FILES = _ML5_FILES | {"items.json", "vectors.npy", "graph.usearch",
-                             "project.json", "examples", "thumbnails", "features", "model"}  # projects
+_MODEL_FILES = _ML5_FILES | {
+    "items.json",
+    "vectors.npy",
+    "graph.usearch",
+    "project.json",
+    "examples",
+    "thumbnails",
+    "features",
+    "model",
+}  # projects
 # .NAME.saving-XXXX / .NAME.old-XXXX (and .NAME.XXXXXXXX.saving, .NAME.old-PID of playml before 0.2)
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:(?P<what>saving|old)-[0-9A-Za-z_]+|[0-9A-Za-z_]{8}\.saving)$")
 _RETRIES = 8
@@ -143,8 +167,11 @@ def os_error(e: OSError, path: Any, doing: str = "read") -> PlaymlError:
     if code in (errno.ENOENT,):
         return MissingFileError(f"{path} does not exist.")
     if code in (errno.EACCES, errno.EPERM):
-        return FileAccessError(code, f"playml may not {doing} {path}: permission denied. Check the folder's "
-                                     "permissions, or choose another folder.")
+        return FileAccessError(
+            code,
+            f"playml may not {doing} {path}: permission denied. Check the folder's "
+            "permissions, or choose another folder.",
+        )
     if code == errno.EROFS:
         return FileAccessError(code, f"Cannot {doing} {path}: the disk is read-only. Choose another folder.")
     if code in (errno.ENOSPC, errno.EDQUOT):
@@ -162,8 +189,13 @@ def os_error(e: OSError, path: Any, doing: str = "read") -> PlaymlError:
 
 def check_size(value: Any, what: str, *, limit: int, minimum: int = 0) -> int:
     """An int between ``minimum`` and ``limit`` read from a file, or a FormatError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
-            or value in (float("inf"), float("-inf")) or int(value) != value:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or value in (float("inf"), float("-inf"))
+        or int(value) != value
+    ):
         raise FormatError(f"{what} must be a whole number, not {str(value)[:40]!r}.")
     value = int(value)
     if not minimum <= value <= limit:
@@ -172,31 +204,40 @@ def check_size(value: Any, what: str, *, limit: int, minimum: int = 0) -> int:
 
 
 # ----------------------------------------------------------------------------- reading
-def _open_regular(path: str, max_bytes: int, *, dir_fd: int | None = None, follow: bool = True,
-                  what: str = "file", shown: Any = None) -> tuple[int, int]:
+def _open_regular(
+    path: str, max_bytes: int, *, dir_fd: int | None = None, follow: bool = True, what: str = "file", shown: Any = None
+) -> tuple[int, int]:
     """Open a regular file without blocking (a FIFO would block) and check its size."""
     shown = shown if shown is not None else path
-    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-             | (0 if follow else getattr(os, "O_NOFOLLOW", 0)))
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    )
     try:
         fd = os.open(path, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         raise MissingFileError(f"The {what} {shown} is missing.") from None
     except OSError as e:
         if e.errno == errno.ELOOP and not follow:
-            raise FormatError(f"The {what} {shown} is a symbolic link; a model's files must be plain files "
-                              "inside its folder.") from None
+            raise FormatError(
+                f"The {what} {shown} is a symbolic link; a model's files must be plain files inside its folder."
+            ) from None
         raise os_error(e, shown) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             kind = "folder" if stat.S_ISDIR(st.st_mode) else "pipe, device or socket"
-            raise (FileAccessError(errno.EISDIR, f"{shown} is a folder; give a file.") if kind == "folder" and follow
-                   else FormatError(f"The {what} {shown} is a {kind}, not a plain file; playml reads only plain "
-                                    "files."))
+            raise (
+                FileAccessError(errno.EISDIR, f"{shown} is a folder; give a file.")
+                if kind == "folder" and follow
+                else FormatError(f"The {what} {shown} is a {kind}, not a plain file; playml reads only plain files.")
+            )
         if st.st_size > max_bytes:
-            raise FormatError(f"The {what} {shown} is {st.st_size:,} bytes, more than playml reads for it "
-                              f"({max_bytes:,}).")
+            raise FormatError(
+                f"The {what} {shown} is {st.st_size:,} bytes, more than playml reads for it ({max_bytes:,})."
+            )
         if fcntl is not None:
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         return fd, st.st_size
@@ -223,8 +264,9 @@ def _read_fd(fd: int, size: int, shown: Any) -> bytes:
 
 def read_file(path: str | os.PathLike, *, max_bytes: int | None = None, what: str = "file") -> bytes:
     """Read a user's file (symbolic links followed): regular files only, at most ``max_bytes``."""
-    fd, size = _open_regular(os.fspath(path), LIMITS["data_bytes"] if max_bytes is None else max_bytes,
-                             what=what, shown=path)
+    fd, size = _open_regular(
+        os.fspath(path), LIMITS["data_bytes"] if max_bytes is None else max_bytes, what=what, shown=path
+    )
     return _read_fd(fd, size, path)
 
 
@@ -255,12 +297,16 @@ def _parts(name: Any, shown: Any) -> list[str]:
     if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
         raise FormatError(f"{shown} names a file as {str(name)[:80]!r}, which is not a plain file name.")
     if name.startswith("/") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name):
-        raise FormatError(f"{shown} names the file {name[:80]!r} outside the model's folder; a model's files "
-                          "must be inside its folder.")
+        raise FormatError(
+            f"{shown} names the file {name[:80]!r} outside the model's folder; a model's files "
+            "must be inside its folder."
+        )
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
-        raise FormatError(f"{shown} names the file {name[:80]!r} outside the model's folder; a model's files "
-                          "must be inside its folder.")
+        raise FormatError(
+            f"{shown} names the file {name[:80]!r} outside the model's folder; a model's files "
+            "must be inside its folder."
+        )
     return parts
 
 
@@ -278,8 +324,7 @@ class ModelFolder:
         try:
             self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
-            raise MissingFileError(f"There is no model at {self.path}. Check the path; a model is a folder.") \
-                from None
+            raise MissingFileError(f"There is no model at {self.path}. Check the path; a model is a folder.") from None
         except NotADirectoryError:
             raise FormatError(f"{self.path} is a file; pass the model's folder instead.") from None
         except OSError as e:
@@ -336,19 +381,23 @@ class ModelFolder:
         try:
             for comp in parts[:-1]:
                 try:
-                    dfd = os.open(comp, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                                  dir_fd=dfd)
+                    dfd = os.open(
+                        comp, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=dfd
+                    )
                 except FileNotFoundError:
                     raise MissingFileError(f"The {what} {name!r} is missing from {self.path}.") from None
                 except OSError as e:
                     if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                        raise FormatError(f"The {what} {name!r} in {self.path} goes through a symbolic link or a "
-                                          "file; a model's files must be plain files inside its folder.") from None
+                        raise FormatError(
+                            f"The {what} {name!r} in {self.path} goes through a symbolic link or a "
+                            "file; a model's files must be plain files inside its folder."
+                        ) from None
                     raise os_error(e, self.path / name) from None
                 opened.append(dfd)
             try:
-                return _open_regular(parts[-1], max_bytes, dir_fd=dfd, follow=False, what=what,
-                                     shown=f"{name!r} in {self.path}")
+                return _open_regular(
+                    parts[-1], max_bytes, dir_fd=dfd, follow=False, what=what, shown=f"{name!r} in {self.path}"
+                )
             except MissingFileError:
                 raise MissingFileError(f"The {what} {name!r} is missing from {self.path}.") from None
         finally:
@@ -394,11 +443,9 @@ class ModelFolder:
             try:
                 version = np.lib.format.read_magic(f)
                 if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(
-                        f, max_header_size=10_000)  # type: ignore[call-arg]
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f, max_header_size=10_000)  # type: ignore[call-arg]
                 else:
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(
-                        f, max_header_size=10_000)  # type: ignore[call-arg]
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=10_000)  # type: ignore[call-arg]
             except Exception as e:  # noqa: BLE001 - NumPy's header parser raises ValueError, SyntaxError, TokenError…
                 raise FormatError(f"{shown} is not a plain .npy array file ({str(e)[:120]}).") from None
             if dtype.hasobject or dtype.kind not in "fiub" or fortran:
@@ -408,8 +455,9 @@ class ModelFolder:
                 count *= int(n)
             offset = f.tell()
             if offset + count * dtype.itemsize != size:
-                raise FormatError(f"{shown} declares a {tuple(shape)} array but its size does not match; "
-                                  "it is truncated or corrupt.")
+                raise FormatError(
+                    f"{shown} declares a {tuple(shape)} array but its size does not match; it is truncated or corrupt."
+                )
             if count == 0:
                 return np.zeros(tuple(shape), dtype=dtype)
             if mmap:
@@ -435,10 +483,24 @@ def _checked(read: Callable[[ModelFolder], Any], folder: ModelFolder) -> Any:
         raise
     except OSError as e:
         raise os_error(e, folder) from None
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError,
-            RecursionError, RuntimeError, MemoryError, UnicodeError, LookupError) as e:
-        raise FormatError(f"{folder} does not hold a valid saved model ({type(e).__name__}: {str(e)[:200]}). "
-                          "Was a file edited or damaged?") from None
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        ZeroDivisionError,
+        OverflowError,
+        RecursionError,
+        RuntimeError,
+        MemoryError,
+        UnicodeError,
+        LookupError,
+    ) as e:
+        raise FormatError(
+            f"{folder} does not hold a valid saved model ({type(e).__name__}: {str(e)[:200]}). "
+            "Was a file edited or damaged?"
+        ) from None
 
 
 def read_consistently(path: str | os.PathLike, read: Callable[[ModelFolder], Any]) -> Any:
@@ -467,8 +529,9 @@ def read_consistently(path: str | os.PathLike, read: Callable[[ModelFolder], Any
                 last = e
                 STATS["retried_reads"] += 1
         time.sleep(0.01 * attempt)
-    raise ModelBusyError(f"{path} is being saved by another program or thread right now; try again in a moment. "
-                         f"({last})")
+    raise ModelBusyError(
+        f"{path} is being saved by another program or thread right now; try again in a moment. ({last})"
+    )
 
 
 # ----------------------------------------------------------------------------- writing
@@ -526,8 +589,14 @@ def _recover_and_clean(path: Path) -> None:
     if not left:
         return
     if not os.path.lexists(path):
-        olds = [p for p in left if (m := _LEFTOVER.match(p.name)) is not None and m.group("what") == "old"
-                and p.is_dir() and not p.is_symlink()]
+        olds = [
+            p
+            for p in left
+            if (m := _LEFTOVER.match(p.name)) is not None
+            and m.group("what") == "old"
+            and p.is_dir()
+            and not p.is_symlink()
+        ]
         if olds:
             newest = max(olds, key=lambda p: p.stat().st_mtime_ns)
             with contextlib.suppress(OSError):
@@ -622,8 +691,9 @@ def _check_replaceable(path: Path, kind: str | None, new_files: set[str]) -> Non
     if not os.path.lexists(path):
         return
     if path.is_symlink() or not path.is_dir():
-        raise FileAccessError(errno.EEXIST, f"{path} exists and is not a model folder; playml will not replace "
-                                            "it. Choose another name.")
+        raise FileAccessError(
+            errno.EEXIST, f"{path} exists and is not a model folder; playml will not replace it. Choose another name."
+        )
     try:
         entries = set(os.listdir(path))
     except OSError as e:
@@ -642,16 +712,22 @@ def _check_replaceable(path: Path, kind: str | None, new_files: set[str]) -> Non
     if old_kind is None or old_kind != kind:
         what = f"a saved {old_kind}" if isinstance(old_kind, str) else "other files"
         example = path.parent / f"{path.name}-model"
-        raise FileAccessError(errno.EEXIST, f"{path} already exists and holds {what}, not a saved playml "
-                                            f"{kind or 'model'}, so playml will not replace it (nothing was "
-                                            f"deleted). Save into a new or empty folder, e.g. {str(example)!r}.")
+        raise FileAccessError(
+            errno.EEXIST,
+            f"{path} already exists and holds {what}, not a saved playml "
+            f"{kind or 'model'}, so playml will not replace it (nothing was "
+            f"deleted). Save into a new or empty folder, e.g. {str(example)!r}.",
+        )
     allowed = {name.split("/")[0] for name in new_files} | _MODEL_FILES
     others = sorted(entries - allowed)
     if others:
-        raise FileAccessError(errno.EEXIST, f"{path} holds a saved {kind} but also other files "
-                                            f"({', '.join(others[:5])}{'…' if len(others) > 5 else ''}), so playml "
-                                            "will not replace it (nothing was deleted). Move those files, or save "
-                                            "into another folder.")
+        raise FileAccessError(
+            errno.EEXIST,
+            f"{path} holds a saved {kind} but also other files "
+            f"({', '.join(others[:5])}{'…' if len(others) > 5 else ''}), so playml "
+            "will not replace it (nothing was deleted). Move those files, or save "
+            "into another folder.",
+        )
 
 
 def umask_mode(path: str | os.PathLike, *, directory: bool = False) -> None:
@@ -674,8 +750,11 @@ def save_directory(path: str | os.PathLike, files: Mapping[str, Any]) -> Path:
         raise FileAccessError(errno.EEXIST, f"Cannot save a model as {path}: give a folder name, e.g. 'my-model'.")
     cwd = Path(os.getcwd())
     if path == cwd or path in cwd.parents:
-        raise FileAccessError(errno.EEXIST, f"{path} is the current folder (or contains it), so playml will not "
-                                            "replace it. Save into a new folder, e.g. 'my-model'.")
+        raise FileAccessError(
+            errno.EEXIST,
+            f"{path} is the current folder (or contains it), so playml will not "
+            "replace it. Save into a new folder, e.g. 'my-model'.",
+        )
     files = dict(files)
     kind = _kind_of(files)
     for name in files:
@@ -747,17 +826,20 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
 # ----------------------------------------------------------------------------- load
 #: What :func:`detect` can find in a folder, and what each kind needs.
 KINDS_BY_FILES = {
-    "playml": "a model saved by playml (model_meta.json with a \"playml\" entry, plus its model files)",
+    "playml": 'a model saved by playml (model_meta.json with a "playml" entry, plus its model files)',
     "ml5": "an ml5.js neuralNetwork save (model.json, model.weights.bin, model_meta.json)",
     "teachable-machine": "a Teachable Machine export (model.json, weights.bin, metadata.json)",
     "tfjs-layers": "a TensorFlow.js layers model (model.json with a modelTopology, and its weight files)",
-    "tfjs-graph": "a TensorFlow.js graph model (model.json with \"format\": \"graph-model\", and its weight files)",
+    "tfjs-graph": 'a TensorFlow.js graph model (model.json with "format": "graph-model", and its weight files)',
 }
 
 
 def _is_teachable_machine(meta: Any) -> bool:
-    return isinstance(meta, dict) and ("tmVersion" in meta or str(meta.get("packageName", "")).startswith(
-        "@teachablemachine/") or ("labels" in meta and "tfjsVersion" in meta))
+    return isinstance(meta, dict) and (
+        "tmVersion" in meta
+        or str(meta.get("packageName", "")).startswith("@teachablemachine/")
+        or ("labels" in meta and "tfjsVersion" in meta)
+    )
 
 
 def detect(path: str | os.PathLike | ModelFolder) -> str | None:
@@ -788,9 +870,11 @@ def _load_tfjs_graph(path: Path):
     try:
         module = importlib.import_module("playml.formats.tfjs_graph")
     except ImportError:
-        raise FormatError(f"{path} holds {KINDS_BY_FILES['tfjs-graph']}; this playml reads TF.js *layers* models "
-                          "only (graph models come from the TF.js converter). Convert it as a layers model "
-                          "(tensorflowjs_converter --output_format tfjs_layers_model) or upgrade playml.") from None
+        raise FormatError(
+            f"{path} holds {KINDS_BY_FILES['tfjs-graph']}; this playml reads TF.js *layers* models "
+            "only (graph models come from the TF.js converter). Convert it as a layers model "
+            "(tensorflowjs_converter --output_format tfjs_layers_model) or upgrade playml."
+        ) from None
     return module.load_graph_model(path)
 
 
@@ -799,12 +883,16 @@ def _load_teachable_machine(path: Path):
 
     meta = read_json(path / "metadata.json", "metadata")
     if not (path / "model.json").is_file():
-        raise MissingFileError(f"{path} looks like {KINDS_BY_FILES['teachable-machine']} — it has metadata.json — "
-                               "but model.json is missing. Copy all three files of the export.")
+        raise MissingFileError(
+            f"{path} looks like {KINDS_BY_FILES['teachable-machine']} — it has metadata.json — "
+            "but model.json is missing. Copy all three files of the export."
+        )
     package = str(meta.get("packageName", "@teachablemachine/image"))
     if package not in ("@teachablemachine/image", ""):
-        raise FormatError(f"{path} is a Teachable Machine {package.split('/')[-1]} model ({package}); playml reads "
-                          "Teachable Machine image models.")
+        raise FormatError(
+            f"{path} is a Teachable Machine {package.split('/')[-1]} model ({package}); playml reads "
+            "Teachable Machine image models."
+        )
     cls = importlib.import_module("playml.images.teachable_machine").TeachableMachineImage
     return cls._from_tm_directory(path, meta)
 
@@ -823,7 +911,9 @@ def _load_from(folder: ModelFolder) -> Any:
             present = []
         raise FormatError(
             f"{folder} is not a model folder playml knows: it has {', '.join(present) or 'no files'}. playml loads "
-            + "; ".join(KINDS_BY_FILES.values()) + ".")
+            + "; ".join(KINDS_BY_FILES.values())
+            + "."
+        )
     if found == "teachable-machine":
         return _load_teachable_machine(folder.path)
     if found == "tfjs-graph":
@@ -839,18 +929,24 @@ def _load_from(folder: ModelFolder) -> Any:
     kind = info.get("kind") if isinstance(info, dict) else "neural_network"  # plain ml5.js save
     kinds = _kinds()
     if not isinstance(kind, str) or kind not in kinds:
-        raise FormatError(f"{folder} holds a model of kind {str(kind)[:60]!r}, which this playml cannot load. "
-                          f"It loads: {', '.join(sorted(kinds))}.")
+        raise FormatError(
+            f"{folder} holds a model of kind {str(kind)[:60]!r}, which this playml cannot load. "
+            f"It loads: {', '.join(sorted(kinds))}."
+        )
     module, name = kinds[kind].split(":")
     cls = getattr(importlib.import_module(module), name)
     version = info.get("version", 1) if isinstance(info, dict) else 1
     supported = getattr(cls, "FORMAT_VERSION", 1)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise FormatError(f"{folder / META_FILE} gives the format version as {str(version)[:40]!r}; it must be a "
-                          f"whole number from 1 to {supported}. Was the file edited?")
+        raise FormatError(
+            f"{folder / META_FILE} gives the format version as {str(version)[:40]!r}; it must be a "
+            f"whole number from 1 to {supported}. Was the file edited?"
+        )
     if version > supported:
-        raise FormatError(f"{folder} was saved by a newer playml (format {version}; this playml reads up to "
-                          f"{supported}). Upgrade playml to load it.")
+        raise FormatError(
+            f"{folder} was saved by a newer playml (format {version}; this playml reads up to "
+            f"{supported}). Upgrade playml to load it."
+        )
     return cls._from_directory(folder, meta)
 
 
@@ -866,12 +962,16 @@ def load(path: str | os.PathLike):
     if re.match(r"^\s*(https?|ftp|data):", str(path), re.IGNORECASE):
         from playml.errors import OfflineError
 
-        raise OfflineError(f"playml works offline and never downloads, so it cannot load {str(path)[:60]!r}. "
-                           "Download the model folder yourself, then pass its local path.")
+        raise OfflineError(
+            f"playml works offline and never downloads, so it cannot load {str(path)[:60]!r}. "
+            "Download the model folder yourself, then pass its local path."
+        )
     path = Path(path)
     if is_leftover(path.name):
-        raise FormatError(f"{path} is what an interrupted save left behind, not a model; it is removed at the "
-                          "next save or load of the model.")
+        raise FormatError(
+            f"{path} is what an interrupted save left behind, not a model; it is removed at the "
+            "next save or load of the model."
+        )
     if path.is_file() or (os.path.lexists(path) and not path.is_dir() and not path.is_symlink()):
         if path.name in (META_FILE, "model.json", "metadata.json"):
             path = path.parent

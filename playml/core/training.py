@@ -12,6 +12,7 @@ call ``on_epoch`` the same way and return the same ``History``.
 >>> len(history)
 5
 """
+
 from __future__ import annotations
 
 import math
@@ -67,8 +68,11 @@ class History:
             self.metrics.setdefault(k, []).append(float(v))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"epochs": len(self), "metrics": {k: list(v) for k, v in self.metrics.items()},
-                "stopped_early": self.stopped_early}
+        return {
+            "epochs": len(self),
+            "metrics": {k: list(v) for k, v in self.metrics.items()},
+            "stopped_early": self.stopped_early,
+        }
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items())
@@ -96,9 +100,13 @@ class History:
 def _check_options(epochs: Any, batch_size: Any, learning_rate: Any, validation_split: Any) -> None:
     """Refuse option values that would silently do something else (``epochs="10"``, ``True``,
     ``learning_rate=0`` or NaN, ``validation_split=-0.5``)."""
+
     def number(value: Any) -> bool:
-        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        return (
+            isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, bool)
             and math.isfinite(value)
+        )
 
     if not number(epochs) or epochs < 1 or int(epochs) != epochs:
         raise InputError(f"epochs must be a whole number of at least 1, like 20 (got {epochs!r}).")
@@ -107,12 +115,14 @@ def _check_options(epochs: Any, batch_size: Any, learning_rate: Any, validation_
     if not number(learning_rate) or learning_rate <= 0:
         raise InputError(f"learning_rate must be a number above 0 (got {learning_rate!r}). Try 0.001.")
     if not number(validation_split) or not 0 <= validation_split < 1:
-        raise InputError(f"validation_split must be a number from 0 up to (not including) 1, like 0.1 "
-                         f"(got {validation_split!r}).")
+        raise InputError(
+            f"validation_split must be a number from 0 up to (not including) 1, like 0.1 (got {validation_split!r})."
+        )
 
 
-def validation_indices(y: np.ndarray | None, n: int, fraction: float, *, stratify: bool,
-                       seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+def validation_indices(
+    y: np.ndarray | None, n: int, fraction: float, *, stratify: bool, seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Split ``range(n)`` into (train, validation) index arrays.
 
     With ``stratify`` each class keeps ``fraction`` of its examples for validation
@@ -161,8 +171,7 @@ def _loss_fn(loss: str | Callable):
     return table[loss]
 
 
-def make_optimizer(name: str, params, learning_rate: float, *, momentum: float = 0.0,
-                   weight_decay: float = 0.0):
+def make_optimizer(name: str, params, learning_rate: float, *, momentum: float = 0.0, weight_decay: float = 0.0):
     """Build a torch optimizer from a friendly name ('adam', 'sgd', 'rmsprop', 'adamw')."""
     import torch
 
@@ -172,11 +181,9 @@ def make_optimizer(name: str, params, learning_rate: float, *, momentum: float =
     if name == "adamw":
         return torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay, foreach=True)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay,
-                               foreach=True)
+        return torch.optim.SGD(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay, foreach=True)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay,
-                                   foreach=True)
+        return torch.optim.RMSprop(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay, foreach=True)
     raise InputError(f"Unknown optimizer {name!r}. Use one of: {', '.join(OPTIMIZERS)}.")
 
 
@@ -246,8 +253,13 @@ def fit(
         yv = yv.long() if classification else yv.float() if yv.is_floating_point() else yv  # ids stay ids
         xt, yt = x, y
     elif validation_split > 0:
-        tr, va = validation_indices(y.numpy() if classification else None, n, validation_split,
-                                    stratify=classification if stratify is None else stratify, seed=seed)
+        tr, va = validation_indices(
+            y.numpy() if classification else None,
+            n,
+            validation_split,
+            stratify=classification if stratify is None else stratify,
+            seed=seed,
+        )
         if len(tr) == 0:
             raise DataError("validation_split left nothing to train on. Add more examples or lower it.")
         tr_t, va_t = torch.from_numpy(tr), torch.from_numpy(va)
@@ -259,8 +271,13 @@ def fit(
 
     start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}  # restored if training diverges
     lean = _LeanOptimizer.create(optimizer, model, learning_rate, momentum)
-    opt = lean if lean is not None else optimizer if not isinstance(optimizer, str) else make_optimizer(
-        optimizer, model.parameters(), learning_rate, momentum=momentum, weight_decay=0.0)
+    opt = (
+        lean
+        if lean is not None
+        else optimizer
+        if not isinstance(optimizer, str)
+        else make_optimizer(optimizer, model.parameters(), learning_rate, momentum=momentum, weight_decay=0.0)
+    )
     weights = [p for name, p in model.named_parameters() if p.requires_grad and p.dim() > 1]
 
     history = History()
@@ -347,7 +364,8 @@ def fit(
                 raise DataError(
                     f"Training diverged at epoch {epoch} (loss became {logs['loss']}). "
                     "Lower the learning_rate, or normalize the data first. The model keeps the weights it "
-                    "had before this training.")
+                    "had before this training."
+                )
             history.append(logs)
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
@@ -372,7 +390,7 @@ def _is_small(model, batch_size: int) -> bool:
     cores, other work running): a 1280→128→3 network trains 2× faster on one thread than on
     two, and ml5's 4,000-weight image CNN 30× faster (OpenMP threads wait for each other on
     every tiny operation)."""
-    return sum(p.numel() for p in model.parameters()) * batch_size <= 2 ** 24
+    return sum(p.numel() for p in model.parameters()) * batch_size <= 2**24
 
 
 class _LeanOptimizer:
@@ -399,8 +417,7 @@ class _LeanOptimizer:
             return None
         name = optimizer.lower()
         params = [p for p in model.parameters() if p.requires_grad]
-        usable = params and all(p.device.type == "cpu" and p.dtype == torch.float32 and not p.is_sparse
-                                for p in params)
+        usable = params and all(p.device.type == "cpu" and p.dtype == torch.float32 and not p.is_sparse for p in params)
         if not usable:
             return None
         if name == "adam" and hasattr(torch, "_fused_adam_"):
@@ -423,11 +440,25 @@ class _LeanOptimizer:
         if self.kind == "sgd":
             return [partial(torch._foreach_add_, self.params, grads, alpha=-self.lr)]
         step = torch.zeros((), dtype=torch.float32)  # every parameter steps every time: one shared count
-        return [partial(step.add_, 1.0),
-                partial(torch._fused_adam_, self.params, grads, self.exp_avg, self.exp_avg_sq, [],
-                        [step] * len(self.params),
-                        lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False,
-                        maximize=False)]
+        return [
+            partial(step.add_, 1.0),
+            partial(
+                torch._fused_adam_,
+                self.params,
+                grads,
+                self.exp_avg,
+                self.exp_avg_sq,
+                [],
+                [step] * len(self.params),
+                lr=self.lr,
+                beta1=0.9,
+                beta2=0.999,
+                weight_decay=0.0,
+                eps=1e-8,
+                amsgrad=False,
+                maximize=False,
+            ),
+        ]
 
     def update(self, grads) -> None:
         """Apply one step with these gradients (``None`` for a parameter the loss does not use)."""
@@ -445,9 +476,21 @@ class _LeanOptimizer:
                 return
             steps = pick(self.steps)
             torch._foreach_add_(steps, 1.0)
-            torch._fused_adam_(params, grads, pick(self.exp_avg), pick(self.exp_avg_sq), [], steps,
-                               lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
-                               amsgrad=False, maximize=False)
+            torch._fused_adam_(
+                params,
+                grads,
+                pick(self.exp_avg),
+                pick(self.exp_avg_sq),
+                [],
+                steps,
+                lr=self.lr,
+                beta1=0.9,
+                beta2=0.999,
+                weight_decay=0.0,
+                eps=1e-8,
+                amsgrad=False,
+                maximize=False,
+            )
 
 
 def _evaluate(model, forward, x, y, loss_fn, classification: bool, metrics) -> dict[str, float]:
@@ -494,7 +537,7 @@ def dense_layers(model) -> tuple[list, list] | None:
         if kind is nn.Identity or (kind is nn.Dropout and m.p == 0):
             continue
         act = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}.get(kind)
-        if kind is nn.Softmax and m.dim in (-1, 1) and all(type(r) in (nn.Identity,) for r in modules[i + 1:]):
+        if kind is nn.Softmax and m.dim in (-1, 1) and all(type(r) in (nn.Identity,) for r in modules[i + 1 :]):
             act = "softmax"
         if act is None or not layers or layers[-1][2] is not None:
             return None
@@ -533,7 +576,7 @@ class DenseForward:
             with torch.inference_mode():
                 return self.model(x)
         threads = torch.get_num_threads()
-        one = threads > 1 and self.macs * x.shape[0] < 2 ** 24  # small: one thread (see _is_small)
+        one = threads > 1 and self.macs * x.shape[0] < 2**24  # small: one thread (see _is_small)
         if one:
             torch.set_num_threads(1)
         try:
@@ -594,7 +637,6 @@ def _module_call(model):
     return call
 
 
-
 # --------------------------------------------------------------------------- the dense fast path
 _ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -620,8 +662,8 @@ class _DenseStack:
         self.params = [t for w, b, _ in layers for t in ((w, b) if b is not None else (w,))]
         self.grads = [torch.empty_like(p) for p in self.params]  # every step overwrites them
         width = [w.shape[0] for w, _, _ in layers]
-        self.d_out = torch.empty(batch_size, width[-1])                # d loss / d output
-        self.outputs = torch.empty(nt, width[-1])                       # the epoch's outputs, for its loss
+        self.d_out = torch.empty(batch_size, width[-1])  # d loss / d output
+        self.outputs = torch.empty(nt, width[-1])  # the epoch's outputs, for its loss
 
     @classmethod
     def compile(cls, model, loss, x, y, batch_size: int, l1: float, l2: float) -> _DenseStack | None:
@@ -634,8 +676,14 @@ class _DenseStack:
             return None
         layers = [list(layer) for layer in found[1]]
         params = [t for w, b, _ in layers for t in (w, b) if t is not None]
-        if not all(p.requires_grad and p.dtype == torch.float32 and p.device.type == "cpu" and p.is_contiguous()
-                   and not p.is_sparse for p in params):
+        if not all(
+            p.requires_grad
+            and p.dtype == torch.float32
+            and p.device.type == "cpu"
+            and p.is_contiguous()
+            and not p.is_sparse
+            for p in params
+        ):
             return None
         if x.dim() != 2 or x.dtype != torch.float32 or x.shape[1] != layers[0][0].shape[1]:
             return None
@@ -645,8 +693,14 @@ class _DenseStack:
                 return None
         elif y.dtype != torch.float32 or tuple(y.shape) != (x.shape[0], out):
             return None
-        return cls([tuple(layer) for layer in layers], "ce" if loss == "categorical_crossentropy" else "mse",
-                   batch_size, x.shape[0], l1, l2)
+        return cls(
+            [tuple(layer) for layer in layers],
+            "ce" if loss == "categorical_crossentropy" else "mse",
+            batch_size,
+            x.shape[0],
+            l1,
+            l2,
+        )
 
     def epoch_targets(self, ys):
         """What the per-step loss gradient needs: one-hot rows for cross-entropy, else ``ys``."""
@@ -671,9 +725,11 @@ class _DenseStack:
         import torch
 
         aten = torch.ops.aten
-        backward = {"relu": lambda d, y: partial(aten.threshold_backward.grad_input, d, y, 0.0, grad_input=d),
-                    "sigmoid": lambda d, y: partial(aten.sigmoid_backward.grad_input, d, y, grad_input=d),
-                    "tanh": lambda d, y: partial(aten.tanh_backward.grad_input, d, y, grad_input=d)}
+        backward = {
+            "relu": lambda d, y: partial(aten.threshold_backward.grad_input, d, y, 0.0, grad_input=d),
+            "sigmoid": lambda d, y: partial(aten.sigmoid_backward.grad_input, d, y, grad_input=d),
+            "tanh": lambda d, y: partial(aten.tanh_backward.grad_input, d, y, grad_input=d),
+        }
         layers, last = self.layers, len(self.layers) - 1
         pool: dict = {}
 
@@ -700,7 +756,7 @@ class _DenseStack:
             outs, a = [], xb
             for i, (w, b, act) in enumerate(layers):  # forward: z = a·wᵀ + b, then the activation in place
                 if i == last:  # into the epoch's outputs (row-major), for its loss
-                    z = self.outputs[start:start + n]
+                    z = self.outputs[start : start + n]
                     calls.append(product(z, False, a, w.t(), b))
                 else:
                     z, narrow = buffer(("act", n, i), n, w.shape[0])
@@ -710,9 +766,9 @@ class _DenseStack:
                 outs.append(z)
                 a = z
             d = self.d_out[:n]  # d loss / d output, the loss averaged over the batch as torch does
-            if self.loss == "ce":       # softmax − one-hot, over n
+            if self.loss == "ce":  # softmax − one-hot, over n
                 calls += [partial(torch.softmax, a, 1, out=d), partial(d.sub_, tb), partial(d.div_, n)]
-            else:                       # 2 (output − target) over the number of values
+            else:  # 2 (output − target) over the number of values
                 calls += [partial(torch.sub, a, tb, out=d), partial(d.mul_, 2.0 / a.numel())]
             g = len(self.grads)
             for i in range(last, -1, -1):

@@ -28,6 +28,7 @@ Minkowski has no approximate index (USearch has no such metric): it is always ex
 >>> index.search(np.array([1.0, 0.1, 0.0]), k=2)[0]
 array([0, 1])
 """
+
 from __future__ import annotations
 
 import os
@@ -47,20 +48,28 @@ METRICS = ("cosine", "euclidean", "sqeuclidean", "minkowski", "dot")
 APPROX_THRESHOLD = 20_000
 
 _ALIASES = {
-    "cos": "cosine", "cosine_distance": "cosine",
-    "l2": "euclidean", "euclidian": "euclidean",
-    "squared_euclidean": "sqeuclidean", "squared euclidean": "sqeuclidean", "sq_euclidean": "sqeuclidean",
-    "l2sq": "sqeuclidean", "squaredeuclidean": "sqeuclidean",
-    "minkowsky": "minkowski", "lp": "minkowski",
-    "ip": "dot", "inner_product": "dot", "inner product": "dot", "dot_product": "dot",
+    "cos": "cosine",
+    "cosine_distance": "cosine",
+    "l2": "euclidean",
+    "euclidian": "euclidean",
+    "squared_euclidean": "sqeuclidean",
+    "squared euclidean": "sqeuclidean",
+    "sq_euclidean": "sqeuclidean",
+    "l2sq": "sqeuclidean",
+    "squaredeuclidean": "sqeuclidean",
+    "minkowsky": "minkowski",
+    "lp": "minkowski",
+    "ip": "dot",
+    "inner_product": "dot",
+    "inner product": "dot",
+    "dot_product": "dot",
 }
 
 # metric -> (USearch metric, quantisation of the graph's vectors). Cosine vectors are
 # normalised inside USearch, so 8-bit integers are exact enough (1 byte per number; the
 # re-ranking step restores exact distances); the other metrics keep magnitudes, which
 # int8 would clip, so they use float16.
-_USEARCH = {"cosine": ("cos", "i8"), "dot": ("ip", "f16"), "euclidean": ("l2sq", "f16"),
-            "sqeuclidean": ("l2sq", "f16")}
+_USEARCH = {"cosine": ("cos", "i8"), "dot": ("ip", "f16"), "euclidean": ("l2sq", "f16"), "sqeuclidean": ("l2sq", "f16")}
 
 #: Rows per block in exact search (bounds the temporary Q × block distance matrix).
 _BLOCK = 32_768
@@ -94,8 +103,14 @@ def _as_matrix(vectors, what: str = "vectors") -> np.ndarray:
     return arr
 
 
-def _exact_block(queries: np.ndarray, block: np.ndarray, metric: str, p: float,
-                 qnorm: np.ndarray | None = None, bnorm: np.ndarray | None = None) -> np.ndarray:
+def _exact_block(
+    queries: np.ndarray,
+    block: np.ndarray,
+    metric: str,
+    p: float,
+    qnorm: np.ndarray | None = None,
+    bnorm: np.ndarray | None = None,
+) -> np.ndarray:
     """Distances Q × B between float32 queries and one block of stored rows."""
     block = np.asarray(block, dtype=np.float32)
     if metric == "minkowski":
@@ -156,15 +171,21 @@ def pairwise_distances(queries, vectors, metric: str = "cosine", p: float = 3) -
     metric = check_metric(metric, p)
     q = _as_matrix(queries, "queries").astype(np.float32)
     v = _as_matrix(vectors)
-    return np.concatenate([_exact_block(q, v[s:s + _BLOCK], metric, p) for s in range(0, len(v), _BLOCK)],
-                          axis=1) if len(v) else np.zeros((len(q), 0), np.float32)
+    return (
+        np.concatenate([_exact_block(q, v[s : s + _BLOCK], metric, p) for s in range(0, len(v), _BLOCK)], axis=1)
+        if len(v)
+        else np.zeros((len(q), 0), np.float32)
+    )
 
 
 def _merge_topk(best_d, best_i, d, offset, k):
     """Keep the k smallest of (best, new block) per row."""
     kk = min(k, d.shape[1])
-    part = np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < d.shape[1] else np.broadcast_to(
-        np.arange(d.shape[1]), (d.shape[0], d.shape[1]))
+    part = (
+        np.argpartition(d, kk - 1, axis=1)[:, :kk]
+        if kk < d.shape[1]
+        else np.broadcast_to(np.arange(d.shape[1]), (d.shape[0], d.shape[1]))
+    )
     cand_d = np.take_along_axis(d, part, axis=1)
     cand_i = part + offset
     if best_d is None:
@@ -200,9 +221,19 @@ class VectorIndex:
     ((3,), True)
     """
 
-    def __init__(self, metric: str = "cosine", *, p: float = 3, exact: bool | None = None,
-                 threshold: int = APPROX_THRESHOLD, connectivity: int = 16, expansion_add: int = 128,
-                 expansion_search: int | None = None, oversample: int = 4, threads: int = 0):
+    def __init__(
+        self,
+        metric: str = "cosine",
+        *,
+        p: float = 3,
+        exact: bool | None = None,
+        threshold: int = APPROX_THRESHOLD,
+        connectivity: int = 16,
+        expansion_add: int = 128,
+        expansion_search: int | None = None,
+        oversample: int = 4,
+        threads: int = 0,
+    ):
         self.metric = metric
         self.p = p
         self.exact = exact
@@ -266,8 +297,9 @@ class VectorIndex:
             self.fit(arr)
             return np.arange(len(arr))
         if arr.shape[1] != self.vectors_.shape[1]:
-            raise ShapeError(f"These vectors have {arr.shape[1]} numbers; the index holds vectors of "
-                             f"{self.vectors_.shape[1]}.")
+            raise ShapeError(
+                f"These vectors have {arr.shape[1]} numbers; the index holds vectors of {self.vectors_.shape[1]}."
+            )
         start = len(self.vectors_)
         self.vectors_ = np.concatenate([np.asarray(self.vectors_), arr.astype(self.vectors_.dtype)])
         self._sqnorms = None
@@ -294,11 +326,18 @@ class VectorIndex:
         try:
             from usearch.index import Index
         except ImportError:  # pragma: no cover
-            raise DependencyError("Approximate search needs the package 'usearch' (pip install usearch). "
-                                  "Or pass exact=True.") from None
+            raise DependencyError(
+                "Approximate search needs the package 'usearch' (pip install usearch). Or pass exact=True."
+            ) from None
         metric, dtype = _USEARCH[self._metric]
-        return Index(ndim=self.dim, metric=metric, dtype=dtype, connectivity=self.connectivity,
-                     expansion_add=self.expansion_add, expansion_search=self._expansion_search())
+        return Index(
+            ndim=self.dim,
+            metric=metric,
+            dtype=dtype,
+            connectivity=self.connectivity,
+            expansion_add=self.expansion_add,
+            expansion_search=self._expansion_search(),
+        )
 
     def _expansion_search(self) -> int:
         if self.expansion_search is not None:
@@ -311,15 +350,20 @@ class VectorIndex:
 
     def _ann_add(self, start: int, batch: int = 16_384) -> None:
         for s in range(start, len(self.vectors_), batch):
-            rows = np.asarray(self.vectors_[s:s + batch], dtype=np.float32)
+            rows = np.asarray(self.vectors_[s : s + batch], dtype=np.float32)
             self.ann_.add(np.arange(s, s + len(rows)), rows, threads=self.threads)
 
     # ------------------------------------------------------------------ searching
     def _norms(self) -> np.ndarray | None:
         if self._metric in ("cosine", "euclidean", "sqeuclidean") and self._sqnorms is None:
-            self._sqnorms = np.concatenate([
-                np.einsum("ij,ij->i", b, b) for b in
-                (np.asarray(self.vectors_[s:s + _BLOCK], dtype=np.float32) for s in range(0, len(self), _BLOCK))])
+            self._sqnorms = np.concatenate(
+                [
+                    np.einsum("ij,ij->i", b, b)
+                    for b in (
+                        np.asarray(self.vectors_[s : s + _BLOCK], dtype=np.float32) for s in range(0, len(self), _BLOCK)
+                    )
+                ]
+            )
         return self._sqnorms
 
     def _exact_candidates(self, q: np.ndarray, k: int) -> np.ndarray:
@@ -327,8 +371,8 @@ class VectorIndex:
         qnorm = np.einsum("ij,ij->i", q, q)
         best_d = best_i = None
         for s in range(0, len(self), _BLOCK):
-            block = self.vectors_[s:s + _BLOCK]
-            d = _exact_block(q, block, self._metric, self.p, qnorm, None if norms is None else norms[s:s + _BLOCK])
+            block = self.vectors_[s : s + _BLOCK]
+            d = _exact_block(q, block, self._metric, self.p, qnorm, None if norms is None else norms[s : s + _BLOCK])
             best_d, best_i = _merge_topk(best_d, best_i, d, s, k)
         return best_i
 
@@ -343,8 +387,10 @@ class VectorIndex:
         single = np.ndim(queries) == 1
         q = _as_matrix(queries, "queries").astype(np.float32)
         if q.shape[1] != self.dim:
-            raise ShapeError(f"A query has {q.shape[1]} numbers but the index holds vectors of {self.dim}. "
-                             "Queries must come from the same model and layer as the index.")
+            raise ShapeError(
+                f"A query has {q.shape[1]} numbers but the index holds vectors of {self.dim}. "
+                "Queries must come from the same model and layer as the index."
+            )
         if not np.isfinite(q).all():
             raise InputError("A query vector contains NaN or infinity.")
         k = int(k)
@@ -352,7 +398,7 @@ class VectorIndex:
             raise InputError(f"k must be at least 1 (got {k}).")
         k = min(k, len(self))
         use_ann = self.ann_ is not None and exact is not True
-        parts = [self._search_block(q[s:s + 256], k, use_ann) for s in range(0, len(q), 256)]
+        parts = [self._search_block(q[s : s + 256], k, use_ann) for s in range(0, len(q), 256)]
         idx = np.concatenate([a for a, _ in parts])
         dist = np.concatenate([b for _, b in parts])
         if single:
@@ -369,7 +415,7 @@ class VectorIndex:
             keys = np.asarray(matches.keys).reshape(len(q), -1).astype(np.int64)
             counts = np.asarray(getattr(matches, "counts", [len(matches.keys)])).reshape(-1)
             for i in np.flatnonzero(counts < k):  # the graph returned too few: exact for those
-                keys[i, :k] = self._exact_candidates(q[i:i + 1], k)[0]
+                keys[i, :k] = self._exact_candidates(q[i : i + 1], k)[0]
                 counts[i] = k
             cand = np.where(np.arange(keys.shape[1])[None, :] < counts[:, None], keys, -1)
         else:
@@ -399,6 +445,8 @@ class VectorIndex:
         except Exception as e:  # noqa: BLE001 (usearch raises plain RuntimeError/ValueError)
             raise FormatError(f"{path} is not a readable search graph ({e}). Rebuild the index.") from None
         if ann is None or ann.ndim != self.dim or len(ann) != len(self):
-            raise FormatError(f"The search graph {path} does not match the stored vectors "
-                              f"({None if ann is None else len(ann)} vs {len(self)}). Rebuild the index.")
+            raise FormatError(
+                f"The search graph {path} does not match the stored vectors "
+                f"({None if ann is None else len(ann)} vs {len(self)}). Rebuild the index."
+            )
         self.ann_ = ann

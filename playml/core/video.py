@@ -7,6 +7,7 @@
 >>> from playml.core.video import write_video
 >>> write_video("out.mp4", frames, fps=30)  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import os
@@ -18,11 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DependencyError, InputError, MissingFileError
 from playml.core.media import IMAGE_SUFFIXES, check_not_url, list_images, load_image
+from playml.errors import DependencyError, InputError, MissingFileError
 
-__all__ = ["VIDEO_SUFFIXES", "Webcam", "webcam", "read_video", "video_info", "frames", "VideoWriter",
-           "write_video", "is_video"]
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "Webcam",
+    "webcam",
+    "read_video",
+    "video_info",
+    "frames",
+    "VideoWriter",
+    "write_video",
+    "is_video",
+]
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"})
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID", ".webm": "VP90"}
@@ -50,8 +60,9 @@ def _open_capture(path: str | os.PathLike):
     check_not_url(str(path))
     p = Path(path)
     if not p.exists():
-        raise MissingFileError(f"There is no video file {str(p)!r}. Check the spelling and the folder you "
-                               f"are in ({os.getcwd()}).")
+        raise MissingFileError(
+            f"There is no video file {str(p)!r}. Check the spelling and the folder you are in ({os.getcwd()})."
+        )
     cap = cv2.VideoCapture(str(p))
     if not cap.isOpened():
         cap.release()
@@ -64,8 +75,12 @@ def video_info(path: str | os.PathLike) -> dict[str, Any]:
     cv2 = _cv2()
     cap = _open_capture(path)
     try:
-        return {"width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-                "fps": float(cap.get(cv2.CAP_PROP_FPS)) or 30.0, "frames": int(cap.get(cv2.CAP_PROP_FRAME_COUNT))}
+        return {
+            "width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            "fps": float(cap.get(cv2.CAP_PROP_FPS)) or 30.0,
+            "frames": int(cap.get(cv2.CAP_PROP_FRAME_COUNT)),
+        }
     finally:
         cap.release()
 
@@ -119,8 +134,10 @@ class Webcam:
         return self
 
     def _missing(self) -> str:
-        return (f"No camera found (camera {self.index}). Plug one in or allow access to it, try another "
-                "index with ml.webcam(1), or use a video file instead: detect_stream('clip.mp4').")
+        return (
+            f"No camera found (camera {self.index}). Plug one in or allow access to it, try another "
+            "index with ml.webcam(1), or use a video file instead: detect_stream('clip.mp4')."
+        )
 
     def read(self) -> np.ndarray:
         """One RGB frame."""
@@ -176,8 +193,10 @@ def frames(source: Any) -> Iterator[np.ndarray]:
         return (load_image(f) for f in source)
     if isinstance(source, Iterable):
         return (load_image(f) for f in source)
-    raise InputError(f"playml cannot read frames from a {type(source).__name__}. Pass a video file path, "
-                     "ml.webcam(), a folder of images or a list of images.")
+    raise InputError(
+        f"playml cannot read frames from a {type(source).__name__}. Pass a video file path, "
+        "ml.webcam(), a folder of images or a list of images."
+    )
 
 
 def _own_camera(cam: Webcam) -> Iterator[np.ndarray]:
@@ -221,8 +240,9 @@ class VideoWriter:
         self.fps = float(fps)
         suffix = self.path.suffix.lower()
         if suffix not in _FOURCC:
-            raise InputError(f"playml writes videos as {', '.join(sorted(_FOURCC))}; {str(self.path)!r} has "
-                             f"another suffix.")
+            raise InputError(
+                f"playml writes videos as {', '.join(sorted(_FOURCC))}; {str(self.path)!r} has another suffix."
+            )
         if not self.fps > 0:
             raise InputError(f"fps must be above 0 (got {fps!r}).")
         self._writer = None
@@ -236,8 +256,9 @@ class VideoWriter:
         h, w = rgb.shape[:2]
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix,
-                                             dir=self.path.parent)
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent
+            )
             os.close(fd)
             self._writer = self._open(cv2, w, h)
             if not self._writer.isOpened():
@@ -245,8 +266,9 @@ class VideoWriter:
                 raise InputError(f"OpenCV cannot write {str(self.path)!r}. Try an .avi file instead.")
             self._size = (w, h)
         elif (w, h) != self._size:
-            raise InputError(f"All frames of a video must have the same size: {self._size[0]}×{self._size[1]} "
-                             f"first, then {w}×{h}.")
+            raise InputError(
+                f"All frames of a video must have the same size: {self._size[0]}×{self._size[1]} first, then {w}×{h}."
+            )
         self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         self.frames += 1
 
@@ -261,9 +283,11 @@ class VideoWriter:
             writer.release()
             import warnings
 
-            warnings.warn(f"This OpenCV has no H.264 encoder, so {self.path.name} is MPEG-4 part 2, which web "
-                          f"browsers do not play. Write {self.path.with_suffix('.webm').name} (VP9) for a browser.",
-                          stacklevel=3)
+            warnings.warn(
+                f"This OpenCV has no H.264 encoder, so {self.path.name} is MPEG-4 part 2, which web "
+                f"browsers do not play. Write {self.path.with_suffix('.webm').name} (VP9) for a browser.",
+                stacklevel=3,
+            )
         with _quiet_stderr():  # "tag … is not supported" for VP9 in WebM: OpenCV picks the right tag itself
             return cv2.VideoWriter(self._tmp, cv2.VideoWriter_fourcc(*_FOURCC[suffix]), self.fps, (w, h))
 

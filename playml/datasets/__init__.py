@@ -12,6 +12,7 @@
 Every bundled data set comes from a package playml already installs (nothing is
 downloaded) and has a data card: origin, collection, license, fields, labels, gaps.
 """
+
 from __future__ import annotations
 
 from playml.datasets.dataset import KINDS, Dataset, is_dataset

@@ -4,6 +4,7 @@ The cache lives in ``$PLAYML_CACHE/datasets`` (or ``~/.cache/playml/datasets``).
 written atomically and read with ``allow_pickle=False``: a cache file can never run code.
 Text is stored as UTF-8 bytes plus offsets. Delete the folder at any time; it is rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,9 +94,18 @@ def read(key: str) -> Dataset | None:
             meta = {k: _unpack(data, f"meta.{k}") for k in header["meta"]}
     except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError):
         return None  # damaged or from an incompatible version: rebuild
-    ds = Dataset(X, None, labels=None, feature_names=header["feature_names"], kind=header["kind"],
-                 name=header["name"], target_name=header["target_name"], notes=header["notes"],
-                 normal_label=header["normal_label"], meta=meta)
+    ds = Dataset(
+        X,
+        None,
+        labels=None,
+        feature_names=header["feature_names"],
+        kind=header["kind"],
+        name=header["name"],
+        target_name=header["target_name"],
+        notes=header["notes"],
+        normal_label=header["normal_label"],
+        meta=meta,
+    )
     # y is already encoded: set it directly (the constructor would re-encode numbers)
     ds._y = y
     ds.label_names = header["label_names"]

@@ -8,12 +8,13 @@ Dataset('iris', 150 examples, 4 features, 3 labels: setosa, versicolor, virginic
 >>> len(train), len(test)
 (120, 30)
 """
+
 from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def _listed(names: Sequence[str], limit: int = 6) -> str:
     names = [str(n) for n in names]
     if len(names) <= limit:
         return ", ".join(names)
-    return ", ".join(names[:limit - 1]) + f", … {names[-1]}"
+    return ", ".join(names[: limit - 1]) + f", … {names[-1]}"
 
 
 class Dataset:
@@ -126,8 +127,12 @@ class Dataset:
             X_arr = X
         elif isinstance(X, (builtins.list, tuple)) and X and all(isinstance(v, str) for v in X):
             X_arr = np.array(X, dtype=object)
-        elif isinstance(X, (builtins.list, tuple)) and X and all(isinstance(v, np.ndarray) for v in X) \
-                and len({v.shape for v in X}) > 1:
+        elif (
+            isinstance(X, (builtins.list, tuple))
+            and X
+            and all(isinstance(v, np.ndarray) for v in X)
+            and len({v.shape for v in X}) > 1
+        ):
             X_arr = np.empty(len(X), dtype=object)
             X_arr[:] = builtins.list(X)
         else:
@@ -141,8 +146,10 @@ class Dataset:
         if kind not in KINDS:
             raise InputError(f"kind must be one of {', '.join(KINDS)} (got {kind!r}).")
         if kind in ("table", "sequences") and X_arr.dtype.kind not in "fiub":
-            raise DataError(f"A {kind} data set needs numbers; got values of type {X_arr.dtype}. "
-                            "Use ml.datasets.from_csv to turn text columns into numbers.")
+            raise DataError(
+                f"A {kind} data set needs numbers; got values of type {X_arr.dtype}. "
+                "Use ml.datasets.from_csv to turn text columns into numbers."
+            )
         if kind in ("table", "sequences") and X_arr.dtype != np.float32:
             X_arr = X_arr.astype(np.float32)
         if kind == "table" and X_arr.ndim == 1:
@@ -172,8 +179,7 @@ class Dataset:
             elif label_names is not None:
                 y_arr = y_arr.astype(np.int64)
                 if n and (y_arr.min() < 0 or y_arr.max() >= len(label_names)):
-                    raise DataError(f"Label codes must run from 0 to {len(label_names) - 1} "
-                                    f"(one per name in labels=).")
+                    raise DataError(f"Label codes must run from 0 to {len(label_names) - 1} (one per name in labels=).")
             else:
                 y_arr = y_arr.astype(np.float32)  # a number to predict (regression)
         if label_names is not None:
@@ -186,7 +192,8 @@ class Dataset:
         self.card = card
         self.label_names: builtins.list[str] | None = label_names
         self.feature_names: builtins.list[str] | None = (
-            [str(f) for f in feature_names] if feature_names is not None else None)
+            [str(f) for f in feature_names] if feature_names is not None else None
+        )
         if self.feature_names is not None and kind == "table" and len(self.feature_names) != X_arr.shape[1]:
             raise DataError(f"There are {X_arr.shape[1]} columns but {len(self.feature_names)} feature names.")
         self.target_name = target_name
@@ -367,8 +374,10 @@ class Dataset:
         Dataset('digits', 1797 examples, 64 features, 10 labels: 0, 1, 2, 3, 4, … 9)
         """
         if self.kind != "images" or self._X.dtype == object:
-            raise DataError("flatten() needs images of one size held as pixels; "
-                            "use from_folder(..., size=(w, h)) to resize them first.")
+            raise DataError(
+                "flatten() needs images of one size held as pixels; "
+                "use from_folder(..., size=(w, h)) to resize them first."
+            )
         X = self._X.astype(np.float32)
         h, w = X.shape[1:3]
         if gray:
@@ -380,8 +389,10 @@ class Dataset:
         out._X = X.reshape(len(X), -1)
         out.kind = "table"
         out.feature_names = names
-        out.notes.append(f"flattened {h}×{w} images into {len(names)} pixel columns"
-                         + (" (gray, 0–255)" if gray else " (R, G, B, 0–255)"))
+        out.notes.append(
+            f"flattened {h}×{w} images into {len(names)} pixel columns"
+            + (" (gray, 0–255)" if gray else " (R, G, B, 0–255)")
+        )
         return out
 
     def counts(self) -> dict[str, int]:
@@ -408,8 +419,10 @@ class Dataset:
         elif self.kind == "images" and self._X.dtype == object and all(isinstance(v, str) for v in self._X):
             df = pd.DataFrame({"path": self._X})
         else:
-            raise DataError(f"{self.kind} data of shape {self._X.shape} does not fit in a table; "
-                            "use .arrays() to get NumPy arrays instead.")
+            raise DataError(
+                f"{self.kind} data of shape {self._X.shape} does not fit in a table; "
+                "use .arrays() to get NumPy arrays instead."
+            )
         for key, values in self.meta.items():
             if key not in df.columns:
                 df[key] = values
@@ -459,8 +472,10 @@ class Dataset:
         Anomaly detectors learn "normal" from these. Elsewhere use ``where(label=...)``.
         """
         if self.normal_label is None:
-            raise DataError(f"{self.name!r} has no label marked as normal. Pick the examples you "
-                            "consider normal with .where(label='…').")
+            raise DataError(
+                f"{self.name!r} has no label marked as normal. Pick the examples you "
+                "consider normal with .where(label='…')."
+            )
         return self.where(label=self.normal_label)
 
     def canonical_split(self) -> tuple[Dataset, Dataset]:
@@ -492,8 +507,10 @@ class Dataset:
         if (fr <= 0).any() or (fr >= 1).any():
             raise DataError(f"Each fraction must be between 0 and 1 (got {', '.join(map(str, fractions))}).")
         if abs(fr.sum() - 1.0) > 1e-6:
-            raise DataError(f"The fractions must add up to 1; {' + '.join(map(str, fractions))} = {fr.sum():.4g}. "
-                            "For example split(0.7, 0.15, 0.15).")
+            raise DataError(
+                f"The fractions must add up to 1; {' + '.join(map(str, fractions))} = {fr.sum():.4g}. "
+                "For example split(0.7, 0.15, 0.15)."
+            )
         rng = np.random.default_rng(seed)
         n = len(self)
         if stratify:
@@ -503,8 +520,10 @@ class Dataset:
             small = [(self.label_names[c], len(g)) for c, g in enumerate(groups) if 0 < len(g) < len(fr)]
             if small:
                 desc = ", ".join(f"{name!r} has {k}" for name, k in small[:5])
-                raise DataError(f"Cannot stratify into {len(fr)} parts: every label needs at least {len(fr)} "
-                                f"examples, but {desc}. Add examples, use fewer parts, or stratify=False.")
+                raise DataError(
+                    f"Cannot stratify into {len(fr)} parts: every label needs at least {len(fr)} "
+                    f"examples, but {desc}. Add examples, use fewer parts, or stratify=False."
+                )
             parts: builtins.list[builtins.list[np.ndarray]] = [[] for _ in fr]
             total = sum(len(g) for g in groups)
             target, done = _allot(total, fr), 0
@@ -517,7 +536,7 @@ class Dataset:
                 # the examples left over by rounding go where the overall sizes fall shortest
                 done += len(g)
                 rank = np.lexsort((-(raw - want), -(target * done / total - given - want)))
-                want[rank[:len(g) - want.sum()]] += 1
+                want[rank[: len(g) - want.sum()]] += 1
                 if (want == 0).any():  # each part gets at least one example of every label
                     want = np.maximum(want, 1)
                     while want.sum() > len(g):
@@ -534,13 +553,16 @@ class Dataset:
             index_parts = np.split(order, cuts)
         empty = [i + 1 for i, p in enumerate(index_parts) if len(p) == 0]
         if empty:
-            raise DataError(f"Part {empty[0]} of the split would be empty: {n} examples are too few for "
-                            f"fractions {', '.join(map(str, fractions))}. Use larger fractions or more data.")
+            raise DataError(
+                f"Part {empty[0]} of the split would be empty: {n} examples are too few for "
+                f"fractions {', '.join(map(str, fractions))}. Use larger fractions or more data."
+            )
         return tuple(self._subset(np.asarray(p, dtype=np.int64)) for p in index_parts)
 
     # --------------------------------------------------------------- batches
-    def batches(self, batch_size: int = 32, *, shuffle: bool = True, seed: int | None = None,
-                drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    def batches(
+        self, batch_size: int = 32, *, shuffle: bool = True, seed: int | None = None, drop_last: bool = False
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """Yield ``(X, y)`` NumPy batches of ``batch_size`` examples (the last may be smaller).
 
         >>> import playml as ml
@@ -555,20 +577,21 @@ class Dataset:
         order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
         stop = n - n % batch_size if drop_last else n
         for start in range(0, stop, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             yield self._X[idx], (self._y[idx] if self._y is not None else None)
 
     # -------------------------------------------------------------- describe
     def summary(self) -> str:
         """Markdown about this copy of the data: size, shape, counts per label and notes."""
-        lines = ["## This copy", "", f"- name: `{self.name}`", f"- kind: {self.kind}",
-                 f"- examples: {len(self)}"]
+        lines = ["## This copy", "", f"- name: `{self.name}`", f"- kind: {self.kind}", f"- examples: {len(self)}"]
         if self.kind == "table":
             lines.append(f"- features ({self._X.shape[1]}): {_listed(self.feature_names or [], 12)}")
         elif self.kind == "images":
             if self._X.dtype != object:
-                lines.append(f"- image size: {self._X.shape[1]}×{self._X.shape[2]} pixels, "
-                             f"{self._X.shape[3] if self._X.ndim == 4 else 1} channels, {self._X.dtype}")
+                lines.append(
+                    f"- image size: {self._X.shape[1]}×{self._X.shape[2]} pixels, "
+                    f"{self._X.shape[3] if self._X.ndim == 4 else 1} channels, {self._X.dtype}"
+                )
             else:
                 lines.append("- images: files of various sizes (loaded when used)")
         elif self.kind == "sequences":
@@ -582,8 +605,13 @@ class Dataset:
             tr = int((self.meta["split"] == "train").sum())
             lines.append(f"- published split: {tr} train, {len(self) - tr} test (`.canonical_split()`)")
         if self.task == "classification":
-            lines += ["", f"Counts per label (`{self.target_name}`):", "", "| label | count | share |",
-                      "|---|---:|---:|"]
+            lines += [
+                "",
+                f"Counts per label (`{self.target_name}`):",
+                "",
+                "| label | count | share |",
+                "|---|---:|---:|",
+            ]
             for name, k in self.counts().items():
                 lines.append(f"| {name} | {k} | {k / max(len(self), 1):.1%} |")
         elif self.task == "regression":

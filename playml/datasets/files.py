@@ -6,6 +6,7 @@
 >>> table = ml.datasets.from_csv("readings.csv", label="activity")   # doctest: +SKIP
 >>> table.notes                                        # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import io
@@ -17,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, ImageError, InputError, MissingFileError, PlaymlError
 from playml.core.media import IMAGE_SUFFIXES, check_not_url, load_image
 from playml.datasets.dataset import Dataset
+from playml.errors import DataError, ImageError, InputError, MissingFileError, PlaymlError
 
 __all__ = ["from_folder", "from_csv", "DatasetWarning"]
 
@@ -37,8 +38,9 @@ def _visible(path: Path, root: Path) -> bool:
     return not any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def from_folder(path: str | os.PathLike, *, size: tuple[int, int] | int | None = None,
-                name: str | None = None) -> Dataset:
+def from_folder(
+    path: str | os.PathLike, *, size: tuple[int, int] | int | None = None, name: str | None = None
+) -> Dataset:
     """An image data set from a folder with one sub-folder per label.
 
     ::
@@ -60,8 +62,9 @@ def from_folder(path: str | os.PathLike, *, size: tuple[int, int] | int | None =
     check_not_url(str(path))
     root = Path(path)
     if not root.exists():
-        raise MissingFileError(f"There is no folder {str(root)!r}. Check the spelling and the folder you are in "
-                               f"({os.getcwd()}).")
+        raise MissingFileError(
+            f"There is no folder {str(root)!r}. Check the spelling and the folder you are in ({os.getcwd()})."
+        )
     if not root.is_dir():
         raise InputError(f"{str(root)!r} is a file. Pass a folder that has one sub-folder per label.")
     if isinstance(size, int):
@@ -100,11 +103,15 @@ def from_folder(path: str | os.PathLike, *, size: tuple[int, int] | int | None =
             labels.append(label)
     if not paths:
         found = f" ({len(skipped)} files were skipped: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
-        raise DataError(f"No readable images in {str(root)!r}{found}. Put images in one sub-folder per label, "
-                        "e.g. my_photos/cat/1.jpg and my_photos/dog/2.jpg.")
+        raise DataError(
+            f"No readable images in {str(root)!r}{found}. Put images in one sub-folder per label, "
+            "e.g. my_photos/cat/1.jpg and my_photos/dog/2.jpg."
+        )
     n_labels = len({lab for lab in labels})
-    notes = [f"read {len(paths)} images from {root}"
-             + (f" in {n_labels} label folders" if label_dirs else " (no sub-folders, so no labels)")]
+    notes = [
+        f"read {len(paths)} images from {root}"
+        + (f" in {n_labels} label folders" if label_dirs else " (no sub-folders, so no labels)")
+    ]
     if size is not None:
         notes.append(f"resized every image to {size[0]}×{size[1]} pixels")
     if skipped:
@@ -117,9 +124,15 @@ def from_folder(path: str | os.PathLike, *, size: tuple[int, int] | int | None =
     if empty:
         notes.append(f"these label folders had no usable images: {', '.join(empty)}")
     X = np.stack(pixels) if size is not None else np.array([str(p) for p in paths], dtype=object)
-    ds = Dataset(X, labels if label_dirs else None, kind="images", name=name or root.resolve().name,
-                 notes=notes, meta={"path": np.array([str(p) for p in paths], dtype=object)},
-                 labels=sorted(set(labels)) if label_dirs else None)
+    ds = Dataset(
+        X,
+        labels if label_dirs else None,
+        kind="images",
+        name=name or root.resolve().name,
+        notes=notes,
+        meta={"path": np.array([str(p) for p in paths], dtype=object)},
+        labels=sorted(set(labels)) if label_dirs else None,
+    )
     ds.skipped = skipped
     return ds
 
@@ -130,9 +143,18 @@ def _is_numeric(series) -> bool:
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
-def from_csv(path: str | os.PathLike, label: str | None = None, *, features: Sequence[str] | None = None,
-             categorical: Sequence[str] = (), encoding: str = "onehot", missing: str = "drop",
-             task: str | None = None, name: str | None = None, sep: str = ",") -> Dataset:
+def from_csv(
+    path: str | os.PathLike,
+    label: str | None = None,
+    *,
+    features: Sequence[str] | None = None,
+    categorical: Sequence[str] = (),
+    encoding: str = "onehot",
+    missing: str = "drop",
+    task: str | None = None,
+    name: str | None = None,
+    sep: str = ",",
+) -> Dataset:
     """A table data set from a CSV file, with ``label`` naming the column to predict.
 
     Each feature column is looked at and turned into numbers:
@@ -158,28 +180,38 @@ def from_csv(path: str | os.PathLike, label: str | None = None, *, features: Seq
     check_not_url(str(path))
     path = Path(path)
     if not path.exists():
-        raise MissingFileError(f"There is no file {str(path)!r}. Check the spelling and the folder you are in "
-                               f"({os.getcwd()}).")
+        raise MissingFileError(
+            f"There is no file {str(path)!r}. Check the spelling and the folder you are in ({os.getcwd()})."
+        )
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; give the CSV file inside it.")
     from playml.core.saving import read_file
 
     data = read_file(path, what="CSV file")
-    if b"\x00" in data[:1 << 20]:
+    if b"\x00" in data[: 1 << 20]:
         raise DataError(f"{path.name} is not a text CSV file (it holds binary data).")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header: refuse
             df = pd.read_csv(io.BytesIO(data), sep=sep, skipinitialspace=True, index_col=False)
-    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, pd.errors.EmptyDataError,
-            ValueError) as e:
-        raise DataError(f"{path.name} could not be read as a CSV table ({str(e)[:200]}). Check that it is "
-                        "comma-separated text with a header line (or pass sep=';').") from None
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        UnicodeDecodeError,
+        pd.errors.EmptyDataError,
+        ValueError,
+    ) as e:
+        raise DataError(
+            f"{path.name} could not be read as a CSV table ({str(e)[:200]}). Check that it is "
+            "comma-separated text with a header line (or pass sep=';')."
+        ) from None
     if sep == "," and len(df.columns) == 1:
         for other, shown in ((";", "sep=';'"), ("\t", "sep='\\t'")):
             if other in str(df.columns[0]):
-                raise DataError(f"{path.name} looks separated by {other!r}, not commas: read it with "
-                                f"from_csv({str(path)!r}, ..., {shown}).")
+                raise DataError(
+                    f"{path.name} looks separated by {other!r}, not commas: read it with "
+                    f"from_csv({str(path)!r}, ..., {shown})."
+                )
     numeric = df.select_dtypes(include="number").columns
     infinite = [c for c in numeric if np.isinf(df[c].to_numpy(dtype=np.float64)).any()]
     if infinite:  # infinity is not a measurement: treat it like a missing value
@@ -187,20 +219,43 @@ def from_csv(path: str | os.PathLike, label: str | None = None, *, features: Seq
     stripped = [str(c).strip() for c in df.columns]
     twice = sorted({c for c in stripped if stripped.count(c) > 1})
     if twice:
-        raise DataError(f"{path.name} has more than one column named {', '.join(map(repr, twice[:3]))}; give each "
-                        "column its own name in the header line.")
+        raise DataError(
+            f"{path.name} has more than one column named {', '.join(map(repr, twice[:3]))}; give each "
+            "column its own name in the header line."
+        )
     try:
-        return _table_from_frame(df, label=label, features=features, categorical=categorical, encoding=encoding,
-                                 missing=missing, task=task, name=name or path.stem, source=path.name)
+        return _table_from_frame(
+            df,
+            label=label,
+            features=features,
+            categorical=categorical,
+            encoding=encoding,
+            missing=missing,
+            task=task,
+            name=name or path.stem,
+            source=path.name,
+        )
     except (ValueError, TypeError, KeyError, IndexError) as e:
         if isinstance(e, PlaymlError):
             raise
-        raise DataError(f"{path.name} could not be turned into a table of numbers ({type(e).__name__}: "
-                        f"{str(e)[:160]}). Check its header line and that every row has the same columns.") from None
+        raise DataError(
+            f"{path.name} could not be turned into a table of numbers ({type(e).__name__}: "
+            f"{str(e)[:160]}). Check its header line and that every row has the same columns."
+        ) from None
 
 
-def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, categorical: Sequence[str],
-                      encoding: str, missing: str, task: str | None, name: str, source: str) -> Dataset:
+def _table_from_frame(
+    df,
+    *,
+    label: str | None,
+    features: Sequence[str] | None,
+    categorical: Sequence[str],
+    encoding: str,
+    missing: str,
+    task: str | None,
+    name: str,
+    source: str,
+) -> Dataset:
     import pandas as pd
 
     if encoding not in ("onehot", "codes"):
@@ -243,9 +298,11 @@ def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, 
     if holes.any():
         if missing == "drop" or (label is not None and df[label].isna().any()):
             dropped = df[holes] if missing == "drop" else df[df[label].isna()]
-            notes.append(f"dropped {len(dropped)} of {len(df)} rows with missing values "
-                         f"(rows {', '.join(str(i + 2) for i in dropped.index[:5])}"
-                         f"{'…' if len(dropped) > 5 else ''} of the file; missing='fill' keeps them)")
+            notes.append(
+                f"dropped {len(dropped)} of {len(df)} rows with missing values "
+                f"(rows {', '.join(str(i + 2) for i in dropped.index[:5])}"
+                f"{'…' if len(dropped) > 5 else ''} of the file; missing='fill' keeps them)"
+            )
             df = df.drop(index=dropped.index)
         if missing == "fill":
             for col in used:
@@ -280,14 +337,20 @@ def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, 
                 lookup = {c: i for i, c in enumerate(cats)}
                 blocks.append(values.map(lookup).to_numpy(dtype=np.float64)[:, None])
                 names.append(col)
-                notes.append(f"{col}: categorical, coded " + ", ".join(f"{c}={i}" for c, i in list(lookup.items())[:8])
-                             + ("…" if len(cats) > 8 else ""))
+                notes.append(
+                    f"{col}: categorical, coded "
+                    + ", ".join(f"{c}={i}" for c, i in list(lookup.items())[:8])
+                    + ("…" if len(cats) > 8 else "")
+                )
         elif kind == "mostly empty":
-            notes.append(f"{col}: text, empty in more than half the rows; left out of the features and "
-                         "kept as an extra column")
+            notes.append(
+                f"{col}: text, empty in more than half the rows; left out of the features and kept as an extra column"
+            )
         else:
-            notes.append(f"{col}: text with {df[col].nunique()} different values (names or ids?), "
-                         "left out of the features and kept as an extra column")
+            notes.append(
+                f"{col}: text with {df[col].nunique()} different values (names or ids?), "
+                "left out of the features and kept as an extra column"
+            )
     X = np.concatenate(blocks, axis=1)
     meta: dict[str, Any] = {}
     for col in columns:
@@ -300,11 +363,14 @@ def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, 
         numeric = _is_numeric(target)
         whole = numeric and np.allclose(target.to_numpy(dtype=float), np.round(target.to_numpy(dtype=float)))
         if task is None:
-            task = "classification" if not numeric or (whole and target.nunique() <= MAX_NUMERIC_CLASSES) \
-                else "regression"
+            task = (
+                "classification" if not numeric or (whole and target.nunique() <= MAX_NUMERIC_CLASSES) else "regression"
+            )
             if numeric and task == "classification":
-                notes.append(f"label {label!r}: {target.nunique()} different whole numbers, taken as classes "
-                             "(pass task='regression' to predict the number)")
+                notes.append(
+                    f"label {label!r}: {target.nunique()} different whole numbers, taken as classes "
+                    "(pass task='regression' to predict the number)"
+                )
         if task == "regression":
             if not numeric:
                 raise DataError(f"The label column {label!r} holds text, so it cannot be a regression target.")
@@ -316,8 +382,17 @@ def _table_from_frame(df, *, label: str | None, features: Sequence[str] | None, 
             y = as_text.to_numpy(dtype=object)
             if not numeric:
                 notes.append(f"label {label!r}: {len(labels)} classes ({_few(labels)})")
-    return Dataset(X, y, labels=labels, feature_names=names, kind="table", name=name,
-                   target_name=label or "label", meta=meta, notes=notes)
+    return Dataset(
+        X,
+        y,
+        labels=labels,
+        feature_names=names,
+        kind="table",
+        name=name,
+        target_name=label or "label",
+        meta=meta,
+        notes=notes,
+    )
 
 
 def _natural(value: str):

@@ -16,6 +16,7 @@ divided by 100 (0 to 0.5). The rules follow the Playground's published descripti
 >>> X.shape, sorted(set(y.tolist()))
 ((8, 2), [0, 1])
 """
+
 from __future__ import annotations
 
 import numpy as np

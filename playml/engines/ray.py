@@ -9,6 +9,7 @@ already started (``ray.init(...)`` before the call: its settings win).
 The local Ray stays up for the rest of the process (starting one takes seconds), so
 later ``engine="ray"`` calls are quick; ``ray.shutdown()`` stops it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,9 @@ def require_ray():
         import ray
         import ray.data  # noqa: F401  (Ray Data is the part playml uses)
     except ImportError as e:
-        raise DependencyError(f"engine='ray' needs Ray with Ray Data, which is not installed ({e.name or e}). "
-                              f"Install the extra: {EXTRA}") from None
+        raise DependencyError(
+            f"engine='ray' needs Ray with Ray Data, which is not installed ({e.name or e}). Install the extra: {EXTRA}"
+        ) from None
     return ray
 
 
@@ -38,8 +40,12 @@ def connect(address: str | None = None) -> Any:
         return ray
     import logging
 
-    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": True,
-                               "logging_level": logging.WARNING}
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "configure_logging": True,
+        "logging_level": logging.WARNING,
+    }
     if address in (None, "", "local"):
         ray.init(**options)
     else:

@@ -30,6 +30,7 @@ per row with the input and output names as the header.
 >>> encode_inputs(meta, [[127.5, 100]]).tolist()
 [[0.5, 0.5]]
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,8 +45,20 @@ import numpy as np
 
 from playml.errors import DataError, FormatError
 
-__all__ = ["make_meta", "check_meta", "encode_inputs", "encode_outputs", "decode_outputs", "normalize",
-           "unnormalize", "data_to_json", "data_from_json", "data_to_csv", "data_from_csv", "dtype_of"]
+__all__ = [
+    "make_meta",
+    "check_meta",
+    "encode_inputs",
+    "encode_outputs",
+    "decode_outputs",
+    "normalize",
+    "unnormalize",
+    "data_to_json",
+    "data_from_json",
+    "data_to_csv",
+    "data_from_csv",
+    "dtype_of",
+]
 
 
 def dtype_of(value: Any) -> str:
@@ -66,8 +79,13 @@ def _json_number(v: float) -> float | int:
     return int(v) if v.is_integer() and abs(v) < 2**53 else v
 
 
-def make_meta(input_names: Sequence[str], output_names: Sequence[str], xs: Sequence[Sequence[Any]],
-              ys: Sequence[Sequence[Any]], input_shape: Sequence[int] | None = None) -> dict[str, Any]:
+def make_meta(
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    xs: Sequence[Sequence[Any]],
+    ys: Sequence[Sequence[Any]],
+    input_shape: Sequence[int] | None = None,
+) -> dict[str, Any]:
     """Describe the data like ml5.js's ``createMetadata()``: dtypes, min/max, one-hot legends, units."""
     if not xs:
         raise DataError("There is no data to describe. Add examples with add_data() first.")
@@ -76,8 +94,13 @@ def make_meta(input_names: Sequence[str], output_names: Sequence[str], xs: Seque
         numeric = _numeric_matrix(rows)
         if numeric is not None:  # every value a number: one vectorised pass
             lo, hi = numeric.min(0), numeric.max(0)
-            return ({name: {"dtype": "number", "min": _json_number(lo[j]), "max": _json_number(hi[j])}
-                     for j, name in enumerate(names)}, len(names))
+            return (
+                {
+                    name: {"dtype": "number", "min": _json_number(lo[j]), "max": _json_number(hi[j])}
+                    for j, name in enumerate(names)
+                },
+                len(names),
+            )
         meta: dict[str, Any] = {}
         units = 0
         for j, name in enumerate(names):
@@ -87,10 +110,16 @@ def make_meta(input_names: Sequence[str], output_names: Sequence[str], xs: Seque
             if dtype == "string":
                 unique = list(dict.fromkeys(column))
                 if which == "outputs" and len(unique) < 2:
-                    raise DataError(f"Classification needs at least two different labels, but every example of "
-                                    f"{name!r} is {unique[0]!r}. Add examples of another label.")
-                entry.update(min=0, max=1, uniqueValues=unique,
-                             legend={u: [int(i == k) for i in range(len(unique))] for k, u in enumerate(unique)})
+                    raise DataError(
+                        f"Classification needs at least two different labels, but every example of "
+                        f"{name!r} is {unique[0]!r}. Add examples of another label."
+                    )
+                entry.update(
+                    min=0,
+                    max=1,
+                    uniqueValues=unique,
+                    legend={u: [int(i == k) for i in range(len(unique))] for k, u in enumerate(unique)},
+                )
                 units += len(unique)
             elif dtype == "number":
                 arr = np.asarray(column, dtype=np.float64)
@@ -105,8 +134,13 @@ def make_meta(input_names: Sequence[str], output_names: Sequence[str], xs: Seque
 
     inputs, in_units = describe(input_names, xs, "inputs")
     outputs, out_units = describe(output_names, ys, "outputs")
-    return {"inputUnits": [int(v) for v in input_shape] if input_shape else [in_units], "outputUnits": out_units,
-            "inputs": inputs, "outputs": outputs, "isNormalized": False}
+    return {
+        "inputUnits": [int(v) for v in input_shape] if input_shape else [in_units],
+        "outputUnits": out_units,
+        "inputs": inputs,
+        "outputs": outputs,
+        "isNormalized": False,
+    }
 
 
 def check_meta(meta: Any, where: str = "model_meta.json") -> dict[str, Any]:
@@ -117,14 +151,21 @@ def check_meta(meta: Any, where: str = "model_meta.json") -> dict[str, Any]:
         if key not in meta:
             raise FormatError(f"{where} has no {key!r}; it was not written by ml5.js's neuralNetwork or playml.")
     units = meta["inputUnits"]
-    if not isinstance(units, list) or not 1 <= len(units) <= 3 or not all(
-            isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= 1 << 16 for u in units):
+    if (
+        not isinstance(units, list)
+        or not 1 <= len(units) <= 3
+        or not all(isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= 1 << 16 for u in units)
+    ):
         raise FormatError(f"{where}: 'inputUnits' must be a list of 1 to 3 sizes, like [4] or [64, 64, 4].")
     outputs = meta["outputUnits"]
     if isinstance(outputs, bool) or not isinstance(outputs, int) or not 1 <= outputs <= 1 << 16:
         raise FormatError(f"{where}: 'outputUnits' must be a whole number of outputs.")
-    if not isinstance(meta["inputs"], dict) or not isinstance(meta["outputs"], dict) or not meta["outputs"] \
-            or not meta["inputs"]:
+    if (
+        not isinstance(meta["inputs"], dict)
+        or not isinstance(meta["outputs"], dict)
+        or not meta["outputs"]
+        or not meta["inputs"]
+    ):
         raise FormatError(f"{where}: 'inputs' and 'outputs' must be objects that name each input and output.")
     for side in ("inputs", "outputs"):
         for name, entry in meta[side].items():
@@ -139,14 +180,17 @@ def check_meta(meta: Any, where: str = "model_meta.json") -> dict[str, Any]:
 def _check_widths(meta: dict[str, Any], where: str) -> None:
     """The encoded widths the entries describe must add up to inputUnits / outputUnits, every
     legend must be one-hot, and min/max finite numbers (else predictions fail or mislead later)."""
+
     def width(side: str, name: str, entry: dict) -> int:
         if entry["dtype"] == "string":
             legend = entry["legend"]
             n = len(legend)
             for label, code in legend.items():
                 if not isinstance(code, list) or len(code) != n or sorted(code) != [0] * (n - 1) + [1]:
-                    raise FormatError(f"{where}: the legend of {side}[{name!r}] does not give {label!r} a one-hot "
-                                      f"list of {n} numbers.")
+                    raise FormatError(
+                        f"{where}: the legend of {side}[{name!r}] does not give {label!r} a one-hot "
+                        f"list of {n} numbers."
+                    )
             return n
         if meta.get("isNormalized"):
             for key in ("min", "max"):
@@ -161,8 +205,9 @@ def _check_widths(meta: dict[str, Any], where: str) -> None:
         raise FormatError(f"{where}: the inputs describe {sum(widths)} numbers but 'inputUnits' is {units}.")
     widths = [width("outputs", k, v) for k, v in meta["outputs"].items()]
     if -1 not in widths and sum(widths) != meta["outputUnits"]:
-        raise FormatError(f"{where}: the outputs describe {sum(widths)} numbers but 'outputUnits' is "
-                          f"{meta['outputUnits']}.")
+        raise FormatError(
+            f"{where}: the outputs describe {sum(widths)} numbers but 'outputUnits' is {meta['outputUnits']}."
+        )
 
 
 def normalize(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -215,16 +260,18 @@ def _encode(entries: dict[str, Any], rows: Sequence[Sequence[Any]], normalized: 
                 key = value if isinstance(value, str) else str(value)
                 if key not in legend:
                     known = ", ".join(repr(k) for k in legend)
-                    raise DataError(f"{side[:-1]} {name!r} is {value!r}, which the model has not seen. "
-                                    f"It knows: {known}.")
+                    raise DataError(
+                        f"{side[:-1]} {name!r} is {value!r}, which the model has not seen. It knows: {known}."
+                    )
                 block[i] = legend[key]
         elif dtype == "number":
             try:
                 block = np.asarray([row[j] for row in rows], dtype=np.float32).reshape(len(rows), 1)
             except (TypeError, ValueError):
                 bad = next(row[j] for row in rows if not isinstance(row[j], numbers.Number))
-                raise DataError(f"{side[:-1]} {name!r} should be a number but got {bad!r}. Pass numbers "
-                                "(e.g. float(value)).") from None
+                raise DataError(
+                    f"{side[:-1]} {name!r} should be a number but got {bad!r}. Pass numbers (e.g. float(value))."
+                ) from None
             if normalized:
                 block = normalize(block, entry["min"], entry["max"])
         else:
@@ -263,9 +310,12 @@ def decode_outputs(meta: dict[str, Any], values: np.ndarray) -> list[dict[str, f
 
 # ------------------------------------------------------------------ data files
 
-def data_to_json(input_names: Sequence[str], output_names: Sequence[str], xs: Sequence[Sequence[Any]],
-                 ys: Sequence[Sequence[Any]]) -> dict[str, Any]:
+
+def data_to_json(
+    input_names: Sequence[str], output_names: Sequence[str], xs: Sequence[Sequence[Any]], ys: Sequence[Sequence[Any]]
+) -> dict[str, Any]:
     """ml5's ``saveData()`` format: ``{"data": [{"xs": {...}, "ys": {...}}]}``."""
+
     def plain(v):
         if isinstance(v, np.ndarray):
             return v.tolist()
@@ -273,8 +323,12 @@ def data_to_json(input_names: Sequence[str], output_names: Sequence[str], xs: Se
             return v.item()
         return v
 
-    return {"data": [{"xs": {n: plain(v) for n, v in zip(input_names, x)},
-                      "ys": {n: plain(v) for n, v in zip(output_names, y)}} for x, y in zip(xs, ys)]}
+    return {
+        "data": [
+            {"xs": {n: plain(v) for n, v in zip(input_names, x)}, "ys": {n: plain(v) for n, v in zip(output_names, y)}}
+            for x, y in zip(xs, ys)
+        ]
+    }
 
 
 def _find_entries(obj: Any) -> list | None:
@@ -291,13 +345,15 @@ def _find_entries(obj: Any) -> list | None:
     return None
 
 
-def data_from_json(obj: Any, input_names: Sequence[str] | None = None,
-                   output_names: Sequence[str] | None = None) -> list[tuple[dict, dict]]:
+def data_from_json(
+    obj: Any, input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None
+) -> list[tuple[dict, dict]]:
     """Read ml5 data JSON: ``{"data": [{"xs", "ys"}]}`` rows, or flat rows split by the given names."""
     rows = _find_entries(obj)
     if not rows:
-        raise FormatError("The data file has no list called 'data' or 'entries' (the format ml5.js's "
-                          "saveData() writes).")
+        raise FormatError(
+            "The data file has no list called 'data' or 'entries' (the format ml5.js's saveData() writes)."
+        )
     out = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -305,13 +361,17 @@ def data_from_json(obj: Any, input_names: Sequence[str] | None = None,
         if "xs" in row and "ys" in row:
             xs, ys = row["xs"], row["ys"]
             if not isinstance(xs, dict) or not isinstance(ys, dict) or not xs or not ys:
-                raise FormatError(f"Row {i} of the data file: 'xs' and 'ys' must be objects naming each input "
-                                  "and output, like {\"xs\": {\"x\": 1}, \"ys\": {\"label\": \"a\"}}.")
+                raise FormatError(
+                    f"Row {i} of the data file: 'xs' and 'ys' must be objects naming each input "
+                    'and output, like {"xs": {"x": 1}, "ys": {"label": "a"}}.'
+                )
             out.append((dict(xs), dict(ys)))
             continue
         if not input_names or not output_names:
-            raise FormatError("The data file has flat rows; say which columns are inputs and outputs "
-                              "(neural_network(inputs=[...], outputs=[...])).")
+            raise FormatError(
+                "The data file has flat rows; say which columns are inputs and outputs "
+                "(neural_network(inputs=[...], outputs=[...]))."
+            )
         missing = [k for k in (*input_names, *output_names) if k not in row]
         if missing:
             raise DataError(f"Row {i} of the data file has no {', '.join(map(repr, missing))}.")
@@ -327,8 +387,9 @@ def _cell(text: str) -> Any:
     return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
 
 
-def data_to_csv(input_names: Sequence[str], output_names: Sequence[str], xs: Sequence[Sequence[Any]],
-                ys: Sequence[Sequence[Any]]) -> str:
+def data_to_csv(
+    input_names: Sequence[str], output_names: Sequence[str], xs: Sequence[Sequence[Any]], ys: Sequence[Sequence[Any]]
+) -> str:
     """One example per row, header = input names then output names (numbers and text only)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -340,8 +401,9 @@ def data_to_csv(input_names: Sequence[str], output_names: Sequence[str], xs: Seq
     return buf.getvalue()
 
 
-def data_from_csv(text: str, input_names: Sequence[str] | None = None,
-                  output_names: Sequence[str] | None = None) -> list[tuple[dict, dict]]:
+def data_from_csv(
+    text: str, input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None
+) -> list[tuple[dict, dict]]:
     """CSV rows → ``[(xs, ys)]``; numbers are parsed, other cells stay text. Without names the
     last column is the output and the others are inputs."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -356,8 +418,9 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
         input_names = input_names or [h for h in header if h not in output_names]
     missing = [k for k in (*input_names, *output_names) if k not in header]
     if missing:
-        raise DataError(f"The CSV file has no column {', '.join(map(repr, missing))}; its columns are "
-                        f"{', '.join(header)}.")
+        raise DataError(
+            f"The CSV file has no column {', '.join(map(repr, missing))}; its columns are {', '.join(header)}."
+        )
     out = []
     rows = iter(reader)
     while True:
@@ -369,9 +432,11 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
             raise FormatError(f"Line {reader.line_num} of the CSV file cannot be read ({e}).") from None
         if None in row or any(v is None for v in row.values()):  # more or fewer cells than the header
             cells = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
-            raise DataError(f"Line {reader.line_num} of the CSV file has {cells} "
-                            f"cells where the header names {len(header)} columns"
-                            + (" (a ';'-separated file? ml5.js reads commas)." if ";" in ",".join(header) else "."))
+            raise DataError(
+                f"Line {reader.line_num} of the CSV file has {cells} "
+                f"cells where the header names {len(header)} columns"
+                + (" (a ';'-separated file? ml5.js reads commas)." if ";" in ",".join(header) else ".")
+            )
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
         out.append(({k: _cell(row[k]) for k in input_names}, {k: _cell(row[k]) for k in output_names}))
@@ -380,6 +445,7 @@ def data_from_csv(text: str, input_names: Sequence[str] | None = None,
 
 def dumps_meta(meta: dict[str, Any]) -> str:
     """JSON text of a meta dict, with non-finite numbers refused (JSON cannot hold them)."""
+
     def check(v):
         if isinstance(v, float) and not math.isfinite(v):
             raise DataError("The data contain NaN or infinity; remove those examples before saving.")
@@ -389,5 +455,6 @@ def dumps_meta(meta: dict[str, Any]) -> str:
         if isinstance(v, list):
             for x in v:
                 check(x)
+
     check(meta)
     return json.dumps(meta)

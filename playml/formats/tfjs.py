@@ -67,6 +67,7 @@ Save the three files of an ml5.js model atomically with :func:`playml.core.savin
 ``save_directory(path, {"model.json": model_json, "model.weights.bin": weights,
 "model_meta.json": meta})``.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,13 +81,42 @@ from torch import nn
 
 from playml.errors import FormatError, MissingFileError
 
-__all__ = ["to_tfjs", "from_tfjs", "read_tfjs", "input_shape", "ChannelsFirst", "ChannelsLastFlatten",
-           "ACTIVATIONS", "build_layers_model", "LayersGraph", "LAYER_BUILDERS", "is_graph_model",
-           "LSTMSequence", "sequence_to_tfjs", "sequence_from_tfjs", "SEQUENCE_LAYERS"]
+__all__ = [
+    "to_tfjs",
+    "from_tfjs",
+    "read_tfjs",
+    "input_shape",
+    "ChannelsFirst",
+    "ChannelsLastFlatten",
+    "ACTIVATIONS",
+    "build_layers_model",
+    "LayersGraph",
+    "LAYER_BUILDERS",
+    "is_graph_model",
+    "LSTMSequence",
+    "sequence_to_tfjs",
+    "sequence_from_tfjs",
+    "SEQUENCE_LAYERS",
+]
 
 #: TF.js activation names that playml reads and writes.
-ACTIVATIONS = ("linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "logSoftmax", "elu", "selu",
-               "softplus", "softsign", "swish", "mish", "gelu", "gelu_new")
+ACTIVATIONS = (
+    "linear",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "logSoftmax",
+    "elu",
+    "selu",
+    "softplus",
+    "softsign",
+    "swish",
+    "mish",
+    "gelu",
+    "gelu_new",
+)
 
 _KERAS_VERSION = "tfjs-layers 4.22.0"
 
@@ -107,19 +137,30 @@ class ChannelsLastFlatten(nn.Module):
 
 # ---------------------------------------------------------------- activations
 
+
 def _activation_module(name: str):
     table = {
-        "relu": nn.ReLU, "relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
-        "softmax": lambda: nn.Softmax(dim=-1), "logSoftmax": lambda: nn.LogSoftmax(dim=-1),
-        "log_softmax": lambda: nn.LogSoftmax(dim=-1), "elu": nn.ELU, "selu": nn.SELU,
-        "softplus": nn.Softplus, "softsign": nn.Softsign, "swish": nn.SiLU, "silu": nn.SiLU,
-        "mish": nn.Mish, "gelu": nn.GELU, "gelu_new": lambda: nn.GELU(approximate="tanh"),
+        "relu": nn.ReLU,
+        "relu6": nn.ReLU6,
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "softmax": lambda: nn.Softmax(dim=-1),
+        "logSoftmax": lambda: nn.LogSoftmax(dim=-1),
+        "log_softmax": lambda: nn.LogSoftmax(dim=-1),
+        "elu": nn.ELU,
+        "selu": nn.SELU,
+        "softplus": nn.Softplus,
+        "softsign": nn.Softsign,
+        "swish": nn.SiLU,
+        "silu": nn.SiLU,
+        "mish": nn.Mish,
+        "gelu": nn.GELU,
+        "gelu_new": lambda: nn.GELU(approximate="tanh"),
     }
     if name in (None, "linear"):
         return None
     if name not in table:
-        raise FormatError(f"The activation {name!r} is not supported by playml. "
-                          f"Supported: {', '.join(ACTIVATIONS)}.")
+        raise FormatError(f"The activation {name!r} is not supported by playml. Supported: {', '.join(ACTIVATIONS)}.")
     return table[name]()
 
 
@@ -129,8 +170,7 @@ def _activation_name(module) -> str | None:
         return "linear"
     if isinstance(module, (nn.Softmax, nn.LogSoftmax)):
         if module.dim not in (-1, 1, None):
-            raise FormatError(f"{module} works along dim={module.dim}; TF.js applies it to the last axis. "
-                              "Use dim=-1.")
+            raise FormatError(f"{module} works along dim={module.dim}; TF.js applies it to the last axis. Use dim=-1.")
         return "softmax" if isinstance(module, nn.Softmax) else "logSoftmax"
     if isinstance(module, nn.ELU) and module.alpha != 1.0:
         raise FormatError(f"TF.js's elu has alpha=1; nn.ELU(alpha={module.alpha}) cannot be saved.")
@@ -138,21 +178,36 @@ def _activation_name(module) -> str | None:
         raise FormatError("Only nn.Softplus() with its default beta can be saved for TF.js.")
     if isinstance(module, nn.GELU):
         return "gelu_new" if module.approximate == "tanh" else "gelu"
-    simple = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ELU: "elu",
-              nn.SELU: "selu", nn.Softplus: "softplus", nn.Softsign: "softsign", nn.SiLU: "swish",
-              nn.Mish: "mish"}
+    simple = {
+        nn.ReLU: "relu",
+        nn.ReLU6: "relu6",
+        nn.Sigmoid: "sigmoid",
+        nn.Tanh: "tanh",
+        nn.ELU: "elu",
+        nn.SELU: "selu",
+        nn.Softplus: "softplus",
+        nn.Softsign: "softsign",
+        nn.SiLU: "swish",
+        nn.Mish: "mish",
+    }
     return simple.get(type(module))
 
 
 # ---------------------------------------------------------------- writing
+
 
 def _initializer(name: str, config: dict | None = None) -> dict:
     return {"class_name": name, "config": config or {}}
 
 
 _GLOROT = _initializer("VarianceScaling", {"scale": 1, "mode": "fan_avg", "distribution": "uniform", "seed": None})
-_NO_REG = {"kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-           "kernel_constraint": None, "bias_constraint": None}
+_NO_REG = {
+    "kernel_regularizer": None,
+    "bias_regularizer": None,
+    "activity_regularizer": None,
+    "kernel_constraint": None,
+    "bias_constraint": None,
+}
 
 
 def _pair(v) -> list[int]:
@@ -163,13 +218,20 @@ def _read_pair(v) -> list[int]:
     """A size or stride read from a file: two whole numbers from 1 to 4096."""
     out = _pair(v)
     if len(out) != 2 or not all(1 <= x <= 4096 for x in out):
-        raise FormatError(f"A layer in model.json gives the size or stride {str(v)[:40]}; each must be two whole "
-                          "numbers from 1 to 4096.")
+        raise FormatError(
+            f"A layer in model.json gives the size or stride {str(v)[:40]}; each must be two whole "
+            "numbers from 1 to 4096."
+        )
     return out
 
 
-def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: str = "model.weights.bin",
-            name: str = "sequential_1") -> tuple[dict[str, Any], bytes]:
+def to_tfjs(
+    module,
+    *,
+    input_shape: Sequence[int] | None = None,
+    weights_path: str = "model.weights.bin",
+    name: str = "sequential_1",
+) -> tuple[dict[str, Any], bytes]:
     """Convert ``module`` (an ``nn.Sequential``) to TF.js layers ``(model_json, weights)``.
 
     ``model_json`` is the content of ``model.json`` (a dict, ready for ``json.dumps``) and
@@ -178,8 +240,9 @@ def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: s
     take it from the first ``nn.Linear``.
     """
     if not isinstance(module, nn.Sequential):
-        raise FormatError("Only an nn.Sequential can be saved in the TF.js layers format "
-                          f"(got {type(module).__name__}).")
+        raise FormatError(
+            f"Only an nn.Sequential can be saved in the TF.js layers format (got {type(module).__name__})."
+        )
     mods = [m for m in module if not isinstance(m, ChannelsFirst)]
     layers: list[dict[str, Any]] = []
     specs: list[dict[str, Any]] = []
@@ -189,9 +252,15 @@ def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: s
 
     def add(class_name: str, config: dict[str, Any], weights: Sequence[tuple[str, Any]] = ()) -> dict:
         counts[class_name] = counts.get(class_name, 0) + 1
-        prefix = {"Dense": "dense", "Conv2D": "conv2d", "MaxPooling2D": "max_pooling2d",
-                  "AveragePooling2D": "average_pooling2d", "Flatten": "flatten", "Dropout": "dropout",
-                  "Activation": "activation"}[class_name]
+        prefix = {
+            "Dense": "dense",
+            "Conv2D": "conv2d",
+            "MaxPooling2D": "max_pooling2d",
+            "AveragePooling2D": "average_pooling2d",
+            "Flatten": "flatten",
+            "Dropout": "dropout",
+            "Activation": "activation",
+        }[class_name]
         layer_name = f"{prefix}_{class_name}{sum(counts.values())}"
         config = {**config, "name": layer_name, "trainable": True}
         if not layers:
@@ -210,8 +279,9 @@ def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: s
     elif isinstance(first, nn.Linear):
         first_shape = [first.in_features]
     else:
-        raise FormatError("Give input_shape=(height, width, channels) to save a model that does not start "
-                          "with nn.Linear.")
+        raise FormatError(
+            "Give input_shape=(height, width, channels) to save a model that does not start with nn.Linear."
+        )
 
     i = 0
     while i < len(mods):
@@ -221,15 +291,28 @@ def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: s
         if isinstance(m, nn.Linear):
             w = m.weight.detach().cpu().numpy().T
             ws = [("kernel", w)] + ([("bias", m.bias.detach().cpu().numpy())] if m.bias is not None else [])
-            add("Dense", {"units": m.out_features, "activation": act or "linear", "use_bias": m.bias is not None,
-                          "kernel_initializer": _GLOROT, "bias_initializer": _initializer("Zeros"), **_NO_REG}, ws)
+            add(
+                "Dense",
+                {
+                    "units": m.out_features,
+                    "activation": act or "linear",
+                    "use_bias": m.bias is not None,
+                    "kernel_initializer": _GLOROT,
+                    "bias_initializer": _initializer("Zeros"),
+                    **_NO_REG,
+                },
+                ws,
+            )
             i += 2 if act else 1
         elif isinstance(m, nn.Conv2d):
             if m.groups != 1 or m.padding_mode != "zeros":
                 raise FormatError("Only plain nn.Conv2d (groups=1, zero padding) can be saved for TF.js.")
-            if m.padding == "same" or (m.padding == tuple(k // 2 for k in m.kernel_size)
-                                      and all(k % 2 for k in m.kernel_size) and m.padding != (0, 0)
-                                      and m.stride == (1, 1)):
+            if m.padding == "same" or (
+                m.padding == tuple(k // 2 for k in m.kernel_size)
+                and all(k % 2 for k in m.kernel_size)
+                and m.padding != (0, 0)
+                and m.stride == (1, 1)
+            ):
                 padding = "same"
             elif m.padding in ("valid", (0, 0)):
                 padding = "valid"
@@ -237,24 +320,48 @@ def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: s
                 raise FormatError(f"{m} pads by {m.padding}; TF.js only knows 'valid' (0) and 'same'.")
             kernel = m.weight.detach().cpu().numpy().transpose(2, 3, 1, 0)  # OIHW -> HWIO
             ws = [("kernel", kernel)] + ([("bias", m.bias.detach().cpu().numpy())] if m.bias is not None else [])
-            add("Conv2D", {"filters": m.out_channels, "kernel_initializer": _GLOROT, "kernel_size": list(m.kernel_size),
-                           "strides": list(m.stride), "padding": padding, "data_format": "channels_last",
-                           "dilation_rate": list(m.dilation), "activation": act or "linear",
-                           "use_bias": m.bias is not None, "bias_initializer": _initializer("Zeros"), **_NO_REG}, ws)
+            add(
+                "Conv2D",
+                {
+                    "filters": m.out_channels,
+                    "kernel_initializer": _GLOROT,
+                    "kernel_size": list(m.kernel_size),
+                    "strides": list(m.stride),
+                    "padding": padding,
+                    "data_format": "channels_last",
+                    "dilation_rate": list(m.dilation),
+                    "activation": act or "linear",
+                    "use_bias": m.bias is not None,
+                    "bias_initializer": _initializer("Zeros"),
+                    **_NO_REG,
+                },
+                ws,
+            )
             spatial = True
             i += 2 if act else 1
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-            if _pair(m.padding) != [0, 0] or getattr(m, "ceil_mode", False) or _pair(getattr(m, "dilation", 1)) != [1, 1]:
+            if (
+                _pair(m.padding) != [0, 0]
+                or getattr(m, "ceil_mode", False)
+                or _pair(getattr(m, "dilation", 1)) != [1, 1]
+            ):
                 raise FormatError(f"{m}: only pooling without padding, dilation or ceil_mode can be saved for TF.js.")
-            add("MaxPooling2D" if isinstance(m, nn.MaxPool2d) else "AveragePooling2D",
-                {"pool_size": _pair(m.kernel_size), "padding": "valid",
-                 "strides": _pair(m.stride if m.stride is not None else m.kernel_size),
-                 "data_format": "channels_last"})
+            add(
+                "MaxPooling2D" if isinstance(m, nn.MaxPool2d) else "AveragePooling2D",
+                {
+                    "pool_size": _pair(m.kernel_size),
+                    "padding": "valid",
+                    "strides": _pair(m.stride if m.stride is not None else m.kernel_size),
+                    "data_format": "channels_last",
+                },
+            )
             i += 1
         elif isinstance(m, ChannelsLastFlatten) or isinstance(m, nn.Flatten):
             if isinstance(m, nn.Flatten) and spatial:
-                raise FormatError("After convolutions use playml.formats.tfjs.ChannelsLastFlatten() instead of "
-                                  "nn.Flatten(), so the following Dense layer sees TF.js's H, W, C order.")
+                raise FormatError(
+                    "After convolutions use playml.formats.tfjs.ChannelsLastFlatten() instead of "
+                    "nn.Flatten(), so the following Dense layer sees TF.js's H, W, C order."
+                )
             add("Flatten", {})
             i += 1
         elif isinstance(m, nn.Dropout):
@@ -264,13 +371,19 @@ def to_tfjs(module, *, input_shape: Sequence[int] | None = None, weights_path: s
             add("Activation", {"activation": _activation_name(m)})
             i += 1
         else:
-            raise FormatError(f"{type(m).__name__} cannot be saved in the TF.js layers format. Supported: "
-                              "Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout and activations.")
+            raise FormatError(
+                f"{type(m).__name__} cannot be saved in the TF.js layers format. Supported: "
+                "Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout and activations."
+            )
     if not layers:
         raise FormatError("The model has no layers to save.")
     model_json = {
-        "modelTopology": {"class_name": "Sequential", "config": {"name": name, "layers": layers},
-                          "keras_version": _KERAS_VERSION, "backend": "tensor_flow.js"},
+        "modelTopology": {
+            "class_name": "Sequential",
+            "config": {"name": name, "layers": layers},
+            "keras_version": _KERAS_VERSION,
+            "backend": "tensor_flow.js",
+        },
         "weightsManifest": [{"paths": [f"./{weights_path}"], "weights": specs}],
     }
     return model_json, b"".join(blobs)
@@ -282,11 +395,14 @@ def _is_passive(m) -> bool:
 
 # ---------------------------------------------------------------- reading
 
+
 def _topology(model_json: dict) -> dict:
     topo = _any_topology(model_json)
     if topo.get("class_name") != "Sequential":
-        raise FormatError(f"model.json describes a {topo.get('class_name')!r} model, not a Sequential one; "
-                          "read it with build_layers_model().")
+        raise FormatError(
+            f"model.json describes a {topo.get('class_name')!r} model, not a Sequential one; "
+            "read it with build_layers_model()."
+        )
     return topo
 
 
@@ -321,7 +437,11 @@ def _simple_sequential(topo: dict) -> bool:
             return False
         if cls == "Conv2D" and cfg.get("padding") == "same" and _pair(cfg.get("strides", 1)) != [1, 1]:
             return False
-        if cls == "Conv2D" and cfg.get("padding") == "same" and any(k % 2 == 0 for k in _pair(cfg.get("kernel_size", 1))):
+        if (
+            cls == "Conv2D"
+            and cfg.get("padding") == "same"
+            and any(k % 2 == 0 for k in _pair(cfg.get("kernel_size", 1)))
+        ):
             return False
         if cls in ("MaxPooling2D", "AveragePooling2D") and cfg.get("padding", "valid") != "valid":
             return False
@@ -339,33 +459,50 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
             dtype = spec.get("dtype", "float32")
             if dtype not in ("float32", "int32"):
                 raise FormatError(f"Weight {spec.get('name')} is {dtype}; playml reads float32 (and int32) weights.")
-            stored = {None: "<f4" if dtype == "float32" else "<i4", "uint8": "u1", "uint16": "<u2",
-                      "float16": "<f2"}.get(quant.get("dtype"))
+            stored = {
+                None: "<f4" if dtype == "float32" else "<i4",
+                "uint8": "u1",
+                "uint16": "<u2",
+                "float16": "<f2",
+            }.get(quant.get("dtype"))
             if stored is None:
-                raise FormatError(f"Weight {spec.get('name')} is quantized as {quant.get('dtype')!r}; playml reads "
-                                  "uint8, uint16 and float16 quantization.")
+                raise FormatError(
+                    f"Weight {spec.get('name')} is quantized as {quant.get('dtype')!r}; playml reads "
+                    "uint8, uint16 and float16 quantization."
+                )
             shape = spec["shape"]
-            if not isinstance(shape, list) or len(shape) > 6 or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1 << 31 for v in shape):
-                raise FormatError(f"Weight {str(spec.get('name'))[:60]!r} has the shape {str(shape)[:60]}, which "
-                                  "is not a list of sizes.")
+            if (
+                not isinstance(shape, list)
+                or len(shape) > 6
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1 << 31 for v in shape)
+            ):
+                raise FormatError(
+                    f"Weight {str(spec.get('name'))[:60]!r} has the shape {str(shape)[:60]}, which "
+                    "is not a list of sizes."
+                )
             count = int(np.prod(shape, dtype=object))
             size = count * np.dtype(stored).itemsize
             if offset + size > len(weights):
-                raise FormatError(f"model.weights.bin is too short: it ends before the weight {spec['name']!r} "
-                                  "(was it saved or copied completely?).")
+                raise FormatError(
+                    f"model.weights.bin is too short: it ends before the weight {spec['name']!r} "
+                    "(was it saved or copied completely?)."
+                )
             raw = np.frombuffer(weights, dtype=stored, count=count, offset=offset).reshape(shape)
             if quant.get("dtype") in ("uint8", "uint16"):  # TF.js: value = q * scale + min
                 raw = raw.astype(np.float32) * np.float32(quant["scale"]) + np.float32(quant["min"])
             raw = raw.astype(np.float32)
             if not np.isfinite(raw).all():
-                raise FormatError(f"The weight {str(spec['name'])[:60]!r} holds NaN or infinite numbers; the model "
-                                  "was saved broken (did its training diverge?) or the file is damaged.")
+                raise FormatError(
+                    f"The weight {str(spec['name'])[:60]!r} holds NaN or infinite numbers; the model "
+                    "was saved broken (did its training diverge?) or the file is damaged."
+                )
             out.append((spec["name"], raw))
             offset += size
     if offset != len(weights):
-        raise FormatError(f"model.weights.bin holds {len(weights)} bytes but model.json describes {offset}; "
-                          "the two files do not belong together.")
+        raise FormatError(
+            f"model.weights.bin holds {len(weights)} bytes but model.json describes {offset}; "
+            "the two files do not belong together."
+        )
     return out
 
 
@@ -380,10 +517,22 @@ def _format_errors(fn):
             return fn(*args, **kwargs)
         except FormatError:
             raise
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError,
-                RecursionError, RuntimeError, MemoryError) as e:
-            raise FormatError(f"model.json is not a TF.js layers model playml can read ({type(e).__name__}: "
-                              f"{str(e)[:160]}).") from None
+        except (
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            ZeroDivisionError,
+            OverflowError,
+            RecursionError,
+            RuntimeError,
+            MemoryError,
+        ) as e:
+            raise FormatError(
+                f"model.json is not a TF.js layers model playml can read ({type(e).__name__}: {str(e)[:160]})."
+            ) from None
+
     return wrapper
 
 
@@ -429,8 +578,9 @@ def from_tfjs(model_json: dict, weights: bytes):
     for layer in layers:
         cls, cfg = layer.get("class_name"), layer.get("config")
         if not isinstance(cfg, dict):
-            raise FormatError(f"A {str(cls)[:40]} layer in model.json has no 'config'; playml cannot tell what "
-                              "it does.")
+            raise FormatError(
+                f"A {str(cls)[:40]} layer in model.json has no 'config'; playml cannot tell what it does."
+            )
         name = cfg.get("name", cls)
         if cls == "InputLayer":
             continue
@@ -451,11 +601,19 @@ def from_tfjs(model_json: dict, weights: bytes):
             stride, dilation = _read_pair(cfg.get("strides", 1)), _read_pair(cfg.get("dilation_rate", 1))
             padding = cfg.get("padding", "valid")
             if padding == "same" and stride != [1, 1]:
-                raise FormatError(f"Conv2D layer {name!r} uses 'same' padding with strides {stride}; "
-                                  "playml reads 'same' padding with stride 1 only.")
-            conv = nn.Conv2d(kernel.shape[2], kernel.shape[3], kernel_size=tuple(kernel.shape[:2]),
-                             stride=tuple(stride), padding=padding, dilation=tuple(dilation),
-                             bias=cfg.get("use_bias", True))
+                raise FormatError(
+                    f"Conv2D layer {name!r} uses 'same' padding with strides {stride}; "
+                    "playml reads 'same' padding with stride 1 only."
+                )
+            conv = nn.Conv2d(
+                kernel.shape[2],
+                kernel.shape[3],
+                kernel_size=tuple(kernel.shape[:2]),
+                stride=tuple(stride),
+                padding=padding,
+                dilation=tuple(dilation),
+                bias=cfg.get("use_bias", True),
+            )
             conv.weight = param(kernel.transpose(3, 2, 0, 1))
             if conv.bias is not None:
                 conv.bias = param(take(name, "bias"))
@@ -485,8 +643,10 @@ def from_tfjs(model_json: dict, weights: bytes):
                 mods.append(act)
             continue
         else:
-            raise FormatError(f"Layer {name!r} is a {cls}, which playml cannot read yet. It reads Dense, Conv2D, "
-                              "MaxPooling2D, AveragePooling2D, Flatten, Dropout and Activation layers.")
+            raise FormatError(
+                f"Layer {name!r} is a {cls}, which playml cannot read yet. It reads Dense, Conv2D, "
+                "MaxPooling2D, AveragePooling2D, Flatten, Dropout and Activation layers."
+            )
         act = _activation_module(cfg.get("activation", "linear"))
         if act is not None:
             mods.append(act)
@@ -516,14 +676,20 @@ def read_tfjs(directory: Any, model_file: str = "model.json") -> tuple[dict[str,
                     data = folder.read_bytes(rel, max_bytes=LIMITS["weights_bytes"] - total, what="weights file")
                 except MissingFileError:
                     if folder.exists("model_meta.json"):
-                        kind = ("an ml5.js/playml save: copy all three files (model.json, model.weights.bin, "
-                                "model_meta.json)")
+                        kind = (
+                            "an ml5.js/playml save: copy all three files (model.json, model.weights.bin, "
+                            "model_meta.json)"
+                        )
                     elif folder.exists("metadata.json"):
-                        kind = "a Teachable Machine export: copy all three files (model.json, weights.bin, metadata.json)"
+                        kind = (
+                            "a Teachable Machine export: copy all three files (model.json, weights.bin, metadata.json)"
+                        )
                     else:
                         kind = "a TensorFlow.js layers model: copy model.json with every weight file it lists"
-                    raise MissingFileError(f"The weights file {str(rel)!r} is missing from {folder}. "
-                                           f"{model_file} needs it; this folder looks like {kind}.") from None
+                    raise MissingFileError(
+                        f"The weights file {str(rel)!r} is missing from {folder}. "
+                        f"{model_file} needs it; this folder looks like {kind}."
+                    ) from None
                 total += len(data)
                 parts.append(data)
         return model_json, b"".join(parts)
@@ -541,6 +707,7 @@ def read_tfjs(directory: Any, model_file: str = "model.json") -> tuple[dict[str,
 # TF.js-shaped tensors (channels last) and gives TF.js's outputs. Each layer class is built by
 # one function in :data:`LAYER_BUILDERS` (``class_name -> builder(config, weights) -> nn.Module``);
 # add a layer type by adding an entry.
+
 
 class _Weights:
     """The weight arrays of a model, looked up by (layer name, weight name) as TF.js does."""
@@ -560,8 +727,9 @@ class _Weights:
         if not found:
             if optional:
                 return None
-            raise FormatError(f"The weights have no {what!r} for layer {layer!r} (model.json and the weights "
-                              "file do not match).")
+            raise FormatError(
+                f"The weights have no {what!r} for layer {layer!r} (model.json and the weights file do not match)."
+            )
         self.taken += 1
         return found.pop(0)
 
@@ -589,8 +757,10 @@ class _Fn(nn.Module):
 
 
 _EXTRA_ACTIVATIONS = {
-    "hard_sigmoid": _hard_sigmoid, "hardSigmoid": _hard_sigmoid,
-    "exponential": torch.exp, "hard_swish": lambda x: x * torch.clamp(x + 3, 0, 6) / 6,
+    "hard_sigmoid": _hard_sigmoid,
+    "hardSigmoid": _hard_sigmoid,
+    "exponential": torch.exp,
+    "hard_swish": lambda x: x * torch.clamp(x + 3, 0, 6) / 6,
 }
 
 
@@ -613,16 +783,31 @@ def _tuple(v, n: int) -> tuple[int, ...]:
     """Strides, dilations or pool sizes read from model.json: ``n`` whole numbers from 1 to 4096."""
     out = (int(v),) * n if isinstance(v, (int, float)) else tuple(int(x) for x in v)
     if len(out) != n or not all(1 <= x <= 4096 for x in out):
-        raise FormatError(f"A layer in model.json gives the size or stride {str(v)[:40]}; it must be {n} whole "
-                          "number(s) from 1 to 4096.")
+        raise FormatError(
+            f"A layer in model.json gives the size or stride {str(v)[:40]}; it must be {n} whole "
+            "number(s) from 1 to 4096."
+        )
     return out
 
 
 class _ConvND(nn.Module):
     """Conv1D / Conv2D / DepthwiseConv2D on channels-last tensors, with TF's 'same' / 'valid' / 'causal'."""
 
-    def __init__(self, weight, bias, *, dims: int, strides, dilation, padding: str, groups: int = 1,
-                 pointwise=None, pointwise_bias=None, activation=None, label: str = ""):
+    def __init__(
+        self,
+        weight,
+        bias,
+        *,
+        dims: int,
+        strides,
+        dilation,
+        padding: str,
+        groups: int = 1,
+        pointwise=None,
+        pointwise_bias=None,
+        activation=None,
+        label: str = "",
+    ):
         super().__init__()
         self.dims, self.strides, self.dilation, self.padding, self.groups = dims, strides, dilation, padding, groups
         self.weight = nn.Parameter(weight, requires_grad=False)
@@ -634,8 +819,10 @@ class _ConvND(nn.Module):
         self.kernel = tuple(weight.shape[2:])
 
     def extra_repr(self) -> str:
-        return (f"{self.label}kernel={self.kernel}, strides={self.strides}, dilation={self.dilation}, "
-                f"padding={self.padding!r}, groups={self.groups}")
+        return (
+            f"{self.label}kernel={self.kernel}, strides={self.strides}, dilation={self.dilation}, "
+            f"padding={self.padding!r}, groups={self.groups}"
+        )
 
     def forward(self, x):
         import torch.nn.functional as F
@@ -645,7 +832,8 @@ class _ConvND(nn.Module):
             pad = 0
             if self.padding == "same":
                 (top, bottom), (left, right) = (
-                    _same_pads(x.shape[2 + i], self.kernel[i], self.strides[i], self.dilation[i]) for i in range(2))
+                    _same_pads(x.shape[2 + i], self.kernel[i], self.strides[i], self.dilation[i]) for i in range(2)
+                )
                 if top == bottom and left == right:
                     pad = (top, left)
                 else:
@@ -745,8 +933,14 @@ def _build_conv(cfg, w: _Weights, cls: str):
     _channels_last_only(cfg, cls)
     name, dims = cfg["name"], 1 if cls == "Conv1D" else 2
     use_bias = cfg.get("use_bias", True)
-    common = dict(dims=dims, strides=_tuple(cfg.get("strides", 1), dims), dilation=_tuple(cfg.get("dilation_rate", 1), dims),
-                  padding=cfg.get("padding", "valid"), activation=_activation_fn(cfg.get("activation")), label=f"{cls} ")
+    common = dict(
+        dims=dims,
+        strides=_tuple(cfg.get("strides", 1), dims),
+        dilation=_tuple(cfg.get("dilation_rate", 1), dims),
+        padding=cfg.get("padding", "valid"),
+        activation=_activation_fn(cfg.get("activation")),
+        label=f"{cls} ",
+    )
     if common["padding"] not in ("valid", "same", "causal"):
         raise FormatError(f"{cls} layer {name!r}: unknown padding {common['padding']!r}.")
     if cls in ("Conv1D", "Conv2D"):
@@ -761,8 +955,14 @@ def _build_conv(cfg, w: _Weights, cls: str):
     if cls == "DepthwiseConv2D":
         return _ConvND(weight, _tensor(w.get(name, "bias")) if use_bias else None, groups=cin, **common)
     pointwise = _tensor(w.get(name, "pointwise_kernel")).permute(3, 2, 0, 1).contiguous()  # 1 1 in out -> out in 1 1
-    return _ConvND(weight, None, groups=cin, pointwise=pointwise,
-                   pointwise_bias=_tensor(w.get(name, "bias")) if use_bias else None, **common)
+    return _ConvND(
+        weight,
+        None,
+        groups=cin,
+        pointwise=pointwise,
+        pointwise_bias=_tensor(w.get(name, "bias")) if use_bias else None,
+        **common,
+    )
 
 
 def _build_dense(cfg, w: _Weights, cls: str):
@@ -785,11 +985,16 @@ def _build_batchnorm(cfg, w: _Weights, cls: str):
 
 
 def _build_relu(cfg, w, cls):
-    max_value, slope, threshold = cfg.get("max_value"), float(cfg.get("negative_slope", 0) or 0), float(cfg.get("threshold", 0) or 0)
+    max_value, slope, threshold = (
+        cfg.get("max_value"),
+        float(cfg.get("negative_slope", 0) or 0),
+        float(cfg.get("threshold", 0) or 0),
+    )
 
     def relu(x):
         y = torch.where(x >= threshold, x, slope * (x - threshold)) if (slope or threshold) else torch.relu(x)
         return torch.clamp(y, max=float(max_value)) if max_value is not None else y
+
     return _Fn(relu, f"ReLU(max_value={max_value})")
 
 
@@ -809,8 +1014,9 @@ def _build_zero_padding(cfg, w, cls):
         (top, bottom), (left, right) = (int(p[0]), int(p[0])), (int(p[1]), int(p[1]))
     else:
         (top, bottom), (left, right) = (tuple(int(v) for v in p[0]), tuple(int(v) for v in p[1]))
-    return _Fn(lambda x: F.pad(x, (0, 0, left, right, top, bottom)),
-               f"ZeroPadding2D(({top}, {bottom}), ({left}, {right}))")
+    return _Fn(
+        lambda x: F.pad(x, (0, 0, left, right, top, bottom)), f"ZeroPadding2D(({top}, {bottom}), ({left}, {right}))"
+    )
 
 
 def _build_pool(cfg, w, cls):
@@ -870,18 +1076,32 @@ def _product(*xs):
 #: Merge layers take several inputs; everything else takes one.
 LAYER_BUILDERS: dict[str, Any] = {
     "Dense": _build_dense,
-    "Conv1D": _build_conv, "Conv2D": _build_conv, "DepthwiseConv2D": _build_conv, "SeparableConv2D": _build_conv,
+    "Conv1D": _build_conv,
+    "Conv2D": _build_conv,
+    "DepthwiseConv2D": _build_conv,
+    "SeparableConv2D": _build_conv,
     "BatchNormalization": _build_batchnorm,
-    "ReLU": _build_relu, "Activation": _build_activation,
+    "ReLU": _build_relu,
+    "Activation": _build_activation,
     "ZeroPadding2D": _build_zero_padding,
-    "MaxPooling1D": _build_pool, "AveragePooling1D": _build_pool,
-    "MaxPooling2D": _build_pool, "AveragePooling2D": _build_pool,
-    "GlobalAveragePooling1D": _build_global_pool, "GlobalMaxPooling1D": _build_global_pool,
-    "GlobalAveragePooling2D": _build_global_pool, "GlobalMaxPooling2D": _build_global_pool,
-    "Flatten": _build_flatten, "Reshape": _build_reshape,
-    "Dropout": _build_identity, "SpatialDropout1D": _build_identity, "SpatialDropout2D": _build_identity,
-    "GaussianNoise": _build_identity, "GaussianDropout": _build_identity, "AlphaDropout": _build_identity,
-    "Add": _merge(_sum, "Add"), "Multiply": _merge(_product, "Multiply"),
+    "MaxPooling1D": _build_pool,
+    "AveragePooling1D": _build_pool,
+    "MaxPooling2D": _build_pool,
+    "AveragePooling2D": _build_pool,
+    "GlobalAveragePooling1D": _build_global_pool,
+    "GlobalMaxPooling1D": _build_global_pool,
+    "GlobalAveragePooling2D": _build_global_pool,
+    "GlobalMaxPooling2D": _build_global_pool,
+    "Flatten": _build_flatten,
+    "Reshape": _build_reshape,
+    "Dropout": _build_identity,
+    "SpatialDropout1D": _build_identity,
+    "SpatialDropout2D": _build_identity,
+    "GaussianNoise": _build_identity,
+    "GaussianDropout": _build_identity,
+    "AlphaDropout": _build_identity,
+    "Add": _merge(_sum, "Add"),
+    "Multiply": _merge(_product, "Multiply"),
     "Subtract": _merge(lambda a, b: a - b, "Subtract"),
     "Average": _merge(lambda *xs: _sum(*xs) / len(xs), "Average"),
     "Maximum": _merge(lambda *xs: torch.stack(xs).amax(0), "Maximum"),
@@ -917,6 +1137,7 @@ def _unsupported(topo: dict) -> list[str]:
                 walk(_layer_list(layer.get("config")))
             elif cls != "InputLayer" and cls not in LAYER_BUILDERS:
                 found.setdefault(cls, _layer_name(layer))
+
     walk(_layer_list(topo.get("config")))
     return [f"{cls} (layer {name!r})" for cls, name in found.items()]
 
@@ -928,15 +1149,16 @@ class LayersGraph(nn.Module):
     outputs takes and returns lists.
     """
 
-    def __init__(self, name: str, layers: dict[str, nn.Module], steps: list, inputs: list, outputs: list,
-                 input_shapes: list):
+    def __init__(
+        self, name: str, layers: dict[str, nn.Module], steps: list, inputs: list, outputs: list, input_shapes: list
+    ):
         super().__init__()
         self.model_name = name
         self.layers = nn.ModuleDict({_safe_key(k): m for k, m in layers.items()})
         self._keys = {k: _safe_key(k) for k in layers}
-        self.steps = steps          # [(layer name, node index, [input refs])]
-        self.inputs = inputs        # [ref] fed by the caller, in order
-        self.outputs = outputs      # [ref]
+        self.steps = steps  # [(layer name, node index, [input refs])]
+        self.inputs = inputs  # [ref] fed by the caller, in order
+        self.outputs = outputs  # [ref]
         self.input_shapes = input_shapes  # per input, without the batch axis (None where unknown)
 
     def forward(self, *xs):
@@ -992,8 +1214,9 @@ def _build_container(layer: dict, w: _Weights) -> LayersGraph:
         for sub in layers:
             lname = _layer_name(sub)
             if shape is None:
-                shape = _batch_shape(sub.get("config")) if sub.get("class_name") not in _CONTAINERS else \
-                    _first_shape(sub)
+                shape = (
+                    _batch_shape(sub.get("config")) if sub.get("class_name") not in _CONTAINERS else _first_shape(sub)
+                )
             if sub.get("class_name") == "InputLayer":
                 continue
             while lname in modules:  # TF.js 1.x nested Sequentials (list configs) carry no name
@@ -1041,7 +1264,11 @@ def _first_shape(layer: dict):
     cls, cfg = layer.get("class_name"), layer.get("config")
     if cls in _CONTAINERS:
         for sub in _layer_list(cfg):
-            if sub.get("class_name") == "InputLayer" or _batch_shape(sub.get("config")) or sub.get("class_name") in _CONTAINERS:
+            if (
+                sub.get("class_name") == "InputLayer"
+                or _batch_shape(sub.get("config"))
+                or sub.get("class_name") in _CONTAINERS
+            ):
                 shape = _first_shape(sub)
                 if shape is not None:
                     return shape
@@ -1059,9 +1286,11 @@ def is_graph_model(model_json: Any) -> bool:
 
 def _any_topology(model_json: dict) -> dict:
     if is_graph_model(model_json):
-        raise FormatError("model.json is a TF.js graph model (\"format\": \"graph-model\", made by the TF.js "
-                          "converter from a SavedModel), not a layers model; read it with "
-                          "playml.formats.tfjs_graph or ml.load.")
+        raise FormatError(
+            'model.json is a TF.js graph model ("format": "graph-model", made by the TF.js '
+            "converter from a SavedModel), not a layers model; read it with "
+            "playml.formats.tfjs_graph or ml.load."
+        )
     if not isinstance(model_json, dict) or "modelTopology" not in model_json:
         raise FormatError("model.json has no 'modelTopology': it is not a TensorFlow.js layers model.")
     topo = model_json["modelTopology"]
@@ -1081,14 +1310,18 @@ def build_layers_model(model_json: dict, weights: bytes) -> LayersGraph:
     topo = _any_topology(model_json)
     missing = _unsupported(topo)
     if missing:
-        raise FormatError(f"This TF.js model uses layers playml cannot read yet: {', '.join(missing)}. "
-                          f"playml reads {', '.join(sorted(LAYER_BUILDERS))}, InputLayer and nested models.")
+        raise FormatError(
+            f"This TF.js model uses layers playml cannot read yet: {', '.join(missing)}. "
+            f"playml reads {', '.join(sorted(LAYER_BUILDERS))}, InputLayer and nested models."
+        )
     w = _Weights(_weight_arrays(model_json, bytes(weights)))
     model = _build_container(topo, w)
     if w.taken != w.total:
         left = [f"{k[0]}/{k[1]}" for k, v in w.by_key.items() if v]
-        raise FormatError(f"The weights file has weights no layer uses: {', '.join(left[:5])}; model.json and the "
-                          "weights do not belong together.")
+        raise FormatError(
+            f"The weights file has weights no layer uses: {', '.join(left[:5])}; model.json and the "
+            "weights do not belong together."
+        )
     model.eval()
     return model
 
@@ -1102,8 +1335,7 @@ class LayersModel:
     (1, 1)
     """
 
-    def __init__(self, module: nn.Module, model_json: dict, path: Path | None = None,
-                 sources: Sequence[Path] = ()):
+    def __init__(self, module: nn.Module, model_json: dict, path: Path | None = None, sources: Sequence[Path] = ()):
         self.module = module
         self.model_json = model_json
         self.path = path
@@ -1117,8 +1349,11 @@ class LayersModel:
     @classmethod
     def from_directory(cls, path: str | os.PathLike, model_file: str = "model.json") -> LayersModel:
         model_json, weights = read_tfjs(path, model_file)
-        sources = [Path(path) / model_file] + [Path(path) / rel.removeprefix("./") for group in
-                                               model_json["weightsManifest"] for rel in group.get("paths", [])]
+        sources = [Path(path) / model_file] + [
+            Path(path) / rel.removeprefix("./")
+            for group in model_json["weightsManifest"]
+            for rel in group.get("paths", [])
+        ]
         return cls(from_tfjs(model_json, weights), model_json, Path(path), sources)
 
     def _onnx_session(self):
@@ -1127,17 +1362,27 @@ class LayersModel:
         if self._session is None:
             self._session = False
             shape = self.input_shape
-            if self._sources and shape and all(isinstance(v, int) for v in shape) and \
-                    len(getattr(self.module, "inputs", [0])) == 1:
+            if (
+                self._sources
+                and shape
+                and all(isinstance(v, int) for v in shape)
+                and len(getattr(self.module, "inputs", [0])) == 1
+            ):
                 from playml.engines import onnx as engine
 
                 name = "tfjs-" + "".join(c if c.isalnum() else "-" for c in self._sources[0].parent.name)[:40]
                 path = engine.cache_path(name, self._sources, [Path(__file__)], 1, tuple(shape))
 
                 def export() -> bytes:
-                    data = engine.export_torch(self.module, (torch.zeros(1, *shape),), ["input"], ["output"],
-                                               {"input": {0: "batch"}, "output": {0: "batch"}})
+                    data = engine.export_torch(
+                        self.module,
+                        (torch.zeros(1, *shape),),
+                        ["input"],
+                        ["output"],
+                        {"input": {0: "batch"}, "output": {0: "batch"}},
+                    )
                     return engine.fold_padding_into_convolutions(data)
+
                 try:
                     self._session = engine.cached_session(path, export)
                 except Exception:  # noqa: BLE001 - an exotic graph: PyTorch still runs it
@@ -1155,10 +1400,14 @@ class LayersModel:
         if single:
             x = x[None]
         if self.input_shape is not None and tuple(x.shape[1:]) != tuple(
-                s if s is not None else x.shape[1 + i] for i, s in enumerate(self.input_shape)):
+            s if s is not None else x.shape[1 + i] for i, s in enumerate(self.input_shape)
+        ):
             from playml.errors import ShapeError
-            raise ShapeError(f"This model takes inputs shaped {tuple(self.input_shape)} (one example) or "
-                             f"(n, {', '.join(map(str, self.input_shape))}); got {x.shape}.")
+
+            raise ShapeError(
+                f"This model takes inputs shaped {tuple(self.input_shape)} (one example) or "
+                f"(n, {', '.join(map(str, self.input_shape))}); got {x.shape}."
+            )
         session = self._onnx_session()
         if session is not None:
             out = session.run(None, {"input": np.ascontiguousarray(x)})
@@ -1189,6 +1438,7 @@ class LayersModel:
                     continue
                 name = _layer_name(layer)
                 rows.append((name, cls, specs.get(name, 0)))
+
         walk(_layer_list(_any_topology(self.model_json).get("config")))
         return rows
 
@@ -1239,10 +1489,18 @@ class LSTMSequence(nn.Module):
 
 
 def _embedding_to_tfjs(m, name: str, first: bool) -> tuple[dict, list]:
-    config = {"input_dim": m.num_embeddings, "output_dim": m.embedding_dim,
-              "embeddings_initializer": _initializer("RandomUniform", {"minval": -0.05, "maxval": 0.05, "seed": None}),
-              "embeddings_regularizer": None, "activity_regularizer": None, "embeddings_constraint": None,
-              "mask_zero": None, "input_length": None, "name": name, "trainable": True}
+    config = {
+        "input_dim": m.num_embeddings,
+        "output_dim": m.embedding_dim,
+        "embeddings_initializer": _initializer("RandomUniform", {"minval": -0.05, "maxval": 0.05, "seed": None}),
+        "embeddings_regularizer": None,
+        "activity_regularizer": None,
+        "embeddings_constraint": None,
+        "mask_zero": None,
+        "input_length": None,
+        "name": name,
+        "trainable": True,
+    }
     if first:
         config.update(batch_input_shape=[None, None], dtype="float32")
     return {"class_name": "Embedding", "config": config}, [("embeddings", m.weight.detach().cpu().numpy())]
@@ -1254,18 +1512,39 @@ def _lstm_to_tfjs(m, name: str, first: bool) -> tuple[dict, list]:
         raise FormatError("Only a one-layer, one-direction, batch-first LSTM can be saved for TF.js.")
     if first:
         raise FormatError("A sequence model must start with nn.Embedding to be saved for TF.js.")
-    weights = [("kernel", lstm.weight_ih_l0.detach().cpu().numpy().T),
-               ("recurrent_kernel", lstm.weight_hh_l0.detach().cpu().numpy().T)]
+    weights = [
+        ("kernel", lstm.weight_ih_l0.detach().cpu().numpy().T),
+        ("recurrent_kernel", lstm.weight_hh_l0.detach().cpu().numpy().T),
+    ]
     if lstm.bias:
         weights.append(("bias", (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().cpu().numpy()))
-    config = {"name": name, "trainable": True, "units": lstm.hidden_size, "activation": "tanh",
-              "recurrent_activation": "sigmoid", "use_bias": bool(lstm.bias),
-              "kernel_initializer": _GLOROT, "recurrent_initializer": _initializer("Orthogonal", {"gain": 1, "seed": None}),
-              "bias_initializer": _initializer("Zeros"), "unit_forget_bias": True, "kernel_regularizer": None,
-              "recurrent_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
-              "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None, "dropout": 0,
-              "recurrent_dropout": 0, "implementation": 2, "return_sequences": bool(m.return_sequences),
-              "return_state": False, "go_backwards": False, "stateful": False, "unroll": False}
+    config = {
+        "name": name,
+        "trainable": True,
+        "units": lstm.hidden_size,
+        "activation": "tanh",
+        "recurrent_activation": "sigmoid",
+        "use_bias": bool(lstm.bias),
+        "kernel_initializer": _GLOROT,
+        "recurrent_initializer": _initializer("Orthogonal", {"gain": 1, "seed": None}),
+        "bias_initializer": _initializer("Zeros"),
+        "unit_forget_bias": True,
+        "kernel_regularizer": None,
+        "recurrent_regularizer": None,
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "kernel_constraint": None,
+        "recurrent_constraint": None,
+        "bias_constraint": None,
+        "dropout": 0,
+        "recurrent_dropout": 0,
+        "implementation": 2,
+        "return_sequences": bool(m.return_sequences),
+        "return_state": False,
+        "go_backwards": False,
+        "stateful": False,
+        "unroll": False,
+    }
     return {"class_name": "LSTM", "config": config}, weights
 
 
@@ -1273,19 +1552,26 @@ def _embedding_from_tfjs(cfg: dict, take) -> nn.Module:
     table = take("embeddings")
     emb = nn.Embedding(int(cfg.get("input_dim", table.shape[0])), int(cfg.get("output_dim", table.shape[1])))
     if tuple(emb.weight.shape) != table.shape:
-        raise FormatError(f"Embedding {cfg.get('name')!r}: the weights are {table.shape}, the config says "
-                          f"{tuple(emb.weight.shape)}.")
+        raise FormatError(
+            f"Embedding {cfg.get('name')!r}: the weights are {table.shape}, the config says {tuple(emb.weight.shape)}."
+        )
     emb.weight = nn.Parameter(torch.from_numpy(np.ascontiguousarray(table)))
     return emb
 
 
 def _lstm_from_tfjs(cfg: dict, take) -> nn.Module:
     name = cfg.get("name")
-    for key, allowed in (("activation", ("tanh",)), ("recurrent_activation", ("sigmoid",)),
-                         ("go_backwards", (False, None)), ("stateful", (False, None)), ("return_state", (False, None))):
+    for key, allowed in (
+        ("activation", ("tanh",)),
+        ("recurrent_activation", ("sigmoid",)),
+        ("go_backwards", (False, None)),
+        ("stateful", (False, None)),
+        ("return_state", (False, None)),
+    ):
         if cfg.get(key, allowed[0]) not in allowed:
-            raise FormatError(f"LSTM {name!r} has {key}={cfg.get(key)!r}; playml reads LSTMs with "
-                              f"{key}={allowed[0]!r} only.")
+            raise FormatError(
+                f"LSTM {name!r} has {key}={cfg.get(key)!r}; playml reads LSTMs with {key}={allowed[0]!r} only."
+            )
     kernel, recurrent = take("kernel"), take("recurrent_kernel")
     units = int(cfg.get("units", recurrent.shape[0]))
     if recurrent.shape != (units, 4 * units) or kernel.shape[1] != 4 * units:
@@ -1305,8 +1591,9 @@ def _lstm_from_tfjs(cfg: dict, take) -> nn.Module:
 SEQUENCE_LAYERS = {"Embedding": (_embedding_to_tfjs, _embedding_from_tfjs), "LSTM": (_lstm_to_tfjs, _lstm_from_tfjs)}
 
 
-def sequence_to_tfjs(module, *, weights_path: str = "model.weights.bin",
-                     name: str = "sequential_1") -> tuple[dict[str, Any], bytes]:
+def sequence_to_tfjs(
+    module, *, weights_path: str = "model.weights.bin", name: str = "sequential_1"
+) -> tuple[dict[str, Any], bytes]:
     """Convert ``nn.Sequential(nn.Embedding, LSTMSequence, …, nn.Linear[, activation])`` to TF.js
     layers ``(model_json, weights)``; the model takes N×T character (token) ids."""
     if not isinstance(module, nn.Sequential) or not len(module) or not isinstance(module[0], nn.Embedding):
@@ -1329,28 +1616,52 @@ def sequence_to_tfjs(module, *, weights_path: str = "model.weights.bin",
             weights = [("kernel", m.weight.detach().cpu().numpy().T)]
             if m.bias is not None:
                 weights.append(("bias", m.bias.detach().cpu().numpy()))
-            layer = {"class_name": "Dense", "config": {
-                "units": m.out_features, "activation": act or "linear", "use_bias": m.bias is not None,
-                "kernel_initializer": _GLOROT, "bias_initializer": _initializer("Zeros"), **_NO_REG,
-                "name": f"dense_Dense{n}", "trainable": True}}
+            layer = {
+                "class_name": "Dense",
+                "config": {
+                    "units": m.out_features,
+                    "activation": act or "linear",
+                    "use_bias": m.bias is not None,
+                    "kernel_initializer": _GLOROT,
+                    "bias_initializer": _initializer("Zeros"),
+                    **_NO_REG,
+                    "name": f"dense_Dense{n}",
+                    "trainable": True,
+                },
+            }
             i += 1 if act else 0
         elif isinstance(m, nn.Dropout):
-            layer, weights = {"class_name": "Dropout", "config": {"rate": float(m.p), "noise_shape": None,
-                                                                   "seed": None, "name": f"dropout_Dropout{n}",
-                                                                   "trainable": True}}, []
+            layer, weights = (
+                {
+                    "class_name": "Dropout",
+                    "config": {
+                        "rate": float(m.p),
+                        "noise_shape": None,
+                        "seed": None,
+                        "name": f"dropout_Dropout{n}",
+                        "trainable": True,
+                    },
+                },
+                [],
+            )
         else:
-            raise FormatError(f"{type(m).__name__} cannot be saved in a TF.js sequence model. Supported: "
-                              "Embedding, LSTMSequence, Linear (+ activation), Dropout.")
+            raise FormatError(
+                f"{type(m).__name__} cannot be saved in a TF.js sequence model. Supported: "
+                "Embedding, LSTMSequence, Linear (+ activation), Dropout."
+            )
         layers.append(layer)
         for wname, array in weights:
             array = np.ascontiguousarray(array, dtype="<f4")
-            specs.append({"name": f"{layer['config']['name']}/{wname}", "shape": list(array.shape),
-                          "dtype": "float32"})
+            specs.append({"name": f"{layer['config']['name']}/{wname}", "shape": list(array.shape), "dtype": "float32"})
             blobs.append(array.tobytes())
         i += 1
     model_json = {
-        "modelTopology": {"class_name": "Sequential", "config": {"name": name, "layers": layers},
-                          "keras_version": _KERAS_VERSION, "backend": "tensor_flow.js"},
+        "modelTopology": {
+            "class_name": "Sequential",
+            "config": {"name": name, "layers": layers},
+            "keras_version": _KERAS_VERSION,
+            "backend": "tensor_flow.js",
+        },
         "weightsManifest": [{"paths": [f"./{weights_path}"], "weights": specs}],
     }
     return model_json, b"".join(blobs)
@@ -1391,8 +1702,9 @@ def sequence_from_tfjs(model_json: dict, weights: bytes):
         elif cls == "InputLayer":
             continue
         else:
-            raise FormatError(f"Layer {name!r} is a {cls}; playml's sequence models read Embedding, LSTM, "
-                              "Dense and Dropout layers.")
+            raise FormatError(
+                f"Layer {name!r} is a {cls}; playml's sequence models read Embedding, LSTM, Dense and Dropout layers."
+            )
     model = nn.Sequential(*mods)
     model.eval()
     return model
@@ -1416,4 +1728,3 @@ def _build_sequence_layer(cfg, w: _Weights, cls: str):
 
 # The generic reader (build_layers_model, ml.load of a TF.js folder) reads them too.
 LAYER_BUILDERS.update({"Embedding": _build_sequence_layer, "LSTM": _build_sequence_layer})
-

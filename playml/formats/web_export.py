@@ -9,6 +9,7 @@ Where the runtime comes from, in order: the ``PLAYML_TFJS_DIST`` environment var
 ``tf.min.js`` file, or the package's folder), then the ``node_modules`` that ``make setup``
 installs next to playml's sources (``bench/peers/node_modules/@tensorflow/tfjs``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,17 +52,24 @@ def _runtime_path() -> tuple[Path, str]:
             if package.is_file():
                 version = json.loads(package.read_text()).get("version", "unknown")
             if version not in (TFJS_VERSION, "unknown"):
-                raise DependencyError(f"{path} is TensorFlow.js {version}; the web export needs {TFJS_VERSION} "
-                                      f"(npm install @tensorflow/tfjs@{TFJS_VERSION}).")
+                raise DependencyError(
+                    f"{path} is TensorFlow.js {version}; the web export needs {TFJS_VERSION} "
+                    f"(npm install @tensorflow/tfjs@{TFJS_VERSION})."
+                )
             return path, version
     raise DependencyError(
         "The web export copies TensorFlow.js's runtime (tf.min.js) from its npm package, and none was found. "
         f"Run `make setup` in playml's source folder, or `npm pack @tensorflow/tfjs@{TFJS_VERSION}`, unpack it "
-        "and set PLAYML_TFJS_DIST to the unpacked folder. Looked in: " + ", ".join(str(p) for p in _candidates()))
+        "and set PLAYML_TFJS_DIST to the unpacked folder. Looked in: " + ", ".join(str(p) for p in _candidates())
+    )
 
 
-WASM_FILES = ("tf-backend-wasm.min.js", "tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm",
-              "tfjs-backend-wasm-threaded-simd.wasm")
+WASM_FILES = (
+    "tf-backend-wasm.min.js",
+    "tfjs-backend-wasm.wasm",
+    "tfjs-backend-wasm-simd.wasm",
+    "tfjs-backend-wasm-threaded-simd.wasm",
+)
 
 
 def wasm_runtime(tf_min: Path) -> dict[str, bytes]:
@@ -177,10 +185,21 @@ def web_files(files: dict[str, Any], *, title: str, card: str) -> dict[str, Any]
 <section id="card">{html.escape(card)}</section>
 </main><script type="module" src="app.js"></script></body></html>
 """
-    runtime_note = {"package": "@tensorflow/tfjs", "version": version, "licence": "Apache-2.0",
-                    "files": {name: hashlib.sha256(data).hexdigest()
-                              for name, data in {"tf.min.js": runtime, **wasm}.items()}}
-    return {**files, "index.html": page, "app.js": _APP, "style.css": _STYLE, "tf.min.js": runtime, **wasm,
-            "runtime.json": runtime_note, "README.md": card + "\n\nServe this folder (python -m http.server) and "
-            "open http://localhost:8000/ — everything runs offline in the browser. Add ?backend=wasm, webgl or "
-            "cpu to the address to choose TensorFlow.js's backend.\n"}
+    runtime_note = {
+        "package": "@tensorflow/tfjs",
+        "version": version,
+        "licence": "Apache-2.0",
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in {"tf.min.js": runtime, **wasm}.items()},
+    }
+    return {
+        **files,
+        "index.html": page,
+        "app.js": _APP,
+        "style.css": _STYLE,
+        "tf.min.js": runtime,
+        **wasm,
+        "runtime.json": runtime_note,
+        "README.md": card + "\n\nServe this folder (python -m http.server) and "
+        "open http://localhost:8000/ — everything runs offline in the browser. Add ?backend=wasm, webgl or "
+        "cpu to the address to choose TensorFlow.js's backend.\n",
+    }

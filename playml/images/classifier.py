@@ -7,6 +7,7 @@ Prediction(label='espresso', confidence=0.95)
 >>> clf.classify(["coffee.jpg", "cat.png"], top_k=1)    # many → a list per image  # doctest: +SKIP
 [[Prediction(label='espresso', confidence=0.95)], [Prediction(label='tabby cat', confidence=0.4)]]
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from playml.core.media import ImageLike
-from playml.core.reprs import build_repr
 from playml.core.ranking import check_top_k, ranked
+from playml.core.reprs import build_repr
 from playml.results import Prediction
 from playml.zoo import DEFAULT_MODEL, imagenet_labels
 from playml.zoo.runtime import BackboneTask
@@ -46,8 +47,15 @@ class ImageClassifier(BackboneTask):
     network (logits) with the same weights.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, top_k: int | None = 5, batch_size: int = 16,
-                 threads: int | None = None, precision: str = "float32"):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        top_k: int | None = 5,
+        batch_size: int = 16,
+        threads: int | None = None,
+        precision: str = "float32",
+    ):
         self.model_name = model
         self.top_k = top_k
         self.batch_size = batch_size
@@ -67,18 +75,24 @@ class ImageClassifier(BackboneTask):
         return self._model
 
     def __repr__(self) -> str:
-        return build_repr("ImageClassifier", model=self._spec.name, labels=self._spec.num_classes,
-                          precision=None if self.precision == "float32" else self.precision)
+        return build_repr(
+            "ImageClassifier",
+            model=self._spec.name,
+            labels=self._spec.num_classes,
+            precision=None if self.precision == "float32" else self.precision,
+        )
 
     def probabilities(self, images: ImageLike | Any, *, progress: bool | None = None) -> np.ndarray:
         """Probability of every label: 1-D (1,000) for one image, N×1,000 for many."""
-        many, (logits,) = self._get_runner().map(images, ["logits"], progress=progress,
-                                                 batch_size=self.batch_size, desc="classify")
+        many, (logits,) = self._get_runner().map(
+            images, ["logits"], progress=progress, batch_size=self.batch_size, desc="classify"
+        )
         probs = softmax(logits.reshape(-1, self._spec.num_classes))
         return probs if many else probs[0]
 
-    def classify(self, images: ImageLike | Any, *, top_k: int | None = None,
-                 progress: bool | None = None) -> list[Prediction] | list[list[Prediction]]:
+    def classify(
+        self, images: ImageLike | Any, *, top_k: int | None = None, progress: bool | None = None
+    ) -> list[Prediction] | list[list[Prediction]]:
         """The most likely labels, best first.
 
         One image (a path, PIL image, H×W×3 array, bytes) → a list of :class:`Prediction`;

@@ -10,6 +10,7 @@ stores them as they arrive (image search writes each finished chunk to its resum
 Every worker must see the files at the same paths (one machine, or a shared file system on
 a cluster) and have playml installed with the same model packages.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -53,9 +54,17 @@ class _Embedder:
         return self.runner.spec.layer(self.runner.layer).size
 
 
-def embed_files(paths: Sequence[str], model: str, layer: str, precision: str, *, address: str | None = None,
-                batch_size: int = 32, workers: int | None = None,
-                on_batch: Callable[[np.ndarray, np.ndarray, list[str]], None]) -> None:
+def embed_files(
+    paths: Sequence[str],
+    model: str,
+    layer: str,
+    precision: str,
+    *,
+    address: str | None = None,
+    batch_size: int = 32,
+    workers: int | None = None,
+    on_batch: Callable[[np.ndarray, np.ndarray, list[str]], None],
+) -> None:
     """Embed ``paths`` on Ray; ``on_batch(rows, vectors, errors)`` is called in the driver for
     every finished batch (rows index ``paths``; an ``errors`` entry is ``""`` or why that file
     could not be read). ``workers`` defaults to the cluster's CPUs (one 1-thread session each)."""
@@ -68,10 +77,17 @@ def embed_files(paths: Sequence[str], model: str, layer: str, precision: str, *,
     batch_size = max(1, min(int(batch_size), -(-len(paths) // n_workers)))
     items = [{"row": i, "path": str(p)} for i, p in enumerate(paths)]
     ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), n_workers * 4)))
-    ds = ds.map_batches(_Embedder, fn_constructor_kwargs={"model": model, "layer": layer, "precision": precision,
-                                                          "threads": 1},
-                        batch_size=batch_size, batch_format="numpy", num_cpus=1,
-                        compute=ray.data.ActorPoolStrategy(size=n_workers))
+    ds = ds.map_batches(
+        _Embedder,
+        fn_constructor_kwargs={"model": model, "layer": layer, "precision": precision, "threads": 1},
+        batch_size=batch_size,
+        batch_format="numpy",
+        num_cpus=1,
+        compute=ray.data.ActorPoolStrategy(size=n_workers),
+    )
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        on_batch(np.asarray(batch["row"], np.int64), np.asarray(batch["vector"], np.float32),
-                 [str(e) for e in batch["error"]])
+        on_batch(
+            np.asarray(batch["row"], np.int64),
+            np.asarray(batch["vector"], np.float32),
+            [str(e) for e in batch["error"]],
+        )

@@ -13,14 +13,15 @@ a label: similar images get similar vectors. They are what transfer learning
 >>> ml.feature_extractor(layer="blocks.10").layers()[:2]   # doctest: +SKIP
 [Layer(name='stem', shape=(32, 112, 112), size=32, parameters=928), ...]
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from playml.core.reprs import build_repr
 from playml.core.media import ImageLike
+from playml.core.reprs import build_repr
 from playml.zoo import DEFAULT_MODEL
 from playml.zoo.runtime import BackboneTask
 from playml.zoo.specs import Layer
@@ -47,8 +48,15 @@ class FeatureExtractor(BackboneTask):
     for training.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, layer: str | None = None, *, batch_size: int = 16,
-                 threads: int | None = None, precision: str = "float32"):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        layer: str | None = None,
+        *,
+        batch_size: int = 16,
+        threads: int | None = None,
+        precision: str = "float32",
+    ):
         self.model_name = model
         self.layer = layer
         self.batch_size = batch_size
@@ -66,9 +74,13 @@ class FeatureExtractor(BackboneTask):
         return self._spec.layers()
 
     def __repr__(self) -> str:
-        return build_repr("FeatureExtractor", model=self._spec.name,
-                          layer=None if self._layer == "features" else self._layer, dim=self.dim,
-                          precision=None if self.precision == "float32" else self.precision)
+        return build_repr(
+            "FeatureExtractor",
+            model=self._spec.name,
+            layer=None if self._layer == "features" else self._layer,
+            dim=self.dim,
+            precision=None if self.precision == "float32" else self.precision,
+        )
 
     # ------------------------------------------------------------------ engines
     def torch_module(self, layer: str | None = None):
@@ -97,9 +109,16 @@ class FeatureExtractor(BackboneTask):
 
         return preprocess(list(iter_many(images)) if is_many(images) else [images], self._spec)
 
-    def features(self, images: ImageLike | Any, *, progress: bool | None = None,
-                 batch_size: int | None = None, engine: str = "local", address: str | None = None,
-                 workers: int | None = None) -> np.ndarray:
+    def features(
+        self,
+        images: ImageLike | Any,
+        *,
+        progress: bool | None = None,
+        batch_size: int | None = None,
+        engine: str = "local",
+        address: str | None = None,
+        workers: int | None = None,
+    ) -> np.ndarray:
         """Feature vectors: one image → a 1-D float32 array; many (a list, a folder, an
         N×H×W×3 array) → an N×D array, computed in batches with a progress bar for big inputs.
 
@@ -113,14 +132,16 @@ class FeatureExtractor(BackboneTask):
         """
         if str(engine).lower() != "local":
             return self._features_ray(images, engine, address, workers, batch_size)
-        many, (feats,) = self._get_runner().map(images, ["features"], progress=progress,
-                                               batch_size=batch_size or self.batch_size, desc="features")
+        many, (feats,) = self._get_runner().map(
+            images, ["features"], progress=progress, batch_size=batch_size or self.batch_size, desc="features"
+        )
         if many:
             return feats.reshape(-1, self.dim)
         return feats[0]
 
-    def _features_ray(self, images: Any, engine: str, address: str | None, workers: int | None,
-                      batch_size: int | None) -> np.ndarray:
+    def _features_ray(
+        self, images: Any, engine: str, address: str | None, workers: int | None, batch_size: int | None
+    ) -> np.ndarray:
         import os
         from pathlib import Path
 
@@ -132,8 +153,10 @@ class FeatureExtractor(BackboneTask):
         many = is_many(images)
         items = list(iter_many(images)) if many else [images]
         if not all(isinstance(item, (str, os.PathLike)) for item in items):
-            raise InputError("engine='ray' reads image files: pass a folder or a list of file paths "
-                             "(in-memory images are embedded locally: leave engine out).")
+            raise InputError(
+                "engine='ray' reads image files: pass a folder or a list of file paths "
+                "(in-memory images are embedded locally: leave engine out)."
+            )
         paths = [str(Path(item).expanduser().resolve()) for item in items]
         from playml.images.distributed import embed_files
 
@@ -145,8 +168,16 @@ class FeatureExtractor(BackboneTask):
             out[rows] = vectors
             problems.extend(f"{paths[r]}: {e}" for r, e in zip(rows.tolist(), errors) if e)
 
-        embed_files(paths, self._spec.name, self._layer, self.precision, address=address,
-                    batch_size=batch_size or self.batch_size, workers=workers, on_batch=store)
+        embed_files(
+            paths,
+            self._spec.name,
+            self._layer,
+            self.precision,
+            address=address,
+            batch_size=batch_size or self.batch_size,
+            workers=workers,
+            on_batch=store,
+        )
         if problems:
             raise ImageError(f"{len(problems)} image(s) could not be read, e.g. {problems[0]}")
         return out if many else out[0]

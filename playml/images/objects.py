@@ -13,6 +13,7 @@ ONNX once and runs it with ONNX Runtime. Results match ml5.js's object detector:
 Detection(label='cup', confidence=0.58, x=9.4, y=113.1, width=409.6, height=245.6)
 >>> ml.draw(samples.path("coffee"), found).save("cup.png")    # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,8 +37,15 @@ class ObjectDetector(GraphTask):
     label overlapping more than this are one object; ``labels`` — keep only these labels.
     """
 
-    def __init__(self, model: str = "centernet", *, min_confidence: float = 0.3, max_detections: int = 20,
-                 iou_threshold: float = 0.5, labels: list[str] | None = None):
+    def __init__(
+        self,
+        model: str = "centernet",
+        *,
+        min_confidence: float = 0.3,
+        max_detections: int = 20,
+        iou_threshold: float = 0.5,
+        labels: list[str] | None = None,
+    ):
         key = str(model).lower()
         if key not in _ALIASES:
             from playml.errors import unknown_name
@@ -87,10 +95,18 @@ class ObjectDetector(GraphTask):
             keep += [int(mine[k]) for k in nms(boxes[mine], scores[mine], self.iou_threshold)]
         keep.sort(key=lambda i: -scores[i])
         out = []
-        for i in keep[:self.max_detections]:
+        for i in keep[: self.max_detections]:
             x0, y0, x1, y1 = boxes[i]
-            out.append(Detection(COCO_LABELS[classes[i]], round(float(scores[i]), 4), round(float(x0), 1),
-                                 round(float(y0), 1), round(float(x1 - x0), 1), round(float(y1 - y0), 1)))
+            out.append(
+                Detection(
+                    COCO_LABELS[classes[i]],
+                    round(float(scores[i]), 4),
+                    round(float(x0), 1),
+                    round(float(y0), 1),
+                    round(float(x1 - x0), 1),
+                    round(float(y1 - y0), 1),
+                )
+            )
         return out
 
     def detect(self, image) -> list[Detection]:

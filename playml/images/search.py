@@ -19,6 +19,7 @@ chunk is written to a small file in playml's cache at once, so an interrupted bu
 picks up where it stopped, and a rebuild only embeds files that are new or changed
 (by size and modification time).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import DataError, FormatError, ImageError, InputError, MissingFileError
 from playml.core.media import check_not_url, is_image_like, list_images
 from playml.core.ranking import check_top_k, renamed_k
-from playml.results import Result
 from playml.core.vector_index import VectorIndex, check_metric, to_score
+from playml.errors import DataError, FormatError, ImageError, InputError, MissingFileError
+from playml.results import Result
 from playml.zoo import DEFAULT_MODEL, get_backbone
 
 __all__ = ["ImageSearch", "Match", "SearchScore", "image_search", "search_score", "FORMAT_VERSION"]
@@ -153,11 +154,11 @@ def _in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
 
 @dataclasses.dataclass
 class _Entry:
-    key: str                # absolute path (files) or a generated name (in-memory images)
+    key: str  # absolute path (files) or a generated name (in-memory images)
     label: str | None
     size: int = -1
     mtime: int = -1
-    source: Any = None      # what to hand to the extractor
+    source: Any = None  # what to hand to the extractor
 
     @property
     def is_file(self) -> bool:
@@ -173,8 +174,10 @@ def _entries(source: Any, shard: tuple[int, int] | None, start: int = 0) -> tupl
         root = Path(source).expanduser().resolve()
         files = list_images(root)
         if not files:
-            raise DataError(f"There are no images in {str(source)!r}. Put JPEG or PNG files in it (one sub-folder "
-                            "per label if you want labels).")
+            raise DataError(
+                f"There are no images in {str(source)!r}. Put JPEG or PNG files in it (one sub-folder "
+                "per label if you want labels)."
+            )
         out = []
         for f in files:
             rel = f.relative_to(root)
@@ -263,10 +266,13 @@ class _ChunkCache:
             return
         rows = [i for i, e in enumerate(entries) if e.is_file]
         buf = io.BytesIO()
-        np.savez(buf, vectors=np.ascontiguousarray(vectors[rows], dtype=np.float32),
-                 paths=np.array([e.key for e in files], dtype=str),
-                 sizes=np.array([e.size for e in files], dtype=np.int64),
-                 mtimes=np.array([e.mtime for e in files], dtype=np.int64))
+        np.savez(
+            buf,
+            vectors=np.ascontiguousarray(vectors[rows], dtype=np.float32),
+            paths=np.array([e.key for e in files], dtype=str),
+            sizes=np.array([e.size for e in files], dtype=np.int64),
+            mtimes=np.array([e.mtime for e in files], dtype=np.int64),
+        )
         name = f"chunk-{time.time_ns():020d}-{os.getpid()}.npz"
         atomic_write(self.folder / name, buf.getvalue())
 
@@ -310,10 +316,22 @@ class ImageSearch:
 
     FORMAT_VERSION = FORMAT_VERSION  #: the saved format; newer files are refused by ml.load
 
-    def __init__(self, model: str = DEFAULT_MODEL, layer: str | None = None, metric: str = "cosine", *,
-                 p: float = 3, exact: bool | None = None, batch_size: int = 32, chunk_size: int = 512,
-                 cache: bool | str | os.PathLike = True, threads: int = 2, precision: str = "float32",
-                 engine: str = "local", address: str | None = None):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        layer: str | None = None,
+        metric: str = "cosine",
+        *,
+        p: float = 3,
+        exact: bool | None = None,
+        batch_size: int = 32,
+        chunk_size: int = 512,
+        cache: bool | str | os.PathLike = True,
+        threads: int = 2,
+        precision: str = "float32",
+        engine: str = "local",
+        address: str | None = None,
+    ):
         from playml.zoo.quantize import check_precision
 
         self.model_name = model
@@ -328,7 +346,7 @@ class ImageSearch:
         self.precision = check_precision(precision)
         self.engine = _check_engine(engine)
         self.address = address
-        self._spec = get_backbone(model)            # unknown names fail here, early
+        self._spec = get_backbone(model)  # unknown names fail here, early
         self._layer = self._spec.check_layer(layer)
         self._metric = check_metric(metric, p)
         self._extractor = None
@@ -352,8 +370,10 @@ class ImageSearch:
         labels = len({lab for lab in self.labels_ if lab is not None})
         extra = f", labels={labels}" if labels else ""
         search = "approximate" if self.index_ is not None and self.index_.approximate else "exact"
-        return (f"ImageSearch(model={self._spec.name!r}{layer}, metric={self._metric!r}{p}, images={len(self)}"
-                f"{extra}, search={search!r})")
+        return (
+            f"ImageSearch(model={self._spec.name!r}{layer}, metric={self._metric!r}{p}, images={len(self)}"
+            f"{extra}, search={search!r})"
+        )
 
     @property
     def extractor(self):
@@ -361,8 +381,9 @@ class ImageSearch:
         if self._extractor is None:
             from playml.images.features import FeatureExtractor
 
-            self._extractor = FeatureExtractor(self._spec.name, self._layer, batch_size=self.batch_size,
-                                               threads=self.threads, precision=self.precision)
+            self._extractor = FeatureExtractor(
+                self._spec.name, self._layer, batch_size=self.batch_size, threads=self.threads, precision=self.precision
+            )
         return self._extractor
 
     @property
@@ -408,8 +429,13 @@ class ImageSearch:
             "exact": self.exact,
             "weights": {"package": spec.weights_package, "version": _weights_version(spec.weights_package)},
             "precision": self.precision,
-            "preprocessing": {"input_size": spec.input_size, "crop_fraction": spec.crop_fraction,
-                              "resample": spec.resample, "mean": list(spec.mean), "std": list(spec.std)},
+            "preprocessing": {
+                "input_size": spec.input_size,
+                "crop_fraction": spec.crop_fraction,
+                "resample": spec.resample,
+                "mean": list(spec.mean),
+                "std": list(spec.std),
+            },
         }
 
     # ------------------------------------------------------------------ building
@@ -417,8 +443,9 @@ class ImageSearch:
         if self.index_ is None or not len(self):
             from playml.errors import not_trained
 
-            raise not_trained("image search", "search", "Build it first: index.build('photos/') or "
-                                                         "ml.image_search('photos/').")
+            raise not_trained(
+                "image search", "search", "Build it first: index.build('photos/') or ml.image_search('photos/')."
+            )
 
     def _cache(self, root: Path | None) -> _ChunkCache | None:
         if self.cache is False or self.cache is None or root is None:
@@ -445,13 +472,23 @@ class ImageSearch:
                 from playml.core.saving import os_error
 
                 raise os_error(e, base, "write the search cache in") from None
-            warnings.warn(f"playml cannot write its search cache in {base} ({e.strerror}); building without "
-                          "it (set PLAYML_CACHE to a writable folder to make rebuilds resumable).", stacklevel=4)
+            warnings.warn(
+                f"playml cannot write its search cache in {base} ({e.strerror}); building without "
+                "it (set PLAYML_CACHE to a writable folder to make rebuilds resumable).",
+                stacklevel=4,
+            )
             return None
         return _ChunkCache(folder)
 
-    def build(self, images: Any, *, progress: bool | None = None, shard: str | tuple | None = None,
-              engine: str | None = None, address: str | None = None) -> ImageSearch:
+    def build(
+        self,
+        images: Any,
+        *,
+        progress: bool | None = None,
+        shard: str | tuple | None = None,
+        engine: str | None = None,
+        address: str | None = None,
+    ) -> ImageSearch:
         """Embed a folder (labels from its sub-folder names), a list of images, or a Dataset.
 
         Replaces what the index held, but reuses the vectors of unchanged files (from the
@@ -511,17 +548,31 @@ class ImageSearch:
         skipped = self._embed(entries, todo, vectors, cache, progress)
         self.skipped_ = skipped
         if skipped:
-            warnings.warn(f"{len(skipped)} file(s) could not be read and were left out "
-                          f"(see .skipped_): {skipped[0][0]} — {skipped[0][1]}", stacklevel=3)
+            warnings.warn(
+                f"{len(skipped)} file(s) could not be read and were left out "
+                f"(see .skipped_): {skipped[0][0]} — {skipped[0][1]}",
+                stacklevel=3,
+            )
         self._integrate(entries, vectors)
-        self.last_build_ = {"images": len(entries), "embedded": len(todo) - len(skipped),
-                            "from_cache": len(from_cache), "kept": kept + len(unchanged), "skipped": len(skipped)}
+        self.last_build_ = {
+            "images": len(entries),
+            "embedded": len(todo) - len(skipped),
+            "from_cache": len(from_cache),
+            "kept": kept + len(unchanged),
+            "skipped": len(skipped),
+        }
         if not len(self):
             raise DataError("None of the images could be read, so the index is empty.")
         return self
 
-    def _embed(self, entries: list[_Entry], todo: list[int], vectors: dict[int, np.ndarray],
-               cache: _ChunkCache | None, progress: bool | None) -> list[tuple[str, str]]:
+    def _embed(
+        self,
+        entries: list[_Entry],
+        todo: list[int],
+        vectors: dict[int, np.ndarray],
+        cache: _ChunkCache | None,
+        progress: bool | None,
+    ) -> list[tuple[str, str]]:
         if not todo:
             return []
         from playml.zoo.runtime import PROGRESS_THRESHOLD
@@ -538,7 +589,7 @@ class ImageSearch:
             if self.engine == "ray":
                 todo = self._embed_ray(entries, todo, vectors, cache, skipped, bar)
             for s in range(0, len(todo), max(1, int(self.chunk_size))):
-                chunk = todo[s:s + self.chunk_size]
+                chunk = todo[s : s + self.chunk_size]
                 try:
                     feats = fe.features([entries[i].source for i in chunk], progress=False)
                     good = chunk
@@ -567,8 +618,15 @@ class ImageSearch:
                 bar.close()
         return skipped
 
-    def _embed_ray(self, entries: list[_Entry], todo: list[int], vectors: dict[int, np.ndarray],
-                   cache: _ChunkCache | None, skipped: list[tuple[str, str]], bar) -> list[int]:
+    def _embed_ray(
+        self,
+        entries: list[_Entry],
+        todo: list[int],
+        vectors: dict[int, np.ndarray],
+        cache: _ChunkCache | None,
+        skipped: list[tuple[str, str]],
+        bar,
+    ) -> list[int]:
         """Embed the files among ``todo`` with Ray Data; each finished chunk goes to the cache at
         once (so an interrupted build resumes). Returns what is left for the local path
         (in-memory images)."""
@@ -595,8 +653,15 @@ class ImageSearch:
             if bar is not None:
                 bar.update(len(rows))
 
-        embed_files([entries[i].key for i in files], self._spec.name, self._layer, self.precision,
-                    address=self.address, batch_size=self.batch_size, on_batch=store)
+        embed_files(
+            [entries[i].key for i in files],
+            self._spec.name,
+            self._layer,
+            self.precision,
+            address=self.address,
+            batch_size=self.batch_size,
+            on_batch=store,
+        )
         flush()
         return [i for i in todo if not entries[i].is_file]
 
@@ -640,8 +705,10 @@ class ImageSearch:
 
     def _matches(self, idx: np.ndarray, dist: np.ndarray) -> list[Match]:
         scores = to_score(dist, self._metric)
-        return [Match(self.paths_[i], float(d), round(float(s), 6), self.labels_[i])
-                for i, d, s in zip(idx.tolist(), dist.tolist(), scores.tolist())]
+        return [
+            Match(self.paths_[i], float(d), round(float(s), 6), self.labels_[i])
+            for i, d, s in zip(idx.tolist(), dist.tolist(), scores.tolist())
+        ]
 
     def query(self, image: Any, *, top_k: int | None = None, k: int | None = None) -> list[Match] | list[list[Match]]:
         """The ``top_k`` images most like ``image``, closest first.
@@ -658,7 +725,9 @@ class ImageSearch:
         top_k = check_top_k(renamed_k(top_k, k, default=15))
         return self.query_vector(self.embed(list(iter_many(image)) if is_many(image) else image), top_k=top_k)
 
-    def query_vector(self, vector, *, top_k: int | None = None, k: int | None = None) -> list[Match] | list[list[Match]]:
+    def query_vector(
+        self, vector, *, top_k: int | None = None, k: int | None = None
+    ) -> list[Match] | list[list[Match]]:
         """Like :meth:`query` for feature vectors you computed yourself (same model and layer)."""
         self._check_built()
         idx, dist = self.index_.search(vector, check_top_k(renamed_k(top_k, k, default=15)))
@@ -669,10 +738,20 @@ class ImageSearch:
     def with_metric(self, metric: str, p: float | None = None, *, exact: bool | None | str = "same") -> ImageSearch:
         """The same images and vectors searched with another metric (nothing is re-embedded);
         ``exact`` as in the constructor (default: unchanged)."""
-        other = ImageSearch(self._spec.name, self._layer, metric, p=self.p if p is None else p,
-                            exact=self.exact if exact == "same" else exact,
-                            batch_size=self.batch_size, chunk_size=self.chunk_size, cache=self.cache,
-                            threads=self.threads, precision=self.precision, engine=self.engine, address=self.address)
+        other = ImageSearch(
+            self._spec.name,
+            self._layer,
+            metric,
+            p=self.p if p is None else p,
+            exact=self.exact if exact == "same" else exact,
+            batch_size=self.batch_size,
+            chunk_size=self.chunk_size,
+            cache=self.cache,
+            threads=self.threads,
+            precision=self.precision,
+            engine=self.engine,
+            address=self.address,
+        )
         other._extractor = self._extractor
         other.paths_, other.labels_ = list(self.paths_), list(self.labels_)
         other.sizes_, other.mtimes_ = list(self.sizes_), list(self.mtimes_)
@@ -682,7 +761,9 @@ class ImageSearch:
         return other
 
     # ------------------------------------------------------------------ seeing
-    def evaluate(self, *, top_k: int | None = None, k: int | None = None, sample: int | None = 2000, seed: int = 0) -> SearchScore:
+    def evaluate(
+        self, *, top_k: int | None = None, k: int | None = None, sample: int | None = 2000, seed: int = 0
+    ) -> SearchScore:
         """Mean ConvNet Playground search score over labelled images (see :func:`search_score`).
 
         Every labelled image (at most ``sample`` of them, chosen at random) is used as a
@@ -694,8 +775,10 @@ class ImageSearch:
         labels = np.array([lab if lab is not None else "" for lab in self.labels_], dtype=object)
         labelled = np.flatnonzero(labels != "")
         if len(set(labels[labelled])) < 2:
-            raise DataError("evaluate() needs images with at least two labels: build the index from a folder "
-                            "with one sub-folder per label (photos/cats/…, photos/dogs/…).")
+            raise DataError(
+                "evaluate() needs images with at least two labels: build the index from a folder "
+                "with one sub-folder per label (photos/cats/…, photos/dogs/…)."
+            )
         k = min(check_top_k(renamed_k(top_k, k, default=15)), len(self) - 1)
         queries = labelled
         if sample is not None and len(queries) > sample:
@@ -717,11 +800,19 @@ class ImageSearch:
             ideals.append(search_score(np.arange(k) < counts[labels[q]] - 1))
             per.setdefault(labels[q], []).append(s)
         mean = lambda values: round(float(np.mean(values)), 4)  # noqa: E731
-        return SearchScore(score=mean(scores), baseline=mean(baselines), ideal=mean(ideals),
-                           precision=mean(precisions), k=k, queries=len(queries),
-                           per_label={lab: round(float(np.mean(v)), 4) for lab, v in sorted(per.items())})
+        return SearchScore(
+            score=mean(scores),
+            baseline=mean(baselines),
+            ideal=mean(ideals),
+            precision=mean(precisions),
+            k=k,
+            queries=len(queries),
+            per_label={lab: round(float(np.mean(v)), 4) for lab, v in sorted(per.items())},
+        )
 
-    def map_2d(self, method: str = "auto", *, sample: int | None = 5000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def map_2d(
+        self, method: str = "auto", *, sample: int | None = 5000, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """2-D coordinates of the embeddings: ``(rows, xy)`` — UMAP (``"umap"``), or PCA for
         collections under 20 images or with ``method="pca"``. At most ``sample`` images."""
         self._check_built()
@@ -746,12 +837,19 @@ class ImageSearch:
 
             metric = {"sqeuclidean": "euclidean", "dot": "cosine"}.get(self._metric, self._metric)
             kwds = {"p": self.p} if metric == "minkowski" else None
-            reducer = umap.UMAP(n_neighbors=min(15, len(rows) - 1), n_components=2, metric=metric,
-                                metric_kwds=kwds, random_state=seed, init="spectral" if len(rows) > 50 else "random")
+            reducer = umap.UMAP(
+                n_neighbors=min(15, len(rows) - 1),
+                n_components=2,
+                metric=metric,
+                metric_kwds=kwds,
+                random_state=seed,
+                init="spectral" if len(rows) > 50 else "random",
+            )
             return rows, reducer.fit_transform(X)
 
-    def plot_map(self, method: str = "auto", *, sample: int | None = 5000, ax=None, title: str | None = None,
-                 seed: int = 0):
+    def plot_map(
+        self, method: str = "auto", *, sample: int | None = 5000, ax=None, title: str | None = None, seed: int = 0
+    ):
         """A 2-D map (UMAP) of the embeddings, one dot per image, coloured by label
         (sub-folder). Returns a matplotlib Figure."""
         import matplotlib
@@ -791,8 +889,7 @@ class ImageSearch:
         header["graph"] = "graph.usearch" if self.index_.approximate else None
         files: dict[str, Any] = {
             "model_meta.json": header,
-            "items.json": {"paths": self.paths_, "labels": self.labels_, "sizes": self.sizes_,
-                           "mtimes": self.mtimes_},
+            "items.json": {"paths": self.paths_, "labels": self.labels_, "sizes": self.sizes_, "mtimes": self.mtimes_},
             "vectors.npy": lambda target: _write_npy(target, self.index_.vectors_),
         }
         if self.index_.approximate:
@@ -800,8 +897,15 @@ class ImageSearch:
         return save_directory(path, files)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, model: str | None = None, layer: str | None = None,
-             metric: str | None = None, mmap: bool | None = None) -> ImageSearch:
+    def load(
+        cls,
+        path: str | os.PathLike,
+        *,
+        model: str | None = None,
+        layer: str | None = None,
+        metric: str | None = None,
+        mmap: bool | None = None,
+    ) -> ImageSearch:
         """Load an index saved by :meth:`save` (``ml.image_search.load(path)``).
 
         ``model`` / ``layer``, if given, must be what the index was built with (a clear
@@ -813,28 +917,49 @@ class ImageSearch:
 
         path = Path(path)
         if not path.exists():
-            raise MissingFileError(f"There is no search index at {path}. Build one with "
-                                   f"`playml search build FOLDER --out {path}` or index.save({str(path)!r}).")
+            raise MissingFileError(
+                f"There is no search index at {path}. Build one with "
+                f"`playml search build FOLDER --out {path}` or index.save({str(path)!r})."
+            )
         if path.is_file():
             path = path.parent
-        return read_consistently(path, lambda folder: cls._from_directory(
-            folder, folder.read_json(META_FILE, "index description"), model=model, layer=layer, metric=metric,
-            mmap=mmap))
+        return read_consistently(
+            path,
+            lambda folder: cls._from_directory(
+                folder,
+                folder.read_json(META_FILE, "index description"),
+                model=model,
+                layer=layer,
+                metric=metric,
+                mmap=mmap,
+            ),
+        )
 
     @classmethod
-    def _from_directory(cls, path: Path, meta: dict, *, model: str | None = None, layer: str | None = None,
-                        metric: str | None = None, mmap: bool | None = None) -> ImageSearch:
+    def _from_directory(
+        cls,
+        path: Path,
+        meta: dict,
+        *,
+        model: str | None = None,
+        layer: str | None = None,
+        metric: str | None = None,
+        mmap: bool | None = None,
+    ) -> ImageSearch:
         from playml.core.saving import LIMITS, check_size, open_folder
 
         folder = open_folder(path)
         info = meta.get("playml") if isinstance(meta, dict) else None
         if not isinstance(info, dict) or info.get("kind") != KIND:
-            raise FormatError(f"{path} is not an image search index (its model_meta.json says "
-                              f"{str(info.get('kind'))[:40] if isinstance(info, dict) else 'nothing'}).")
+            raise FormatError(
+                f"{path} is not an image search index (its model_meta.json says "
+                f"{str(info.get('kind'))[:40] if isinstance(info, dict) else 'nothing'})."
+            )
         version = info.get("version", 0)
         if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
-            raise FormatError(f"{path} was saved by a newer playml (index format {str(version)[:20]}); "
-                              "upgrade playml to load it.")
+            raise FormatError(
+                f"{path} was saved by a newer playml (index format {str(version)[:20]}); upgrade playml to load it."
+            )
         try:
             saved_model, saved_layer = meta["model"], meta["layer"]
             count = check_size(meta["count"], f"The image count in {path}/model_meta.json", limit=100_000_000)
@@ -845,37 +970,62 @@ class ImageSearch:
             raise FormatError(f"{path}/model_meta.json names the model or layer with something other than text.")
         spec = get_backbone(saved_model)
         if model is not None and get_backbone(model).name != spec.name:
-            raise FormatError(f"This index was built with the model {spec.name!r}, not {model!r}: its vectors "
-                              f"cannot be compared with {model!r} features. Load it without model=, or build a "
-                              f"new index with model={model!r}.")
+            raise FormatError(
+                f"This index was built with the model {spec.name!r}, not {model!r}: its vectors "
+                f"cannot be compared with {model!r} features. Load it without model=, or build a "
+                f"new index with model={model!r}."
+            )
         if layer is not None and spec.check_layer(layer) != saved_layer:
-            raise FormatError(f"This index was built from the layer {saved_layer!r}, not {layer!r}. Build a new "
-                              f"index with layer={layer!r}.")
-        index = cls(spec.name, saved_layer, metric or meta.get("metric", "cosine"), p=meta.get("p", 3),
-                    exact=meta.get("exact"), precision=meta.get("precision", "float32"))
+            raise FormatError(
+                f"This index was built from the layer {saved_layer!r}, not {layer!r}. Build a new "
+                f"index with layer={layer!r}."
+            )
+        index = cls(
+            spec.name,
+            saved_layer,
+            metric or meta.get("metric", "cosine"),
+            p=meta.get("p", 3),
+            exact=meta.get("exact"),
+            precision=meta.get("precision", "float32"),
+        )
         if index.dim != dim:
-            raise FormatError(f"{path} holds {dim}-number vectors but {spec.name} / {saved_layer} makes {index.dim}: "
-                              "the index and the installed model do not match. Rebuild the index.")
+            raise FormatError(
+                f"{path} holds {dim}-number vectors but {spec.name} / {saved_layer} makes {index.dim}: "
+                "the index and the installed model do not match. Rebuild the index."
+            )
         weights = meta.get("weights") or {}
         installed = _weights_version(spec.weights_package)
         if isinstance(weights, dict) and weights.get("version") and installed and weights["version"] != installed:
-            raise FormatError(f"This index was built with {spec.name} weights from {weights.get('package')} "
-                              f"{weights['version']}, but {installed} is installed: new queries would not match "
-                              "the stored vectors. Rebuild the index (playml search build …).")
-        items = folder.read_json("items.json", "list of images",
-                                 max_bytes=min(LIMITS["items_bytes"], (1 << 20) + 4096 * count))
+            raise FormatError(
+                f"This index was built with {spec.name} weights from {weights.get('package')} "
+                f"{weights['version']}, but {installed} is installed: new queries would not match "
+                "the stored vectors. Rebuild the index (playml search build …)."
+            )
+        items = folder.read_json(
+            "items.json", "list of images", max_bytes=min(LIMITS["items_bytes"], (1 << 20) + 4096 * count)
+        )
         vinfo = meta.get("vectors") or {}
         vname = vinfo.get("file", "vectors.npy") if isinstance(vinfo, dict) else "vectors.npy"
         if not folder.exists(vname):
             raise FormatError(f"{path} has no {str(vname)[:80]}; the index is incomplete. Rebuild it.")
         use_mmap = mmap if mmap is not None else count >= 20_000
-        vectors = folder.load_npy(vname, max_bytes=min(LIMITS["vectors_bytes"], 128 + 8 * count * dim + 4096),
-                                  mmap=use_mmap, what="vectors file")
+        vectors = folder.load_npy(
+            vname,
+            max_bytes=min(LIMITS["vectors_bytes"], 128 + 8 * count * dim + 4096),
+            mmap=use_mmap,
+            what="vectors file",
+        )
         paths = items.get("paths") if isinstance(items, dict) else None
-        if vectors.shape != (count, dim) or not isinstance(paths, list) or len(paths) != count \
-                or vectors.dtype not in (np.float32, np.float16):
-            raise FormatError(f"{path} is inconsistent: {count} images announced, vectors {vectors.shape} "
-                              f"{vectors.dtype}, {len(paths) if isinstance(paths, list) else 'no'} paths. Rebuild it.")
+        if (
+            vectors.shape != (count, dim)
+            or not isinstance(paths, list)
+            or len(paths) != count
+            or vectors.dtype not in (np.float32, np.float16)
+        ):
+            raise FormatError(
+                f"{path} is inconsistent: {count} images announced, vectors {vectors.shape} "
+                f"{vectors.dtype}, {len(paths) if isinstance(paths, list) else 'no'} paths. Rebuild it."
+            )
         if count and not use_mmap and not np.isfinite(vectors).all():
             raise FormatError(f"{path}/{vname} holds NaN or infinite numbers; the index is damaged. Rebuild it.")
         labels, sizes, mtimes = items.get("labels"), items.get("sizes"), items.get("mtimes")
@@ -915,11 +1065,22 @@ class ImageSearch:
             a, b = first._header(), other._header()
             diff = [k for k in keys if a[k] != b[k]]
             if diff:
-                raise FormatError(f"These indexes cannot be merged: their {', '.join(diff)} differ "
-                                  f"({a[diff[0]]!r} vs {b[diff[0]]!r}).")
-        out = cls(first._spec.name, first._layer, first._metric, p=first.p, exact=first.exact,
-                  batch_size=first.batch_size, chunk_size=first.chunk_size, cache=first.cache, threads=first.threads,
-                  precision=first.precision)
+                raise FormatError(
+                    f"These indexes cannot be merged: their {', '.join(diff)} differ "
+                    f"({a[diff[0]]!r} vs {b[diff[0]]!r})."
+                )
+        out = cls(
+            first._spec.name,
+            first._layer,
+            first._metric,
+            p=first.p,
+            exact=first.exact,
+            batch_size=first.batch_size,
+            chunk_size=first.chunk_size,
+            cache=first.cache,
+            threads=first.threads,
+            precision=first.precision,
+        )
         entries, vectors = [], {}
         for part in loaded:
             if not len(part):
@@ -937,14 +1098,22 @@ def _write_npy(target: Path, array: np.ndarray, block: int = 65_536) -> None:
     """Write a float32 .npy file block by block (a memory-mapped source never loads whole)."""
     out = np.lib.format.open_memmap(target, mode="w+", dtype=np.float32, shape=tuple(array.shape))
     for s in range(0, len(array), block):
-        out[s:s + block] = array[s:s + block]
+        out[s : s + block] = array[s : s + block]
     out.flush()
     del out
 
 
-def image_search(folder_or_images: Any = None, model: str = DEFAULT_MODEL, layer: str | None = None,
-                 metric: str = "cosine", p: float = 3, exact: bool | None = None, *,
-                 progress: bool | None = None, **options: Any) -> ImageSearch:
+def image_search(
+    folder_or_images: Any = None,
+    model: str = DEFAULT_MODEL,
+    layer: str | None = None,
+    metric: str = "cosine",
+    p: float = 3,
+    exact: bool | None = None,
+    *,
+    progress: bool | None = None,
+    **options: Any,
+) -> ImageSearch:
     """An :class:`ImageSearch`, built over ``folder_or_images`` if given.
 
     >>> import playml as ml

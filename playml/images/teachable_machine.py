@@ -14,6 +14,7 @@ resizes it to the model's size (224, or 96 for the grey "embedded" kind), maps p
 >>> len(tm.classify("playml/samples/coffee.jpg"))
 2
 """
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,10 @@ class TeachableMachineImage:
         self.path = path
         shape = layers_model.input_shape
         if shape is None or len(shape) != 3:
-            raise FormatError(f"This Teachable Machine model takes inputs shaped {shape}; an image model takes "
-                              "height × width × channels.")
+            raise FormatError(
+                f"This Teachable Machine model takes inputs shaped {shape}; an image model takes "
+                "height × width × channels."
+            )
         self.image_size = int(metadata.get("imageSize") or shape[0])
         self.grey = bool(metadata.get("grayscale")) or shape[2] == 1
         labels = metadata.get("labels") or []
@@ -78,8 +81,10 @@ class TeachableMachineImage:
 
     def __repr__(self) -> str:
         kind = "embedded, grey" if self.grey else "standard"
-        return (f"TeachableMachineImage(labels={self.labels}, image_size={self.image_size}, {kind}, "
-                f"tmVersion={self.metadata.get('tmVersion')!r})")
+        return (
+            f"TeachableMachineImage(labels={self.labels}, image_size={self.image_size}, {kind}, "
+            f"tmVersion={self.metadata.get('tmVersion')!r})"
+        )
 
     def preprocess(self, image: Any) -> np.ndarray:
         return tm_preprocess(image, self.image_size, grey=self.grey)

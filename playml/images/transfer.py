@@ -19,6 +19,7 @@ The saved head is a TensorFlow.js layers model (``model.json`` + ``model.weights
 TensorFlow.js loads it unchanged; :meth:`ImageClassification.export_onnx` writes backbone
 and head as one ONNX graph.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,14 +33,22 @@ from typing import Any
 import numpy as np
 
 from playml.core.augmentation import DEFAULT_COPIES, Augmentation
-from playml.errors import (DataError, DependencyError, FormatError, ImageError, InputError, TaskError, not_trained,
-                     UnknownModelError)
-from playml.images.features import FeatureExtractor
 from playml.core.media import is_many, iter_many, load_image
-from playml.core.reprs import build_repr
 from playml.core.ranking import check_top_k, ranked
-from playml.results import Prediction
+from playml.core.reprs import build_repr
 from playml.core.training import History
+from playml.errors import (
+    DataError,
+    DependencyError,
+    FormatError,
+    ImageError,
+    InputError,
+    TaskError,
+    UnknownModelError,
+    not_trained,
+)
+from playml.images.features import FeatureExtractor
+from playml.results import Prediction
 
 __all__ = ["ImageClassification", "ImageRegression", "FORMAT_VERSION", "ACTIVATIONS"]
 
@@ -47,9 +56,9 @@ __all__ = ["ImageClassification", "ImageRegression", "FORMAT_VERSION", "ACTIVATI
 FORMAT_VERSION = 1
 #: Activations a hidden layer of the head can use (all of them load in TensorFlow.js).
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu")
-_CHUNK = 128            # images featurised per call (the backbone batches within it)
-_CHUNK_AUGMENTED = 32   # smaller when each image brings its decoded copies along
-_PROGRESS_FROM = 64     # with progress=None, a bar appears from this many images on
+_CHUNK = 128  # images featurised per call (the backbone batches within it)
+_CHUNK_AUGMENTED = 32  # smaller when each image brings its decoded copies along
+_PROGRESS_FROM = 64  # with progress=None, a bar appears from this many images on
 _SPLIT_FOLDERS = {"train", "training", "validation", "val", "valid", "test", "testing"}
 
 
@@ -77,9 +86,9 @@ class _Examples:
     def __init__(self) -> None:
         self.features: list[np.ndarray] = []
         self.targets: list[Any] = []
-        self.groups: list[int] = []       # the original example a row belongs to
-        self.copies: list[bool] = []      # True for augmented copies
-        self.count = 0                    # original examples
+        self.groups: list[int] = []  # the original example a row belongs to
+        self.copies: list[bool] = []  # True for augmented copies
+        self.count = 0  # original examples
         self._arrays: tuple | None = None
 
     def add(self, feats: np.ndarray, targets: list, origin: np.ndarray, is_copy: np.ndarray) -> None:
@@ -106,8 +115,12 @@ class _Examples:
         if self._arrays is None:
             x = np.concatenate(self.features) if self.features else np.zeros((0, 0), np.float32)
             self.features = [x] if len(x) else []
-            self._arrays = (x, self.targets, np.asarray(self.groups, dtype=np.int64),
-                            np.asarray(self.copies, dtype=bool))
+            self._arrays = (
+                x,
+                self.targets,
+                np.asarray(self.groups, dtype=np.int64),
+                np.asarray(self.copies, dtype=bool),
+            )
         return self._arrays
 
 
@@ -120,9 +133,16 @@ class _Teachable:
     _kind = ""
     _loss = ""
 
-    def __init__(self, extractor: FeatureExtractor | str | None = None, *, hidden_units: int = 100,
-                 layers: Sequence[int] | None = None, activation: str = "relu", augment: bool | int = False,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        extractor: FeatureExtractor | str | None = None,
+        *,
+        hidden_units: int = 100,
+        layers: Sequence[int] | None = None,
+        activation: str = "relu",
+        augment: bool | int = False,
+        seed: int | None = None,
+    ):
         if not isinstance(extractor, FeatureExtractor):
             extractor = FeatureExtractor() if extractor is None else FeatureExtractor(extractor)
         self.extractor = extractor
@@ -131,12 +151,12 @@ class _Teachable:
         self.activation = activation
         self.augment = augment
         self.seed = seed
-        self.skipped: list[tuple[str, str]] = []   # files add_images could not use: (path, reason)
+        self.skipped: list[tuple[str, str]] = []  # files add_images could not use: (path, reason)
         self.model_ = None
         self.history_: History | None = None
         self._examples = _Examples()
         self._rng: np.random.Generator | None = None
-        self._held: dict[str, tuple[np.ndarray, list]] = {}   # "training"/"validation" → (features, targets)
+        self._held: dict[str, tuple[np.ndarray, list]] = {}  # "training"/"validation" → (features, targets)
 
     # ------------------------------------------------------------------ description
     @property
@@ -161,8 +181,9 @@ class _Teachable:
 
     def _require_trained(self, doing: str) -> None:
         if self.model_ is None:
-            raise not_trained("model", doing, "Add examples, then call .train(), or open a saved one with "
-                                              "ml.load('folder/').")
+            raise not_trained(
+                "model", doing, "Add examples, then call .train(), or open a saved one with ml.load('folder/')."
+            )
 
     def _copies(self) -> int:
         if self.augment is True:
@@ -176,8 +197,10 @@ class _Teachable:
     def _hidden(self) -> list[int]:
         sizes = list(self.layers) if self.layers is not None else ([self.hidden_units] if self.hidden_units else [])
         if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
-            raise InputError(f"Hidden layer sizes must be whole numbers ≥ 1 (got {sizes}). "
-                             "Example: layers=[100] or hidden_units=100.")
+            raise InputError(
+                f"Hidden layer sizes must be whole numbers ≥ 1 (got {sizes}). "
+                "Example: layers=[100] or hidden_units=100."
+            )
         if self.activation not in ACTIVATIONS:
             raise InputError(f"Unknown activation {self.activation!r}. Use one of: {', '.join(ACTIVATIONS)}.")
         return [int(s) for s in sizes]
@@ -196,8 +219,9 @@ class _Teachable:
         return name
 
     # ------------------------------------------------------------------ adding examples
-    def _featurise(self, items: list, *, copies: int = 0, progress: bool | None = None,
-                   what: str = "features") -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    def _featurise(
+        self, items: list, *, copies: int = 0, progress: bool | None = None, what: str = "features"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, str]]]:
         """Feature rows for ``items`` (with ``copies`` augmented copies each), in batches.
 
         Returns ``(features, origin, is_copy, skipped)``: ``origin[r]`` is the position in
@@ -222,7 +246,7 @@ class _Teachable:
         try:
             for start in range(0, len(items), chunk):
                 batch, owners, flags = [], [], []
-                for i, item in enumerate(items[start:start + chunk], start):
+                for i, item in enumerate(items[start : start + chunk], start):
                     if copies:
                         try:
                             x = load_image(item)
@@ -264,8 +288,9 @@ class _Teachable:
 
         if is_dataset(images):
             if images.kind != "images":
-                raise InputError(f"{what} needs images; this data set holds {images.kind}. "
-                                 "Use ml.neural_network() for tables.")
+                raise InputError(
+                    f"{what} needs images; this data set holds {images.kind}. Use ml.neural_network() for tables."
+                )
             X, y = images.arrays()
             items = list(X)
             if labels is None and y is not None:
@@ -286,8 +311,10 @@ class _Teachable:
             return [_plain(labels)] * n
         labels = [_plain(v) for v in labels]
         if len(labels) != n:
-            raise InputError(f"There are {n} images but {len(labels)} labels; give one label per image, "
-                             "or one label for all of them.")
+            raise InputError(
+                f"There are {n} images but {len(labels)} labels; give one label per image, "
+                "or one label for all of them."
+            )
         return labels
 
     def _collect_folder(self, root: Path, labels: Any, *, what: str) -> tuple[list, list | None, list, list]:
@@ -295,18 +322,22 @@ class _Teachable:
 
         subdirs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
         if subdirs and {s.lower() for s in subdirs} <= _SPLIT_FOLDERS:
-            raise DataError(f"{str(root)!r} holds the folders {', '.join(subdirs)}: a data set already split in "
-                            f"parts. Add the training part (e.g. {str(root / subdirs[-1])!r}) and evaluate on the "
-                            "other part, or run `playml train` on the whole folder.")
+            raise DataError(
+                f"{str(root)!r} holds the folders {', '.join(subdirs)}: a data set already split in "
+                f"parts. Add the training part (e.g. {str(root / subdirs[-1])!r}) and evaluate on the "
+                "other part, or run `playml train` on the whole folder."
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DatasetWarning)  # reported below, in our own words
             ds = from_folder(root)
         items = [str(p) for p in ds.X]
         if labels is None:
             if ds.label_names is None:
-                raise DataError(f"{str(root)!r} has images but no sub-folders, so their label is unknown. "
-                                "Put them in one sub-folder per label (photos/cat/, photos/dog/), or pass "
-                                "the label: add_images(folder, 'cat').")
+                raise DataError(
+                    f"{str(root)!r} has images but no sub-folders, so their label is unknown. "
+                    "Put them in one sub-folder per label (photos/cat/, photos/dog/), or pass "
+                    "the label: add_images(folder, 'cat')."
+                )
             labels = [self._folder_target(str(v)) for v in ds.named_labels()]
         return items, self._spread(labels, len(items)), [self._folder_target(s) for s in subdirs], list(ds.skipped)
 
@@ -319,8 +350,12 @@ class _Teachable:
             frame, level, here = sys._getframe(), 1, str(Path(__file__).parents[1])
             while frame is not None and frame.f_code.co_filename.startswith(here):  # point at the caller's line
                 frame, level = frame.f_back, level + 1
-            warnings.warn(f"{what} skipped {len(skipped)} files that are not usable images: "
-                          f"{_skipped_text(skipped)} (see .skipped)", DatasetWarning, stacklevel=level)
+            warnings.warn(
+                f"{what} skipped {len(skipped)} files that are not usable images: "
+                f"{_skipped_text(skipped)} (see .skipped)",
+                DatasetWarning,
+                stacklevel=level,
+            )
 
     def add_image(self, image: Any, label: Any) -> _Teachable:
         """Add one example: any image-like input (path, PIL image, array, bytes) and its label.
@@ -344,12 +379,21 @@ class _Teachable:
         """
         items, targets, declared, skipped = self._collect(images, labels, what="add_images")
         if targets is None:
-            raise InputError("Give the labels too: add_images(images, labels) with one label per image, or a "
-                             "folder with one sub-folder per label.")
+            raise InputError(
+                "Give the labels too: add_images(images, labels) with one label per image, or a "
+                "folder with one sub-folder per label."
+            )
         targets = [self._target(t) for t in targets]
         self.skipped.extend(skipped)
-        self._add(items, targets, progress=progress, strict=False, skipped=skipped, source=images,
-                  declared=[self._target(label) for label in declared])
+        self._add(
+            items,
+            targets,
+            progress=progress,
+            strict=False,
+            skipped=skipped,
+            source=images,
+            declared=[self._target(label) for label in declared],
+        )
         return self
 
     def add_features(self, features: Any, labels: Any) -> _Teachable:
@@ -362,8 +406,10 @@ class _Teachable:
         if feats.ndim == 1:
             feats = feats[None]
         if feats.ndim != 2 or feats.shape[1] != self.extractor.dim:
-            raise InputError(f"Features must be an N×{self.extractor.dim} array from the {self.backbone} backbone "
-                             f"(got shape {feats.shape}).")
+            raise InputError(
+                f"Features must be an N×{self.extractor.dim} array from the {self.backbone} backbone "
+                f"(got shape {feats.shape})."
+            )
         if not np.isfinite(feats).all():
             raise InputError("The features contain NaN or infinity.")
         n = len(feats)
@@ -382,10 +428,20 @@ class _Teachable:
     def _declare(self, label: Any) -> None:
         """Classification knows labels that have no examples yet; regression has none."""
 
-    def _add(self, items: list, targets: list, *, progress: bool | None, strict: bool,
-             skipped: list | None = None, source: Any = None, declared: Sequence[Any] = ()) -> _Teachable:
-        feats, origin, is_copy, bad = self._featurise(items, copies=self._copies(), progress=progress,
-                                                      what="adding images")
+    def _add(
+        self,
+        items: list,
+        targets: list,
+        *,
+        progress: bool | None,
+        strict: bool,
+        skipped: list | None = None,
+        source: Any = None,
+        declared: Sequence[Any] = (),
+    ) -> _Teachable:
+        feats, origin, is_copy, bad = self._featurise(
+            items, copies=self._copies(), progress=progress, what="adding images"
+        )
         if strict and bad:
             raise ImageError(f"{bad[0][0]}: {bad[0][1]}")
         all_skipped = list(skipped or []) + bad
@@ -394,8 +450,10 @@ class _Teachable:
         if not len(origin):
             where = f" in {str(source)!r}" if isinstance(source, (str, os.PathLike)) else ""
             listed = "; ".join(f"{Path(p).name}: {why}" for p, why in all_skipped[:5])
-            raise DataError(f"No usable images{where}: nothing was added. "
-                            + (f"Skipped {len(all_skipped)}: {listed}." if all_skipped else ""))
+            raise DataError(
+                f"No usable images{where}: nothing was added. "
+                + (f"Skipped {len(all_skipped)}: {listed}." if all_skipped else "")
+            )
         self._report_skipped(all_skipped, "add_images")
         # renumber origins so groups count only the images that were added
         kept, origin = np.unique(origin, return_inverse=True)
@@ -419,11 +477,21 @@ class _Teachable:
         mods.append(nn.Linear(inputs, outputs))
         return nn.Sequential(*mods)
 
-    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001,
-              validation_split: float = 0.15, *, validation_data: Any = None, validation_labels: Any = None,
-              on_epoch: Callable[[int, dict[str, float]], Any] | None = None, progress: bool = True,
-              augment: bool | None = None, hidden_units: int | None = None, layers: Sequence[int] | None = None
-              ) -> History:
+    def train(
+        self,
+        epochs: int = 50,
+        batch_size: int = 16,
+        learning_rate: float = 0.001,
+        validation_split: float = 0.15,
+        *,
+        validation_data: Any = None,
+        validation_labels: Any = None,
+        on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
+        progress: bool = True,
+        augment: bool | None = None,
+        hidden_units: int | None = None,
+        layers: Sequence[int] | None = None,
+    ) -> History:
         """Train the head on the added examples and return a :class:`playml.History`.
 
         Teachable Machine's defaults: 50 epochs, batches of 16, Adam with learning rate
@@ -447,12 +515,16 @@ class _Teachable:
             self.layers = layers
         x, targets, groups, copies = self._examples.arrays()
         if not len(x):
-            raise DataError("There are no examples yet. Add some first: add_image(image, label) or "
-                            "add_images('photos/') with one sub-folder per label.")
+            raise DataError(
+                "There are no examples yet. Add some first: add_image(image, label) or "
+                "add_images('photos/') with one sub-folder per label."
+            )
         self._check_ready(targets)
         if augment and not copies.any():
-            raise InputError("There are no augmented copies to train on. Make the model with augment=True "
-                             "before adding the images (e.g. fe.classification(augment=True)).")
+            raise InputError(
+                "There are no augmented copies to train on. Make the model with augment=True "
+                "before adding the images (e.g. fe.classification(augment=True))."
+            )
         y = self._encode(targets)
         originals = np.flatnonzero(~copies)
         use = np.ones(len(x), dtype=bool) if augment is None or augment else ~copies
@@ -461,9 +533,13 @@ class _Teachable:
             yv = self._encode(tv)
             train_rows, val_rows = np.flatnonzero(use), np.zeros(0, dtype=np.int64)
         else:
-            _, va = validation_indices(y[originals] if self._kind == "image_classification" else None,
-                                       len(originals), validation_split,
-                                       stratify=self._kind == "image_classification", seed=self.seed)
+            _, va = validation_indices(
+                y[originals] if self._kind == "image_classification" else None,
+                len(originals),
+                validation_split,
+                stratify=self._kind == "image_classification",
+                seed=self.seed,
+            )
             held = np.isin(groups, groups[originals[va]])
             train_rows, val_rows = np.flatnonzero(use & ~held), originals[va]
             xv, yv = x[val_rows], y[val_rows]
@@ -472,16 +548,28 @@ class _Teachable:
         head = self._build_head(x.shape[1], self._outputs())
         xt, yt = x[train_rows], y[train_rows]
         yt, yv, unscale = self._scale_targets(yt, yv)
-        history = fit(head, torch.from_numpy(xt), torch.from_numpy(yt), loss=self._loss, epochs=epochs,
-                      batch_size=batch_size, learning_rate=learning_rate,
-                      validation_data=(torch.from_numpy(xv), torch.from_numpy(yv)) if len(xv) else None,
-                      on_epoch=on_epoch, progress=progress, seed=self.seed, description="training")
+        history = fit(
+            head,
+            torch.from_numpy(xt),
+            torch.from_numpy(yt),
+            loss=self._loss,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            validation_data=(torch.from_numpy(xv), torch.from_numpy(yv)) if len(xv) else None,
+            on_epoch=on_epoch,
+            progress=progress,
+            seed=self.seed,
+            description="training",
+        )
         unscale(head)
         self.model_ = self._finish_head(head)
         self.history_ = history
         kept = np.setdiff1d(originals, val_rows)
-        self._held = {"training": (x[kept], [targets[r] for r in kept]),
-                      "validation": (xv, tv if validation_data is not None else [targets[r] for r in val_rows])}
+        self._held = {
+            "training": (x[kept], [targets[r] for r in kept]),
+            "validation": (xv, tv if validation_data is not None else [targets[r] for r in val_rows]),
+        }
         self._after_training()
         return history
 
@@ -498,13 +586,17 @@ class _Teachable:
         """Featurise evaluation/validation images (no augmentation) with their targets."""
         items, targets, _, skipped = self._collect(data, labels, what=what)
         if targets is None:
-            raise InputError(f"{what} needs the true labels: a folder with one sub-folder per label, a Dataset, "
-                             "or images together with labels=[…].")
+            raise InputError(
+                f"{what} needs the true labels: a folder with one sub-folder per label, a Dataset, "
+                "or images together with labels=[…]."
+            )
         feats, origin, _, bad = self._featurise(items, progress=None, what=what)
         skipped = list(skipped) + bad
         if not len(origin):
-            raise DataError(f"No usable images in {what}"
-                            + (f" (skipped {len(skipped)}: {_skipped_text(skipped)})." if skipped else "."))
+            raise DataError(
+                f"No usable images in {what}"
+                + (f" (skipped {len(skipped)}: {_skipped_text(skipped)})." if skipped else ".")
+            )
         self._report_skipped(skipped, what)
         return feats, [targets[i] for i in origin]
 
@@ -533,8 +625,10 @@ class _Teachable:
             raise InputError(f"part must be 'validation' or 'training' (got {part!r}).")
         feats, truth = self._held.get(part, (np.zeros((0, 0)), []))
         if not truth:
-            raise DataError(f"There are no {part} examples in memory to evaluate on (a loaded model keeps none, and "
-                            "validation_split=0 holds none back). Pass images: evaluate('held_out/').")
+            raise DataError(
+                f"There are no {part} examples in memory to evaluate on (a loaded model keeps none, and "
+                "validation_split=0 holds none back). Pass images: evaluate('held_out/')."
+            )
         return feats, truth
 
     # ------------------------------------------------------------------ saving
@@ -542,16 +636,31 @@ class _Teachable:
         spec, card = self.extractor.spec, self.extractor.model_card
         meta: dict[str, Any] = {
             "playml": {"kind": self._kind, "version": FORMAT_VERSION},
-            "backbone": {"name": spec.name, "package": card.package, "version": card.version,
-                         "layer": self.extractor.layer or "features", "feature_dim": self.extractor.dim,
-                         "precision": self.extractor.precision},
+            "backbone": {
+                "name": spec.name,
+                "package": card.package,
+                "version": card.version,
+                "layer": self.extractor.layer or "features",
+                "feature_dim": self.extractor.dim,
+                "precision": self.extractor.precision,
+            },
             "preprocessing": {
-                "input_size": spec.input_size, "crop_fraction": spec.crop_fraction, "resample": spec.resample,
-                "mean": list(spec.mean), "std": list(spec.std), "layout": "NCHW", "color": "RGB",
+                "input_size": spec.input_size,
+                "crop_fraction": spec.crop_fraction,
+                "resample": spec.resample,
+                "mean": list(spec.mean),
+                "std": list(spec.std),
+                "layout": "NCHW",
+                "color": "RGB",
                 "steps": f"centre crop of {spec.crop_fraction:g} of the shorter side, {spec.resample} resize to "
-                         f"{spec.input_size}×{spec.input_size}, pixels/255, minus mean, divided by std"},
-            "head": {"layers": self._hidden(), "activation": self.activation, "inputs": self.extractor.dim,
-                     "outputs": self._head_size()},
+                f"{spec.input_size}×{spec.input_size}, pixels/255, minus mean, divided by std",
+            },
+            "head": {
+                "layers": self._hidden(),
+                "activation": self.activation,
+                "inputs": self.extractor.dim,
+                "outputs": self._head_size(),
+            },
             "history": self.history_.to_dict() if self.history_ is not None else None,
         }
         return meta
@@ -560,13 +669,14 @@ class _Teachable:
         """Save as a directory: ``model.json`` + ``model.weights.bin`` (the head, in the
         TensorFlow.js layers format) and ``model_meta.json`` (labels, backbone, preprocessing).
         ``ml.load(path)`` restores the whole pipeline. The write is atomic."""
-        from playml.formats.tfjs import to_tfjs
         from playml.core.saving import save_directory
+        from playml.formats.tfjs import to_tfjs
 
         self._require_trained("save it")
         model_json, weights = to_tfjs(self.model_, name=self._kind)
-        return save_directory(path, {"model.json": model_json, "model.weights.bin": weights,
-                                     "model_meta.json": self._meta()})
+        return save_directory(
+            path, {"model.json": model_json, "model.weights.bin": weights, "model_meta.json": self._meta()}
+        )
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict[str, Any]):
@@ -579,37 +689,50 @@ class _Teachable:
             backbone, head_info = meta["backbone"], meta.get("head") or {}
             name, layer = backbone["name"], backbone.get("layer", "features")
         except (KeyError, TypeError):
-            raise FormatError(f"{path / 'model_meta.json'} does not say which image model the head was trained "
-                              "on (no 'backbone' entry). Was it saved by playml?") from None
+            raise FormatError(
+                f"{path / 'model_meta.json'} does not say which image model the head was trained "
+                "on (no 'backbone' entry). Was it saved by playml?"
+            ) from None
         try:
             spec = get_backbone(name)
         except UnknownModelError:
             raise UnknownModelError(
                 f"The model in {path} was trained on features of the image model {name!r}, which this playml "
                 f"does not have (it has: {', '.join(backbone_names())}). Upgrade playml, or retrain the model on "
-                "one of those.") from None
+                "one of those."
+            ) from None
         try:
             spec.weights_path()
         except DependencyError as e:
             raise DependencyError(f"The model in {path} needs the image model {name!r}. {e}") from None
         saved_version, installed = backbone.get("version"), spec.card.version
         if saved_version and installed and str(saved_version) != str(installed):
-            warnings.warn(f"{path} was trained with {backbone.get('package', name)} {saved_version}; version "
-                          f"{installed} is installed, so its predictions may differ a little.", UserWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"{path} was trained with {backbone.get('package', name)} {saved_version}; version "
+                f"{installed} is installed, so its predictions may differ a little.",
+                UserWarning,
+                stacklevel=3,
+            )
         precision = backbone.get("precision", "float32")
-        obj = cls(FeatureExtractor(spec.name, layer if layer != "features" else None, precision=precision),
-                  layers=head_info.get("layers"), activation=head_info.get("activation", "relu"))
+        obj = cls(
+            FeatureExtractor(spec.name, layer if layer != "features" else None, precision=precision),
+            layers=head_info.get("layers"),
+            activation=head_info.get("activation", "relu"),
+        )
         head = from_tfjs(*read_tfjs(path))
         linears = [m for m in head if isinstance(m, nn.Linear)]
         if not linears or linears[0].in_features != obj.extractor.dim:
-            raise FormatError(f"The head in {path / 'model.json'} does not take the {obj.extractor.dim} features of "
-                              f"{spec.name!r}; model.json and model_meta.json do not belong together.")
+            raise FormatError(
+                f"The head in {path / 'model.json'} does not take the {obj.extractor.dim} features of "
+                f"{spec.name!r}; model.json and model_meta.json do not belong together."
+            )
         obj._restore(head, meta, path)
         if meta.get("history"):
             history = meta["history"]
-            obj.history_ = History(metrics={k: list(v) for k, v in history.get("metrics", {}).items()},
-                                   stopped_early=bool(history.get("stopped_early", False)))
+            obj.history_ = History(
+                metrics={k: list(v) for k, v in history.get("metrics", {}).items()},
+                stopped_early=bool(history.get("stopped_early", False)),
+            )
         return obj
 
     def _restore(self, head, meta: dict[str, Any], path: Path) -> None:
@@ -635,12 +758,22 @@ class _Teachable:
         output = "probabilities" if self._kind == "image_classification" else "values"
         pipeline = torch.nn.Sequential(self.extractor.torch_module(), self.model_).eval()
         size = self.extractor.input_size
-        proto = onnx.load_from_string(export_torch(pipeline, (torch.zeros(1, 3, size, size),), ["images"], [output],
-                                                   {"images": {0: "batch"}, output: {0: "batch"}}))
+        proto = onnx.load_from_string(
+            export_torch(
+                pipeline,
+                (torch.zeros(1, 3, size, size),),
+                ["images"],
+                [output],
+                {"images": {0: "batch"}, output: {0: "batch"}},
+            )
+        )
         meta = self._meta()
-        for key, value in (("playml_kind", self._kind), ("backbone", json.dumps(meta["backbone"])),
-                           ("preprocessing", json.dumps(meta["preprocessing"])),
-                           ("labels", json.dumps(self._labels_for_meta()))):
+        for key, value in (
+            ("playml_kind", self._kind),
+            ("backbone", json.dumps(meta["backbone"])),
+            ("preprocessing", json.dumps(meta["preprocessing"])),
+            ("labels", json.dumps(self._labels_for_meta())),
+        ):
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
         return atomic_write(path, proto.SerializeToString())
@@ -671,19 +804,37 @@ class _Teachable:
         std, mean = np.asarray(spec.std, dtype=np.float64), np.asarray(spec.mean, dtype=np.float64)
         net = self.extractor.torch_module().net
         return inverted_residual_to_tfjs(
-            net, input_size=spec.input_size, layer=self.extractor.layer or "head", head=head,
-            input_scale=127.0 / (255.0 * std), input_shift=(127.0 / 255.0 - mean) / std,
-            same_padding=spec.same_padding, name=f"playml_{self._kind}")
+            net,
+            input_size=spec.input_size,
+            layer=self.extractor.layer or "head",
+            head=head,
+            input_scale=127.0 / (255.0 * std),
+            input_shift=(127.0 / 255.0 - mean) / std,
+            same_padding=spec.same_padding,
+            name=f"playml_{self._kind}",
+        )
 
     def _tm_metadata(self) -> dict[str, Any]:
         from playml import __version__
 
-        return {"tfjsVersion": "4.22.0", "tmVersion": "2.4.10", "packageVersion": "0.8.5",
-                "packageName": "@teachablemachine/image", "timeStamp": "", "userMetadata": {
-                    "playml": {"version": __version__, "kind": self._kind, "backbone": self.extractor.spec.name,
-                               "input": "centre square crop resized to imageSize, RGB, x / 127 - 1"}},
-                "modelName": f"playml-{self._kind}", "labels": [str(v) for v in self._labels_for_meta()],
-                "imageSize": self.extractor.spec.input_size}
+        return {
+            "tfjsVersion": "4.22.0",
+            "tmVersion": "2.4.10",
+            "packageVersion": "0.8.5",
+            "packageName": "@teachablemachine/image",
+            "timeStamp": "",
+            "userMetadata": {
+                "playml": {
+                    "version": __version__,
+                    "kind": self._kind,
+                    "backbone": self.extractor.spec.name,
+                    "input": "centre square crop resized to imageSize, RGB, x / 127 - 1",
+                }
+            },
+            "modelName": f"playml-{self._kind}",
+            "labels": [str(v) for v in self._labels_for_meta()],
+            "imageSize": self.extractor.spec.input_size,
+        }
 
     def export(self, path: str | os.PathLike, format: str = "teachable-machine") -> Path:
         """Export the whole model (backbone + head) for other tools; written atomically as a folder.
@@ -712,13 +863,21 @@ class _Teachable:
             raise TaskError(f"The {format!r} export is for image classifiers; export this model as 'tfjs' or 'onnx'.")
         labels = {"labels": [str(v) for v in self._labels_for_meta()], "kind": self._kind}
         if format == "onnx":
-            return save_directory(path, {"model.onnx": lambda target: self.export_onnx(target),
-                                         "labels.json": labels})
+            return save_directory(path, {"model.onnx": lambda target: self.export_onnx(target), "labels.json": labels})
         model_json, weights = self._tfjs_whole_model()
         if format == "tfjs":
-            return save_directory(path, {"model.json": model_json, "weights.bin": weights,
-                                         "labels.json": {**labels, "imageSize": self.extractor.spec.input_size,
-                                                         "input": "centre square, RGB, x / 127 - 1"}})
+            return save_directory(
+                path,
+                {
+                    "model.json": model_json,
+                    "weights.bin": weights,
+                    "labels.json": {
+                        **labels,
+                        "imageSize": self.extractor.spec.input_size,
+                        "input": "centre square, RGB, x / 127 - 1",
+                    },
+                },
+            )
         files = {"model.json": model_json, "weights.bin": weights, "metadata.json": self._tm_metadata()}
         if format == "web":
             from playml.formats.web_export import web_files
@@ -728,17 +887,24 @@ class _Teachable:
 
     def _card_markdown(self) -> str:
         card = self.extractor.model_card
-        lines = [f"# {type(self).__name__}", "",
-                 f"Labels: {', '.join(str(v) for v in self._labels_for_meta())}", "",
-                 f"Backbone: {card.title} ({card.package} {card.version}); licence {card.license}.",
-                 f"Head: {' → '.join(str(u) for u in self._hidden())} {self.activation} → {self._head_size()} outputs.",
-                 f"Examples: {self.examples}."]
+        lines = [
+            f"# {type(self).__name__}",
+            "",
+            f"Labels: {', '.join(str(v) for v in self._labels_for_meta())}",
+            "",
+            f"Backbone: {card.title} ({card.package} {card.version}); licence {card.license}.",
+            f"Head: {' → '.join(str(u) for u in self._hidden())} {self.activation} → {self._head_size()} outputs.",
+            f"Examples: {self.examples}.",
+        ]
         if self.history_ is not None and self.history_.metrics:
             last = {k: v[-1] for k, v in self.history_.metrics.items() if v}
             lines.append("Last epoch: " + ", ".join(f"{k} {v:.3f}" for k, v in last.items()) + ".")
-        lines += ["", "Input: the centre square of the camera picture, resized to "
-                      f"{self.extractor.spec.input_size}×{self.extractor.spec.input_size}, pixels x / 127 − 1.",
-                  "Made with playml; runs entirely in this browser."]
+        lines += [
+            "",
+            "Input: the centre square of the camera picture, resized to "
+            f"{self.extractor.spec.input_size}×{self.extractor.spec.input_size}, pixels x / 127 − 1.",
+            "Made with playml; runs entirely in this browser.",
+        ]
         return "\n".join(lines)
 
 
@@ -769,11 +935,20 @@ class ImageClassification(_Teachable):
     _kind = "image_classification"
     _loss = "categorical_crossentropy"
 
-    def __init__(self, extractor: FeatureExtractor | str | None = None, *, labels: Sequence[Any] | None = None,
-                 hidden_units: int = 100, layers: Sequence[int] | None = None, activation: str = "relu",
-                 augment: bool | int = False, seed: int | None = None):
-        super().__init__(extractor, hidden_units=hidden_units, layers=layers, activation=activation,
-                         augment=augment, seed=seed)
+    def __init__(
+        self,
+        extractor: FeatureExtractor | str | None = None,
+        *,
+        labels: Sequence[Any] | None = None,
+        hidden_units: int = 100,
+        layers: Sequence[int] | None = None,
+        activation: str = "relu",
+        augment: bool | int = False,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            extractor, hidden_units=hidden_units, layers=layers, activation=activation, augment=augment, seed=seed
+        )
         self.labels: list = []
         self.labels_: list | None = None
         labels = [self._target(label) for label in labels or []]
@@ -782,8 +957,13 @@ class ImageClassification(_Teachable):
             self._declare(label)
 
     def __repr__(self) -> str:
-        return build_repr("ImageClassification", backbone=self.backbone, labels=list(self.labels),
-                          examples=self.examples, trained=self.trained)
+        return build_repr(
+            "ImageClassification",
+            backbone=self.backbone,
+            labels=list(self.labels),
+            examples=self.examples,
+            trained=self.trained,
+        )
 
     # targets -------------------------------------------------------------
     def _target(self, label: Any) -> Any:
@@ -791,8 +971,10 @@ class ImageClassification(_Teachable):
         if label is None or (isinstance(label, str) and not label.strip()):
             raise InputError("Every example needs a label (a word like 'cat', or a whole number).")
         if isinstance(label, float) and not label.is_integer():
-            raise TaskError(f"{label} looks like a number to predict, not a label. For numbers use "
-                            "fe.regression(); for labels use words ('cat') or whole numbers.")
+            raise TaskError(
+                f"{label} looks like a number to predict, not a label. For numbers use "
+                "fe.regression(); for labels use words ('cat') or whole numbers."
+            )
         if isinstance(label, float):
             label = int(label)
         if not isinstance(label, (str, numbers.Integral)):
@@ -809,8 +991,10 @@ class ImageClassification(_Teachable):
         if len({isinstance(t, str) for t in every}) > 1:
             word = next(t for t in every if isinstance(t, str))
             number = next(t for t in every if not isinstance(t, str))
-            raise DataError(f"The labels mix words and numbers: {word!r} and {number!r}. Use one kind for every "
-                            f"label, e.g. {str(number)!r} as text.")
+            raise DataError(
+                f"The labels mix words and numbers: {word!r} and {number!r}. Use one kind for every "
+                f"label, e.g. {str(number)!r} as text."
+            )
 
     def _add(self, items, targets, **kwargs):
         self._check_kinds([*targets, *kwargs.get("declared", ())])
@@ -822,8 +1006,10 @@ class ImageClassification(_Teachable):
         index = {label: i for i, label in enumerate(known)}
         unknown = sorted({str(t) for t in targets if t not in index})
         if unknown:
-            raise DataError(f"These labels are not ones the model learned: {', '.join(unknown)}. It knows: "
-                            f"{', '.join(map(str, known))}.")
+            raise DataError(
+                f"These labels are not ones the model learned: {', '.join(unknown)}. It knows: "
+                f"{', '.join(map(str, known))}."
+            )
         return np.array([index[t] for t in targets], dtype=np.int64)
 
     def _outputs(self) -> int:
@@ -833,14 +1019,18 @@ class ImageClassification(_Teachable):
         counts = self.counts()
         if len(self.labels) < 2:
             only = f" (only {self.labels[0]!r})" if self.labels else ""
-            raise DataError(f"Training needs at least 2 labels{only}. Add examples of another label, "
-                            "e.g. add_image(photo, 'something else').")
+            raise DataError(
+                f"Training needs at least 2 labels{only}. Add examples of another label, "
+                "e.g. add_image(photo, 'something else')."
+            )
         empty = [str(label) for label, c in counts.items() if c == 0]
         if empty:
-            raise DataError(f"The label{'s' if len(empty) > 1 else ''} {', '.join(map(repr, empty))} "
-                            f"{'have' if len(empty) > 1 else 'has'} no examples. Add images of "
-                            f"{'them' if len(empty) > 1 else 'it'}, or remove "
-                            f"{'them' if len(empty) > 1 else 'it'}: remove_label({empty[0]!r}).")
+            raise DataError(
+                f"The label{'s' if len(empty) > 1 else ''} {', '.join(map(repr, empty))} "
+                f"{'have' if len(empty) > 1 else 'has'} no examples. Add images of "
+                f"{'them' if len(empty) > 1 else 'it'}, or remove "
+                f"{'them' if len(empty) > 1 else 'it'}: remove_label({empty[0]!r})."
+            )
 
     def remove_label(self, label: Any) -> ImageClassification:
         """Forget a label and all its examples (the next :meth:`train` learns without it)."""
@@ -884,8 +1074,10 @@ class ImageClassification(_Teachable):
             raise FormatError(f"{path / 'model_meta.json'} lists no labels (it needs at least 2).")
         last = [m for m in head if isinstance(m, nn.Linear)][-1]
         if last.out_features != len(labels) or not isinstance(head[-1], nn.Softmax):
-            raise FormatError(f"The head in {path / 'model.json'} does not end in a softmax over the "
-                              f"{len(labels)} labels of model_meta.json.")
+            raise FormatError(
+                f"The head in {path / 'model.json'} does not end in a softmax over the "
+                f"{len(labels)} labels of model_meta.json."
+            )
         self.labels = list(labels)
         self.labels_ = list(labels)
         self.model_ = head.eval()
@@ -940,23 +1132,34 @@ class ImageRegression(_Teachable):
     _kind = "image_regression"
     _loss = "mse"
 
-    def __init__(self, extractor: FeatureExtractor | str | None = None, *, hidden_units: int = 100,
-                 layers: Sequence[int] | None = None, activation: str = "relu", augment: bool | int = False,
-                 seed: int | None = None):
-        super().__init__(extractor, hidden_units=hidden_units, layers=layers, activation=activation,
-                         augment=augment, seed=seed)
+    def __init__(
+        self,
+        extractor: FeatureExtractor | str | None = None,
+        *,
+        hidden_units: int = 100,
+        layers: Sequence[int] | None = None,
+        activation: str = "relu",
+        augment: bool | int = False,
+        seed: int | None = None,
+    ):
+        super().__init__(
+            extractor, hidden_units=hidden_units, layers=layers, activation=activation, augment=augment, seed=seed
+        )
         self.outputs_: int | None = None
 
     def __repr__(self) -> str:
         outputs = self.outputs_ if (self.outputs_ or 1) > 1 else None
-        return build_repr("ImageRegression", backbone=self.backbone, outputs=outputs, examples=self.examples,
-                          trained=self.trained)
+        return build_repr(
+            "ImageRegression", backbone=self.backbone, outputs=outputs, examples=self.examples, trained=self.trained
+        )
 
     def _target(self, value: Any) -> Any:
         value = _plain(value)
         if isinstance(value, (str, bytes)):
-            raise TaskError(f"Regression learns numbers, but got the label {value!r}. Pass a number like 0.7, "
-                            "or use fe.classification() to learn labels.")
+            raise TaskError(
+                f"Regression learns numbers, but got the label {value!r}. Pass a number like 0.7, "
+                "or use fe.classification() to learn labels."
+            )
         try:
             arr = np.asarray(value, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
@@ -972,8 +1175,9 @@ class ImageRegression(_Teachable):
         try:
             return float(name)
         except ValueError:
-            raise DataError(f"For regression the sub-folders must be named by numbers (e.g. 0.5/); "
-                            f"{name!r} is not a number.") from None
+            raise DataError(
+                f"For regression the sub-folders must be named by numbers (e.g. 0.5/); {name!r} is not a number."
+            ) from None
 
     def _encode(self, targets: list) -> np.ndarray:
         return np.asarray(targets, dtype=np.float32).reshape(len(targets), -1)

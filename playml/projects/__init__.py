@@ -8,6 +8,7 @@
 
 The studio's Teach page saves and opens the same folders.
 """
+
 from playml.projects.project import FORMAT_VERSION, KINDS, Example, Project, ProjectClass, load_project, project
 
 __all__ = ["Project", "ProjectClass", "Example", "project", "load_project", "FORMAT_VERSION", "KINDS"]

@@ -23,6 +23,7 @@ folder at the same time take turns.
 >>> project.save("pets")                                                    # doctest: +SKIP
 >>> ml.load_project("pets").classify("c.jpg")                               # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import datetime
@@ -37,19 +38,26 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from playml.errors import DataError, FormatError, InputError, MissingFileError, PlaymlError, not_trained
 
 if TYPE_CHECKING:  # pragma: no cover
     from playml.core.training import History
 
-__all__ = ["Project", "ProjectClass", "Example", "project", "load_project", "FORMAT_VERSION", "KINDS", "SAMPLE_SIDE",
-           "THUMB_SIDE"]
+__all__ = [
+    "Project",
+    "ProjectClass",
+    "Example",
+    "project",
+    "load_project",
+    "FORMAT_VERSION",
+    "KINDS",
+    "SAMPLE_SIDE",
+    "THUMB_SIDE",
+]
 
 #: Version of ``project.json`` (a newer one is refused with a FormatError).
 FORMAT_VERSION = 1
@@ -76,7 +84,9 @@ def _jpeg(img, side: int, quality: int = 90) -> bytes:
 
     scale = side / min(img.size)
     if scale < 1:
-        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR)
+        img = img.resize(
+            (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR
+        )
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality)
     return out.getvalue()
@@ -91,7 +101,7 @@ class Example:
     """One example: its file's bytes (JPEG, WAV or keypoint JSON), content hash and where it came from."""
 
     data: bytes
-    source: str = "python"          # "webcam", "upload", "microphone", "python"
+    source: str = "python"  # "webcam", "upload", "microphone", "python"
     thumbnail: bytes | None = None
     id: int = field(default_factory=lambda: next(_ids))
     hash: str = ""
@@ -138,8 +148,7 @@ class _ImageKind:
         return _jpeg(load_pil(ex.data), THUMB_SIDE, 80)
 
     def featurise(self, examples: list[Example]) -> np.ndarray:
-        return self.project.extractor.features([ex.data for ex in examples], progress=False).reshape(
-            len(examples), -1)
+        return self.project.extractor.features([ex.data for ex in examples], progress=False).reshape(len(examples), -1)
 
     def new_model(self, labels: list[str]):
         import playml as ml
@@ -193,8 +202,9 @@ def _pose_points(item: Any) -> tuple[dict[str, Any], Any]:
         pose_features(points)
         return {"width": int(item.get("width", 0)), "height": int(item.get("height", 0)), "points": points}, None
     if hasattr(item, "keypoints") and hasattr(item, "box"):
-        points = [[round(float(k.x), 2), round(float(k.y), 2), round(float(k.confidence or 0), 3)]
-                  for k in item.keypoints]
+        points = [
+            [round(float(k.x), 2), round(float(k.y), 2), round(float(k.confidence or 0), 3)] for k in item.keypoints
+        ]
         return {"width": 0, "height": 0, "points": points}, None
     from playml.core.media import load_image
 
@@ -229,8 +239,9 @@ def _skeleton_thumbnail(keypoints: dict[str, Any], rgb: Any = None) -> bytes:
             draw.line([(p[0], p[1]), (q[0], q[1])], fill=(0, 208, 132), width=width)
     for p in pts:
         if p[2] >= 0.3:
-            draw.ellipse([p[0] - width * 1.5, p[1] - width * 1.5, p[0] + width * 1.5, p[1] + width * 1.5],
-                         fill=(255, 255, 255))
+            draw.ellipse(
+                [p[0] - width * 1.5, p[1] - width * 1.5, p[0] + width * 1.5, p[1] + width * 1.5], fill=(255, 255, 255)
+            )
     return _jpeg(img, THUMB_SIDE, 80)
 
 
@@ -256,10 +267,23 @@ class PoseHead:
         for row, label in zip(np.asarray(features, dtype=np.float32), targets):
             self.network.add_data(row, [str(label)])
 
-    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001, *, on_epoch=None,
-              progress: bool = False):
-        return self.network.train(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                                  on_epoch=on_epoch, progress=progress, validation_split=0.0)
+    def train(
+        self,
+        epochs: int = 50,
+        batch_size: int = 16,
+        learning_rate: float = 0.001,
+        *,
+        on_epoch=None,
+        progress: bool = False,
+    ):
+        return self.network.train(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            on_epoch=on_epoch,
+            progress=progress,
+            validation_split=0.0,
+        )
 
     def classify_features(self, features: np.ndarray, top_k: int | None = None):
         predictions = self.network.classify(np.asarray(features, dtype=np.float32))
@@ -329,8 +353,8 @@ def _spectrogram_thumbnail(samples: np.ndarray) -> bytes:
     frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop] * np.hanning(n).astype(np.float32)
     mag = np.abs(np.fft.rfft(frames, axis=1))[:, :96]
     db = 20 * np.log10(mag + 1e-6)
-    img = np.clip((db + 40) / 80, 0, 1)          # -40 dB … +40 dB
-    rgb = np.stack([img * 255, img ** 0.5 * 200, (1 - img) * 90 + img * 60], axis=-1).astype(np.uint8)
+    img = np.clip((db + 40) / 80, 0, 1)  # -40 dB … +40 dB
+    rgb = np.stack([img * 255, img**0.5 * 200, (1 - img) * 90 + img * 60], axis=-1).astype(np.uint8)
     pic = Image.fromarray(np.ascontiguousarray(rgb.transpose(1, 0, 2)[::-1])).resize((THUMB_SIDE, THUMB_SIDE))
     return _jpeg(pic, THUMB_SIDE, 85)
 
@@ -396,9 +420,18 @@ class Project:
 
     FORMAT_VERSION = FORMAT_VERSION
 
-    def __init__(self, kind: str = "image", *, name: str | None = None, extractor: Any = None,
-                 backbone: str | None = None, epochs: int = 50, batch_size: int = 16,
-                 learning_rate: float | None = None, seed: int | None = None):
+    def __init__(
+        self,
+        kind: str = "image",
+        *,
+        name: str | None = None,
+        extractor: Any = None,
+        backbone: str | None = None,
+        epochs: int = 50,
+        batch_size: int = 16,
+        learning_rate: float | None = None,
+        seed: int | None = None,
+    ):
         from playml.errors import unknown_name
 
         if kind not in KINDS:
@@ -407,25 +440,26 @@ class Project:
         self.name = name
         self.path: Path | None = None
         self.classes: list[ProjectClass] = []
-        if learning_rate is None:   # Teachable Machine's 0.001 for image features; poses have few numbers
+        if learning_rate is None:  # Teachable Machine's 0.001 for image features; poses have few numbers
             learning_rate = 0.001 if kind == "image" else 0.01
         self.training = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}
         self.seed = seed
-        self.model = None                     # the trained classifier (e.g. ImageClassification)
+        self.model = None  # the trained classifier (e.g. ImageClassification)
         self.history_ = None
-        self.dirty = False                    # changed since it was last saved or opened
-        self.last_featurised = 0              # examples the last train() had to featurise
+        self.dirty = False  # changed since it was last saved or opened
+        self.last_featurised = 0  # examples the last train() had to featurise
         self._extractor = extractor
         self._backbone = backbone
-        self._features: dict[str, dict[str, np.ndarray]] = {}   # backbone -> content hash -> vector
+        self._features: dict[str, dict[str, np.ndarray]] = {}  # backbone -> content hash -> vector
         self._lock = threading.RLock()
         self._kind: Any = {"image": _ImageKind, "pose": _PoseKind, "sound": _SoundKind}[kind](self)
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
         counts = ", ".join(f"{c.name}: {len(c.examples)}" for c in self.classes)
-        return (f"Project(kind={self.kind!r}, name={self.name!r}, classes={{{counts}}}, "
-                f"trained={self.model is not None})")
+        return (
+            f"Project(kind={self.kind!r}, name={self.name!r}, classes={{{counts}}}, trained={self.model is not None})"
+        )
 
     @property
     def extractor(self):
@@ -520,8 +554,14 @@ class Project:
         """An :class:`Example` from one input (image-like for image projects); not added yet."""
         return self._kind.example(item, source)
 
-    def add_examples(self, label: int | str, items: Sequence[Any] | Any, *, source: str = "python",
-                     examples: Sequence[Example] | None = None) -> list[Example]:
+    def add_examples(
+        self,
+        label: int | str,
+        items: Sequence[Any] | Any,
+        *,
+        source: str = "python",
+        examples: Sequence[Example] | None = None,
+    ) -> list[Example]:
         """Add examples to a class (made if it does not exist yet): a list of inputs, or
         ready :class:`Example` objects (``examples=``). Returns the added examples."""
         if examples is None:
@@ -597,12 +637,21 @@ class Project:
             raise DataError("Training needs at least 2 classes. Add another class.")
         empty = [c.name for c in self.classes if not c.examples]
         if empty:
-            raise DataError(f"These classes have no examples yet: {', '.join(empty)}. Add some examples to each "
-                            "class, or delete the class.")
+            raise DataError(
+                f"These classes have no examples yet: {', '.join(empty)}. Add some examples to each "
+                "class, or delete the class."
+            )
 
-    def train(self, epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None, *,
-              on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
-              on_status: Callable[[str], Any] | None = None, progress: bool = False) -> History:
+    def train(
+        self,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
+        *,
+        on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
+        on_status: Callable[[str], Any] | None = None,
+        progress: bool = False,
+    ) -> History:
         """Train a fresh classifier on every example (only new ones are featurised) and
         return its :class:`playml.History`. Settings not given come from ``project.training``
         (and are remembered)."""
@@ -617,9 +666,13 @@ class Project:
         feats = self.features(examples, on_status)
         model = self._kind.new_model(labels)
         model.add_features(feats, targets)
-        history = model.train(epochs=int(self.training["epochs"]), batch_size=int(self.training["batch_size"]),
-                              learning_rate=float(self.training["learning_rate"]), on_epoch=on_epoch,
-                              progress=progress)
+        history = model.train(
+            epochs=int(self.training["epochs"]),
+            batch_size=int(self.training["batch_size"]),
+            learning_rate=float(self.training["learning_rate"]),
+            on_epoch=on_epoch,
+            progress=progress,
+        )
         with self._lock:
             self.model = model
             self.history_ = history
@@ -630,8 +683,12 @@ class Project:
         """Classify with the trained model (one input → one list of predictions)."""
         model = self.model
         if model is None:
-            raise not_trained(f"{self.kind} project", "classify", "Add examples to two classes or more and call "
-                              "project.train(), or open a trained project with ml.load_project(...).")
+            raise not_trained(
+                f"{self.kind} project",
+                "classify",
+                "Add examples to two classes or more and call "
+                "project.train(), or open a trained project with ml.load_project(...).",
+            )
         return self._kind.classify(model, item, top_k)
 
     # ------------------------------------------------------------------ saving
@@ -639,12 +696,29 @@ class Project:
         import playml
 
         return {
-            "format": "playml-project", "version": FORMAT_VERSION, "kind": self.kind, "name": self.name,
-            "playml_version": playml.__version__, "saved_at": saved_at, "backbone": self.backbone,
+            "format": "playml-project",
+            "version": FORMAT_VERSION,
+            "kind": self.kind,
+            "name": self.name,
+            "playml_version": playml.__version__,
+            "saved_at": saved_at,
+            "backbone": self.backbone,
             "training": dict(self.training),
-            "classes": [{"name": c.name, "examples": [
-                {"file": files[ex.hash], "hash": ex.hash, "source": ex.source,
-                 "thumbnail": f"thumbnails/{ex.hash}.jpg"} for ex in c.examples]} for c in self.classes],
+            "classes": [
+                {
+                    "name": c.name,
+                    "examples": [
+                        {
+                            "file": files[ex.hash],
+                            "hash": ex.hash,
+                            "source": ex.source,
+                            "thumbnail": f"thumbnails/{ex.hash}.jpg",
+                        }
+                        for ex in c.examples
+                    ],
+                }
+                for c in self.classes
+            ],
             "model": "model" if self.model is not None else None,
         }
 
@@ -659,21 +733,28 @@ class Project:
             path = self.path
         path = Path(path)
         if path.exists() and path.is_dir() and any(path.iterdir()) and not (path / PROJECT_FILE).exists():
-            raise FormatError(f"{path} is a folder that is not a playml project; saving there would replace it. "
-                              "Pick another name.")
+            raise FormatError(
+                f"{path} is a folder that is not a playml project; saving there would replace it. Pick another name."
+            )
         with _save_lock(path):
             with self._lock:
                 classes = [(c.name, list(c.examples)) for c in self.classes]
                 model = self.model
-                backbone = (self.backbone if (self.kind != "image" or self._extractor is not None or self._backbone)
-                            else None)
+                backbone = (
+                    self.backbone if (self.kind != "image" or self._extractor is not None or self._backbone) else None
+                )
                 cache = dict(self._features.get(backbone, {})) if backbone else {}
             unique: dict[str, Example] = {ex.hash: ex for _, exs in classes for ex in exs}
             ext = _EXT[self.kind]
             names = {h: f"examples/{h}{ext}" for h in unique}
             saved_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-            files: dict[str, Any] = {"model_meta.json": {"playml": {"kind": "teach_project", "version": FORMAT_VERSION},
-                                                         "project": PROJECT_FILE, "labels": [n for n, _ in classes]}}
+            files: dict[str, Any] = {
+                "model_meta.json": {
+                    "playml": {"kind": "teach_project", "version": FORMAT_VERSION},
+                    "project": PROJECT_FILE,
+                    "labels": [n for n, _ in classes],
+                }
+            }
             old = path if (path / PROJECT_FILE).exists() else None
             for h, ex in unique.items():
                 files[names[h]] = _linker(old, names[h], ex.data)
@@ -682,8 +763,12 @@ class Project:
             if kept and backbone:
                 safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in backbone)
                 matrix = np.stack([cache[h] for h in kept]).astype("<f4")
-                files[f"features/{safe}.json"] = {"backbone": backbone, "dim": int(matrix.shape[1]), "hashes": kept,
-                                                  "file": f"{safe}.f32"}
+                files[f"features/{safe}.json"] = {
+                    "backbone": backbone,
+                    "dim": int(matrix.shape[1]),
+                    "hashes": kept,
+                    "file": f"{safe}.f32",
+                }
                 files[f"features/{safe}.f32"] = matrix.tobytes()
             tmp = None
             try:
@@ -763,11 +848,12 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
     if not path.is_dir():
         raise MissingFileError(f"There is no project at {path}. A project is a folder with a {PROJECT_FILE}.")
     if not (path / PROJECT_FILE).exists():
-        if (path / "model_meta.json").exists():       # an older studio saved only the model
+        if (path / "model_meta.json").exists():  # an older studio saved only the model
             model = load(path)
             if not hasattr(model, "labels_") or not hasattr(model, "extractor"):
-                raise FormatError(f"{path} holds a {type(model).__name__}, not an image classifier, so it cannot "
-                                  "open as a project.")
+                raise FormatError(
+                    f"{path} holds a {type(model).__name__}, not an image classifier, so it cannot open as a project."
+                )
             project = Project("image", name=path.name, extractor=model.extractor)
             for label in model.labels_:
                 project.add_class(str(label))
@@ -780,18 +866,24 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
         raise FormatError(f"{path / PROJECT_FILE} is not a playml project description.")
     version = info.get("version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise FormatError(f"{path} was saved by a newer playml (project format {version}; this playml reads up to "
-                          f"{FORMAT_VERSION}). Upgrade playml to open it.")
+        raise FormatError(
+            f"{path} was saved by a newer playml (project format {version}; this playml reads up to "
+            f"{FORMAT_VERSION}). Upgrade playml to open it."
+        )
     kind = info.get("kind", "image")
     training: dict[str, Any] = info["training"] if isinstance(info.get("training"), dict) else {}
     backbone = info.get("backbone")
     if extractor is not None and backbone and extractor.spec.name != backbone:
-        extractor = None                               # the project's own backbone wins
+        extractor = None  # the project's own backbone wins
     if kind not in KINDS:
         raise FormatError(f"{path / PROJECT_FILE} names an unknown kind of project {kind!r}.")
-    project = Project(kind, name=info.get("name") or path.name, extractor=extractor if kind == "image" else None,
-                      backbone=backbone if extractor is None and kind == "image" else None,
-                      **{k: training[k] for k in ("epochs", "batch_size", "learning_rate") if k in training})
+    project = Project(
+        kind,
+        name=info.get("name") or path.name,
+        extractor=extractor if kind == "image" else None,
+        backbone=backbone if extractor is None and kind == "image" else None,
+        **{k: training[k] for k in ("epochs", "batch_size", "learning_rate") if k in training},
+    )
     root = path.resolve()
     for entry in info.get("classes") or []:
         c = project.add_class(entry.get("name"))
@@ -814,7 +906,7 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
             raw = _read_regular(meta_file.with_name(meta["file"]), "feature file")
             matrix = np.frombuffer(raw, dtype="<f4").reshape(len(meta["hashes"]), int(meta["dim"]))
         except (PlaymlError, KeyError, ValueError, TypeError):
-            continue                                   # a broken cache only costs time
+            continue  # a broken cache only costs time
         project._features[str(meta["backbone"])] = {h: matrix[i].copy() for i, h in enumerate(meta["hashes"])}
     if info.get("model") and (path / str(info["model"]) / "model_meta.json").exists():
         model_dir = path / str(info["model"])
@@ -829,7 +921,6 @@ def load_project(path: str | os.PathLike, *, extractor: Any = None) -> Project:
     project.path = path
     project.dirty = False
     return project
-
 
 
 class ProjectClassifier:
@@ -892,8 +983,10 @@ class ProjectClassifier:
             return self
         items = list(iter_many(images)) if is_many(images) else [images]
         if labels is None:
-            raise InputError("Give the labels too: add_images(images, labels) with one label per image, or a folder "
-                             "with one sub-folder per label.")
+            raise InputError(
+                "Give the labels too: add_images(images, labels) with one label per image, or a folder "
+                "with one sub-folder per label."
+            )
         if isinstance(labels, (list, tuple, np.ndarray)):
             if len(labels) != len(items):
                 raise InputError(f"Give one label per image ({len(items)} images, {len(labels)} labels).")
@@ -903,8 +996,13 @@ class ProjectClassifier:
             self.project.add_examples(str(labels), items)
         return self
 
-    def train(self, epochs: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
-              **kwargs: Any) -> History:
+    def train(
+        self,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
+        **kwargs: Any,
+    ) -> History:
         return self.project.train(epochs, batch_size, learning_rate, **kwargs)
 
     def classify(self, images: Any, top_k: int | None = None):
@@ -912,19 +1010,28 @@ class ProjectClassifier:
 
     def probabilities(self, images: Any) -> np.ndarray:
         if self.project.model is None:
-            raise not_trained(f"{self.project.kind} project", "do this", "Add examples to two classes or more and "
-                              "call project.train().")
+            raise not_trained(
+                f"{self.project.kind} project",
+                "do this",
+                "Add examples to two classes or more and call project.train().",
+            )
         return self.project.model.probabilities(images)
 
     def evaluate(self, *args: Any, **kwargs: Any):
         if self.project.model is None:
-            raise not_trained(f"{self.project.kind} project", "do this", "Add examples to two classes or more and "
-                              "call project.train().")
+            raise not_trained(
+                f"{self.project.kind} project",
+                "do this",
+                "Add examples to two classes or more and call project.train().",
+            )
         return self.project.model.evaluate(*args, **kwargs)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save the trained model alone (a normal playml model folder); ``project.save`` keeps everything."""
         if self.project.model is None:
-            raise not_trained(f"{self.project.kind} project", "do this", "Add examples to two classes or more and "
-                              "call project.train().")
+            raise not_trained(
+                f"{self.project.kind} project",
+                "do this",
+                "Add examples to two classes or more and call project.train().",
+            )
         return self.project.model.save(path)

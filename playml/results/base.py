@@ -10,13 +10,25 @@ Prediction(label='espresso', confidence=0.953)
 >>> p.to_dict()
 {'label': 'espresso', 'confidence': 0.953}
 """
+
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-__all__ = ["Result", "Prediction", "Predictions", "Value", "Keypoint", "Detection", "Text", "to_builtin",
-           "html_table", "confidence_bars", "png_html"]
+__all__ = [
+    "Result",
+    "Prediction",
+    "Predictions",
+    "Value",
+    "Keypoint",
+    "Detection",
+    "Text",
+    "to_builtin",
+    "html_table",
+    "confidence_bars",
+    "png_html",
+]
 
 
 def to_builtin(value: Any) -> Any:
@@ -68,7 +80,8 @@ def confidence_bars(items: list[tuple[str, float]]) -> str:
             f"<span style='width:12em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap'>{_esc(label)}</span>"
             "<span style='flex:0 0 14em;background:#e8e8e8;height:1em;border-radius:3px'>"
             f"<span style='display:block;width:{pct:.1f}%;height:100%;background:#e67e22;border-radius:3px'></span></span>"
-            f"<span style='width:4em;text-align:right'>{pct:.1f}%</span></div>")
+            f"<span style='width:4em;text-align:right'>{pct:.1f}%</span></div>"
+        )
     return "<div>" + "".join(rows) + "</div>"
 
 
@@ -104,8 +117,11 @@ class Result:
     def _repr_html_(self) -> str | None:
         if hasattr(self, "_repr_markdown_"):
             return None  # cards render as Markdown
-        rows = [[f.name, _short(getattr(self, f.name))] for f in dataclasses.fields(self)  # type: ignore[arg-type]
-                if f.repr and not (getattr(self, f.name) is None and f.default is None)]
+        rows = [
+            [f.name, _short(getattr(self, f.name))]
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if f.repr and not (getattr(self, f.name) is None and f.default is None)
+        ]
         return html_table(rows, title=type(self).__name__)
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,7 +145,6 @@ class Prediction(Result):
 
     label: str
     confidence: float
-
 
     def _repr_html_(self) -> str:
         return confidence_bars([(self.label, self.confidence)])

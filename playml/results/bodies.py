@@ -5,6 +5,7 @@ in pixels of the input image, with named access (``person.nose``, ``hand.index_f
 ``face.lips``). :class:`Mask` is a person mask. Skeleton lines and face parts come from
 MediaPipe's tables, read once from the installed package when first asked for.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,8 +68,9 @@ class _NamedKeypoints:
         for kp in self.keypoints:
             if kp.name == name:
                 return kp
-        raise AttributeError(f"{type(self).__name__} has no keypoint or attribute {name!r}. "
-                             f"Keypoints: {', '.join(self.names())}.")
+        raise AttributeError(
+            f"{type(self).__name__} has no keypoint or attribute {name!r}. Keypoints: {', '.join(self.names())}."
+        )
 
     def __getitem__(self, key: str | int) -> Keypoint:
         if isinstance(key, int):
@@ -189,8 +191,7 @@ class Face(Result):
         """Mesh lines as index pairs: ``'contours'`` (eyes, brows, lips, oval) or ``'tesselation'``."""
         from mediapipe.python.solutions import face_mesh_connections as fc
 
-        edges = {"contours": fc.FACEMESH_CONTOURS, "tesselation": fc.FACEMESH_TESSELATION,
-                 "irises": fc.FACEMESH_IRISES}
+        edges = {"contours": fc.FACEMESH_CONTOURS, "tesselation": fc.FACEMESH_TESSELATION, "irises": fc.FACEMESH_IRISES}
         if kind not in edges:
             from playml.errors import unknown_name
 
@@ -232,8 +233,10 @@ class Mask(Result):
             return self._image
         img = load_image(image)
         if img.shape[:2] != self.mask.shape:
-            raise InputError(f"The image is {img.shape[1]}×{img.shape[0]} but the mask is "
-                             f"{self.mask.shape[1]}×{self.mask.shape[0]}. Use the image the mask was made from.")
+            raise InputError(
+                f"The image is {img.shape[1]}×{img.shape[0]} but the mask is "
+                f"{self.mask.shape[1]}×{self.mask.shape[0]}. Use the image the mask was made from."
+            )
         return img
 
     def _composite(self, person: np.ndarray, background: np.ndarray):
@@ -296,8 +299,17 @@ def _hand_tables() -> tuple[list[str], list[tuple[str, str]]]:
     return names, [(names[a], names[b]) for a, b in sorted(mp_hands.HAND_CONNECTIONS)]
 
 
-_FACE_PART_SETS = ["lips", "left_eye", "left_eyebrow", "right_eye", "right_eyebrow", "face_oval", "nose",
-                   "left_iris", "right_iris"]
+_FACE_PART_SETS = [
+    "lips",
+    "left_eye",
+    "left_eyebrow",
+    "right_eye",
+    "right_eyebrow",
+    "face_oval",
+    "nose",
+    "left_iris",
+    "right_iris",
+]
 
 
 @functools.cache

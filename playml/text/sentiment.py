@@ -10,14 +10,15 @@ Sentiment(label='positive', confidence=0.793)
 >>> ml.sentiment().predict("This is the worst film I have ever seen.").label
 'negative'
 """
+
 from __future__ import annotations
 
 import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any
 
-from playml.errors import DependencyError, InputError, unknown_name
 from playml.core.reprs import build_repr
+from playml.errors import DependencyError, InputError, unknown_name
 from playml.results import Result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,8 +51,10 @@ def _vader():
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     except ImportError:
-        raise DependencyError("Sentiment uses the package 'vaderSentiment', which is not installed. "
-                              "Run `make setup`, or: pip install --no-deps vaderSentiment==3.3.2") from None
+        raise DependencyError(
+            "Sentiment uses the package 'vaderSentiment', which is not installed. "
+            "Run `make setup`, or: pip install --no-deps vaderSentiment==3.3.2"
+        ) from None
     return SentimentIntensityAnalyzer()
 
 
@@ -126,15 +129,20 @@ def vader_card() -> ModelCard:
     from playml.zoo.cards import ModelCard, installed_version
 
     return ModelCard(
-        name="vader", title="VADER sentiment lexicon and rules", task="sentiment of English text",
-        description=("A list of about 7,500 words, emoticons and emoji, each rated from −4 to +4 by ten people, "
-                     "plus five rules for negation, boosters, capitals, exclamation marks and 'but'. No "
-                     "network: every decision can be traced to the words."),
-        package="vaderSentiment", version=installed_version("vaderSentiment"),
+        name="vader",
+        title="VADER sentiment lexicon and rules",
+        task="sentiment of English text",
+        description=(
+            "A list of about 7,500 words, emoticons and emoji, each rated from −4 to +4 by ten people, "
+            "plus five rules for negation, boosters, capitals, exclamation marks and 'but'. No "
+            "network: every decision can be traced to the words."
+        ),
+        package="vaderSentiment",
+        version=installed_version("vaderSentiment"),
         authors="C.J. Hutto and Eric Gilbert",
         paper="VADER: A Parsimonious Rule-based Model for Sentiment Analysis of Social Media Text (ICWSM 2014)",
         training_data="Word ratings by Amazon Mechanical Turk workers; rules checked on tweets, movie and product "
-                      "reviews and New York Times editorials",
+        "reviews and New York Times editorials",
         license="MIT",
         preprocessing="text split on white space; punctuation, capitals and emoji kept as signals",
         weaknesses=(

@@ -9,6 +9,7 @@ The browser is the screen and the camera; playml does the learning; nothing leav
 machine. The server listens on 127.0.0.1 only (unless ``host`` says otherwise) and every
 request needs the random token in the printed address.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -44,8 +45,10 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((name, port))
     except OSError as e:
         sock.close()
-        raise InputError(f"The studio cannot listen on {host}:{port} ({e.strerror}). Pick another port with "
-                         "--port, or leave it out to use a free one.") from None
+        raise InputError(
+            f"The studio cannot listen on {host}:{port} ({e.strerror}). Pick another port with "
+            "--port, or leave it out to use a free one."
+        ) from None
     sock.listen(128)
     sock.setblocking(False)
     return sock
@@ -111,8 +114,10 @@ class Studio:
     def _repr_html_(self) -> str:
         import html
 
-        return (f'<p>playml studio is {"running" if self.running else "stopped"}: '
-                f'<a href="{html.escape(self.url)}" target="_blank">{html.escape(self.url)}</a></p>')
+        return (
+            f"<p>playml studio is {'running' if self.running else 'stopped'}: "
+            f'<a href="{html.escape(self.url)}" target="_blank">{html.escape(self.url)}</a></p>'
+        )
 
 
 IDLE_SECONDS = 5  # a connection that sends no request for this long is closed
@@ -126,15 +131,24 @@ def _idle_closing():
     class IdleClosingH11(H11Protocol):
         def connection_made(self, transport):
             super().connection_made(transport)
-            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
-                                                                self.timeout_keep_alive_handler)
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     return IdleClosingH11
 
 
-def studio(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, *,
-           models_dir: str | Path = "playml-models", block: bool | None = None, token: str | None = None,
-           quiet: bool = False, extractor: Any = None) -> Studio:
+def studio(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    open_browser: bool = True,
+    *,
+    models_dir: str | Path = "playml-models",
+    block: bool | None = None,
+    token: str | None = None,
+    quiet: bool = False,
+    extractor: Any = None,
+) -> Studio:
     """Start playml studio and open it in the browser.
 
     ``port=0`` picks a free port. In a notebook it runs in the background and returns a
@@ -153,21 +167,37 @@ def studio(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, *,
 
     loopback = _is_loopback(host)
     if not loopback and not quiet:
-        print(f"Warning: the studio listens on {host}, so other computers on the network can reach it. Anyone "
-              "with the address and its token can use this computer's camera pictures and models. Use the "
-              "default (127.0.0.1) unless you need this.", file=sys.stderr)
+        print(
+            f"Warning: the studio listens on {host}, so other computers on the network can reach it. Anyone "
+            "with the address and its token can use this computer's camera pictures and models. Use the "
+            "default (127.0.0.1) unless you need this.",
+            file=sys.stderr,
+        )
     from playml.web.live import limit_malloc_arenas
 
     limit_malloc_arenas()
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
-    app = create_app(token=token, models_dir=models_dir, port=bound_port,
-                     hosts=() if loopback or host in _WILDCARDS else (host,), any_host=host in _WILDCARDS,
-                     extractor=extractor)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, http=_idle_closing(),
-                            timeout_keep_alive=IDLE_SECONDS,
-                            ws_max_size=MAX_FRAME_BYTES + 1024, ws_per_message_deflate=False, lifespan="off",
-                            timeout_graceful_shutdown=2)
+    app = create_app(
+        token=token,
+        models_dir=models_dir,
+        port=bound_port,
+        hosts=() if loopback or host in _WILDCARDS else (host,),
+        any_host=host in _WILDCARDS,
+        extractor=extractor,
+    )
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        http=_idle_closing(),
+        timeout_keep_alive=IDLE_SECONDS,
+        ws_max_size=MAX_FRAME_BYTES + 1024,
+        ws_per_message_deflate=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="playml-studio", daemon=True)
     thread.start()
@@ -178,9 +208,11 @@ def studio(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, *,
     url = f"http://{shown}:{bound_port}/?token={app.state.access.token}"
     handle = Studio(app, server, sock, thread, url)
     if not quiet:
-        print(f"playml studio is running at {url}\nModels are saved in {Path(models_dir).resolve()}. "
-              + ("Stop it with Ctrl+C." if block is not False and not _in_notebook() else "Stop it with .stop()."),
-              flush=True)
+        print(
+            f"playml studio is running at {url}\nModels are saved in {Path(models_dir).resolve()}. "
+            + ("Stop it with Ctrl+C." if block is not False and not _in_notebook() else "Stop it with .stop()."),
+            flush=True,
+        )
     if open_browser:
         import webbrowser
 

@@ -7,6 +7,7 @@ Every request goes through :class:`playml.web.security.Guard` (token, Host, Orig
 Pages are listed in :data:`PAGES`: a new explore page is one entry there plus one JavaScript
 module in ``static/pages/<id>.js`` that exports ``mount(root, studio)``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,14 +32,33 @@ PAGES: list[dict[str, str]] = [
     {"id": "track", "title": "Track", "description": "Body pose, hands and face mesh on the webcam"},
     {"id": "pitch", "title": "Pitch", "description": "The note you sing or play, and whether it is in tune"},
     {"id": "create", "title": "Create", "description": "The webcam in a painting's style; a Shakespeare writer"},
-    {"id": "playground", "title": "Playground", "description": "Watch a small neural network learn to split 2-D points"},
-    {"id": "anomalies", "title": "Anomalies", "description": "Teach an autoencoder normal heartbeats and flag the odd ones"},
-    {"id": "search", "title": "Search", "description": "Find the images that look most alike, with any model, layer and distance"},
+    {
+        "id": "playground",
+        "title": "Playground",
+        "description": "Watch a small neural network learn to split 2-D points",
+    },
+    {
+        "id": "anomalies",
+        "title": "Anomalies",
+        "description": "Teach an autoencoder normal heartbeats and flag the odd ones",
+    },
+    {
+        "id": "search",
+        "title": "Search",
+        "description": "Find the images that look most alike, with any model, layer and distance",
+    },
 ]
 
 
-def create_app(*, token: str | None = None, models_dir: str | Path = "playml-models", port: int | None = None,
-               hosts: tuple[str, ...] = (), any_host: bool = False, extractor: Any = None):
+def create_app(
+    *,
+    token: str | None = None,
+    models_dir: str | Path = "playml-models",
+    port: int | None = None,
+    hosts: tuple[str, ...] = (),
+    any_host: bool = False,
+    extractor: Any = None,
+):
     """The studio as an ASGI app. ``app.state.access`` holds the token and the allowed port
     and hosts; ``app.state.project`` the Teach project (see :class:`playml.web.sessions.TeachProject`)."""
     from playml._version import __version__
@@ -71,7 +91,8 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         response.headers["x-frame-options"] = "DENY"
         response.headers["content-security-policy"] = (
             "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; "
-            "connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'")
+            "connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'"
+        )
         return response
 
     @app.get("/")
@@ -125,8 +146,10 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn, *args), timeout)
         except TimeoutError:
-            raise BadRequest(f"This took longer than {timeout:.0f} s (is the models folder on a slow or stuck "
-                             "drive?). Try again.", 504) from None
+            raise BadRequest(
+                f"This took longer than {timeout:.0f} s (is the models folder on a slow or stuck drive?). Try again.",
+                504,
+            ) from None
 
     def _decode_all(uploads: list[tuple[str, bytes]]):
         images = []
@@ -145,7 +168,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
             raise BadRequest("source must be 'upload', 'webcam' or 'microphone'.")
         uploads = [(f.filename or "", await f.read()) for f in files]
         if project.project.kind == "sound":
-            images = [data for _, data in uploads]          # sound files: checked when they are kept
+            images = [data for _, data in uploads]  # sound files: checked when they are kept
         else:
             images = await off_loop(_decode_all, uploads)
         added = await off_loop(project.add_samples, class_id, images, source, timeout=SAVE_TIMEOUT)
@@ -153,8 +176,7 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
 
     @app.get("/api/teach/samples/{sample_id}.jpg")
     async def sample_image(sample_id: int, size: str = "thumb"):
-        data = (await off_loop(project.thumbnail, sample_id) if size == "thumb"
-                else project.sample(sample_id).data)
+        data = await off_loop(project.thumbnail, sample_id) if size == "thumb" else project.sample(sample_id).data
         return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
 
     @app.get("/api/teach/samples/{sample_id}.wav")
@@ -173,8 +195,11 @@ def create_app(*, token: str | None = None, models_dir: str | Path = "playml-mod
     @app.post("/api/teach/train", status_code=202)
     async def train(request: Request):
         body = await _json(request) if await request.body() else {}
-        project.start_training(epochs=body.get("epochs", 50), batch_size=body.get("batch_size", 16),
-                               learning_rate=body.get("learning_rate", 0.001))
+        project.start_training(
+            epochs=body.get("epochs", 50),
+            batch_size=body.get("batch_size", 16),
+            learning_rate=body.get("learning_rate", 0.001),
+        )
         return project.to_dict()
 
     @app.get("/api/teach/events")

@@ -6,6 +6,7 @@ through the live WebSocket: tasks ``style-0`` … ``style-25``, see :mod:`playml
     GET  /api/create/writer                                         status, epoch, losses
     POST /api/create/write  {"prompt": "ROMEO:", "temperature": 0.8, "length": 300, "seed": 1}
 """
+
 from __future__ import annotations
 
 import threading
@@ -36,8 +37,14 @@ class Writer:
         self._lock = threading.Lock()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "message": self.message, "epoch": self.epoch, "epochs": self.epochs,
-                "history": self.history, "baseline_loss": self.baseline}
+        return {
+            "status": self.status,
+            "message": self.message,
+            "epoch": self.epoch,
+            "epochs": self.epochs,
+            "history": self.history,
+            "baseline_loss": self.baseline,
+        }
 
     def start(self, characters: int = 200_000, epochs: int = 3) -> None:
         if not isinstance(characters, int) or not 1_000 <= characters <= MAX_CHARACTERS:
@@ -49,8 +56,7 @@ class Writer:
                 raise BadRequest("The writer is already training.", 409)
             self.status, self.epoch, self.epochs, self.history = "training", 0, epochs, {}
             self.message = "Reading Shakespeare…"
-        threading.Thread(target=self._train, args=(characters, epochs), daemon=True,
-                         name="playml-create-train").start()
+        threading.Thread(target=self._train, args=(characters, epochs), daemon=True, name="playml-create-train").start()
 
     def _train(self, characters: int, epochs: int) -> None:
         import playml as ml
@@ -106,6 +112,11 @@ def add_routes(app, read_json) -> None:
     @app.post("/api/create/write")
     async def create_write(request: Request):
         body = await read_json(request)
-        text = await asyncio.to_thread(writer.write, body.get("prompt", ""), body.get("temperature", 0.8),
-                                       body.get("length", 300), body.get("seed"))
+        text = await asyncio.to_thread(
+            writer.write,
+            body.get("prompt", ""),
+            body.get("temperature", 0.8),
+            body.get("length", 300),
+            body.get("seed"),
+        )
         return {"text": text}

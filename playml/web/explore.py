@@ -9,6 +9,7 @@
 :func:`register` adds the routes (``/api/playground/*``, ``/api/search/*``) to the studio's app.
 Everything runs in worker threads, one lock per page, so a slow step never blocks the server.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,13 @@ __all__ = ["Playground", "SearchSession", "AnomalySession", "FEATURES", "ACTIVAT
 
 #: The Playground's input features: name → function of (x1, x2).
 FEATURES = {
-    "x1": lambda a, b: a, "x2": lambda a, b: b, "x1^2": lambda a, b: a * a, "x2^2": lambda a, b: b * b,
-    "x1*x2": lambda a, b: a * b, "sin(x1)": lambda a, b: np.sin(a), "sin(x2)": lambda a, b: np.sin(b),
+    "x1": lambda a, b: a,
+    "x2": lambda a, b: b,
+    "x1^2": lambda a, b: a * a,
+    "x2^2": lambda a, b: b * b,
+    "x1*x2": lambda a, b: a * b,
+    "sin(x1)": lambda a, b: np.sin(a),
+    "sin(x2)": lambda a, b: np.sin(b),
 }
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 REGULARIZATION = ("none", "L1", "L2")
@@ -36,9 +42,18 @@ GRID = 48
 NEURON_GRID = 16
 EXTENT = 6.0
 DEFAULTS: dict[str, Any] = {
-    "dataset": "circle", "noise": 0, "ratio": 50, "features": ["x1", "x2"], "hidden": [4, 2],
-    "activation": "tanh", "learning_rate": 0.03, "regularization": "none", "regularization_rate": 0.0,
-    "batch_size": 10, "points": 500, "seed": 0,
+    "dataset": "circle",
+    "noise": 0,
+    "ratio": 50,
+    "features": ["x1", "x2"],
+    "hidden": [4, 2],
+    "activation": "tanh",
+    "learning_rate": 0.03,
+    "regularization": "none",
+    "regularization_rate": 0.0,
+    "batch_size": 10,
+    "points": 500,
+    "seed": 0,
 }
 MAX_NEURONS, MAX_LAYERS = 8, 6
 
@@ -114,8 +129,15 @@ class Playground:
         n_train = max(1, min(len(X) - 1, round(len(X) * s["ratio"] / 100)))
         layers = [{"type": "dense", "units": h, "activation": s["activation"]} for h in s["hidden"]]
         layers.append({"type": "dense", "activation": "softmax"})
-        net = ml.neural_network(task="classification", inputs=s["features"], outputs=["label"], layers=layers,
-                                learning_rate=float(s["learning_rate"]), optimizer="sgd", seed=s["seed"])
+        net = ml.neural_network(
+            task="classification",
+            inputs=s["features"],
+            outputs=["label"],
+            layers=layers,
+            learning_rate=float(s["learning_rate"]),
+            optimizer="sgd",
+            seed=s["seed"],
+        )
         f = _features(s["features"], X)
         for row, label in zip(f[:n_train], y[:n_train]):
             net.add_data([float(v) for v in row], [LABELS[int(label)]])
@@ -131,10 +153,10 @@ class Playground:
     # -- training -------------------------------------------------------------------------------
     def _model(self):
         net = self.network
-        if net.model_ is None:                       # build it (seeded) without training a step
+        if net.model_ is None:  # build it (seeded) without training a step
             net.meta_ = net._describe()
             net.model_ = net._build()
-            net.seed = None                          # later epochs shuffle differently
+            net.seed = None  # later epochs shuffle differently
         return net.model_
 
     def _blue(self) -> int:
@@ -146,8 +168,10 @@ class Playground:
         model, blue = self._model(), self._blue()
         out: dict[str, float] = {}
         with torch.no_grad():
-            for name, f, y in (("train", _features(self.settings["features"], self.X[:self.n_train]),
-                                self.y[:self.n_train]), ("test", self.test_x, self.y[self.n_train:])):
+            for name, f, y in (
+                ("train", _features(self.settings["features"], self.X[: self.n_train]), self.y[: self.n_train]),
+                ("test", self.test_x, self.y[self.n_train :]),
+            ):
                 p = model(torch.from_numpy(f))[:, blue].double().clamp(1e-7, 1 - 1e-7).numpy()
                 if not len(y):
                     out.update({f"{name}_loss": 0.0, f"{name}_crossentropy": 0.0, f"{name}_accuracy": 0.0})
@@ -168,12 +192,19 @@ class Playground:
             t = time.perf_counter()
             l1 = float(s["regularization_rate"]) if s["regularization"] == "L1" else 0.0
             l2 = float(s["regularization_rate"]) if s["regularization"] == "L2" else 0.0
-            self.network.train(epochs=steps, batch_size=s["batch_size"], validation_split=0.0,
-                               learning_rate=float(s["learning_rate"]), progress=False, l1=l1, l2=l2)
+            self.network.train(
+                epochs=steps,
+                batch_size=s["batch_size"],
+                validation_split=0.0,
+                learning_rate=float(s["learning_rate"]),
+                progress=False,
+                l1=l1,
+                l2=l2,
+            )
             train_ms = (time.perf_counter() - t) * 1000
             self.epoch += steps
             state = self.state()
-            state["history"] = state["history"][-1:]          # the page keeps the rest
+            state["history"] = state["history"][-1:]  # the page keeps the rest
             state["train_ms"] = train_ms
             return state
 
@@ -182,7 +213,7 @@ class Playground:
         import torch
 
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)     # a tiny network: one thread is ~40× faster than two on a busy machine
+        torch.set_num_threads(1)  # a tiny network: one thread is ~40× faster than two on a busy machine
         try:
             return self._state(points)
         finally:
@@ -200,7 +231,7 @@ class Playground:
             neurons: list[list[int]] = []
             x = torch.from_numpy(self._neuron_grid)
             layers = list(model)
-            for i, m in enumerate(layers[:-2]):      # every hidden layer's output after its activation
+            for i, m in enumerate(layers[:-2]):  # every hidden layer's output after its activation
                 x = m(x)
                 if not isinstance(layers[i + 1], torch.nn.Linear):
                     continue
@@ -209,7 +240,9 @@ class Playground:
                 neurons.extend(np.round((v[:, j] / scale + 1) * 127.5).astype(int).tolist() for j in range(v.shape[1]))
         out: dict[str, Any] = {
             **{k: self.settings[k] for k in ("dataset", "features", "hidden")},
-            "settings": self.settings, "epoch": self.epoch, **losses,
+            "settings": self.settings,
+            "epoch": self.epoch,
+            **losses,
             "grid": {"size": GRID, "extent": EXTENT, "blue": np.round(p * 255).astype(int).tolist()},
             "neurons": {"size": NEURON_GRID, "values": neurons},
             "history": self.history[-400:],
@@ -226,8 +259,11 @@ class Playground:
 
 
 # -- image search ----------------------------------------------------------------------------------
-SEARCH_SOURCES = {"photos": "the bundled photos (8)", "digits": "the bundled digits (1,797 small pictures)",
-                  "folder": "a folder on this computer"}
+SEARCH_SOURCES = {
+    "photos": "the bundled photos (8)",
+    "digits": "the bundled digits (1,797 small pictures)",
+    "folder": "a folder on this computer",
+}
 SEARCH_MODELS = ("efficientnet-lite0", "mobilenet-v2", "efficientnet-lite1", "efficientnet-lite2")
 SEARCH_METRICS = ("cosine", "euclidean", "sqeuclidean", "dot")
 
@@ -245,7 +281,7 @@ def _digit_files() -> Path:
         return root
     ds = ml.datasets.load("digits")
     X = np.asarray(ds.X, dtype=np.float32)
-    if X.ndim == 2:                                   # flat rows of a square picture
+    if X.ndim == 2:  # flat rows of a square picture
         side = int(round(math.sqrt(X.shape[1])))
         X = X.reshape(len(X), side, side)
     pics = np.clip(X / max(float(X.max()), 1e-6) * 255, 0, 255).astype(np.uint8)
@@ -267,7 +303,7 @@ class SearchSession:
         self.key: tuple[str, str, str] | None = None
         self.metric = "cosine"
         self.progress: dict[str, Any] = {"done": 0, "total": 0, "state": "idle", "message": ""}
-        self.thumbs: dict[str, dict[int, bytes]] = {}      # by file: JPEG bytes per size
+        self.thumbs: dict[str, dict[int, bytes]] = {}  # by file: JPEG bytes per size
 
     @staticmethod
     def items(source: str, folder: str | None) -> tuple[list[Any], list[str | None]]:
@@ -289,32 +325,38 @@ class SearchSession:
             files = list_images(root)
             if not files:
                 raise InputError(f"There are no images in {folder!r}.")
-            return [str(f) for f in files], [f.relative_to(root).parts[0] if len(f.relative_to(root).parts) > 1
-                                             else None for f in files]
+            return [str(f) for f in files], [
+                f.relative_to(root).parts[0] if len(f.relative_to(root).parts) > 1 else None for f in files
+            ]
         from playml.errors import unknown_name
 
         raise unknown_name("image source", source, list(SEARCH_SOURCES))
 
-    def build(self, source: str, model: str, layer: str | None, metric: str, folder: str | None = None,
-              chunk: int = 64) -> dict[str, Any]:
+    def build(
+        self, source: str, model: str, layer: str | None, metric: str, folder: str | None = None, chunk: int = 64
+    ) -> dict[str, Any]:
         import playml as ml
         from playml.core.vector_index import check_metric
 
         check_metric(metric)
-        index = ml.image_search(model=model, layer=layer or None, metric="cosine")   # checks model and layer
+        index = ml.image_search(model=model, layer=layer or None, metric="cosine")  # checks model and layer
         key = (source if source != "folder" else f"folder:{folder}", index.model_name, index._layer)
         with self.lock:
             if key not in self.built:
                 items, labels = self.items(source, folder)
-                self.progress = {"done": 0, "total": len(items), "state": "building",
-                                 "message": f"Reading {len(items)} images with {index.model_name} ({index._layer})…"}
+                self.progress = {
+                    "done": 0,
+                    "total": len(items),
+                    "state": "building",
+                    "message": f"Reading {len(items)} images with {index.model_name} ({index._layer})…",
+                }
                 t = time.perf_counter()
                 for start in range(0, len(items), chunk):
-                    part: Any = items[start:start + chunk]
+                    part: Any = items[start : start + chunk]
                     if all(labels):
                         from playml.datasets.dataset import Dataset
 
-                        part = Dataset(part, list(labels[start:start + chunk]), kind="images")
+                        part = Dataset(part, list(labels[start : start + chunk]), kind="images")
                     (index.build if start == 0 else index.add)(part, progress=False)
                     self.progress["done"] = min(len(items), start + chunk)
                 self.progress["seconds"] = time.perf_counter() - t
@@ -323,8 +365,13 @@ class SearchSession:
             base, items = self.built[key]
             view = base if metric == base.metric else base.with_metric(metric)
             self.current = (view, items)
-            self.progress = {**self.progress, "state": "ready", "done": len(items), "total": len(items),
-                             "message": f"{len(items)} images ready."}
+            self.progress = {
+                **self.progress,
+                "state": "ready",
+                "done": len(items),
+                "total": len(items),
+                "message": f"{len(items)} images ready.",
+            }
             threading.Thread(target=self.warm, name="playml-search-thumbnails", daemon=True).start()
             return self.describe()
 
@@ -335,8 +382,14 @@ class SearchSession:
 
     def describe(self) -> dict[str, Any]:
         index = self.index()
-        return {"images": len(index), "version": self.version, "model": index.model_name, "layer": index._layer, "metric": index.metric,
-                "labels": [lab or "" for lab in index.labels_]}
+        return {
+            "images": len(index),
+            "version": self.version,
+            "model": index.model_name,
+            "layer": index._layer,
+            "metric": index.metric,
+            "labels": [lab or "" for lab in index.labels_],
+        }
 
     def query(self, row: int, top_k: int = 15) -> dict[str, Any]:
         from playml.images.search import search_score
@@ -354,10 +407,23 @@ class SearchSession:
         import base64
 
         # thumbnails inline (made ahead by warm()), so the results draw after one round trip
-        return {"row": row, "label": label, "ms": ms, "score": score,
-                "matches": [{"row": r, "path": m.path, "label": m.label, "distance": m.distance, "score": m.score,
-                             "thumb": "data:image/jpeg;base64," + base64.b64encode(self.thumbnail(r)).decode()}
-                            for m, r in zip(matches, rows)]}
+        return {
+            "row": row,
+            "label": label,
+            "ms": ms,
+            "score": score,
+            "matches": [
+                {
+                    "row": r,
+                    "path": m.path,
+                    "label": m.label,
+                    "distance": m.distance,
+                    "score": m.score,
+                    "thumb": "data:image/jpeg;base64," + base64.b64encode(self.thumbnail(r)).decode(),
+                }
+                for m, r in zip(matches, rows)
+            ],
+        }
 
     def map(self) -> dict[str, Any]:
         index = self.index()
@@ -430,15 +496,20 @@ class AnomalySession:
         epochs = options.get("epochs", 30)
         if not isinstance(epochs, int) or not 1 <= epochs <= 500:
             raise InputError(f"epochs goes from 1 to 500 (got {epochs!r}).")
-        det = ml.anomaly_detector(hidden=hidden, latent=int(options.get("latent", 2)),
-                                  optimizer=str(options.get("optimizer", "adam")),
-                                  learning_rate=float(options.get("learning_rate", 0.01)), seed=0)
+        det = ml.anomaly_detector(
+            hidden=hidden,
+            latent=int(options.get("latent", 2)),
+            optimizer=str(options.get("optimizer", "adam")),
+            learning_rate=float(options.get("learning_rate", 0.01)),
+            seed=0,
+        )
         det._check_params()
         if self.status == "training":
             raise InputError("It is training already; wait for it to finish.")
         self.status, self.losses, self.error, self.result = "training", [], "", None
-        threading.Thread(target=self._train, args=(det, dataset, epochs), daemon=True,
-                         name="playml-anomaly-train").start()
+        threading.Thread(
+            target=self._train, args=(det, dataset, epochs), daemon=True, name="playml-anomaly-train"
+        ).start()
         return self.state()
 
     def _train(self, det, dataset: str, epochs: int) -> None:
@@ -459,9 +530,15 @@ class AnomalySession:
             codes = det.encode(X)
             with self.lock:
                 self.detector, self.test_x = det, np.asarray(X, dtype=np.float32)
-                self.result = {"dataset": dataset, "scores": scores.astype(float).tolist(), "labels": labels,
-                               "normal": str(normal), "anomaly": [lab != str(normal) for lab in labels],
-                               "threshold": float(det.threshold), "latent": np.round(codes[:, :2], 4).tolist()}
+                self.result = {
+                    "dataset": dataset,
+                    "scores": scores.astype(float).tolist(),
+                    "labels": labels,
+                    "normal": str(normal),
+                    "anomaly": [lab != str(normal) for lab in labels],
+                    "threshold": float(det.threshold),
+                    "latent": np.round(codes[:, :2], 4).tolist(),
+                }
                 self.status = "ready"
         except Exception as e:  # noqa: BLE001 - shown on the page in words
             self.error, self.status = str(e), "error"
@@ -473,9 +550,12 @@ class AnomalySession:
         if self.detector is None or self.test_x is None or not 0 <= row < len(self.test_x):
             raise InputError("Train first, then pick one of the test examples.")
         x = self.test_x[row]
-        return {"row": row, "values": np.round(x, 4).tolist(),
-                "reconstruction": np.round(self.detector.reconstruct(x[None])[0], 4).tolist(),
-                "score": float(self.detector.score(x[None])[0])}
+        return {
+            "row": row,
+            "values": np.round(x, 4).tolist(),
+            "reconstruction": np.round(self.detector.reconstruct(x[None])[0], 4).tolist(),
+            "score": float(self.detector.score(x[None])[0]),
+        }
 
     def save(self, folder: Path) -> Path:
         if self.detector is None:
@@ -512,9 +592,14 @@ def register(app, models_dir: Path) -> None:
     async def playground_state():
         pg = await asyncio.to_thread(playground)
         out = await asyncio.to_thread(pg.state, True)
-        out["options"] = {"datasets": ["circle", "xor", "gaussian", "spiral"], "features": list(FEATURES),
-                          "activations": list(ACTIVATIONS), "regularization": list(REGULARIZATION),
-                          "max_neurons": MAX_NEURONS, "max_layers": MAX_LAYERS}
+        out["options"] = {
+            "datasets": ["circle", "xor", "gaussian", "spiral"],
+            "features": list(FEATURES),
+            "activations": list(ACTIVATIONS),
+            "regularization": list(REGULARIZATION),
+            "max_neurons": MAX_NEURONS,
+            "max_layers": MAX_LAYERS,
+        }
         return out
 
     @app.post("/api/playground/reset")
@@ -527,7 +612,7 @@ def register(app, models_dir: Path) -> None:
     async def playground_step(request: Request):
         steps = (await body(request)).get("steps", 1)
         t = time.perf_counter()
-        out = await asyncio.to_thread(lambda: playground().step(steps))   # one thread hop per step
+        out = await asyncio.to_thread(lambda: playground().step(steps))  # one thread hop per step
         out["ms"] = (time.perf_counter() - t) * 1000
         return out
 
@@ -548,14 +633,25 @@ def register(app, models_dir: Path) -> None:
         models = {}
         for name in SEARCH_MODELS:
             models[name] = [{"name": lay.name, "size": lay.size} for lay in ml.image_search(model=name).layers()]
-        return {"sources": SEARCH_SOURCES, "models": models, "metrics": list(SEARCH_METRICS),
-                "progress": search.progress, "index": search.describe() if search.current else None}
+        return {
+            "sources": SEARCH_SOURCES,
+            "models": models,
+            "metrics": list(SEARCH_METRICS),
+            "progress": search.progress,
+            "index": search.describe() if search.current else None,
+        }
 
     @app.post("/api/search/build")
     async def search_build(request: Request):
         b = await body(request)
-        return await asyncio.to_thread(search.build, b.get("source", "photos"), b.get("model", "efficientnet-lite0"),
-                                       b.get("layer"), b.get("metric", "cosine"), b.get("folder"))
+        return await asyncio.to_thread(
+            search.build,
+            b.get("source", "photos"),
+            b.get("model", "efficientnet-lite0"),
+            b.get("layer"),
+            b.get("metric", "cosine"),
+            b.get("folder"),
+        )
 
     @app.get("/api/search/progress")
     async def search_progress():

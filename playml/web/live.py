@@ -9,6 +9,7 @@ Messages from the server: ``{"type": "ready", ...}`` first (keypoint names and t
 between them for the body tasks), then ``{"type": "result", "ms": …, "dropped": …, ...}``
 per frame, or ``{"type": "error", "message": …}``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,7 @@ class Classifying:
         self.kind = project.project.kind
         self.tracking = None
         if self.kind == "pose":
-            self.draft_size = None           # keypoints in pixels of the frame as sent
+            self.draft_size = None  # keypoints in pixels of the frame as sent
             self.tracking = Tracking("pose")
         #: a sound project is sent raw samples (float32, 16 kHz, little-endian), not pictures
         self.raw = self.kind == "sound"
@@ -48,14 +49,22 @@ class Classifying:
         if clf is None:
             raise BadRequest("There is no model yet. Train one (or open a saved one) first.", 409)
         rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-        return {"predictions": [{"label": str(p.label), "confidence": round(float(p.confidence), 5)}
-                                for p in clf.classify((samples.astype(np.float32), 16000))],
-                "level": round(rms, 5)}
+        return {
+            "predictions": [
+                {"label": str(p.label), "confidence": round(float(p.confidence), 5)}
+                for p in clf.classify((samples.astype(np.float32), 16000))
+            ],
+            "level": round(rms, 5),
+        }
 
     def hello(self) -> dict[str, Any]:
         clf = self.project.current()
-        hello = {"type": "ready", "task": "classify", "kind": self.kind,
-                 "labels": [str(v) for v in clf.labels_] if clf else []}
+        hello = {
+            "type": "ready",
+            "task": "classify",
+            "kind": self.kind,
+            "labels": [str(v) for v in clf.labels_] if clf else [],
+        }
         if self.tracking is not None:
             hello.update({k: v for k, v in self.tracking.hello().items() if k in ("names", "connections")})
         return hello
@@ -77,15 +86,19 @@ class Tracking:
     """Body pose, hands or face mesh (MediaPipe's tracking between frames), several people (MoveNet
     MultiPose) or objects (CenterNet) on a stream of frames."""
 
-    draft_size = None   # keypoints come back in pixels of the frame as sent
+    draft_size = None  # keypoints come back in pixels of the frame as sent
 
     def __init__(self, kind: str):
         import playml as ml
 
         self.kind = kind
-        self.task = {"pose": ml.body_pose, "hands": ml.hand_pose, "face": ml.face_mesh,
-                     "people": lambda: ml.body_pose(model="movenet-multipose"),
-                     "objects": ml.object_detector}[kind]()
+        self.task = {
+            "pose": ml.body_pose,
+            "hands": ml.hand_pose,
+            "face": ml.face_mesh,
+            "people": lambda: ml.body_pose(model="movenet-multipose"),
+            "objects": ml.object_detector,
+        }[kind]()
         self._frame: np.ndarray | None = None
         self._stream = None
 
@@ -114,11 +127,19 @@ class Tracking:
         out = []
         for item in found:
             if self.kind == "objects":
-                out.append({"points": [], "label": item.label, "confidence": round(item.confidence, 3),
-                            "box": [item.x, item.y, item.width, item.height]})
+                out.append(
+                    {
+                        "points": [],
+                        "label": item.label,
+                        "confidence": round(item.confidence, 3),
+                        "box": [item.x, item.y, item.width, item.height],
+                    }
+                )
                 continue
-            points = [[round(kp.x, 1), round(kp.y, 1), round(kp.confidence, 3) if kp.confidence is not None else 1.0]
-                      for kp in item.keypoints]
+            points = [
+                [round(kp.x, 1), round(kp.y, 1), round(kp.confidence, 3) if kp.confidence is not None else 1.0]
+                for kp in item.keypoints
+            ]
             entry: dict[str, Any] = {"points": points}
             if self.kind == "hands":
                 entry["label"] = item.handedness
@@ -179,9 +200,12 @@ class Pitching:
         if len(samples) < 1024 or not np.isfinite(samples).all():
             raise BadRequest("Send at least 1024 samples (64 ms) of sound as 32-bit floats at 16 kHz.")
         p = self.detector.get_pitch((samples.astype(np.float32), 16000))
-        return {"frequency": None if p.frequency is None else round(float(p.frequency), 2),
-                "note": p.note, "cents": None if p.cents is None else round(float(p.cents), 1),
-                "confidence": round(float(p.confidence), 3)}
+        return {
+            "frequency": None if p.frequency is None else round(float(p.frequency), 2),
+            "note": p.note,
+            "cents": None if p.cents is None else round(float(p.cents), 1),
+            "confidence": round(float(p.confidence), 3),
+        }
 
     def close(self) -> None:
         pass
@@ -219,10 +243,16 @@ class Styling:
 
 
 #: Live tasks and what the page says while their model loads.
-LIVE_TASKS = {"classify": "the Teach model", "pose": "the body pose model", "hands": "the hand model",
-              "face": "the face mesh model", "people": "the MoveNet MultiPose model",
-              "objects": "the object detector", "pitch": "the pitch model (CREPE)",
-              **{f"style-{i}": f"painting style {i}" for i in range(26)}}
+LIVE_TASKS = {
+    "classify": "the Teach model",
+    "pose": "the body pose model",
+    "hands": "the hand model",
+    "face": "the face mesh model",
+    "people": "the MoveNet MultiPose model",
+    "objects": "the object detector",
+    "pitch": "the pitch model (CREPE)",
+    **{f"style-{i}": f"painting style {i}" for i in range(26)},
+}
 
 
 def _runner(task: str, project):
@@ -241,8 +271,9 @@ async def serve_live(ws, task: str, project) -> None:
 
     await ws.accept()
     if task not in LIVE_TASKS:
-        await ws.send_json({"type": "error", "message": f"Unknown live task {task!r}. Use one of: "
-                                                          f"{', '.join(LIVE_TASKS)}."})
+        await ws.send_json(
+            {"type": "error", "message": f"Unknown live task {task!r}. Use one of: {', '.join(LIVE_TASKS)}."}
+        )
         await ws.close(1008)
         return
     loop = asyncio.get_running_loop()
@@ -259,7 +290,7 @@ async def serve_live(ws, task: str, project) -> None:
                     break
                 data = message.get("bytes")
                 if data is None:
-                    continue            # text messages are not used yet
+                    continue  # text messages are not used yet
                 if newest[0] is not None:
                     state["dropped"] += 1
                 newest[0] = data

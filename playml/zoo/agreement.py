@@ -3,6 +3,7 @@
 Used by the tests (tests/test_int8.py) and by ``bench/images.py``, whose figures go on the
 quantised models' cards (:data:`playml.zoo.quantize.AGREEMENT`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,6 +36,12 @@ def measure_agreement(spec, n: int = 240, threads: int | None = None) -> dict[st
         return float(np.mean([any(labels[j] in accepted[i] for j in best[i]) for i in rows]))
 
     cos = (f32_feats * q_feats).sum(1) / (np.linalg.norm(f32_feats, axis=1) * np.linalg.norm(q_feats, axis=1))
-    return {"images": len(crops), "top1_agreement": float(np.mean(f32_logits.argmax(1) == q_logits.argmax(1))),
-            "top5_float32": top5(f32_logits), "top5_int8": top5(q_logits), "labelled": len(rows),
-            "cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}
+    return {
+        "images": len(crops),
+        "top1_agreement": float(np.mean(f32_logits.argmax(1) == q_logits.argmax(1))),
+        "top5_float32": top5(f32_logits),
+        "top5_int8": top5(q_logits),
+        "labelled": len(rows),
+        "cosine_mean": float(cos.mean()),
+        "cosine_min": float(cos.min()),
+    }

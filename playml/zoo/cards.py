@@ -5,6 +5,7 @@
 ModelCard(name='efficientnet-lite0', input_size=224, labels=1000, parameters='4.7M')
 >>> print(ml.models("efficientnet-lite0"))               # the whole card, as Markdown  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -81,11 +82,15 @@ class ModelCard(Result):
             ("license", self.license),
             ("input", f"{self.input_size}×{self.input_size} RGB" if self.input_size else None),
             ("preprocessing", self.preprocessing),
-            ("labels", f"{self.labels}" + (f" ({self.labels_source})" if self.labels_source else "")
-             if self.labels else None),
+            (
+                "labels",
+                f"{self.labels}" + (f" ({self.labels_source})" if self.labels_source else "") if self.labels else None,
+            ),
             ("parameters", f"{self.parameters:,}" if self.parameters else None),
-            ("features", f"{self.feature_dim} numbers per image; {self.layers} readable layers"
-             if self.feature_dim else None),
+            (
+                "features",
+                f"{self.feature_dim} numbers per image; {self.layers} readable layers" if self.feature_dim else None,
+            ),
             ("accuracy", self.accuracy),
         ]
         lines += [f"- **{k}**: {v}" for k, v in rows if v]

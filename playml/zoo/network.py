@@ -14,10 +14,11 @@ Layer names are the ones ``FeatureExtractor.layers()`` lists: ``stem``,
 >>> net(torch.zeros(1, 3, 224, 224)).shape                     # doctest: +SKIP
 torch.Size([1, 1000])
 """
+
 from __future__ import annotations
 
-from typing import Any
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,8 +37,17 @@ class ConvBN(nn.Module):
     expect; otherwise the padding is the symmetric ``kernel // 2``.
     """
 
-    def __init__(self, inp: int, out: int, kernel: int = 1, stride: int = 1, groups: int = 1,
-                 act: bool = True, same_padding: bool = False, bn_eps: float = 1e-5):
+    def __init__(
+        self,
+        inp: int,
+        out: int,
+        kernel: int = 1,
+        stride: int = 1,
+        groups: int = 1,
+        act: bool = True,
+        same_padding: bool = False,
+        bn_eps: float = 1e-5,
+    ):
         super().__init__()
         self.kernel, self.stride, self.same_padding = kernel, stride, same_padding
         padding = 0 if same_padding else kernel // 2
@@ -79,9 +89,17 @@ class InvertedResidual(nn.Module):
 class InvertedResidualNet(nn.Module):
     """stem → blocks → head → global average pool → dropout → linear classifier."""
 
-    def __init__(self, blocks: list[BlockConfig], *, stem: int = 32, head: int = 1280,
-                 num_classes: int = 1000, dropout: float = 0.2, same_padding: bool = False,
-                 bn_eps: float = 1e-5):
+    def __init__(
+        self,
+        blocks: list[BlockConfig],
+        *,
+        stem: int = 32,
+        head: int = 1280,
+        num_classes: int = 1000,
+        dropout: float = 0.2,
+        same_padding: bool = False,
+        bn_eps: float = 1e-5,
+    ):
         super().__init__()
         conv: dict[str, Any] = dict(same_padding=same_padding, bn_eps=bn_eps)
         self.stem = ConvBN(3, stem, 3, 2, **conv)
@@ -135,9 +153,15 @@ class Truncated(nn.Module):
 
 def build_network(spec, convert_state_dict=None) -> InvertedResidualNet:
     """Build the network of ``spec`` in eval mode; load its weights if given a key converter."""
-    net = InvertedResidualNet(list(spec.blocks), stem=spec.stem_channels, head=spec.head_channels,
-                              num_classes=spec.num_classes, dropout=spec.dropout,
-                              same_padding=spec.same_padding, bn_eps=spec.bn_eps)
+    net = InvertedResidualNet(
+        list(spec.blocks),
+        stem=spec.stem_channels,
+        head=spec.head_channels,
+        num_classes=spec.num_classes,
+        dropout=spec.dropout,
+        same_padding=spec.same_padding,
+        bn_eps=spec.bn_eps,
+    )
     if convert_state_dict is not None:
         state = torch.load(spec.weights_path(), map_location="cpu", weights_only=True)
         net.load_state_dict(convert_state_dict(state), strict=True)

@@ -10,6 +10,7 @@ a reduced size (JPEG "draft" mode) when that still leaves enough pixels for the 
 >>> preprocess(["coffee.jpg"], get_backbone("efficientnet-lite0")).shape   # doctest: +SKIP
 (1, 3, 224, 224)
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -39,8 +40,7 @@ def crop_resize(image: ImageLike, spec: BackboneSpec) -> np.ndarray:
     w, h = img.size
     side = min(w, h) * spec.crop_fraction
     left, top = (w - side) / 2, (h - side) / 2
-    out = img.resize((size, size), _resample(spec.resample), box=(left, top, left + side, top + side),
-                     reducing_gap=3.0)
+    out = img.resize((size, size), _resample(spec.resample), box=(left, top, left + side, top + side), reducing_gap=3.0)
     return np.asarray(out)
 
 

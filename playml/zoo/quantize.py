@@ -17,6 +17,7 @@ The quantised export is made once from the float32 export and cached by the ONNX
 like it (:func:`playml.zoo.export.onnx_path` with ``precision="int8"``; the key carries
 :data:`QUANT_VERSION` and the calibration settings).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,27 +31,46 @@ import numpy as np
 
 from playml.errors import unknown_name
 
-__all__ = ["PRECISIONS", "QUANT_VERSION", "CALIBRATION", "check_precision", "calibration_photos",
-           "agreement_photos", "quantize_bytes", "quantized_card", "AGREEMENT", "PHOTO_LABELS"]
+__all__ = [
+    "PRECISIONS",
+    "QUANT_VERSION",
+    "CALIBRATION",
+    "check_precision",
+    "calibration_photos",
+    "agreement_photos",
+    "quantize_bytes",
+    "quantized_card",
+    "AGREEMENT",
+    "PHOTO_LABELS",
+]
 
 #: The precisions a backbone can run at.
 PRECISIONS = ("float32", "int8")
 #: Bump when the quantisation recipe changes (settings, calibration images, graph clean-up).
 QUANT_VERSION = 1
 #: The calibration recipe (part of the cache key).
-CALIBRATION: dict[str, Any] = {"method": "percentile", "percentile": 99.999, "symmetric_ranges": True, "float_convolutions": 7,
-               "crops": 64, "format": "QDQ", "per_channel": True,
-               "activations": "uint8", "weights": "int8", "seed": 0}
+CALIBRATION: dict[str, Any] = {
+    "method": "percentile",
+    "percentile": 99.999,
+    "symmetric_ranges": True,
+    "float_convolutions": 7,
+    "crops": 64,
+    "format": "QDQ",
+    "per_channel": True,
+    "activations": "uint8",
+    "weights": "int8",
+    "seed": 0,
+}
 
 #: Agreement with float32 measured by ``bench/images.py`` (``bench/results/images.md``) on
 #: 240 crops of real photos that calibration never saw (:func:`agreement_photos`); shown on
 #: each quantised model's card.
 AGREEMENT: dict[str, str] = {
     "efficientnet-lite0": "top-1 label the same as float32's on 95.4% of 240 crops; all 11 misses are near-ties "
-                          "(float32's two best labels within 0.016 of each other), and it agrees on all 142 crops "
-                          "where float32's margin is at least 0.1; top-5 accuracy 93.3% vs 94.2% on the 120 "
-                          "crops with known labels; features' cosine similarity to float32 0.9975 on average "
-                          "(0.993 at worst)",
+    "(float32's two best labels within 0.016 of each other), and it agrees on all 142 crops "
+    "where float32's margin is at least 0.1; top-5 accuracy 93.3% vs 94.2% on the 120 "
+    "crops with known labels; features' cosine similarity to float32 0.9975 on average "
+    "(0.993 at worst)",
 }
 
 
@@ -71,10 +91,16 @@ def _photos() -> dict[str, np.ndarray]:
     from skimage import data
 
     left, right, _ = data.stereo_motorcycle()
-    photos = {"astronaut": data.astronaut(), "cat": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket(),
-              "motorcycle": left, "motorcycle-right": right,
-              "china": sklearn.datasets.load_sample_image("china.jpg"),
-              "flower": sklearn.datasets.load_sample_image("flower.jpg")}
+    photos = {
+        "astronaut": data.astronaut(),
+        "cat": data.chelsea(),
+        "coffee": data.coffee(),
+        "rocket": data.rocket(),
+        "motorcycle": left,
+        "motorcycle-right": right,
+        "china": sklearn.datasets.load_sample_image("china.jpg"),
+        "flower": sklearn.datasets.load_sample_image("flower.jpg"),
+    }
     with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as img:
         photos["grace_hopper"] = np.asarray(img.convert("RGB"))
     return photos
@@ -91,7 +117,7 @@ def _crops(photos: list[np.ndarray], n: int, lo: float, hi: float, seed: int) ->
         ch = int(h * rng.uniform(0.6, 1.0))
         x = int(rng.integers(int(w * lo), int(w * hi) - cw + 1))
         y = int(rng.integers(0, h - ch + 1))
-        crop = img[y:y + ch, x:x + cw]
+        crop = img[y : y + ch, x : x + cw]
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         out.append(np.ascontiguousarray(crop))
@@ -129,7 +155,7 @@ class _Reader:
     """Feeds the calibration batch to ONNX Runtime one image at a time."""
 
     def __init__(self, batch: np.ndarray, input_name: str):
-        self._items: Iterator = iter([{input_name: batch[i:i + 1]} for i in range(len(batch))])
+        self._items: Iterator = iter([{input_name: batch[i : i + 1]} for i in range(len(batch))])
 
     def get_next(self):
         return next(self._items, None)
@@ -141,8 +167,13 @@ class _Reader:
 def quantize_bytes(float_model: bytes, calibration: np.ndarray, input_name: str = "images") -> bytes:
     """Static int8 quantisation (QDQ, per channel) of an ONNX model, calibrated on ``calibration``
     (a preprocessed N×3×S×S float32 batch)."""
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     reader = type("PlaymlCalibration", (_Reader, CalibrationDataReader), {})(calibration, input_name)
@@ -154,15 +185,28 @@ def quantize_bytes(float_model: bytes, calibration: np.ndarray, input_name: str 
         import onnx
 
         # the first convolutions (largest activations, 3-channel input) can stay float32
-        keep = [n.name for n in onnx.load(prepared).graph.node if n.op_type == "Conv"][:CALIBRATION["float_convolutions"]]
+        keep = [n.name for n in onnx.load(prepared).graph.node if n.op_type == "Conv"][
+            : CALIBRATION["float_convolutions"]
+        ]
         with contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its progress
-            quantize_static(prepared, out, reader, quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.Percentile if CALIBRATION["method"] == "percentile"
-                            else CalibrationMethod.MinMax, nodes_to_exclude=keep,
-                            extra_options={"CalibPercentile": CALIBRATION["percentile"],
-                                           "CalibTensorRangeSymmetric": CALIBRATION["symmetric_ranges"],
-                                           "ActivationSymmetric": False})
+            quantize_static(
+                prepared,
+                out,
+                reader,
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.Percentile
+                if CALIBRATION["method"] == "percentile"
+                else CalibrationMethod.MinMax,
+                nodes_to_exclude=keep,
+                extra_options={
+                    "CalibPercentile": CALIBRATION["percentile"],
+                    "CalibTensorRangeSymmetric": CALIBRATION["symmetric_ranges"],
+                    "ActivationSymmetric": False,
+                },
+            )
         with open(out, "rb") as f:
             return f.read()
 
@@ -174,11 +218,15 @@ def quantized_card(spec):
     card = spec.card
     measured = AGREEMENT.get(spec.name, "not measured yet for this backbone (run `python -m bench.images`)")
     return dataclasses.replace(
-        card, name=f"{card.name}-int8", title=f"{card.title} (int8)",
-        description=(card.description + " This copy runs in int8: weights quantised per output channel, "
-                     "activations per tensor (ONNX Runtime static quantisation, QDQ), calibrated on "
-                     f"{CALIBRATION['crops']} crops of real photos that scikit-image, scikit-learn and "
-                     "matplotlib ship."),
+        card,
+        name=f"{card.name}-int8",
+        title=f"{card.title} (int8)",
+        description=(
+            card.description + " This copy runs in int8: weights quantised per output channel, "
+            "activations per tensor (ONNX Runtime static quantisation, QDQ), calibrated on "
+            f"{CALIBRATION['crops']} crops of real photos that scikit-image, scikit-learn and "
+            "matplotlib ship."
+        ),
         accuracy=f"{card.accuracy}; the int8 copy, measured against float32 on crops of real photos it was not "
-                 f"calibrated on: {measured}")
-
+        f"calibrated on: {measured}",
+    )

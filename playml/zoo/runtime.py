@@ -5,6 +5,7 @@ images are processed in batches; the next batches are decoded and preprocessed i
 background threads while ONNX Runtime works on the current one (PIL and ONNX Runtime
 both release the GIL, so the two overlap).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -32,8 +33,9 @@ INFERENCE_BATCH = 1
 class BackboneRunner:
     """The ONNX Runtime session of one backbone (up to one layer) and its batching."""
 
-    def __init__(self, spec: BackboneSpec, layer: str = "features", threads: int | None = None,
-                 precision: str = "float32"):
+    def __init__(
+        self, spec: BackboneSpec, layer: str = "features", threads: int | None = None, precision: str = "float32"
+    ):
         from playml.zoo.quantize import check_precision
 
         self.spec, self.layer, self.threads = spec, spec.check_layer(layer), threads
@@ -53,11 +55,11 @@ class BackboneRunner:
         step = max(1, INFERENCE_BATCH)
         if len(batch) <= step:
             return self.session.run(outputs, {"images": batch})
-        parts = [self.session.run(outputs, {"images": batch[i:i + step]}) for i in range(0, len(batch), step)]
+        parts = [self.session.run(outputs, {"images": batch[i : i + step]}) for i in range(0, len(batch), step)]
         return [np.concatenate(p) for p in zip(*parts)]
 
     def _batches(self, items: list[Any], batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
-        chunks = [items[i:i + batch_size] for i in range(0, len(items), batch_size)]
+        chunks = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
         if len(chunks) <= 1:  # nothing to overlap
             for chunk in chunks:
                 yield len(chunk), preprocess(chunk, self.spec)
@@ -73,8 +75,15 @@ class BackboneRunner:
                     queued += 1
                 yield len(batch), batch
 
-    def map(self, images: Any, outputs: list[str], *, batch_size: int = 16,
-            progress: bool | None = None, desc: str = "images") -> tuple[bool, list[np.ndarray]]:
+    def map(
+        self,
+        images: Any,
+        outputs: list[str],
+        *,
+        batch_size: int = 16,
+        progress: bool | None = None,
+        desc: str = "images",
+    ) -> tuple[bool, list[np.ndarray]]:
         """Run on one image or many: ``(many, [array per output])`` with one row per image."""
         many = is_many(images)
         items = list(iter_many(images)) if many else [images]

