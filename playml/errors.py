@@ -102,6 +102,20 @@ class ModelBusyError(PlaymlError):
     """The model folder is being saved by another program or thread right now: try again."""
 
 
+#: What reading a malformed file can raise inside Python or NumPy: a loader turns these into a
+#: FormatError that names the file (never a traceback from deep inside the parser).
+MALFORMED_FILE_ERRORS: tuple[type[BaseException], ...] = (
+    LookupError,  # KeyError, IndexError
+    TypeError,
+    ValueError,  # UnicodeError too
+    AttributeError,
+    ArithmeticError,  # ZeroDivisionError, OverflowError
+    RecursionError,
+    RuntimeError,
+    MemoryError,
+)
+
+
 def not_trained(what: str, doing: str, how: str) -> NotTrainedError:
     """The one wording of "not trained yet": what it is, what it cannot do, and how to fix it.
 

@@ -14,7 +14,7 @@ import numpy as np
 from playml.core.media import load_image
 from playml.errors import InputError
 from playml.results import Detection, Keypoint
-from playml.results.bodies import Box, Face, FacePart, Hand, Mask, Pose
+from playml.results.bodies import COCO_SKELETON, Box, Face, FacePart, Hand, Mask, Pose
 
 __all__ = ["draw"]
 
@@ -30,24 +30,6 @@ _FACE = (0, 230, 180)
 _MASK = (0, 200, 255)
 
 
-_COCO_SKELETON = (
-    ("nose", "left_eye"),
-    ("nose", "right_eye"),
-    ("left_eye", "left_ear"),
-    ("right_eye", "right_ear"),
-    ("left_shoulder", "right_shoulder"),
-    ("left_shoulder", "left_elbow"),
-    ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"),
-    ("right_elbow", "right_wrist"),
-    ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_hip"),
-    ("left_hip", "right_hip"),
-    ("left_hip", "left_knee"),
-    ("left_knee", "left_ankle"),
-    ("right_hip", "right_knee"),
-    ("right_knee", "right_ankle"),
-)
 _PALETTE = (
     (255, 99, 71),
     (60, 179, 113),
@@ -111,7 +93,7 @@ class _Painter:
         named = {kp.name: kp for kp in result.keypoints}
         pairs = [(a, b) for a, b in result.connections() if a in named and b in named]
         if not pairs and len(named) == 17:  # MoveNet's 17 COCO keypoints
-            pairs = [(a, b) for a, b in _COCO_SKELETON if a in named and b in named]
+            pairs = [(a, b) for a, b in COCO_SKELETON if a in named and b in named]
         for a, b in pairs:
             ka, kb = named[a], named[b]
             if self._ok(ka) and self._ok(kb):

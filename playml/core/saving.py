@@ -79,7 +79,14 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from playml.errors import FileAccessError, FormatError, MissingFileError, ModelBusyError, PlaymlError
+from playml.errors import (
+    MALFORMED_FILE_ERRORS,
+    FileAccessError,
+    FormatError,
+    MissingFileError,
+    ModelBusyError,
+    PlaymlError,
+)
 
 try:
     import fcntl
@@ -483,20 +490,7 @@ def _checked(read: Callable[[ModelFolder], Any], folder: ModelFolder) -> Any:
         raise
     except OSError as e:
         raise os_error(e, folder) from None
-    except (
-        KeyError,
-        IndexError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        ZeroDivisionError,
-        OverflowError,
-        RecursionError,
-        RuntimeError,
-        MemoryError,
-        UnicodeError,
-        LookupError,
-    ) as e:
+    except MALFORMED_FILE_ERRORS as e:
         raise FormatError(
             f"{folder} does not hold a valid saved model ({type(e).__name__}: {str(e)[:200]}). "
             "Was a file edited or damaged?"

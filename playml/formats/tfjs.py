@@ -79,7 +79,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from playml.errors import FormatError, MissingFileError
+from playml.errors import MALFORMED_FILE_ERRORS, FormatError, MissingFileError
 
 __all__ = [
     "to_tfjs",
@@ -517,18 +517,7 @@ def _format_errors(fn):
             return fn(*args, **kwargs)
         except FormatError:
             raise
-        except (
-            KeyError,
-            IndexError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            ZeroDivisionError,
-            OverflowError,
-            RecursionError,
-            RuntimeError,
-            MemoryError,
-        ) as e:
+        except MALFORMED_FILE_ERRORS as e:
             raise FormatError(
                 f"model.json is not a TF.js layers model playml can read ({type(e).__name__}: {str(e)[:160]})."
             ) from None

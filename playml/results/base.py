@@ -185,16 +185,9 @@ class Keypoint(Result):
     z: float | None = None
 
 
-@dataclasses.dataclass(repr=False)
-class Detection(Result):
-    """One object found in an image: its label, confidence (0–1) and box in pixels.
+class Rectangle:
+    """Mixin: the geometry of a rectangle given by ``x``, ``y`` (top-left), ``width`` and ``height``."""
 
-    ``(x, y)`` is the box's top-left corner; the shape matches ml5.js's object detector
-    (``{label, confidence, x, y, width, height}``).
-    """
-
-    label: str
-    confidence: float
     x: float
     y: float
     width: float
@@ -211,6 +204,22 @@ class Detection(Result):
     @property
     def center(self) -> tuple[float, float]:
         return (self.x + self.width / 2, self.y + self.height / 2)
+
+
+@dataclasses.dataclass(repr=False)
+class Detection(Rectangle, Result):
+    """One object found in an image: its label, confidence (0–1) and box in pixels.
+
+    ``(x, y)`` is the box's top-left corner; the shape matches ml5.js's object detector
+    (``{label, confidence, x, y, width, height}``).
+    """
+
+    label: str
+    confidence: float
+    x: float
+    y: float
+    width: float
+    height: float
 
     def iou(self, other: "Detection") -> float:
         """Intersection over union of the two boxes (0 = apart, 1 = the same box)."""

@@ -16,31 +16,40 @@ import numpy as np
 
 from playml.core.media import load_image
 from playml.errors import InputError
-from playml.results.base import Keypoint, Result
+from playml.results.base import Keypoint, Rectangle, Result
 
-__all__ = ["Box", "Pose", "Hand", "Face", "FacePart", "Mask"]
+__all__ = ["Box", "Pose", "Hand", "Face", "FacePart", "Mask", "COCO_SKELETON"]
+
+
+#: Skeleton lines of the 17 COCO keypoints (MoveNet, PoseNet, ml5.js's bodyPose), as name pairs.
+COCO_SKELETON = (
+    ("nose", "left_eye"),
+    ("nose", "right_eye"),
+    ("left_eye", "left_ear"),
+    ("right_eye", "right_ear"),
+    ("left_shoulder", "right_shoulder"),
+    ("left_shoulder", "left_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"),
+    ("right_elbow", "right_wrist"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_hip", "right_hip"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+)
 
 
 @dataclasses.dataclass(repr=False)
-class Box(Result):
+class Box(Rectangle, Result):
     """A rectangle in pixels: top-left corner ``(x, y)``, ``width`` and ``height``."""
 
     x: float
     y: float
     width: float
     height: float
-
-    @property
-    def x_max(self) -> float:
-        return self.x + self.width
-
-    @property
-    def y_max(self) -> float:
-        return self.y + self.height
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return (self.x + self.width / 2, self.y + self.height / 2)
 
     def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
         """True when the point ``(x, y)`` lies inside the box (grown by ``margin`` pixels)."""

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from playml.core.checks import check_count, check_unit
+from playml.results.bodies import COCO_SKELETON
 from playml.zoo.cards import ModelCard
 
 __all__ = [
@@ -145,24 +146,7 @@ MOVENET_KEYPOINTS = (
     "left_ankle",
     "right_ankle",
 )
-MOVENET_CONNECTIONS = (
-    ("nose", "left_eye"),
-    ("nose", "right_eye"),
-    ("left_eye", "left_ear"),
-    ("right_eye", "right_ear"),
-    ("left_shoulder", "right_shoulder"),
-    ("left_shoulder", "left_elbow"),
-    ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"),
-    ("right_elbow", "right_wrist"),
-    ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_hip"),
-    ("left_hip", "right_hip"),
-    ("left_hip", "left_knee"),
-    ("left_knee", "left_ankle"),
-    ("right_hip", "right_knee"),
-    ("right_knee", "right_ankle"),
-)
+MOVENET_CONNECTIONS = COCO_SKELETON
 
 _MOVENET_DATA = (
     "COCO 2017 keypoints and Google's Active data set (yoga, fitness and dance videos from "
