@@ -193,7 +193,7 @@ TASKS: tuple[Task, ...] = (
         "tabular",
         "playml.tabular.anomaly:AnomalyDetector",
         factory="playml.tabular.anomaly:anomaly_detector",
-        results=("playml.tabular.anomaly:AnomalyReport",),
+        results=("playml.core.evaluation:AnomalyReport",),
         kind="anomaly_detector",
         learner=True,
     ),

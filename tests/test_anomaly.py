@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import playml as ml
-from playml.tabular.anomaly import AnomalyDetector, AnomalyReport
+from playml.core.evaluation import AnomalyReport
+from playml.tabular.anomaly import AnomalyDetector
 
 
 @pytest.fixture(scope="module")

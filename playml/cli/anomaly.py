@@ -143,15 +143,16 @@ def run_score(args: argparse.Namespace) -> int:
     import numpy as np
 
     from playml.core.saving import load
+    from playml.datasets.tables import to_table
     from playml.errors import FormatError
-    from playml.tabular.anomaly import AnomalyDetector, _to_table
+    from playml.tabular.anomaly import AnomalyDetector
 
     det = load(args.model)
     if not isinstance(det, AnomalyDetector):
         raise FormatError(f"{args.model} holds a {type(det).__name__}, not an anomaly detector.")
     if args.threshold is not None:
         det.threshold = args.threshold
-    table = _to_table(args.data, label_column=args.label_column, what="data", split="test")
+    table = to_table(args.data, label_column=args.label_column, what="data", split="test")
     scores = det.score(table)
     flags = scores >= det.threshold_
     normal = args.normal_label if args.normal_label is not None else (det.normal_label_ or table.normal_label)

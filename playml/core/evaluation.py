@@ -35,7 +35,7 @@ from playml.core.reprs import build_repr
 from playml.errors import DataError
 from playml.results import Result, to_builtin
 
-__all__ = ["EvaluationReport", "RegressionReport"]
+__all__ = ["EvaluationReport", "RegressionReport", "AnomalyReport"]
 
 
 @dataclasses.dataclass(repr=False)
@@ -197,3 +197,114 @@ class RegressionReport(Result):
 
     def __str__(self) -> str:
         return self.to_text()
+
+
+@dataclasses.dataclass(repr=False)
+class AnomalyReport(Result):
+    """How well a threshold on the reconstruction error separates anomalies from normal examples.
+
+    ``precision``: of the examples flagged, the share that are anomalies. ``recall`` (= ``tpr``,
+    true-positive rate): of the anomalies, the share flagged. ``fpr`` (false-positive rate): of
+    the normal examples, the share wrongly flagged. ``roc_auc`` does not depend on the
+    threshold: the chance that a random anomaly scores higher than a random normal example.
+
+    >>> import numpy as np
+    >>> r = AnomalyReport.from_scores(np.array([0.1, 0.2, 0.9, 0.3]), np.array([0, 0, 1, 1]), threshold=0.25)
+    >>> r.tp, r.fp, r.fn, r.tn, r.roc_auc
+    (2, 0, 0, 2, 1.0)
+    >>> r.at(0.5).recall
+    0.5
+    """
+
+    threshold: float
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    fpr: float
+    roc_auc: float | None
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    scores: np.ndarray = dataclasses.field(repr=False, default=None)  # type: ignore[arg-type]
+    is_anomaly: np.ndarray = dataclasses.field(repr=False, default=None)  # type: ignore[arg-type]
+
+    @property
+    def tpr(self) -> float:
+        """True-positive rate: the share of anomalies flagged (the same as ``recall``)."""
+        return self.recall
+
+    @classmethod
+    def from_scores(cls, scores: Any, is_anomaly: Any, threshold: float) -> AnomalyReport:
+        """Build a report from anomaly scores, the true answers and a threshold (flag ``score >= threshold``)."""
+        from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
+
+        s = np.asarray(scores, dtype=np.float64).ravel()
+        truth = np.asarray(is_anomaly).astype(bool).ravel()
+        pred = s >= threshold
+        tn, fp, fn, tp = (int(v) for v in confusion_matrix(truth, pred, labels=[False, True]).ravel())
+        p, r, f, _ = precision_recall_fscore_support(truth, pred, average="binary", pos_label=True, zero_division=0.0)
+        auc = float(roc_auc_score(truth, s)) if 0 < truth.sum() < len(truth) else None
+        return cls(
+            threshold=float(threshold),
+            accuracy=(tp + tn) / max(len(s), 1),
+            precision=float(p),
+            recall=float(r),
+            f1=float(f),
+            fpr=fp / max(fp + tn, 1),
+            roc_auc=auc,
+            tp=tp,
+            fp=fp,
+            tn=tn,
+            fn=fn,
+            scores=s,
+            is_anomaly=truth,
+        )
+
+    def at(self, threshold: float) -> AnomalyReport:
+        """The same examples judged with another threshold (for trying thresholds out)."""
+        return type(self).from_scores(self.scores, self.is_anomaly, threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in super().to_dict().items() if k not in ("scores", "is_anomaly")}
+        out["tpr"] = self.tpr
+        return out
+
+    def plot(self, *, bins: int = 50, title: str | None = None):
+        """Histogram of errors (normal vs anomalous) with the threshold, and the ROC curve with
+        the operating point. Returns a matplotlib ``Figure``."""
+        from sklearn.metrics import roc_curve
+
+        from playml.core.charts import new_figure
+
+        fig, (ax, ax2) = new_figure(2)
+        s, truth = self.scores, self.is_anomaly
+        top = max(float(np.quantile(s, 0.995)), self.threshold) * 1.05 if len(s) else 1.0
+        edges = np.linspace(float(s.min(initial=0.0)), top, bins + 1)
+        for mask, name, color in ((~truth, "normal", "#4c72b0"), (truth, "anomaly", "#dd8452")):
+            if mask.any():
+                ax.hist(
+                    np.clip(s[mask], None, top), bins=edges, alpha=0.6, color=color, label=f"{name} ({int(mask.sum())})"
+                )
+        ax.axvline(self.threshold, color="black", linestyle="--", label=f"threshold {self.threshold:.4g}")
+        ax.set_xlabel("reconstruction error")
+        ax.set_ylabel("examples")
+        ax.set_title("error of normal vs anomalous examples")
+        ax.legend()
+        if truth.any() and not truth.all():
+            fpr, tpr, _ = roc_curve(truth, s)
+            ax2.plot(fpr, tpr, color="#4c72b0", label=f"ROC (AUC {self.roc_auc:.3f})")
+        ax2.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+        ax2.plot(
+            [self.fpr], [self.tpr], "o", color="#c44e52", label=f"threshold: TPR {self.tpr:.2f}, FPR {self.fpr:.2f}"
+        )
+        ax2.set_xlabel("false-positive rate")
+        ax2.set_ylabel("true-positive rate")
+        ax2.set_xlim(-0.02, 1.02)
+        ax2.set_ylim(-0.02, 1.02)
+        ax2.set_title("ROC curve")
+        ax2.legend(loc="lower right")
+        if title:
+            fig.suptitle(title)
+        return fig

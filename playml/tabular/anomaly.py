@@ -29,15 +29,16 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from playml.core.evaluation import AnomalyReport
 from playml.core.training import History
-from playml.errors import DataError, FormatError, InputError, MissingFileError, ShapeError, not_trained
-from playml.results import Result, to_builtin
+from playml.datasets.tables import Table, check_finite, to_table, truth_mask
+from playml.errors import DataError, FormatError, InputError, ShapeError, not_trained
+from playml.results import to_builtin
 
 __all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "ACTIVATIONS"]
 
@@ -46,293 +47,7 @@ SCALINGS = ("minmax", "standard", "none")
 #: Hidden-layer activations.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")  # all saved as TF.js activations
 #: Label columns found by name in tables when ``label_column`` is not given.
-LABEL_COLUMNS = ("label", "labels", "class", "target")
 _MAX_SAVED_ERRORS = 10_001
-
-
-# --------------------------------------------------------------------------- data in
-@dataclass
-class _Table:
-    """Examples as a float32 matrix plus, when the data had them, their labels as strings."""
-
-    x: np.ndarray
-    labels: np.ndarray | None = None
-    columns: list[str] | None = None
-    normal_label: str | None = None  # what the data itself calls normal (bundled data sets)
-
-
-def _label_strings(values: Any) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-        arr = arr.astype(np.int64)  # 1.0 read from a CSV is the label "1"
-    return np.array([str(v) for v in arr.tolist()], dtype=object)
-
-
-def _from_frame(df, label_column: str | None, what: str) -> _Table:
-    import pandas as pd
-
-    if isinstance(df, pd.Series):  # one row of a table (df.iloc[0]): its index holds the column names
-        df = df.to_frame().T.infer_objects()
-    columns = [str(c) for c in df.columns]
-    if label_column is None:
-        found = [c for c in df.columns if str(c).strip().lower() in LABEL_COLUMNS]
-        label_column = found[0] if found else None
-    elif label_column not in df.columns:
-        raise DataError(f"The {what} has no column {label_column!r}. Its columns are: {', '.join(columns)}.")
-    labels = None
-    if label_column is not None:
-        labels = _label_strings(df[label_column].to_numpy()) if df[label_column].notna().all() else None
-        if labels is None:
-            raise DataError(f"The label column {label_column!r} has empty cells. Fill them or drop those rows.")
-        df = df.drop(columns=[label_column])
-    bad = [
-        str(c) for c in df.columns if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
-    ]
-    if bad:
-        raise DataError(
-            f"The column(s) {', '.join(repr(b) for b in bad[:5])} hold text, but an anomaly detector needs "
-            "numbers. If one of them holds the labels, pass label_column='…' (--label-column on the "
-            "command line); otherwise drop them, or turn them into numbers first."
-        )
-    return _Table(df.to_numpy(dtype=np.float32, na_value=np.nan), labels, [str(c) for c in df.columns])
-
-
-def _read_csv(path: Path, label_column: str | None, what: str) -> _Table:
-    import pandas as pd
-
-    try:
-        df = (
-            pd.read_csv(path, sep=None, engine="python")
-            if path.suffix.lower() != ".tsv"
-            else pd.read_csv(path, sep="\t")
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(
-            f"{path} could not be read as a CSV table ({e}). Check that it is a comma-separated "
-            "file with one header row."
-        ) from None
-    return _from_frame(df, label_column, what)
-
-
-def _to_table(
-    data: Any, *, label_column: str | None = None, y: Any = None, what: str = "data", split: str | None = None
-) -> _Table:
-    """Turn any supported kind of data into a :class:`_Table` (no checks on values yet).
-
-    ``split`` ('train' or 'test') picks that part of a bundled data set named by a string.
-    """
-    from playml.core.media import check_not_url
-    from playml.datasets import is_dataset
-
-    if isinstance(data, _Table):
-        table = data
-    elif is_dataset(data):
-        X, codes = data.arrays()
-        if X.dtype == object or X.dtype.kind not in "fiub":
-            raise DataError(
-                f"The data set {getattr(data, 'name', '')!r} holds {data.kind}, not numbers. "
-                "An anomaly detector needs numbers: for images, turn them into features first "
-                "(ml.feature_extractor().features(images))."
-            )
-        labels = _label_strings(data.named_labels()) if codes is not None and data.label_names is not None else None
-        cols = data.feature_names if X.ndim == 2 else None
-        normal = getattr(data, "normal_label", None)
-        if X.size == 0:
-            raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
-        table = _Table(
-            X.reshape(len(X), -1).astype(np.float32, copy=False),
-            labels,
-            list(cols) if cols else None,
-            None if normal is None else str(normal),
-        )
-    elif isinstance(data, (str, os.PathLike)):
-        check_not_url(data)
-        path = Path(data)
-        if path.is_dir():
-            raise InputError(f"{path} is a folder. Pass a CSV file, an array or a data set.")
-        if path.exists():
-            table = _read_csv(path, label_column, what)
-            label_column = None
-        elif path.suffix or os.sep in str(data) or "/" in str(data):
-            raise MissingFileError(
-                f"There is no file {str(path)!r}. Check the spelling and the folder you are in ({os.getcwd()})."
-            )
-        else:  # a bundled data set's name
-            from playml import datasets
-
-            ds = datasets.load(str(data))
-            if split is not None and "split" in ds.meta:
-                ds = ds.canonical_split()[0 if split == "train" else 1]
-            table = _to_table(ds, what=what)
-    elif type(data).__module__.startswith("pandas"):
-        table = _from_frame(data, label_column, what)
-        label_column = None
-    else:
-        if type(data).__module__.startswith("torch"):
-            data = data.detach().cpu().numpy()
-        try:
-            arr = np.asarray(data)
-        except ValueError:
-            raise ShapeError(
-                f"The {what} has rows of different lengths. Every example needs the same number of values."
-            ) from None
-        if arr.dtype == object or arr.dtype.kind not in "fiub":
-            raise DataError(
-                f"The {what} must be numbers (got values of type {arr.dtype}). Pass a NumPy array, "
-                "a pandas DataFrame, a CSV path or a playml data set."
-            )
-        if arr.ndim == 0:
-            raise ShapeError(f"The {what} is a single number; pass a list of examples, each a list of numbers.")
-        if arr.ndim == 1:
-            arr = arr[None, :]  # one example
-        if arr.size == 0:
-            raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
-        table = _Table(arr.reshape(len(arr), -1).astype(np.float32, copy=False))
-    if label_column is not None and not isinstance(data, _Table):
-        raise InputError("label_column only applies to tables (a CSV path or a pandas DataFrame).")
-    if y is not None:
-        y_arr = np.asarray(y)
-        if y_arr.shape[:1] != (len(table.x),):
-            raise ShapeError(f"There are {len(table.x)} examples but {len(y_arr)} labels; give one label per example.")
-        table = _Table(table.x, _label_strings(y_arr), table.columns, table.normal_label)
-    return table
-
-
-def _check_values(x: np.ndarray, what: str) -> None:
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise DataError(f"The {what} is empty. Pass at least one example with at least one number.")
-    finite = np.isfinite(x)
-    if not finite.all():
-        rows = np.flatnonzero(~finite.all(axis=1))
-        shown = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
-        raise DataError(
-            f"The {what} has missing or infinite values in {len(rows)} row(s) (rows {shown}). "
-            "Remove or fill them first, e.g. df.dropna() or df.fillna(df.mean())."
-        )
-
-
-def _truth_mask(labels: np.ndarray, normal_label: Any, what: str) -> np.ndarray:
-    """True where the example is an anomaly (its label is not the normal one)."""
-    normal = str(normal_label)
-    present = sorted(set(labels.tolist()))
-    if normal not in present:
-        raise DataError(
-            f"No example in the {what} has the label {normal!r}. The labels are: "
-            f"{', '.join(present[:10])}{' …' if len(present) > 10 else ''}."
-        )
-    return labels != normal
-
-
-# --------------------------------------------------------------------------- results
-@dataclass(repr=False)
-class AnomalyReport(Result):
-    """How well a threshold on the reconstruction error separates anomalies from normal examples.
-
-    ``precision``: of the examples flagged, the share that are anomalies. ``recall`` (= ``tpr``,
-    true-positive rate): of the anomalies, the share flagged. ``fpr`` (false-positive rate): of
-    the normal examples, the share wrongly flagged. ``roc_auc`` does not depend on the
-    threshold: the chance that a random anomaly scores higher than a random normal example.
-
-    >>> import numpy as np
-    >>> r = AnomalyReport.from_scores(np.array([0.1, 0.2, 0.9, 0.3]), np.array([0, 0, 1, 1]), threshold=0.25)
-    >>> r.tp, r.fp, r.fn, r.tn, r.roc_auc
-    (2, 0, 0, 2, 1.0)
-    >>> r.at(0.5).recall
-    0.5
-    """
-
-    threshold: float
-    accuracy: float
-    precision: float
-    recall: float
-    f1: float
-    fpr: float
-    roc_auc: float | None
-    tp: int
-    fp: int
-    tn: int
-    fn: int
-    scores: np.ndarray = field(repr=False, default=None)
-    is_anomaly: np.ndarray = field(repr=False, default=None)
-
-    @property
-    def tpr(self) -> float:
-        """True-positive rate: the share of anomalies flagged (the same as ``recall``)."""
-        return self.recall
-
-    @classmethod
-    def from_scores(cls, scores: Any, is_anomaly: Any, threshold: float) -> AnomalyReport:
-        """Build a report from anomaly scores, the true answers and a threshold (flag ``score >= threshold``)."""
-        from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
-
-        s = np.asarray(scores, dtype=np.float64).ravel()
-        truth = np.asarray(is_anomaly).astype(bool).ravel()
-        pred = s >= threshold
-        tn, fp, fn, tp = (int(v) for v in confusion_matrix(truth, pred, labels=[False, True]).ravel())
-        p, r, f, _ = precision_recall_fscore_support(truth, pred, average="binary", pos_label=True, zero_division=0.0)
-        auc = float(roc_auc_score(truth, s)) if 0 < truth.sum() < len(truth) else None
-        return cls(
-            threshold=float(threshold),
-            accuracy=(tp + tn) / max(len(s), 1),
-            precision=float(p),
-            recall=float(r),
-            f1=float(f),
-            fpr=fp / max(fp + tn, 1),
-            roc_auc=auc,
-            tp=tp,
-            fp=fp,
-            tn=tn,
-            fn=fn,
-            scores=s,
-            is_anomaly=truth,
-        )
-
-    def at(self, threshold: float) -> AnomalyReport:
-        """The same examples judged with another threshold (for trying thresholds out)."""
-        return type(self).from_scores(self.scores, self.is_anomaly, threshold)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in super().to_dict().items() if k not in ("scores", "is_anomaly")}
-        out["tpr"] = self.tpr
-        return out
-
-    def plot(self, *, bins: int = 50, title: str | None = None):
-        """Histogram of errors (normal vs anomalous) with the threshold, and the ROC curve with
-        the operating point. Returns a matplotlib ``Figure``."""
-        from sklearn.metrics import roc_curve
-
-        from playml.core.charts import new_figure
-
-        fig, (ax, ax2) = new_figure(2)
-        s, truth = self.scores, self.is_anomaly
-        top = max(float(np.quantile(s, 0.995)), self.threshold) * 1.05 if len(s) else 1.0
-        edges = np.linspace(float(s.min(initial=0.0)), top, bins + 1)
-        for mask, name, color in ((~truth, "normal", "#4c72b0"), (truth, "anomaly", "#dd8452")):
-            if mask.any():
-                ax.hist(
-                    np.clip(s[mask], None, top), bins=edges, alpha=0.6, color=color, label=f"{name} ({int(mask.sum())})"
-                )
-        ax.axvline(self.threshold, color="black", linestyle="--", label=f"threshold {self.threshold:.4g}")
-        ax.set_xlabel("reconstruction error")
-        ax.set_ylabel("examples")
-        ax.set_title("error of normal vs anomalous examples")
-        ax.legend()
-        if truth.any() and not truth.all():
-            fpr, tpr, _ = roc_curve(truth, s)
-            ax2.plot(fpr, tpr, color="#4c72b0", label=f"ROC (AUC {self.roc_auc:.3f})")
-        ax2.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
-        ax2.plot(
-            [self.fpr], [self.tpr], "o", color="#c44e52", label=f"threshold: TPR {self.tpr:.2f}, FPR {self.fpr:.2f}"
-        )
-        ax2.set_xlabel("false-positive rate")
-        ax2.set_ylabel("true-positive rate")
-        ax2.set_xlim(-0.02, 1.02)
-        ax2.set_ylim(-0.02, 1.02)
-        ax2.set_title("ROC curve")
-        ax2.legend(loc="lower right")
-        if title:
-            fig.suptitle(title)
-        return fig
 
 
 # --------------------------------------------------------------------------- the detector
@@ -590,17 +305,17 @@ class AnomalyDetector:
         y: Any = None,
         check_values: bool = True,
         scale: bool = True,
-    ) -> tuple[_Table, np.ndarray | None]:
+    ) -> tuple[Table, np.ndarray | None]:
         """Read ``data``, check it against the trained model and scale it.
 
         ``check_values=False`` leaves the check for missing/infinite values to the caller
         (scoring finds them in the errors: a non-finite value always gives a non-finite error).
         """
-        table = _to_table(data, label_column=label_column, y=y, what=what, split="test")
+        table = to_table(data, label_column=label_column, y=y, what=what, split="test")
         if check_values:
-            _check_values(table.x, what)
+            check_finite(table.x, what)
         elif table.x.shape[0] == 0 or table.x.shape[1] == 0:
-            _check_values(table.x, what)
+            check_finite(table.x, what)
         if table.x.shape[1] != self.n_features_:
             raise ShapeError(
                 f"This detector was trained on examples of {self.n_features_} numbers, but the "
@@ -652,13 +367,13 @@ class AnomalyDetector:
         from playml.core.training import fit as train_loop
 
         self._check_params()
-        table = _to_table(data, label_column=label_column, y=y, what="training data", split="train")
-        _check_values(table.x, "training data")
+        table = to_table(data, label_column=label_column, y=y, what="training data", split="train")
+        check_finite(table.x, "training data")
         x = table.x
         if table.labels is not None:
             present = sorted(set(table.labels.tolist()))
             if normal_label is not None:
-                x = x[~_truth_mask(table.labels, normal_label, "training data")]
+                x = x[~truth_mask(table.labels, normal_label, "training data")]
             elif len(present) > 1:
                 hint = (
                     f" This data set calls {table.normal_label!r} normal: pass normal_label={table.normal_label!r}."
@@ -764,7 +479,7 @@ class AnomalyDetector:
         table, _ = self._prepare(data, "data", label_column=label_column, check_values=False, scale=False)
         errors = self._errors(table.x, scaled=False)
         if not np.isfinite(errors).all():
-            _check_values(table.x, "data")  # names the rows with missing or infinite values
+            check_finite(table.x, "data")  # names the rows with missing or infinite values
         return errors
 
     def is_anomaly(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
@@ -836,7 +551,7 @@ class AnomalyDetector:
                     f"To judge the detector, say which examples of the {what} are anomalies: pass "
                     "is_anomaly=[True, False, …], or labelled data with normal_label=…."
                 )
-            truth = _truth_mask(table.labels, normal, what)
+            truth = truth_mask(table.labels, normal, what)
         return self._errors(xs), truth
 
     def choose_threshold(
