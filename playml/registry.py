@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Task", "TASKS", "EXTRA_NAMES", "task", "saved_kinds", "card_sources", "public_names"]
+__all__ = [
+    "Task",
+    "TASKS",
+    "EXTRA_NAMES",
+    "FOLDER_LOADERS",
+    "task",
+    "saved_kinds",
+    "card_sources",
+    "folder_loaders",
+    "public_names",
+]
 
 
 @dataclass(frozen=True)
@@ -230,6 +240,20 @@ EXTRA_NAMES: dict[str, str] = {
     "Predictions": "playml.results:Predictions",
     "samples": "playml.samples:",
 }
+
+
+#: Folders written by other tools, found by their files (``playml.core.saving.detect``) → the
+#: ``"module:function"`` that loads one from its path.
+FOLDER_LOADERS: dict[str, str] = {
+    "teachable-machine": "playml.images.teachable_machine:load_teachable_machine",
+    "tfjs-graph": "playml.formats.tfjs_graph:load_graph_model",
+    "tfjs-layers": "playml.formats.tfjs:load_layers_model",
+}
+
+
+def folder_loaders() -> dict[str, str]:
+    """Kind of foreign folder → ``"module:function"`` loading it (see :data:`FOLDER_LOADERS`)."""
+    return dict(FOLDER_LOADERS)
 
 
 def task(name: str) -> Task:

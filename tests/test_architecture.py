@@ -126,3 +126,28 @@ def test_one_onnx_engine():
                     ast.unparse(node.value) in ("ort", "onnxruntime", "torch.onnx"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
     assert not found, "use playml.engines.onnx (session, cached_session, export_torch) instead: " + ", ".join(found)
+
+
+def test_modules_named_in_strings_point_down_too():
+    """A module loaded by name (``importlib.import_module("playml.…")``) obeys the same rules;
+    only the task map (playml/registry.py) names tasks for the layers below them."""
+    import re
+
+    pattern = re.compile(r"playml(\.[a-z_]+)+(:\w+)?")
+    wrong = []
+    for path in ROOT.rglob("*.py"):
+        module = _module_name(path)
+        if module == "playml.registry":
+            continue
+        rank = LAYERS[_area(module)]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
+                    and pattern.fullmatch(node.value):
+                target = node.value.partition(":")[0]
+                if target in GRAPH and LAYERS[_area(target)] > rank:
+                    wrong.append(f"{module} names {target}")
+    assert not wrong, wrong

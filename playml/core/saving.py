@@ -858,37 +858,18 @@ def detect(path: str | os.PathLike | ModelFolder) -> str | None:
     return None
 
 
-def _load_tfjs_graph(path: Path):
+def _load_other_tool(found: str, path: Path) -> Any:
+    """A folder written by another tool (Teachable Machine, TF.js): its loader comes from the task map."""
     import importlib
 
+    from playml.registry import folder_loaders
+
+    module, _, name = folder_loaders()[found].partition(":")
     try:
-        module = importlib.import_module("playml.formats.tfjs_graph")
+        loader = getattr(importlib.import_module(module), name)
     except ImportError:
-        raise FormatError(
-            f"{path} holds {KINDS_BY_FILES['tfjs-graph']}; this playml reads TF.js *layers* models "
-            "only (graph models come from the TF.js converter). Convert it as a layers model "
-            "(tensorflowjs_converter --output_format tfjs_layers_model) or upgrade playml."
-        ) from None
-    return module.load_graph_model(path)
-
-
-def _load_teachable_machine(path: Path):
-    import importlib
-
-    meta = read_json(path / "metadata.json", "metadata")
-    if not (path / "model.json").is_file():
-        raise MissingFileError(
-            f"{path} looks like {KINDS_BY_FILES['teachable-machine']} — it has metadata.json — "
-            "but model.json is missing. Copy all three files of the export."
-        )
-    package = str(meta.get("packageName", "@teachablemachine/image"))
-    if package not in ("@teachablemachine/image", ""):
-        raise FormatError(
-            f"{path} is a Teachable Machine {package.split('/')[-1]} model ({package}); playml reads "
-            "Teachable Machine image models."
-        )
-    cls = importlib.import_module("playml.images.teachable_machine").TeachableMachineImage
-    return cls._from_tm_directory(path, meta)
+        raise FormatError(f"{path} holds {KINDS_BY_FILES[found]}, which this playml cannot read.") from None
+    return loader(path)
 
 
 def _load_from(folder: ModelFolder) -> Any:
@@ -908,12 +889,8 @@ def _load_from(folder: ModelFolder) -> Any:
             + "; ".join(KINDS_BY_FILES.values())
             + "."
         )
-    if found == "teachable-machine":
-        return _load_teachable_machine(folder.path)
-    if found == "tfjs-graph":
-        return _load_tfjs_graph(folder.path)
-    if found == "tfjs-layers":
-        return importlib.import_module("playml.formats.tfjs").LayersModel.from_directory(folder.path)
+    if found not in ("playml", "ml5"):
+        return _load_other_tool(found, folder.path)
     meta = folder.read_json(META_FILE, "model description")
     if not isinstance(meta, dict):
         raise FormatError(f"{folder / META_FILE} does not describe a model (it holds a {type(meta).__name__}).")

@@ -1717,3 +1717,8 @@ def _build_sequence_layer(cfg, w: _Weights, cls: str):
 
 # The generic reader (build_layers_model, ml.load of a TF.js folder) reads them too.
 LAYER_BUILDERS.update({"Embedding": _build_sequence_layer, "LSTM": _build_sequence_layer})
+
+
+def load_layers_model(path: str | os.PathLike) -> LayersModel:
+    """Any TF.js layers model folder (``model.json`` + weights) as a :class:`LayersModel`."""
+    return LayersModel.from_directory(path)

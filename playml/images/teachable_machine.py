@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from playml.errors import FormatError
+from playml.core.saving import KINDS_BY_FILES, read_json
+from playml.errors import FormatError, MissingFileError
 from playml.results import Prediction
 
 __all__ = ["TeachableMachineImage", "tm_preprocess"]
@@ -110,3 +111,21 @@ class TeachableMachineImage:
 
     def summary(self) -> str:
         return self.layers_model.summary()
+
+
+def load_teachable_machine(path: str | os.PathLike) -> TeachableMachineImage:
+    """A Teachable Machine image export (``metadata.json``, ``model.json``, weights) as an image classifier."""
+    path = Path(path)
+    meta = read_json(path / "metadata.json", "metadata")
+    if not (path / "model.json").is_file():
+        raise MissingFileError(
+            f"{path} looks like {KINDS_BY_FILES['teachable-machine']} — it has metadata.json — "
+            "but model.json is missing. Copy all three files of the export."
+        )
+    package = str(meta.get("packageName", "@teachablemachine/image"))
+    if package not in ("@teachablemachine/image", ""):
+        raise FormatError(
+            f"{path} is a Teachable Machine {package.split('/')[-1]} model ({package}); playml reads "
+            "Teachable Machine image models."
+        )
+    return TeachableMachineImage._from_tm_directory(path, meta)
