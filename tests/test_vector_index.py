@@ -90,7 +90,14 @@ def test_add_and_replace_match_a_fresh_index(data, exact):
     rows = grown.add(X[700:])
     np.testing.assert_array_equal(rows, np.arange(700, len(X)))
     fresh = VectorIndex("euclidean", exact=True).fit(X)
-    np.testing.assert_allclose(grown.search(Q, 10)[1], fresh.search(Q, 10)[1], rtol=1e-5)
+    got, want = grown.search(Q, 10), fresh.search(Q, 10)
+    if exact:
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
+    else:  # the approximate graph grown in two steps finds (nearly) the same neighbours, at the same distances
+        recall = np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got[0].tolist(), want[0].tolist())])
+        assert recall >= 0.95, recall
+        for gi, gd, wi, wd in zip(got[0], got[1], want[0], want[1]):
+            np.testing.assert_allclose(np.sort(gd[np.isin(gi, wi)]), np.sort(wd[np.isin(wi, gi)]), rtol=1e-5)
     # replace row 5 by a copy of the first query: it becomes that query's nearest neighbour
     grown.replace([5], Q[:1])
     idx, dist = grown.search(Q[0], k=1)
