@@ -748,7 +748,12 @@ class NeuralNetwork:
 
         x = torch.from_numpy(self._rows(inputs))
         self.model_.eval()
-        return forward_of(self.model_)(x).numpy().astype(np.float64)
+        try:
+            return forward_of(self.model_)(x).numpy().astype(np.float64)
+        except RuntimeError as e:  # layers whose sizes do not fit together (a damaged or hand-edited model.json)
+            raise FormatError(
+                f"The network's layers do not fit together ({str(e)[:120]}). Was model.json edited or damaged?"
+            ) from None
 
     def _single(self, value: Any) -> bool:
         """True if ``value`` is one example (not a list of examples)."""
