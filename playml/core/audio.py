@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from math import gcd
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 import numpy as np
 
@@ -155,7 +155,7 @@ def _read_file(source: Any) -> tuple[np.ndarray, int]:
     return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0], int(rate)
 
 
-def _is_pair(value: Any) -> bool:
+def _is_pair(value: Any) -> TypeGuard[tuple[Any, Any]]:
     return (
         isinstance(value, tuple)
         and len(value) == 2
@@ -281,7 +281,7 @@ def sliding_windows(
     else:
         samples, _ = load_audio(source, target_rate=rate)
         blocks = (samples[i : i + step] for i in range(0, len(samples), step))
-    ring = np.zeros(size, np.float32)
+    ring: np.ndarray = np.zeros(size, np.float32)
     seen = 0
     next_at = step
     limit = None if seconds is None else int(seconds * rate)

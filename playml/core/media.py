@@ -108,7 +108,7 @@ def _open_pil(source: Any, *, draft_size: tuple[int, int] | None = None):
         Image.MAX_IMAGE_PIXELS = MAX_PIXELS
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(fp)
+            img: Image.Image = Image.open(fp)
             if draft_size is not None and img.format == "JPEG":
                 # JPEG can decode at 1/2, 1/4 or 1/8 size directly: much faster for big photos.
                 img.draft("RGB", draft_size)
@@ -220,10 +220,10 @@ def load_image(image: ImageLike, *, draft_size: tuple[int, int] | None = None) -
     if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
         return _pil_to_rgb(_open_pil(image, draft_size=draft_size))
     try:
-        from PIL import Image
+        from PIL.Image import Image as PILImage
     except ImportError:  # pragma: no cover
-        Image = None
-    if Image is not None and isinstance(image, Image.Image):
+        PILImage = None  # type: ignore[assignment,misc]
+    if PILImage is not None and isinstance(image, PILImage):
         return _pil_to_rgb(image)
     if hasattr(image, "__array__"):  # torch tensors, other array-likes
         return _array_to_rgb(np.asarray(image))

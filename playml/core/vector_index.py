@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -244,8 +245,8 @@ class VectorIndex:
         self.oversample = oversample
         self.threads = threads
         self._metric = check_metric(metric, p)
-        self.vectors_: np.ndarray | None = None
-        self.ann_ = None
+        self.vectors_: Any = None  # an array (or memmap) once built
+        self.ann_: Any = None  # the usearch graph, when one is kept
         self._sqnorms: np.ndarray | None = None
 
     # ------------------------------------------------------------------ description
@@ -369,7 +370,8 @@ class VectorIndex:
     def _exact_candidates(self, q: np.ndarray, k: int) -> np.ndarray:
         norms = self._norms()
         qnorm = np.einsum("ij,ij->i", q, q)
-        best_d = best_i = None
+        best_d: Any = None
+        best_i: Any = None
         for s in range(0, len(self), _BLOCK):
             block = self.vectors_[s : s + _BLOCK]
             d = _exact_block(q, block, self._metric, self.p, qnorm, None if norms is None else norms[s : s + _BLOCK])

@@ -166,7 +166,7 @@ class Dataset:
                 label_names = sorted(set(names.tolist()))
                 lookup = {v: i for i, v in enumerate(label_names)}
                 y_arr = np.array([lookup[v] for v in names.tolist()], dtype=np.int64)
-            elif y_arr.dtype.kind in "OUS":
+            elif y_arr.dtype.kind in "OUS" and label_names is not None:
                 lookup = {str(v): i for i, v in enumerate(label_names)}
                 missing = sorted({str(v) for v in y_arr.tolist()} - set(lookup))
                 if missing:
@@ -303,7 +303,7 @@ class Dataset:
         else:
             what = f"{n} texts"
         if self.task == "classification":
-            what += f", {len(self.label_names)} labels: {_listed(self.label_names)}"
+            what += f", {len(self.labels)} labels: {_listed(self.labels)}"
         elif self.task == "regression":
             what += f", target {self.target_name!r}"
         return f"Dataset({self.name!r}, {what})"
@@ -516,8 +516,9 @@ class Dataset:
         if stratify:
             if self.task != "classification":
                 raise DataError("stratify=True needs class labels; this data set has none. Use stratify=False.")
-            groups = [np.flatnonzero(self._y == c) for c in range(len(self.label_names))]
-            small = [(self.label_names[c], len(g)) for c, g in enumerate(groups) if 0 < len(g) < len(fr)]
+            names = self.labels
+            groups = [np.flatnonzero(self._y == c) for c in range(len(names))]
+            small = [(names[c], len(g)) for c, g in enumerate(groups) if 0 < len(g) < len(fr)]
             if small:
                 desc = ", ".join(f"{name!r} has {k}" for name, k in small[:5])
                 raise DataError(
@@ -614,7 +615,7 @@ class Dataset:
             ]
             for name, k in self.counts().items():
                 lines.append(f"| {name} | {k} | {k / max(len(self), 1):.1%} |")
-        elif self.task == "regression":
+        elif self.task == "regression" and self._y is not None:
             y = self._y
             lines.append(f"- target `{self.target_name}`: from {y.min():.4g} to {y.max():.4g}, mean {y.mean():.4g}")
         else:

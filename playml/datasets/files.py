@@ -71,6 +71,7 @@ def from_folder(
         size = (size, size)
     if size is not None and (len(size) != 2 or min(size) < 1):
         raise InputError(f"size must be (width, height) in pixels, or one number for squares (got {size!r}).")
+    wh = None if size is None else (int(size[0]), int(size[1]))
     label_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     skipped: list[tuple[str, str]] = []
     paths: list[Path] = []
@@ -89,13 +90,13 @@ def from_folder(
                 skipped.append((str(f), "not an image file"))
                 continue
             try:
-                if size is None:
+                if wh is None:
                     load_image(f, draft_size=(32, 32))  # decode once to be sure it can be read
                 else:
                     from PIL import Image
 
-                    img = Image.fromarray(load_image(f, draft_size=tuple(size)))
-                    pixels.append(np.asarray(img.resize(tuple(size), Image.Resampling.BILINEAR)))
+                    img = Image.fromarray(load_image(f, draft_size=wh))
+                    pixels.append(np.asarray(img.resize(wh, Image.Resampling.BILINEAR)))
             except ImageError as e:
                 skipped.append((str(f), str(e).removeprefix(str(f)).strip(" :") or "cannot be read"))
                 continue

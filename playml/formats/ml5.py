@@ -249,6 +249,7 @@ def _encode(entries: dict[str, Any], rows: Sequence[Sequence[Any]], normalized: 
             span = np.where(hi > lo, hi - lo, 1.0)
             return np.where(hi > lo, (numeric - lo) / span, 0.0).astype(np.float32)
     columns = []
+    block: np.ndarray
     for j, (name, entry) in enumerate(entries.items()):
         dtype = entry["dtype"]
         if dtype == "string":

@@ -71,9 +71,9 @@ Save the three files of an ml5.js model atomically with :func:`playml.core.savin
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
@@ -138,8 +138,8 @@ class ChannelsLastFlatten(nn.Module):
 # ---------------------------------------------------------------- activations
 
 
-def _activation_module(name: str):
-    table = {
+def _activation_module(name: str | None):
+    table: dict[str, Callable[[], nn.Module]] = {
         "relu": nn.ReLU,
         "relu6": nn.ReLU6,
         "sigmoid": nn.Sigmoid,
@@ -487,7 +487,7 @@ def _weight_arrays(model_json: dict, weights: bytes) -> list[tuple[str, np.ndarr
                     f"model.weights.bin is too short: it ends before the weight {spec['name']!r} "
                     "(was it saved or copied completely?)."
                 )
-            raw = np.frombuffer(weights, dtype=stored, count=count, offset=offset).reshape(shape)
+            raw: np.ndarray = np.frombuffer(weights, dtype=stored, count=count, offset=offset).reshape(shape)
             if quant.get("dtype") in ("uint8", "uint16"):  # TF.js: value = q * scale + min
                 raw = raw.astype(np.float32) * np.float32(quant["scale"]) + np.float32(quant["min"])
             raw = raw.astype(np.float32)
@@ -570,7 +570,7 @@ def from_tfjs(model_json: dict, weights: bytes):
             raise FormatError(
                 f"A {str(cls)[:40]} layer in model.json has no 'config'; playml cannot tell what it does."
             )
-        name = cfg.get("name", cls)
+        name = str(cfg.get("name", cls))
         if cls == "InputLayer":
             continue
         if cls == "Dense":
@@ -597,10 +597,10 @@ def from_tfjs(model_json: dict, weights: bytes):
             conv = nn.Conv2d(
                 kernel.shape[2],
                 kernel.shape[3],
-                kernel_size=tuple(kernel.shape[:2]),
-                stride=tuple(stride),
+                kernel_size=(kernel.shape[0], kernel.shape[1]),
+                stride=(stride[0], stride[1]),
                 padding=padding,
-                dilation=tuple(dilation),
+                dilation=(dilation[0], dilation[1]),
                 bias=cfg.get("use_bias", True),
             )
             conv.weight = param(kernel.transpose(3, 2, 0, 1))
@@ -617,7 +617,9 @@ def from_tfjs(model_json: dict, weights: bytes):
                 raise FormatError(f"{cls} layer {name!r} uses 'same' padding, which playml cannot read.")
             pool = _read_pair(cfg.get("pool_size", 2))
             stride = _read_pair(cfg.get("strides") or pool)
-            mods.append((nn.MaxPool2d if cls == "MaxPooling2D" else nn.AvgPool2d)(tuple(pool), tuple(stride)))
+            mods.append(
+                (nn.MaxPool2d if cls == "MaxPooling2D" else nn.AvgPool2d)((pool[0], pool[1]), (stride[0], stride[1]))
+            )
             shape = [(shape[0] - pool[0]) // stride[0] + 1, (shape[1] - pool[1]) // stride[1] + 1, shape[2]]
         elif cls == "Flatten":
             mods.append(ChannelsLastFlatten() if len(shape) == 3 else nn.Flatten())
@@ -711,6 +713,10 @@ class _Weights:
         self.taken = 0
         self.total = len(arrays)
 
+    @overload
+    def get(self, layer: str, what: str, *, optional: Literal[False] = ...) -> np.ndarray: ...
+    @overload
+    def get(self, layer: str, what: str, *, optional: bool) -> np.ndarray | None: ...
     def get(self, layer: str, what: str, *, optional: bool = False) -> np.ndarray | None:
         found = self.by_key.get((layer, what))
         if not found:
@@ -1174,7 +1180,7 @@ def _ref(r) -> tuple[str, int, int]:
     return (str(r[0]), int(r[1]) if len(r) > 1 else 0, int(r[2]) if len(r) > 2 else 0)
 
 
-def _batch_shape(cfg: dict):
+def _batch_shape(cfg: Any):
     for key in ("batch_input_shape", "batch_shape"):
         if isinstance(cfg, dict) and cfg.get(key):
             return [None if v is None else int(v) for v in cfg[key][1:]]
@@ -1185,12 +1191,12 @@ def _batch_shape(cfg: dict):
 
 def _build_container(layer: dict, w: _Weights) -> LayersGraph:
     cls, cfg = layer.get("class_name"), layer.get("config")
-    name = (cfg.get("name") if isinstance(cfg, dict) else None) or layer.get("name") or cls
+    name = str((cfg.get("name") if isinstance(cfg, dict) else None) or layer.get("name") or cls)
     layers = _layer_list(cfg)
     modules: dict[str, nn.Module] = {}
 
     def build(sub: dict) -> nn.Module:
-        sub_cls = sub.get("class_name")
+        sub_cls = str(sub.get("class_name"))
         if sub_cls in _CONTAINERS:
             return _build_container(sub, w)
         sub_cfg = dict(sub.get("config") or {})
@@ -1219,9 +1225,10 @@ def _build_container(layer: dict, w: _Weights) -> LayersGraph:
 
     # functional: nodes in dependency order, layers may be called several times (shared)
     pending, inputs, shapes = [], [], []
-    input_refs = [_ref(r) for r in cfg.get("input_layers", [])]
-    output_refs = [_ref(r) for r in cfg.get("output_layers", [])]
-    by_name = {_layer_name(sub): sub for sub in layers}
+    graph = cfg if isinstance(cfg, dict) else {}
+    input_refs = [_ref(r) for r in graph.get("input_layers", [])]
+    output_refs = [_ref(r) for r in graph.get("output_layers", [])]
+    by_name: dict[str, Any] = {_layer_name(sub): sub for sub in layers}
     for ref in input_refs:
         inputs.append(ref)
         shapes.append(_batch_shape(by_name.get(ref[0], {}).get("config")))
@@ -1382,7 +1389,7 @@ class LayersModel:
         shape = "?" if self.input_shape is None else tuple(self.input_shape)
         return f"LayersModel(input_shape={shape}, layers={len(self.layer_table())})"
 
-    def predict(self, inputs) -> np.ndarray:
+    def predict(self, inputs) -> Any:
         """Run the model on ``inputs`` (an array shaped like TF.js's input, with or without the batch axis)."""
         x = np.asarray(inputs, dtype=np.float32)
         single = self.input_shape is not None and x.ndim == len(self.input_shape)
@@ -1412,7 +1419,7 @@ class LayersModel:
     def layer_table(self) -> list[tuple[str, str, int]]:
         """``(name, class_name, parameters)`` for every layer, nested models flattened."""
         rows: list[tuple[str, str, int]] = []
-        specs = {}
+        specs: dict[str, Any] = {}
         for group in self.model_json.get("weightsManifest", []):
             for spec in group.get("weights", []):
                 parts = spec["name"].split("/")
@@ -1702,7 +1709,7 @@ def sequence_from_tfjs(model_json: dict, weights: bytes):
 class _EmbeddingIds(nn.Module):
     """An embedding inside a generic layers graph, where TF.js feeds ids as floats."""
 
-    def __init__(self, embedding: nn.Embedding):
+    def __init__(self, embedding: nn.Module):
         super().__init__()
         self.embedding = embedding
 

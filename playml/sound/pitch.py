@@ -396,7 +396,7 @@ class PitchDetector:
         if hop_samples < 1:
             raise InputError(f"hop is in seconds and must be at least 1/16000 (got {hop}). The default is 0.01.")
         count = 1 + len(samples) // hop_samples
-        loud = np.ones(count, dtype=bool)
+        loud: np.ndarray = np.ones(count, dtype=bool)
         if self.silence_db is not None:  # normalisation makes quiet noise look loud: silence has no pitch
             loud = self._frame_rms(samples, hop_samples, count) >= 10 ** (self.silence_db / 20)
         frequency = np.full(count, np.nan)

@@ -100,7 +100,7 @@ class Tracking:
             "objects": ml.object_detector,
         }[kind]()
         self._frame: np.ndarray | None = None
-        self._stream = None
+        self._stream: Any = None  # the task's detect_stream generator, started on the first frame
 
     def hello(self) -> dict[str, Any]:
         if self.kind == "face":
