@@ -86,7 +86,57 @@ def test_create_page_paints_the_webcam_and_writes(tmp_path, photos):
             page.locator("#create-write").click()
             expect(page.locator("#create-output")).to_contain_text("ROMEO:", timeout=30_000)
             assert len(page.locator("#create-output").text_content()) > 200
+            # save it, reload the page (a fresh writer view) and open it again from the list
+            page.locator("#create-save-name").fill("bard")
+            page.locator("#create-save").click()
+            expect(page.locator("#create-open-name")).to_have_value("bard")
+            assert ml.load(tmp_path / "models" / "bard").generate("ROMEO:", length=20, seed=1).startswith("ROMEO:")
+            page.reload()
+            page.get_by_role("link", name="Create").click()
+            page.locator("#create-open-name").select_option("bard")
+            page.locator("#create-open").click()
+            expect(page.locator("#create-writer-info")).to_have_attribute("data-status", "ready")
+            expect(page.locator("#create-write")).to_be_enabled()
             assert not errors, errors
             browser.close()
     finally:
         server.stop()
+
+
+def test_writer_saves_and_opens_in_the_studio_and_in_python(tmp_path):
+    """A writer trained in Python opens on the Create page's API and writes the same text; one
+    saved from the studio opens with ml.load; a model of another kind is refused by name."""
+    from fastapi.testclient import TestClient
+
+    import playml as ml
+    from playml.web.app import create_app
+
+    rnn = ml.char_rnn(hidden=32, seed=1)
+    rnn.train(ml.datasets.load("shakespeare").text[:20_000], epochs=1, progress=False)
+    rnn.save(tmp_path / "bard")
+    net = ml.neural_network(task="classification")
+    for i in range(16):
+        net.add_data([i % 2, i % 2], ["a", "b"][i % 2])
+    net.train(epochs=2)
+    net.save(tmp_path / "not-a-writer")
+
+    app = create_app(token="t0ken", port=8767, models_dir=tmp_path)
+    client = TestClient(app, base_url="http://127.0.0.1:8767", headers={"x-playml-token": "t0ken"})
+    assert client.get("/api/create/writers").json() == {"writers": ["bard"]}
+    assert client.post("/api/create/save", json={"name": "x"}).status_code == 409  # nothing to save yet
+    r = client.post("/api/create/open", json={"name": "bard"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "ready" and r.json()["history"]["loss"]
+    text = client.post("/api/create/write", json={"prompt": "ROMEO:", "length": 40, "seed": 7}).json()["text"]
+    assert text == rnn.generate("ROMEO:", length=40, seed=7)
+
+    r = client.post("/api/create/open", json={"name": "not-a-writer"})
+    assert r.status_code == 400 and "not a writer" in r.json()["detail"]
+    assert client.post("/api/create/open", json={"name": "../bard"}).status_code == 400
+
+    assert client.post("/api/create/save", json={"name": "copy"}).json() == {"name": "copy"}
+    again = ml.load(tmp_path / "copy")
+    assert again.generate("ROMEO:", length=40, seed=7) == text
+    # the save block refuses to replace a model of another kind
+    assert client.post("/api/create/save", json={"name": "not-a-writer"}).status_code >= 400
+    assert ml.load(tmp_path / "not-a-writer").classify([0, 0])

@@ -275,7 +275,7 @@ def create_app(
 
     from playml.web.create import add_routes as add_create_routes
 
-    add_create_routes(app, _json)
+    add_create_routes(app, _json, project.models_dir, project.saved_models)
 
     from playml.web.explore import register as register_explore  # playground, search, anomalies
 

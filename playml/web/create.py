@@ -5,16 +5,21 @@ through the live WebSocket: tasks ``style-0`` … ``style-25``, see :mod:`playml
     POST /api/create/train  {"characters": 200000, "epochs": 3}   start training (202)
     GET  /api/create/writer                                         status, epoch, losses
     POST /api/create/write  {"prompt": "ROMEO:", "temperature": 0.8, "length": 300, "seed": 1}
+    GET  /api/create/writers                                        saved writers in the models folder
+    POST /api/create/save   {"name": "bard"}                        save the writer there (a char_rnn folder)
+    POST /api/create/open   {"name": "bard"}                        open a saved writer (one from Python too)
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 
-from playml.web.security import BadRequest
+from playml.web.security import BadRequest, model_path
 
 __all__ = ["Writer", "add_routes"]
 
@@ -26,7 +31,8 @@ MAX_LENGTH = 2000
 class Writer:
     """One character LSTM per studio, trained in a thread of its own."""
 
-    def __init__(self):
+    def __init__(self, models_dir: str | Path = "playml-models"):
+        self.models_dir = Path(models_dir)
         self.rnn = None
         self.status = "idle"
         self.message = "Not trained yet."
@@ -91,12 +97,39 @@ class Writer:
             raise BadRequest("seed must be a whole number.")
         return self.rnn.generate(prompt, length=length, temperature=float(temperature), seed=seed)
 
+    def save(self, name: Any) -> Path:
+        """Save the trained writer as ``models_dir/name`` (a char_rnn folder ``ml.load`` opens)."""
+        path = model_path(self.models_dir, name)
+        if self.rnn is None:
+            raise BadRequest("Train the writer (or open one) before saving it.", 409)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return self.rnn.save(path)
 
-def add_routes(app, read_json) -> None:
-    """Add the Create routes to the studio ``app`` (``read_json(request)`` parses a JSON body)."""
+    def open(self, name: Any) -> None:
+        """Open a writer saved in the models folder, from the studio or from Python (``rnn.save``)."""
+        import playml as ml
+        from playml.text.charrnn import CharRNN
+
+        path = model_path(self.models_dir, name)
+        with self._lock:
+            if self.status == "training":
+                raise BadRequest("The writer is training; wait until it is done.", 409)
+        rnn = ml.load(path)
+        if not isinstance(rnn, CharRNN):
+            raise BadRequest(f"{name!r} is a {type(rnn).__name__}, not a writer (a char_rnn model).")
+        done = rnn._trained_on
+        self.rnn, self.baseline = rnn, done.get("baseline_loss")
+        self.history = dict(rnn.history.metrics) if rnn.history is not None else {}
+        self.epochs = self.epoch = len(self.history.get("loss", []))
+        self.status, self.message = "ready", f"Opened {name!r}: ready to write."
+
+
+def add_routes(app, read_json, models_dir: str | Path, saved_models: Callable[[], list[dict[str, Any]]]) -> None:
+    """Add the Create routes to the studio ``app`` (``read_json(request)`` parses a JSON body;
+    ``saved_models()`` lists the models folder, as the Teach page's list does)."""
     import asyncio
 
-    writer = Writer()
+    writer = Writer(models_dir)
     app.state.writer = writer
 
     @app.post("/api/create/train", status_code=202)
@@ -120,3 +153,20 @@ def add_routes(app, read_json) -> None:
             body.get("seed"),
         )
         return {"text": text}
+
+    @app.get("/api/create/writers")
+    async def create_writers():
+        models = await asyncio.to_thread(saved_models)
+        return {"writers": [m["name"] for m in models if m.get("kind") == "char_rnn"]}
+
+    @app.post("/api/create/save")
+    async def create_save(request: Request):
+        body = await read_json(request)
+        path = await asyncio.to_thread(writer.save, body.get("name"))
+        return {"name": path.name}
+
+    @app.post("/api/create/open")
+    async def create_open(request: Request):
+        body = await read_json(request)
+        await asyncio.to_thread(writer.open, body.get("name"))
+        return writer.to_dict()

@@ -26,6 +26,11 @@ export async function mount(root, studio) {
   const tempLabel = el("span", { id: "create-temperature-value", text: "0.8" });
   const writeButton = el("button", { type: "button", id: "create-write", text: "Write", disabled: true });
   const output = el("pre", { id: "create-output", class: "card", "aria-live": "polite" });
+  const saveName = el("input", { id: "create-save-name", type: "text", value: "shakespeare-writer",
+    "aria-label": "Save the writer as" });
+  const saveButton = el("button", { type: "button", id: "create-save", text: "Save", disabled: true });
+  const openSelect = el("select", { id: "create-open-name", "aria-label": "A saved writer" });
+  const openButton = el("button", { type: "button", id: "create-open", text: "Open", disabled: true });
 
   root.append(el("div", { class: "track-layout" },
     el("section", { class: "card", "aria-labelledby": "create-style-title" },
@@ -40,7 +45,10 @@ export async function mount(root, studio) {
       el("div", { class: "row" }, trainButton), writerInfo,
       el("div", { class: "row" }, el("label", { for: "create-prompt", text: "Start with " }), prompt),
       el("div", { class: "row" }, el("label", { for: "create-temperature", text: "Temperature " }), temperature, tempLabel, writeButton),
-      output)));
+      output,
+      el("div", { class: "row" }, el("label", { for: "create-save-name", text: "Save as " }), saveName, saveButton),
+      el("div", { class: "row" }, el("label", { for: "create-open-name", text: "Or open a saved writer " }), openSelect, openButton),
+      el("p", { class: "muted", text: "Writers are saved in the studio's models folder, as TensorFlow.js files; ml.load(folder) opens them in Python, and a writer saved from Python with rnn.save(...) into that folder opens here." }))));
 
   function connect() {
     if (live) live.stop();
@@ -80,12 +88,21 @@ export async function mount(root, studio) {
   });
 
   function showWriter(state) {
-    writerInfo.textContent = state.baseline_loss && state.status === "ready"
+    writerInfo.textContent = state.baseline_loss && state.status === "ready" && (state.history.val_loss || []).length
       ? `${state.message} Validation loss ${state.history.val_loss.at(-1).toFixed(3)} nats per character (a bigram model: ${state.baseline_loss.toFixed(3)}).`
       : state.message;
     writerInfo.dataset.status = state.status;
     writeButton.disabled = state.status !== "ready";
+    saveButton.disabled = state.status !== "ready";
     trainButton.disabled = state.status === "training";
+    openButton.disabled = state.status === "training" || !openSelect.value;
+  }
+
+  async function listWriters() {
+    const { writers } = await api("/api/create/writers");
+    openSelect.replaceChildren(...writers.map((n) => el("option", { value: n, text: n })));
+    if (!writers.length) openSelect.append(el("option", { value: "", text: "(none saved yet)" }));
+    openButton.disabled = !writers.length;
   }
 
   async function poll() {
@@ -119,6 +136,26 @@ export async function mount(root, studio) {
     }
   });
 
+  saveButton.addEventListener("click", async () => {
+    try {
+      const out = await api("/api/create/save", { method: "POST", json: { name: saveName.value.trim() } });
+      studio.status(`Saved the writer as ${out.name}.`);
+      await listWriters();
+      openSelect.value = out.name;
+    } catch (err) {
+      studio.status(err.message, "error");
+    }
+  });
+  openButton.addEventListener("click", async () => {
+    try {
+      showWriter(await api("/api/create/open", { method: "POST", json: { name: openSelect.value } }));
+      studio.status(`Opened the writer ${openSelect.value}.`);
+    } catch (err) {
+      studio.status(err.message, "error");
+    }
+  });
+
+  await listWriters();
   showWriter(await api("/api/create/writer"));
   studio.status("Choose a style and turn the webcam on, or teach the writer.");
   return () => { if (live) live.stop(); if (polling) clearTimeout(polling); closeCamera(video); };
