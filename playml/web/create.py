@@ -33,7 +33,7 @@ class Writer:
 
     def __init__(self, models_dir: str | Path = "playml-models"):
         self.models_dir = Path(models_dir)
-        self.rnn = None
+        self.rnn: Any = None  # a CharRNN once trained or opened
         self.status = "idle"
         self.message = "Not trained yet."
         self.epoch = 0
