@@ -265,7 +265,7 @@ def test_larger_bottleneck_is_drawn_with_pca_and_encode_shapes(cancer):
 def test_clear_errors(cancer):
     _, train, held_out = cancer
     fresh = ml.anomaly_detector()
-    assert repr(fresh) == "AnomalyDetector(hidden=[7, 3], latent=2, trained=False)"
+    assert repr(fresh) == "AnomalyDetector(hidden=[7, 3], latent='auto', trained=False)"
     with pytest.raises(ml.NotTrainedError, match="not trained yet"):
         fresh.score(held_out)
     with pytest.raises(ml.NotTrainedError):
@@ -333,3 +333,45 @@ def test_small_tables_get_many_more_steps_than_fifty_epochs_of_big_batches():
     det.fit(x, progress=False, patience=10_000, on_epoch=lambda e, logs: steps.append(e))
     # 360 training rows in batches of 20 → 18 steps an epoch; 3000 steps → 167 epochs (Anomagram: 30 × 1 step)
     assert len(steps) == 167
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_defaults_find_planted_sign_flips_in_tables_of_rank_1_and_2(rank):
+    """Issue 19's table: 4 columns on scales ×1…×100, 2,000 rows on a linear structure, 20 rows
+    whose second column is sign-flipped (on rows where that moves them: |value| ≥ half a standard
+    deviation). The default detector, trained on the whole table, ranks ≥ 18 of the 20 in its
+    top 20 and flags them, on 3 tables per rank (bench/anomaly.py --quality has the peers)."""
+    from bench.anomaly import planted_table
+
+    for seed in range(3):
+        x, planted = planted_table(seed, rank, min_flip=0.5)
+        det = ml.anomaly_detector(seed=seed).fit(x, progress=False)
+        assert det.latent == "auto" and 1 <= det.latent_ <= rank  # the bottleneck follows the structure
+        scores = det.score(x)
+        found = int(planted[np.argsort(-scores)[:20]].sum())
+        assert found >= 18, (rank, seed, found)
+        assert det.is_anomaly(x)[planted].sum() >= 18
+
+
+def test_latent_auto_is_chosen_from_the_data_given_sizes_stay_and_both_survive_saving(tmp_path):
+    rng = np.random.default_rng(0)
+    plane = rng.normal(size=(600, 2)) @ rng.normal(size=(2, 6)) + 0.01 * rng.normal(size=(600, 6))
+    det = ml.anomaly_detector(seed=0).fit(plane, epochs=3, progress=False)
+    assert det.latent == "auto" and det.latent_ == 2 and det.latent_variance_ > 0.99
+    assert det.layers == [6, 7, 3, 2, 3, 7, 6]
+    assert "latent_=2 (auto: " in repr(det)
+    # a wide bottleneck is capped by the narrowest hidden layer; noise needs every direction
+    wide = ml.anomaly_detector(hidden=[4], seed=0).fit(rng.normal(size=(300, 8)), epochs=1, progress=False)
+    assert wide.latent_ == 4 and wide.latent_variance_ < 0.95
+    given = ml.anomaly_detector(latent=3, seed=0).fit(plane, epochs=3, progress=False)
+    assert given.latent == 3 and given.latent_ == 3 and "auto" not in repr(given)
+    for original in (det, given):
+        loaded = ml.load(original.save(tmp_path / f"latent-{original.latent}"))
+        assert (loaded.latent, loaded.latent_) == (original.latent, original.latent_)
+        assert loaded.latent_variance_ == pytest.approx(original.latent_variance_)
+        assert repr(loaded) == repr(original)
+        np.testing.assert_array_equal(loaded.score(plane), original.score(plane))
+    meta = json.loads((tmp_path / "latent-auto" / "model_meta.json").read_text())
+    assert meta["architecture"]["latent"] == 2 and meta["architecture"]["latent_option"] == "auto"
+    with pytest.raises(ml.InputError, match="'auto' or a whole number"):
+        ml.anomaly_detector(latent="big").fit(plane, progress=False)

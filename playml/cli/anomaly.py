@@ -44,7 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the CSV column holding labels (found automatically when it is called label, class or target)",
     )
     t.add_argument("--hidden", default="7,3", help="hidden layer sizes, comma-separated (default 7,3)")
-    t.add_argument("--latent", type=int, default=2, help="bottleneck size (default 2)")
+    t.add_argument(
+        "--latent",
+        type=_latent,
+        default="auto",
+        help="bottleneck size, or auto (the default: the fewest directions that explain 95%% of the "
+        "standardised training data's variance, at most the narrowest hidden layer)",
+    )
     t.add_argument(
         "--epochs",
         type=int,
@@ -86,6 +92,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 
+def _latent(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a whole number or auto (got {text!r})") from None
+
+
 def _hidden(text: str) -> list[int]:
     from playml.errors import InputError
 
@@ -119,6 +134,9 @@ def run_train(args: argparse.Namespace) -> int:
     summary = {
         "saved": str(path),
         "layers": det.layers,
+        "latent": det.latent_,
+        "latent_chosen": det.latent == "auto",
+        "latent_variance": det.latent_variance_,
         "examples": len(det.train_errors_),
         "normal_label": det.normal_label_,
         "epochs": len(det.history_),
@@ -134,6 +152,11 @@ def run_train(args: argparse.Namespace) -> int:
         f"Learned normal from {summary['examples']} examples{which} "
         f"({'→'.join(map(str, det.layers))}, {summary['epochs']} epochs, final loss {summary['final_loss']:.4g})."
     )
+    if det.latent == "auto":
+        print(
+            f"Bottleneck of {det.latent_} (auto: {det.latent_variance_:.1%} of the variance of the standardised "
+            "rows; choose another with --latent N)."
+        )
     print(f"Threshold {det.threshold_:.4g}: the {det.threshold_percentile:g}th percentile of the training errors.")
     print(f"Saved to {path}. Score new data with: playml anomaly score {args.out} DATA")
     return 0

@@ -16,10 +16,16 @@ AnomalyDetector(layers=140→15→7→2→7→15→140, threshold=..., trained=T
 >>> report.roc_auc > 0.95
 True
 
-Defaults follow Anomagram's published ones (hidden layers 7 and 3, a 2-number bottleneck,
-ReLU, a sigmoid output on min-max scaled data, mean squared error, Adam with learning rate
-0.01, batch size 512, no regularisation). Anomagram's Adam uses beta1=0.5; playml's shared
-training loop uses the usual 0.9.
+Defaults start from Anomagram's published ones (hidden layers 7 and 3, mean squared error,
+Adam with learning rate 0.01, no regularisation) and change what does not carry over from
+one ECG data set to any table: inputs are standardised (Anomagram: min-max scaled with a
+sigmoid output), training has a budget of steps with early stopping (Anomagram: a number of
+epochs of batch 512), the hidden layers use ELU (Anomagram: ReLU, whose units can die and
+leave a 3-unit layer unable to learn a table; see ``bench/anomaly.py --quality``), and the
+bottleneck size is chosen from the data (Anomagram: 2): the fewest directions that explain
+95 % of the variance of the standardised training data, at most the narrowest hidden
+layer (``det.latent_``). Anomagram's Adam uses beta1=0.5; playml's shared training loop
+uses the usual 0.9.
 """
 
 from __future__ import annotations
@@ -40,13 +46,15 @@ from playml.datasets.tables import Table, check_finite, to_table, truth_mask
 from playml.errors import DataError, FormatError, InputError, ShapeError, not_trained
 from playml.results import to_builtin
 
-__all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "ACTIVATIONS"]
+__all__ = ["AnomalyDetector", "AnomalyReport", "anomaly_detector", "SCALINGS", "ACTIVATIONS", "LATENT_VARIANCE"]
 
 #: How inputs are scaled before the autoencoder sees them (fitted on the training data).
 SCALINGS = ("minmax", "standard", "none")
 #: Hidden-layer activations.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")  # all saved as TF.js activations
-#: Label columns found by name in tables when ``label_column`` is not given.
+#: With ``latent="auto"``: the bottleneck gets the fewest directions (principal components of
+#: the standardised training data) that explain this share of its variance.
+LATENT_VARIANCE = 0.95
 _MAX_SAVED_ERRORS = 10_001
 
 
@@ -138,8 +146,14 @@ class AnomalyDetector:
     Parameters (all stored as given; checked when :meth:`fit` runs):
 
     - ``hidden``: sizes of the encoder's hidden layers (the decoder mirrors them);
-    - ``latent``: size of the bottleneck (2 lets :meth:`plot_latent` draw it directly);
-    - ``activation``: hidden-layer activation, one of :data:`ACTIVATIONS`;
+    - ``latent``: size of the bottleneck (2 lets :meth:`plot_latent` draw it directly), or
+      ``"auto"`` (the default): chosen when training starts, the fewest principal components
+      of the standardised training data that explain 95 % of its variance
+      (:data:`LATENT_VARIANCE`), at least 1 and at most the narrowest hidden layer; the size
+      used is ``latent_``. A bottleneck wider than the data's structure also rebuilds rows
+      that break it (a sign-flipped value on a table of rank 1), so it sees nothing;
+    - ``activation``: hidden-layer activation, one of :data:`ACTIVATIONS` (``"elu"`` by
+      default: unlike ReLU its units cannot die, which on narrow layers stops learning);
     - ``output_activation``: ``"auto"`` is a sigmoid for ``scaling="minmax"`` (outputs in 0–1,
       as in Anomagram) and linear otherwise;
     - ``scaling``: ``"standard"`` (mean 0, std 1; the default), ``"minmax"`` (each feature
@@ -152,8 +166,10 @@ class AnomalyDetector:
     - ``seed``: a number makes training repeatable.
 
     Learned attributes: ``model_`` (a ``torch.nn.Sequential(encoder, decoder)``, also
-    ``.model``), ``threshold_``, ``history_``, ``n_features_``, ``train_errors_``,
-    ``feature_names_``, ``normal_label_``.
+    ``.model``), ``latent_`` (the bottleneck size used) and ``latent_variance_`` (the share of
+    the standardised training data's variance that many principal components explain),
+    ``threshold_``, ``history_``, ``n_features_``, ``train_errors_``, ``feature_names_``,
+    ``normal_label_``.
     """
 
     FORMAT_VERSION = 1  #: the saved format; files in a newer format are refused by ml.load
@@ -161,9 +177,9 @@ class AnomalyDetector:
     def __init__(
         self,
         hidden: Sequence[int] = (7, 3),
-        latent: int = 2,
+        latent: int | str = "auto",
         *,
-        activation: str = "relu",
+        activation: str = "elu",
         output_activation: str = "auto",
         scaling: str = "standard",
         optimizer: str = "adam",
@@ -222,8 +238,8 @@ class AnomalyDetector:
         self._require_trained("list its layers")
         return self._layer_sizes(self.n_features_)
 
-    def _layer_sizes(self, n_features: int) -> list[int]:
-        sizes = [n_features, *self._hidden(), int(self.latent)]
+    def _layer_sizes(self, n_features: int, latent: int | None = None) -> list[int]:
+        sizes = [n_features, *self._hidden(), int(self.latent_ if latent is None else latent)]
         return sizes + sizes[-2::-1]
 
     @property
@@ -245,10 +261,18 @@ class AnomalyDetector:
 
     def __repr__(self) -> str:
         if not self.trained:
-            return f"AnomalyDetector(hidden={list(self.hidden)}, latent={self.latent}, trained=False)"
+            return f"AnomalyDetector(hidden={list(self._shown_hidden())}, latent={self.latent!r}, trained=False)"
+        chosen = ""
+        if self.latent == "auto":
+            share = getattr(self, "latent_variance_", None)
+            chosen = f", latent_={self.latent_} (auto" + (f": {share:.1%} of the variance)" if share else ")")
         return (
-            f"AnomalyDetector(layers={'→'.join(map(str, self.layers))}, threshold={self.threshold_:.4g}, trained=True)"
+            f"AnomalyDetector(layers={'→'.join(map(str, self.layers))}{chosen}, "
+            f"threshold={self.threshold_:.4g}, trained=True)"
         )
+
+    def _shown_hidden(self) -> list[Any]:
+        return [self.hidden] if isinstance(self.hidden, (int, np.integer)) else list(self.hidden)
 
     # ------------------------------------------------------------- parameters
     def _hidden(self) -> list[int]:
@@ -266,8 +290,15 @@ class AnomalyDetector:
         from playml.core.training import OPTIMIZERS
 
         self._hidden()
-        if int(self.latent) != self.latent or self.latent < 1:
-            raise InputError(f"latent must be a whole number of at least 1, e.g. 2 (got {self.latent}).")
+        if self.latent != "auto" and (
+            isinstance(self.latent, (str, bool))
+            or not isinstance(self.latent, (int, float, np.integer, np.floating))
+            or int(self.latent) != self.latent
+            or self.latent < 1
+        ):
+            raise InputError(
+                f"latent must be 'auto' or a whole number of at least 1, e.g. 2 (got {self.latent!r})."
+            )
         for name, value, allowed in (
             ("activation", self.activation, ACTIVATIONS),
             ("output_activation", self._output_activation(), ACTIVATIONS),
@@ -401,12 +432,11 @@ class AnomalyDetector:
         self.normal_label_ = None if normal_label is None else str(normal_label)
         self._fit_scaler(x)
         xs = torch.from_numpy((x - self.scale_offset_) / self.scale_span_)
+        self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
+        latent, share = self._choose_latent(x)
         if self.seed is not None:
             torch.manual_seed(self.seed)
-        model = _build_autoencoder(
-            self.n_features_, self._hidden(), int(self.latent), self.activation, self._output_activation()
-        )
-        self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
+        model = _build_autoencoder(self.n_features_, self._hidden(), latent, self.activation, self._output_activation())
         n = len(xs)
         if batch_size is None:
             batch_size = int(min(256, max(16, n // 20)))
@@ -443,10 +473,39 @@ class AnomalyDetector:
             model.load_state_dict(best["state"])
             history.best_epoch = best["epoch"]
         self.model_ = model
+        self.latent_, self.latent_variance_ = latent, share
         self.history_ = history
         self.train_errors_ = self._errors(xs.numpy())
         self.threshold_ = float(np.percentile(self.train_errors_, self.threshold_percentile))
         return self
+
+    def _choose_latent(self, x: np.ndarray) -> tuple[int, float]:
+        """The bottleneck size (``latent``, or chosen from ``x`` with ``"auto"``) and the share of
+        the standardised data's variance that many principal components explain."""
+        n, d = x.shape
+        z = x - x.mean(axis=0)
+        std = z.std(axis=0)
+        z = z[:, std > 0] / std[std > 0]  # standardised; constant columns carry no variance
+        if len(z) > 20_000:  # the directions of 20,000 rows are those of the table
+            z = z[np.random.default_rng(0).choice(len(z), 20_000, replace=False)]
+        total = float(z.shape[1] * len(z))  # every standardised column has variance 1
+        hidden = self._hidden()
+        cap = max(1, min([*hidden, d - 1])) if self.latent == "auto" else int(self.latent)
+        if z.shape[1] == 0:
+            return (1 if self.latent == "auto" else cap), 1.0
+        if z.shape[1] <= 512:
+            top = np.sort(np.linalg.eigvalsh(z.T.astype(np.float64) @ z))[::-1]
+        else:  # only the first `cap` directions matter: a randomized SVD finds them quickly
+            from sklearn.utils.extmath import randomized_svd
+
+            _, s, _ = randomized_svd(z.astype(np.float64), n_components=min(cap, z.shape[1]), random_state=0)
+            top = s**2
+        shares = np.cumsum(np.clip(top, 0, None)) / total
+        if self.latent != "auto":
+            return cap, float(min(1.0, shares[min(cap, len(shares)) - 1]))
+        k = int(np.searchsorted(shares, LATENT_VARIANCE - 1e-9) + 1)
+        k = max(1, min(k, cap, len(shares)))
+        return k, float(min(1.0, shares[k - 1]))
 
     # ---------------------------------------------------------------- scoring
     def _errors(self, xs: np.ndarray, *, scaled: bool = True) -> np.ndarray:
@@ -709,7 +768,10 @@ class AnomalyDetector:
             "architecture": {
                 "n_features": self.n_features_,
                 "hidden": self._hidden(),
-                "latent": int(self.latent),
+                "latent": int(self.latent_),
+                # how it was chosen ("auto": from the data); older playml reads "latent" only
+                "latent_option": self.latent if self.latent == "auto" else int(self.latent),
+                "latent_variance": self.latent_variance_,
                 "activation": self.activation,
                 "output_activation": self._output_activation(),
                 "layers": self.layers,
@@ -748,9 +810,15 @@ class AnomalyDetector:
 
         try:
             arch, scaler, training = meta["architecture"], meta["scaler"], meta.get("training") or {}
+            latent = arch["latent"]
+            if isinstance(latent, bool) or int(latent) != latent:
+                raise ValueError(f"latent {latent!r}")
+            latent = int(latent)
+            share = arch.get("latent_variance")
+            share = None if share is None else float(share)
             det = cls(
                 hidden=arch["hidden"],
-                latent=arch["latent"],
+                latent="auto" if arch.get("latent_option") == "auto" else latent,
                 activation=arch["activation"],
                 output_activation=arch["output_activation"],
                 scaling=scaler["kind"],
@@ -777,9 +845,9 @@ class AnomalyDetector:
 
         where = path / "model_meta.json"
         check_size(n_features, f"The number of features in {where}", limit=LIMITS["units"], minimum=1)
-        for units in [*det._hidden(), det.latent]:
+        for units in [*det._hidden(), latent]:
             check_size(units, f"A layer size in {where}", limit=LIMITS["units"], minimum=1)
-        sizes = det._layer_sizes(n_features)
+        sizes = det._layer_sizes(n_features, latent)
         if sum(a * b for a, b in zip(sizes, sizes[1:])) > LIMITS["parameters"]:
             raise FormatError(
                 f"{where} describes a network of {'→'.join(map(str, sizes))} units, larger than "
@@ -798,18 +866,19 @@ class AnomalyDetector:
         if offset.shape != (n_features,) or span.shape != (n_features,):
             raise FormatError(f"The scaler in {path / 'model_meta.json'} does not have {n_features} values.")
         stored = from_tfjs(*read_tfjs(path))
-        model = _build_autoencoder(n_features, det._hidden(), int(det.latent), det.activation, det._output_activation())
+        model = _build_autoencoder(n_features, det._hidden(), latent, det.activation, det._output_activation())
         mine, theirs = list(model.parameters()), list(stored.parameters())
         if [p.shape for p in mine] != [p.shape for p in theirs]:
             raise FormatError(
                 f"The weights in {path / 'model.json'} do not fit the sizes in model_meta.json "
-                f"({'→'.join(map(str, det._layer_sizes(n_features)))})."
+                f"({'→'.join(map(str, det._layer_sizes(n_features, latent)))})."
             )
         with torch.no_grad():
             for dst, src in zip(mine, theirs):
                 dst.copy_(src)
         model.eval()
         det.model_ = model
+        det.latent_, det.latent_variance_ = latent, share
         det.n_features_ = n_features
         det.scale_offset_, det.scale_span_ = offset, span
         det.threshold_ = threshold
@@ -832,11 +901,11 @@ def _error_summary(errors: np.ndarray) -> list[float]:
     return [float(e) for e in np.quantile(errors, np.linspace(0, 1, _MAX_SAVED_ERRORS))]
 
 
-def anomaly_detector(hidden: Sequence[int] = (7, 3), latent: int = 2, **options: Any) -> AnomalyDetector:
+def anomaly_detector(hidden: Sequence[int] = (7, 3), latent: int | str = "auto", **options: Any) -> AnomalyDetector:
     """An autoencoder anomaly detector; see :class:`AnomalyDetector` for every option.
 
     >>> import playml as ml
     >>> ml.anomaly_detector()
-    AnomalyDetector(hidden=[7, 3], latent=2, trained=False)
+    AnomalyDetector(hidden=[7, 3], latent='auto', trained=False)
     """
     return AnomalyDetector(hidden=hidden, latent=latent, **options)
