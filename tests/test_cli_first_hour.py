@@ -184,3 +184,42 @@ def test_webm_video_is_vp9_with_the_umask_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_datasets_shows_the_bundled_set_over_a_local_folder_of_the_same_name(tmp_path):
+    """`playml datasets photos` is the bundled set even with a ./photos folder here (with a note
+    naming it); written as a path (./photos, photos/) it is the folder."""
+    import shutil
+
+    (tmp_path / "photos" / "cat").mkdir(parents=True)
+    for name in ("chelsea.jpg", "coffee.jpg"):
+        shutil.copy(SAMPLES / name, tmp_path / "photos" / "cat" / name)
+    bundled = playml("datasets", "photos", "--rows", "1", cwd=tmp_path)
+    assert bundled.stdout.startswith("# photos — ") and "astronaut" in bundled.stdout
+    assert "playml datasets ./photos" in bundled.stderr
+    for written in ("./photos", "photos/"):
+        mine = playml("datasets", written, "--rows", "1", cwd=tmp_path)
+        assert "| cat | 2 |" in mine.stdout and "astronaut" not in mine.stdout, mine.stdout
+        assert "read 2 images from photos in 1 label folder\n" in mine.stdout  # not "1 label folders"
+        assert "## First row\n" in mine.stdout and not mine.stderr
+    missing = playml("datasets", "./iris", cwd=tmp_path, check=False)
+    assert missing.returncode != 0 and "playml datasets iris" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_datasets_says_what_it_does_with_a_csv_without_label(tmp_path):
+    (tmp_path / "readings.csv").write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+    (tmp_path / "birds.csv").write_text("wing,beak,species\n1,2,owl\n3,4,hawk\n5,6,owl\n")
+    (tmp_path / "numbers.csv").write_text("a,b,c\n1,2,3\n3,4,5\n")
+    named = playml("datasets", "readings.csv", cwd=tmp_path)
+    assert "using the column 'label' as the label" in named.stderr and "--no-label" in named.stderr
+    assert "label 'label': 2 classes (x, y)" in named.stdout
+    every = playml("datasets", "readings.csv", "--no-label", cwd=tmp_path)
+    assert not every.stderr and "label=x" in every.stdout     # the label column became features, as asked
+    guessed = playml("datasets", "birds.csv", cwd=tmp_path)
+    assert "every column of birds.csv (wing, beak, species) is treated as a feature" in guessed.stderr
+    assert "--label species" in guessed.stderr and "species=owl" in guessed.stdout
+    plain = playml("datasets", "numbers.csv", cwd=tmp_path)
+    assert "is treated as a feature" in plain.stderr and "--label COLUMN" in plain.stderr
+    chosen = playml("datasets", "birds.csv", "--label", "species", cwd=tmp_path)
+    assert not chosen.stderr and "label 'species': 2 classes (hawk, owl)" in chosen.stdout

@@ -6,12 +6,10 @@ import json
 import sys
 from typing import Any
 
+from playml.core.reprs import plural
 from playml.results import to_builtin
 
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``plural(1, "label")`` → ``"1 label"``; ``plural(3, "label")`` → ``"3 labels"``."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
+__all__ = ["plural", "print_json", "print_table", "expand_images", "print_per_image"]
 
 
 def print_json(value: Any) -> None:

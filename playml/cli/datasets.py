@@ -5,14 +5,25 @@ playml datasets iris                  # the data card, counts per label, a previ
 playml datasets spiral -o noise=0.2   # options of a data set
 playml datasets my_photos/            # your own folder (one sub-folder per label)
 playml datasets readings.csv --label activity
+
+A bundled data set's name wins over a file or folder of the same name in the current folder
+(``playml datasets photos`` shows the bundled photos, with a note that ./photos exists); write
+it as a path (``./photos``, ``photos/``) to see yours. A name with a suffix (``readings.csv``)
+or a slash is always a path. A CSV file read without ``--label``: a column called label,
+labels, class or target (any case) is taken as the label, as ``playml anomaly`` does, and the
+command says so (``--no-label`` keeps every column a feature); otherwise it says that every
+column is a feature and how to name the label.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
-from playml.cli._output import print_json, print_table
+from playml.cli._output import plural, print_json, print_table
 
 MAX_COLUMNS = 8
 MAX_TEXT = 70
@@ -27,7 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", nargs="?", help="a bundled data set (e.g. iris), a folder, or a .csv file")
     p.add_argument("--rows", type=int, default=5, help="how many rows to preview (default 5)")
-    p.add_argument("--label", help="for a CSV file: the column to predict")
+    p.add_argument(
+        "--label",
+        help="for a CSV file: the column to predict (default: a column called label, labels, class or target)",
+    )
+    p.add_argument("--no-label", action="store_true", help="for a CSV file: treat every column as a feature")
     p.add_argument(
         "-o",
         "--option",
@@ -61,17 +76,74 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def _note(text: str) -> None:
+    print(f"playml: {text}", file=sys.stderr)
+
+
+def written_as_path(name: str) -> bool:
+    """``./photos``, ``photos/``, ``~/x``, ``/data/x`` or ``readings.csv``: a path, never a data set name."""
+    return name.startswith((".", "~")) or "/" in name or os.sep in name or Path(name).suffix != ""
+
+
 def _open(args: argparse.Namespace):
-    from pathlib import Path
-
     from playml import datasets
+    from playml.datasets.registry import bundled_name
+    from playml.errors import InputError, MissingFileError
 
-    path = Path(args.name)
+    name = args.name
+    path = Path(name).expanduser()
+    bundled = bundled_name(name)
+    if bundled is not None and not written_as_path(name):
+        if path.exists():
+            kind = "folder" if path.is_dir() else "file"
+            _note(
+                f"showing the bundled data set {bundled!r}; there is also a {kind} {name!r} here: "
+                f"show it with playml datasets ./{name}"
+            )
+        return datasets.load(name, **_options(args.option))
+    if args.label and args.no_label:
+        raise InputError("Give --label COLUMN or --no-label, not both.")
     if path.is_dir():
         return datasets.from_folder(path, **_options(args.option))
     if path.suffix.lower() == ".csv" or path.is_file():
-        return datasets.from_csv(path, label=args.label, **_options(args.option))
-    return datasets.load(args.name, **_options(args.option))
+        return datasets.from_csv(path, label=_csv_label(path, args), **_options(args.option))
+    if written_as_path(name):
+        also = bundled_name(name.strip("./").rstrip("/"))
+        hint = f" The bundled data set is: playml datasets {also}" if also else ""
+        raise MissingFileError(f"There is no file or folder {name!r} (in {os.getcwd()}).{hint}")
+    return datasets.load(name, **_options(args.option))
+
+
+def _csv_label(path: Path, args: argparse.Namespace) -> str | None:
+    """The label column of a CSV file: --label, else one named like a label (said on stderr)."""
+    import pandas as pd
+
+    from playml.datasets.tables import LABEL_COLUMNS
+
+    if args.label or args.no_label:
+        return args.label
+    try:
+        head = pd.read_csv(path, nrows=50, skipinitialspace=True, index_col=False)
+    except Exception:  # noqa: BLE001  (from_csv reads it again and explains what is wrong)
+        return None
+    columns = [str(c).strip() for c in head.columns]
+    named = [c for c in columns if c.lower() in LABEL_COLUMNS]
+    if len(named) == 1:
+        _note(
+            f"using the column {named[0]!r} as the label (its name says so); choose another with "
+            "--label COLUMN, or --no-label to treat every column as a feature"
+        )
+        return named[0]
+    guess = ""
+    last = head.columns[-1] if len(columns) > 1 else None
+    if last is not None and not pd.api.types.is_numeric_dtype(head[last]):
+        guess = f" Its last column {columns[-1]!r} holds text: if it is the label, add --label {columns[-1]}."
+    _note(
+        f"no --label given, so every column of {path.name} ({', '.join(columns[:8])}"
+        f"{' …' if len(columns) > 8 else ''}) is treated as a feature. To name the column to "
+        f"predict: playml datasets {args.name} --label COLUMN.{guess}"
+    )
+    return None
 
 
 def _cell(value: Any) -> str:
@@ -140,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     print(ds.describe())
-    print(f"## First {min(args.rows, len(ds))} rows\n")
+    shown = min(args.rows, len(ds))
+    print(f"## First {plural(shown, 'row')}\n" if shown != 1 else "## First row\n")
     preview(ds, args.rows)
     return 0

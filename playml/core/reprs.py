@@ -17,6 +17,13 @@ __all__ = ["build_repr", "show_value"]
 _SHOWN_ITEMS = 5
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``plural(1, "label")`` → ``"1 label"``; ``plural(3, "label")`` → ``"3 labels"``.
+
+    Every count a message shows goes through it ("1 labels" reads as a bug)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def show_value(value: Any) -> str:
     """One value as it appears in a repr."""
     if isinstance(value, bool) or value is None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from playml.core.reprs import plural
 from playml.errors import DataError, InputError
 
 __all__ = ["Dataset", "KINDS", "is_dataset"]
@@ -292,18 +293,18 @@ class Dataset:
     def __repr__(self) -> str:
         n = len(self)
         if self.kind == "table":
-            what = f"{n} examples, {self._X.shape[1]} features"
+            what = f"{plural(n, 'example')}, {plural(self._X.shape[1], 'feature')}"
         elif self.kind == "images":
             if self._X.dtype != object:
-                what = f"{n} images {self._X.shape[1]}×{self._X.shape[2]}"
+                what = f"{plural(n, 'image')} {self._X.shape[1]}×{self._X.shape[2]}"
             else:
-                what = f"{n} images (files)"
+                what = f"{plural(n, 'image')} (files)"
         elif self.kind == "sequences":
-            what = f"{n} sequences of {self._X.shape[1]} steps"
+            what = f"{plural(n, 'sequence')} of {plural(self._X.shape[1], 'step')}"
         else:
-            what = f"{n} texts"
+            what = f"{plural(n, 'text')}"
         if self.task == "classification":
-            what += f", {len(self.labels)} labels: {_listed(self.labels)}"
+            what += f", {plural(len(self.labels), 'label')}: {_listed(self.labels)}"
         elif self.task == "regression":
             what += f", target {self.target_name!r}"
         return f"Dataset({self.name!r}, {what})"
@@ -623,7 +624,7 @@ class Dataset:
         if self.notes:
             lines += ["", "What playml did while loading:", ""] + [f"- {n}" for n in self.notes]
         if self.skipped:
-            lines += ["", f"Skipped {len(self.skipped)} files:", ""]
+            lines += ["", f"Skipped {plural(len(self.skipped), 'file')}:", ""]
             lines += [f"- {p}: {why}" for p, why in self.skipped[:10]]
             if len(self.skipped) > 10:
                 lines.append(f"- … and {len(self.skipped) - 10} more (see `.skipped`)")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from playml.core.media import IMAGE_SUFFIXES, check_not_url, load_image
+from playml.core.reprs import plural
 from playml.datasets.dataset import Dataset
 from playml.errors import DataError, ImageError, InputError, MissingFileError, PlaymlError
 
@@ -110,15 +111,15 @@ def from_folder(
         )
     n_labels = len({lab for lab in labels})
     notes = [
-        f"read {len(paths)} images from {root}"
-        + (f" in {n_labels} label folders" if label_dirs else " (no sub-folders, so no labels)")
+        f"read {plural(len(paths), 'image')} from {root}"
+        + (f" in {plural(n_labels, 'label folder')}" if label_dirs else " (no sub-folders, so no labels)")
     ]
     if size is not None:
         notes.append(f"resized every image to {size[0]}×{size[1]} pixels")
     if skipped:
         first = ", ".join(f"{Path(p).name} ({why})" for p, why in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        message = f"skipped {len(skipped)} files that are not usable images: {first}{more} (see .skipped)"
+        message = f"skipped {plural(len(skipped), 'file')} that are not usable images: {first}{more} (see .skipped)"
         notes.append(message)
         warnings.warn(f"from_folder {message}", DatasetWarning, stacklevel=2)
     empty = [d.name for d in label_dirs if d.name not in set(labels)]
@@ -382,7 +383,7 @@ def _table_from_frame(
             labels = sorted(as_text.unique(), key=_natural)
             y = as_text.to_numpy(dtype=object)
             if not numeric:
-                notes.append(f"label {label!r}: {len(labels)} classes ({_few(labels)})")
+                notes.append(f"label {label!r}: {plural(len(labels), 'class', 'classes')} ({_few(labels)})")
     return Dataset(
         X,
         y,

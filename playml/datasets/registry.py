@@ -88,6 +88,13 @@ def _canonical(name: str) -> str:
     return key
 
 
+def bundled_name(name: str) -> str | None:
+    """The bundled data set ``name`` stands for (its canonical name), or None if it is none."""
+    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    key = _ALIASES.get(key, key)
+    return key if key in REGISTRY else None
+
+
 def list_datasets() -> list[DatasetInfo]:
     """The bundled data sets, with one-line summaries.
 
