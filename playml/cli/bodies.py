@@ -184,7 +184,7 @@ def _video(args, stream, out: Path | None, render) -> int:
     from playml.errors import InputError
 
     if out is not None and not is_video(out):
-        raise InputError(f"--out {str(out)!r}: for a video, save as .mp4 or .avi.")
+        raise InputError(f"--out {str(out)!r}: for a video, save as .webm (VP9: plays in browsers), .mp4 or .avi.")
     writer = VideoWriter(out, fps=video_info(args.source)["fps"]) if out is not None else contextlib.nullcontext()
     per_frame = []
     with writer:  # the video file appears only if every frame was written
