@@ -130,4 +130,14 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> UnknownModelErro
     known = sorted(known)
     close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return UnknownModelError(f"There is no {kind} called {name!r}.{hint} Known {kind}s: {', '.join(known)}.")
+    return UnknownModelError(
+        f"There is no {kind} called {name!r}.{hint} Known {_plural_kind(kind)}: {', '.join(known)}."
+    )
+
+
+def _plural_kind(kind: str) -> str:
+    """``"data set"`` → ``"data sets"``, ``"layer of efficientnet-lite0"`` → ``"layers of efficientnet-lite0"``
+    (the noun takes the plural, never the model name), ``"class"`` → ``"classes"``."""
+    noun, of, rest = kind.partition(" of ")
+    noun += "es" if noun.endswith(("s", "x", "ch", "sh")) else "s"
+    return noun + of + rest

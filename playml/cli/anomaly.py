@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from playml.cli._output import print_json, print_table
+from playml.cli._output import plural, print_json, print_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -149,7 +149,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     which = f" labelled {det.normal_label_!r}" if det.normal_label_ is not None else ""
     print(
-        f"Learned normal from {summary['examples']} examples{which} "
+        f"Learned normal from {plural(len(det.train_errors_), 'example')}{which} "
         f"({'→'.join(map(str, det.layers))}, {summary['epochs']} epochs, final loss {summary['final_loss']:.4g})."
     )
     if det.latent == "auto":

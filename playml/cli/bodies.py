@@ -17,7 +17,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from playml.cli._output import print_json, print_table
+from playml.cli._output import plural, print_json, print_table
 from playml.core.media import load_image
 
 
@@ -199,7 +199,7 @@ def _video(args, stream, out: Path | None, render) -> int:
         print_json(per_frame)
     else:
         found = sum(1 for n in per_frame if n)
-        print(f"{len(per_frame)} frames, something found in {found}")
+        print(f"{plural(len(per_frame), 'frame')}, something found in {found}")
     if out is not None:
         print(f"saved {out}")
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from playml.cli._output import expand_images, print_json, print_per_image, print_table
+from playml.cli._output import expand_images, plural, print_json, print_per_image, print_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -149,11 +149,14 @@ def build_command(args: argparse.Namespace) -> int:
     index.save(out)
     if before is not None:
         how = "refreshed from" if same_root else "added"
-        print(f"{out} existed with {before} images: {how} {args.folder} (use `playml search add` to add more)")
+        print(
+            f"{out} existed with {plural(before, 'image')}: {how} {args.folder} (use `playml search add` to add more)"
+        )
     stats = index.last_build_
     labels = len(index.labels)
+    with_labels = f", {plural(labels, 'label')}" if labels else ""
     print(
-        f"{out}: {len(index)} images{f', {labels} labels' if labels else ''} · {index.extractor!r} · "
+        f"{out}: {plural(len(index), 'image')}{with_labels} · {index.extractor!r} · "
         f"metric {index.index_._metric} · embedded {stats['embedded']}, reused "
         f"{stats['kept'] + stats['from_cache']}, skipped {stats['skipped']} · {time.perf_counter() - start:.1f} s"
     )
@@ -179,7 +182,7 @@ def add_command(args: argparse.Namespace) -> int:
         index.add(folder, progress=not args.quiet and None)
     index.save(args.index)
     print(
-        f"{args.index}: {before} → {len(index)} images ({len(index) - before} added) · "
+        f"{args.index}: {before} → {plural(len(index), 'image')} ({len(index) - before} added) · "
         f"{time.perf_counter() - start:.1f} s"
     )
     return 0
@@ -225,7 +228,7 @@ def map_command(args: argparse.Namespace) -> int:
             flush=True,
         )
     index.plot_map(args.method).save(args.out, dpi=120)
-    print(f"{args.out}: map of {len(index)} images")
+    print(f"{args.out}: map of {plural(len(index), 'image')}")
     return 0
 
 
@@ -248,5 +251,5 @@ def merge_command(args: argparse.Namespace) -> int:
 
     index = ImageSearch.merge(args.indexes)
     index.save(args.out)
-    print(f"{args.out}: {len(index)} images from {len(args.indexes)} indexes")
+    print(f"{args.out}: {plural(len(index), 'image')} from {plural(len(args.indexes), 'index', 'indexes')}")
     return 0

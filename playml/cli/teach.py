@@ -185,7 +185,7 @@ def train_command(args: argparse.Namespace) -> int:
     _warn_skipped(caught)
 
     training = clf.evaluate(part="training")
-    print(f"\ntraining accuracy   {100 * training.accuracy:5.1f}% ({training.examples} photos)")
+    print(f"\ntraining accuracy   {100 * training.accuracy:5.1f}% ({plural(training.examples, 'photo')})")
     report = None
     if val_dir is not None:
         with warnings.catch_warnings(record=True) as caught:
@@ -197,7 +197,7 @@ def train_command(args: argparse.Namespace) -> int:
         report = clf.evaluate()
         where = f"{round(100 * args.validation_split)}% of each label held out"
     if report is not None:
-        print(f"validation accuracy {100 * report.accuracy:5.1f}% ({report.examples} photos: {where})\n")
+        print(f"validation accuracy {100 * report.accuracy:5.1f}% ({plural(report.examples, 'photo')}: {where})\n")
         print(report.to_text().split("\n", 2)[2])
     else:
         print("no validation photos (add a validation folder, or more photos per label)")

@@ -296,9 +296,7 @@ class AnomalyDetector:
             or int(self.latent) != self.latent
             or self.latent < 1
         ):
-            raise InputError(
-                f"latent must be 'auto' or a whole number of at least 1, e.g. 2 (got {self.latent!r})."
-            )
+            raise InputError(f"latent must be 'auto' or a whole number of at least 1, e.g. 2 (got {self.latent!r}).")
         for name, value, allowed in (
             ("activation", self.activation, ACTIVATIONS),
             ("output_activation", self._output_activation(), ACTIVATIONS),
