@@ -185,8 +185,8 @@ def _video(args, stream, out: Path | None, render) -> int:
 
     if out is not None and not is_video(out):
         raise InputError(f"--out {str(out)!r}: for a video, save as .webm (VP9: plays in browsers), .mp4 or .avi.")
-    writer = VideoWriter(out, fps=video_info(args.source)["fps"]) if out is not None else contextlib.nullcontext()
-    per_frame = []
+    writer: Any = VideoWriter(out, fps=video_info(args.source)["fps"]) if out is not None else contextlib.nullcontext()
+    per_frame: list[Any] = []
     with writer:  # the video file appears only if every frame was written
         for i, (frame, results) in enumerate(stream):
             if out is not None:

@@ -114,7 +114,7 @@ class Webcam:
         self.index = index
         self.width = width
         self.height = height
-        self._cap = None
+        self._cap: Any = None  # cv2.VideoCapture while open
 
     def open(self) -> "Webcam":
         if self._cap is not None:
@@ -245,7 +245,7 @@ class VideoWriter:
             )
         if not self.fps > 0:
             raise InputError(f"fps must be above 0 (got {fps!r}).")
-        self._writer = None
+        self._writer: Any = None  # cv2.VideoWriter after the first frame
         self._tmp: str | None = None
         self._size: tuple[int, int] | None = None
         self.frames = 0
@@ -265,7 +265,7 @@ class VideoWriter:
                 self._discard()
                 raise InputError(f"OpenCV cannot write {str(self.path)!r}. Try an .avi file instead.")
             self._size = (w, h)
-        elif (w, h) != self._size:
+        elif self._size is not None and (w, h) != self._size:
             raise InputError(
                 f"All frames of a video must have the same size: {self._size[0]}×{self._size[1]} first, then {w}×{h}."
             )
@@ -306,6 +306,7 @@ class VideoWriter:
         self._writer = None
         from playml.core.saving import umask_mode
 
+        assert self._tmp is not None  # made with the writer
         umask_mode(self._tmp)
         os.replace(self._tmp, self.path)
         self._tmp = None
