@@ -614,8 +614,8 @@ class _Network:
         from PIL import Image
 
         rgb = self._image(image)
-        x = torch.from_numpy(np.ascontiguousarray(self._prep(rgb)))
-        with torch.enable_grad():
+        x = torch.from_numpy(np.ascontiguousarray(self._prep(rgb))).requires_grad_(True)  # gradients flow
+        with torch.enable_grad():  # even through layers whose weights are constants
             got: dict[str, Any] = {}
 
             def hook(mod, inp, out):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from fastapi import File, Request, UploadFile
 
 from playml.errors import InputError
 
@@ -254,8 +255,6 @@ class ExplorerSession:
 def register(app, models_dir: Path) -> None:
     """Add the Explorer page's API (``/api/explorer/*``) to the studio ``app``."""
     import asyncio
-
-    from fastapi import File, Request, UploadFile
 
     from playml.web.security import BadRequest, decode_image
 
