@@ -266,14 +266,14 @@ class ModelExplorer:
             return self.network.grad_cam(images, label, layer)
 
 
-def model_explorer(model: Any = "efficientnet-lite0") -> ModelExplorer:
+def model_explorer(model: Any = "efficientnet-lite0", **options: Any) -> ModelExplorer:
     """A :class:`ModelExplorer` for a backbone name, a model folder or a loaded image model.
 
     >>> import playml as ml
     >>> ml.model_explorer()
     ModelExplorer(model='efficientnet-lite0', kind='backbone')
     """
-    return ModelExplorer(model)
+    return ModelExplorer(model, **options)
 
 
 @contextlib.contextmanager
