@@ -70,7 +70,9 @@ export async function mount(root, studio) {
   const camCanvas = el("canvas", { id: "ex-cam", width: 330, height: 220, role: "img", "aria-label": "The image with the heat map of where the model looked" });
   const camLabel = el("p", { id: "ex-cam-label", "aria-live": "polite" });
 
-  root.append(el("div", { class: "ex" }, el("div", { class: "ex-cols" },
+  const page = el("div", { class: "ex" });
+  root.append(page);
+  page.append(el("div", { class: "ex-cols" },
     el("section", { class: "card ex-model", "aria-labelledby": "ex-model-title" },
       el("h2", { id: "ex-model-title", text: "Model" }),
       el("label", { for: "ex-model", text: "Open" }), choose, path, el("div", { class: "row" }, open),
@@ -86,26 +88,27 @@ export async function mount(root, studio) {
           "one pushed that answer up). Red is most important." }))),
     el("section", { class: "card ex-middle", "aria-labelledby": "ex-grid-title" },
       el("h2", { id: "ex-grid-title", text: "What a layer sees" }),
-      el("div", { class: "row" }, file, fileLabel, webcam, snap), videoBox,
+      el("div", { class: "row" }, file, fileLabel, webcam, snap, videoBox),
       el("div", { class: "row" }, el("label", { for: "ex-layer", text: "Layer" }), layer),
       gridInfo, el("div", { class: "ex-grid-box" }, gridCanvas), probe),
     el("section", { class: "card ex-right", "aria-labelledby": "ex-dist-title" },
       el("h2", { id: "ex-dist-title", text: "Values" }),
       el("h3", { text: "Weights" }), histW, el("h3", { text: "Activations for this image" }), histA,
-      el("h2", { id: "ex-cam-title", text: "Where it looked" }), camCanvas, camLabel))));
+      el("h2", { id: "ex-cam-title", text: "Where it looked" }), camCanvas, camLabel)));
 
   function showSummary() {
     const rows = model.layers.map((r) => el("tr", { "data-layer": r.name, tabindex: "0", "aria-selected": "false",
       title: `Show ${r.name}` },
-      el("td", { text: r.name }), el("td", { text: r.type }), el("td", { text: r.shape.join(" × ") }),
+      el("td", { text: r.name, title: r.name }), el("td", { text: r.type, title: r.type }), el("td", { text: r.shape.join(" × ") }),
       el("td", { class: "num", text: fmt(r.parameters) })));
     table.replaceChildren(el("thead", {}, el("tr", {}, el("th", { text: "Layer" }), el("th", { text: "Type" }),
       el("th", { text: "Output shape" }), el("th", { class: "num", text: "Parameters" }))), el("tbody", {}, ...rows));
     total.textContent = `${model.title}: ${model.layers.length} layers, ${fmt(model.parameters)} parameters, ` +
       `${model.input_size}×${model.input_size} input, ${model.labels} labels.`;
     total.dataset.parameters = model.parameters; total.dataset.layers = model.layers.length;
+    const keep = layer.value;  // the same layer again when the new model has it
     layer.replaceChildren(...model.layers.map((r) => el("option", { value: r.name, text: `${r.name} · ${r.type} · ${r.shape.join("×")}` })));
-    layer.value = model.default_layer;
+    layer.value = model.layers.some((r) => r.name === keep) ? keep : model.default_layer;
     markLayer();
   }
 
@@ -134,7 +137,8 @@ export async function mount(root, studio) {
     ctx.drawImage(img, 0, 0);
     // scale the canvas on screen to fill the box, keeping pixels sharp
     const box = gridCanvas.parentElement.clientWidth || 440;
-    const scale = Math.min(box / img.width, 440 / img.height, 8);
+    const room = Math.max(200, window.innerHeight - gridCanvas.parentElement.getBoundingClientRect().top - 70);
+    const scale = Math.min(box / img.width, Math.min(440, room) / img.height, 8);
     gridCanvas.style.width = `${Math.floor(img.width * scale)}px`;
     gridCanvas.style.height = `${Math.floor(img.height * scale)}px`;
     grid = g;
@@ -182,13 +186,13 @@ export async function mount(root, studio) {
       ctx.strokeRect(r.box[0] * s, r.box[1] * s, (r.box[2] - r.box[0]) * s, (r.box[3] - r.box[1]) * s);
       ctx.setLineDash([]);
       ctx.beginPath(); ctx.arc(r.peak[0] * s, r.peak[1] * s, 6, 0, 2 * Math.PI); ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.stroke(); ctx.lineWidth = 1;
-      Object.assign(camCanvas.dataset, { image: imageUrl, label: r.label, confidence: r.confidence, peakX: r.peak[0], peakY: r.peak[1], layer: r.layer });
+      Object.assign(camCanvas.dataset, { label: r.label, confidence: r.confidence, peakX: r.peak[0], peakY: r.peak[1], layer: r.layer });
       camLabel.textContent = `Top answer: ${r.label} (${(100 * r.confidence).toFixed(1)} %). Red marks the pixels that pushed it ` +
         `most (layer ${r.layer}); the circle is the hottest point, the dashed square what the model sees.`;
     } catch (err) { camLabel.textContent = err.message; }
   }
 
-  async function refresh() { await Promise.all([showLayer(), showCam()]); }
+  async function refresh() { await showLayer(); await showCam(); }  // the grid first: the server does one at a time
 
   async function useImage(blob, source) {
     const form = new FormData();
@@ -197,6 +201,7 @@ export async function mount(root, studio) {
       const info = await api(`/api/explorer/image?source=${source}`, { method: "POST", form });
       if (imageUrl) URL.revokeObjectURL(imageUrl);
       imageUrl = URL.createObjectURL(blob);
+      page.lastImage = blob;  // the bytes the server got (tests compare the page with Python on them)
       gridCanvas.dataset.source = info.source;
       if (!model) { studio.status("Image ready. Open a model to look inside it."); return; }
       await refresh();
@@ -226,7 +231,7 @@ export async function mount(root, studio) {
       webcam.textContent = "Use the webcam"; webcam.setAttribute("aria-pressed", "false");
       return;
     }
-    video = el("video", { id: "ex-video", width: 240, height: 180, "aria-label": "The webcam" });
+    video = el("video", { id: "ex-video", width: 120, height: 90, "aria-label": "The webcam" });
     videoBox.replaceChildren(video); videoBox.hidden = false;
     try {
       await openCamera(video);
