@@ -139,3 +139,16 @@ def test_models_that_are_not_image_models_are_refused():
         ml.model_explorer("tests/data/ml5/colour-classifier").summary()
     with pytest.raises(ml.MissingFileError):
         ml.model_explorer("no/such/model").summary()
+
+
+def test_any_tfjs_layers_image_model():
+    """A Keras-style functional model (BatchNorm, SeparableConv2D, shared layer, Concatenate…)."""
+    ex = ml.model_explorer("tests/data/tfjs/keras-bn")
+    model = ex.loaded
+    assert ex.kind == "tfjs_layers" and ex.input_size == 20
+    assert ex.parameters == sum(n for _, _, n in model.layer_table())
+    x = ex.preprocess(COFFEE)
+    assert x.shape == (20, 20, 3) and -1 <= x.min() < x.max() <= 1
+    np.testing.assert_allclose(ex.activations(COFFEE, "probs"), model.predict(x), atol=1e-5)
+    cam = ex.grad_cam(COFFEE)
+    assert cam.label == f"output {int(np.argmax(model.predict(x)))}" and cam.heatmap.shape == (400, 600)

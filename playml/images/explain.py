@@ -470,7 +470,6 @@ class _Network:
 
     def _tfjs(self, model: Any, kind: str) -> None:
         from playml.formats.tfjs import LayersGraph
-        from playml.images.teachable_machine import tm_preprocess
 
         lm = model.layers_model if kind == "teachable_machine" else model
         self.module = lm.module
@@ -503,7 +502,10 @@ class _Network:
             self.title = "the Teachable Machine model"
         else:
             self.title = "the TF.js model"
-        self._prep = lambda image: tm_preprocess(image, self.size, grey=grey)[None]
+        if kind == "teachable_machine":
+            self._prep = lambda image: model.preprocess(image)[None]
+        else:
+            self._prep = lambda image: _square_pixels(image, self.size, grey)[None]
 
         def box(w: int, h: int) -> tuple[float, float, float, float]:
             side = min(w, h)
@@ -664,6 +666,21 @@ class _Network:
             heatmap=np.clip(heat, 0, 1),
             image=rgb,
         )
+
+
+def _square_pixels(image: Any, size: int, grey: bool) -> np.ndarray:
+    """A TF.js image model's usual input: the centre square, resized, pixels mapped to −1…1 (×1 if grey)."""
+    from PIL import Image
+
+    img = Image.fromarray(load_image(image))
+    w, h = img.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
+    x = np.asarray(img, dtype=np.float32)
+    if grey:
+        x = (x @ np.array([0.2989, 0.5870, 0.1140], dtype=np.float32))[..., None]
+    return x / 127.5 - 1.0
 
 
 def _looks_like_probabilities(out) -> bool:
