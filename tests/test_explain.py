@@ -33,6 +33,9 @@ def test_constructor_checks_and_loads_nothing():
         ml.model_explorer("efficientnet-lite9")
     with pytest.raises(ml.InputError, match="threads"):
         ml.model_explorer(threads=0)
+    folder = ml.model_explorer(TM)
+    assert repr(folder) == f"ModelExplorer(model='{TM}')" and folder._loaded is None  # nothing read yet
+    assert folder.kind == "teachable_machine"
 
 
 def test_backbone_summary_matches_the_block_table(lite0):
@@ -51,7 +54,7 @@ def test_backbone_summary_matches_the_block_table(lite0):
 @pytest.mark.parametrize("layer", ["stem", "blocks.5", "head"])
 def test_activations_agree_with_the_onnx_features(lite0, layer):
     act = lite0.activations(COFFEE, layer)
-    assert act.shape == lite0.network.rows[lite0.layer_names().index(layer)].shape
+    assert act.shape == lite0.summary()[lite0.layer_names().index(layer)].shape
     onnx = ml.feature_extractor("efficientnet-lite0", layer=layer).features(COFFEE)
     np.testing.assert_allclose(act.mean(axis=(1, 2)), onnx, atol=2e-4, rtol=1e-4)
 

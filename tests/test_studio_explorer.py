@@ -112,7 +112,7 @@ def test_explorer_page_matches_the_python_explorer(tmp_path):
 
             # upload the coffee photo: the default layer's grid, both histograms and the heat map appear
             page.locator("#ex-file").set_input_files(str(COFFEE))
-            expect(page.locator("#ex-grid")).to_have_attribute("data-layer", ex.network.default_layer)
+            expect(page.locator("#ex-grid")).to_have_attribute("data-layer", ex.default_layer)
             expect(page.locator("#ex-cam")).to_have_attribute("data-label", "espresso")
 
             # pick blocks.5 in the table with the keyboard
@@ -147,8 +147,8 @@ def test_explorer_page_matches_the_python_explorer(tmp_path):
             page.locator("#ex-path").fill(str(TM))
             page.locator("#ex-path").press("Enter")
             expect(page.locator("#ex-total")).to_have_attribute("data-parameters", str(tm.parameters))
-            expect(page.locator("#ex-grid")).to_have_attribute("data-layer", tm.network.default_layer)
-            _check_grid_against(page, tm.activations(str(COFFEE), tm.network.default_layer))
+            expect(page.locator("#ex-grid")).to_have_attribute("data-layer", tm.default_layer)
+            _check_grid_against(page, tm.activations(str(COFFEE), tm.default_layer))
             tm_cam = tm.grad_cam(str(COFFEE))
             expect(page.locator("#ex-cam")).to_have_attribute("data-label", tm_cam.label)
             page.screenshot(path=str(ARTIFACTS / "explorer-teachable-machine.png"))

@@ -153,7 +153,12 @@ class ModelExplorer:
 
     def __repr__(self) -> str:
         name = self.model_name if isinstance(self.model_name, (str, os.PathLike)) else type(self.model_name).__name__
-        return build_repr("ModelExplorer", model=str(name), kind=self.kind)
+        known = self._loaded is not None or self._is_backbone_name()
+        return build_repr("ModelExplorer", model=str(name), kind=self.kind if known else None)
+
+    def _is_backbone_name(self) -> bool:
+        m = self.model_name
+        return isinstance(m, str) and os.sep not in m and not Path(m).exists()
 
     # ------------------------------------------------------------------ loading
     @property
@@ -163,7 +168,7 @@ class ModelExplorer:
             from playml.zoo import get_backbone
 
             m = self.model_name
-            if isinstance(m, str) and os.sep not in m and not Path(m).exists():
+            if self._is_backbone_name():
                 self._loaded = get_backbone(m)
             else:
                 import playml
@@ -175,10 +180,8 @@ class ModelExplorer:
     @property
     def kind(self) -> str:
         """``"backbone"``, ``"image_classification"``, ``"teachable_machine"`` or ``"tfjs_layers"``."""
-        if self._loaded is None and isinstance(self.model_name, (str, os.PathLike)):
-            m = str(self.model_name)
-            if os.sep not in m and not Path(m).exists():
-                return "backbone"
+        if self._loaded is None and self._is_backbone_name():
+            return "backbone"
         return _kind_of(self.loaded)
 
     @property
@@ -200,7 +203,28 @@ class ModelExplorer:
 
     @property
     def input_size(self) -> int:
+        """Side of the square image the network takes."""
         return self.network.size
+
+    @property
+    def title(self) -> str:
+        """What the model is, in words (``'efficientnet-lite0'``, ``'the Teachable Machine model'``)."""
+        return self.network.title
+
+    @property
+    def is_classifier(self) -> bool:
+        """Whether the model answers with labels (so :meth:`grad_cam` can explain an answer)."""
+        return self.network.classifier
+
+    @property
+    def default_layer(self) -> str:
+        """The layer shown first: an early convolution, whose channels still look like the image."""
+        return self.network.default_layer
+
+    @property
+    def cam_layer(self) -> str:
+        """The layer :meth:`grad_cam` uses by default: the last one with feature maps."""
+        return self.network.default_cam_layer
 
     # ------------------------------------------------------------------ the four views
     def summary(self) -> list[LayerSummary]:
@@ -217,11 +241,12 @@ class ModelExplorer:
         return [r.name for r in self.network.rows]
 
     def check_layer(self, layer: str | None) -> str:
+        """A layer name checked against :meth:`layer_names` (``None`` → :attr:`default_layer`)."""
         if layer is None:
-            return self.network.default_layer
+            return self.default_layer
         names = self.layer_names()
         if layer not in names:
-            raise unknown_name(f"layer of {self.network.title}", str(layer), names)
+            raise unknown_name(f"layer of {self.title}", str(layer), names)
         return layer
 
     def preprocess(self, image: Any) -> np.ndarray:
@@ -257,9 +282,9 @@ class ModelExplorer:
         ``layer`` is the convolution whose feature maps are weighted by their gradients (default:
         the last one, which sees whole objects at a coarse resolution).
         """
-        if not self.network.classifier:
+        if not self.is_classifier:
             raise TaskError(f"{self.network.title} gives no labels, so there is no answer to explain.")
-        layer = self.network.default_cam_layer if layer is None else self.check_layer(layer)
+        layer = self.cam_layer if layer is None else self.check_layer(layer)
         with torch_threads(self.threads):
             if is_many(images):
                 return [self.network.grad_cam(item, label, layer) for item in iter_many(images)]

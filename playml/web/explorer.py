@@ -36,6 +36,7 @@ __all__ = ["ExplorerSession", "channel_grid", "register", "MAX_CHANNELS", "BINS"
 MAX_CHANNELS = 256
 #: Bars of each histogram.
 BINS = 40
+_UPLOAD = File(...)  # FastAPI's marker for an uploaded file
 
 
 def _png(array: np.ndarray) -> str:
@@ -176,22 +177,20 @@ class ExplorerSession:
 
     def describe(self) -> dict[str, Any]:
         ex = self.explorer()
-        net = ex.network
         rows = [
             {"name": r.name, "type": r.type, "shape": list(r.shape), "parameters": r.parameters} for r in ex.summary()
         ]
         return {
             "key": self.key,
-            "title": net.title,
+            "title": ex.title,
             "kind": ex.kind,
             "layers": rows,
             "parameters": ex.parameters,
             "input_size": ex.input_size,
             "labels": len(ex.labels),
-            "classifier": net.classifier,
-            "default_layer": net.default_layer,
-            "cam_layer": net.default_cam_layer,
-            "channels_last": net.channels_last,
+            "classifier": ex.is_classifier,
+            "default_layer": ex.default_layer,
+            "cam_layer": ex.cam_layer,
         }
 
     # -- the image ------------------------------------------------------------------------------------
@@ -284,7 +283,7 @@ def register(app, models_dir: Path) -> None:
         return await asyncio.to_thread(session.open, await body(request))
 
     @app.post("/api/explorer/image")
-    async def explorer_image(file: UploadFile = File(...), source: str = "upload"):
+    async def explorer_image(file: UploadFile = _UPLOAD, source: str = "upload"):
         if source not in ("upload", "webcam"):
             raise BadRequest("source must be 'upload' or 'webcam'.")
         rgb = await asyncio.to_thread(decode_image, await file.read())
