@@ -36,6 +36,8 @@ __all__ = ["ExplorerSession", "channel_grid", "register", "MAX_CHANNELS", "BINS"
 MAX_CHANNELS = 256
 #: Bars of each histogram.
 BINS = 40
+#: The heat-map overlay is sent at most this many pixels on a side (the image's own size if smaller).
+OVERLAY_SIDE = 640
 _UPLOAD = File(...)  # FastAPI's marker for an uploaded file
 
 
@@ -233,6 +235,13 @@ class ExplorerSession:
             t = time.perf_counter()
             cam = ex.grad_cam(image, label=label)
             heat = cam.heatmap
+            h, w = heat.shape
+            if max(h, w) > OVERLAY_SIDE:  # the page scales it to the image anyway: keep the PNG small
+                from PIL import Image
+
+                f = OVERLAY_SIDE / max(h, w)
+                size = (max(1, round(w * f)), max(1, round(h * f)))
+                heat = np.asarray(Image.fromarray(heat, mode="F").resize(size, Image.Resampling.BILINEAR))
             rgba = np.concatenate(
                 [heat_colours(heat), (np.sqrt(heat) * 0.65 * 255).round().astype(np.uint8)[..., None]], axis=-1
             )
@@ -243,8 +252,8 @@ class ExplorerSession:
                 "layer": cam.layer,
                 "box": list(cam.box),
                 "peak": [x, y],
-                "width": int(heat.shape[1]),
-                "height": int(heat.shape[0]),
+                "width": int(w),
+                "height": int(h),
                 "cam": cam.cam.round(4).tolist(),
                 "png": _png(rgba),
                 "ms": (time.perf_counter() - t) * 1000,
