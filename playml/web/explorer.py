@@ -34,6 +34,8 @@ __all__ = ["ExplorerSession", "channel_grid", "register", "MAX_CHANNELS", "BINS"
 
 #: At most this many channels are drawn in the grid (the first ones, in the layer's order).
 MAX_CHANNELS = 256
+#: Models kept open (the most recently used), so switching back is instant.
+KEEP_MODELS = 4
 #: Bars of each histogram.
 BINS = 40
 #: The heat-map overlay is sent at most this many pixels on a side (the image's own size if smaller).
@@ -169,6 +171,9 @@ class ExplorerSession:
                 ex = ml.model_explorer(target)
                 ex.summary()  # loads and describes the network (fails here, not later)
                 self.explorers[key] = ex
+            self.explorers[key] = self.explorers.pop(key)  # most recently used last
+            while len(self.explorers) > KEEP_MODELS:
+                del self.explorers[next(iter(self.explorers))]
             self.key = key
             return self.describe()
 
