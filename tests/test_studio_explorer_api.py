@@ -40,14 +40,19 @@ def test_explorer_api(tmp_path):
     assert "explorer" in [p["id"] for p in PAGES]
     models = tmp_path / "models"
     shutil.copytree("tests/data/tfjs/tm-standard", models / "my-tm")
+    for kind in ("image_classification", "neural_network", "anomaly_detector"):  # saved by playml 0.1.0
+        shutil.copytree(f"tests/data/saved-0.1.0/{kind}", models / kind)
     (models / "notes").mkdir()
     client = TestClient(create_app(token=TOKEN, models_dir=models, port=8767), base_url=BASE)
-    choices = client.get("/api/explorer", headers=AUTH).json()
-    assert [b["id"] for b in choices["backbones"]][:1] == ["efficientnet-lite0"]
-    assert [s["id"] for s in choices["saved"]] == ["saved:my-tm"]  # the folder without a model is not listed
-
     r = client.post("/api/explorer/layer", json={"layer": "stem"}, headers=AUTH)
     assert r.status_code == 400 and "Open a model first" in r.json()["detail"]
+    choices = client.get("/api/explorer", headers=AUTH).json()
+    assert [b["id"] for b in choices["backbones"]][:1] == ["efficientnet-lite0"]
+    # image models only: not the folder without a model, nor the table models
+    assert [s["id"] for s in choices["saved"]] == ["saved:image_classification", "saved:my-tm"]
+    taught = client.post("/api/explorer/open", json={"model": "saved:image_classification"}, headers=AUTH).json()
+    assert taught["kind"] == "image_classification" and taught["layers"][-1]["type"] == "Softmax"
+
     r = client.post("/api/explorer/open", json={"model": "resnet50"}, headers=AUTH)
     assert r.status_code == 400 and "efficientnet-lite0" in r.json()["detail"]
     r = client.post("/api/explorer/open", json={"path": str(tmp_path / "nowhere")}, headers=AUTH)

@@ -119,7 +119,7 @@ class ExplorerSession:
     # -- choosing a model -------------------------------------------------------------------------
     def choices(self) -> dict[str, Any]:
         """The bundled backbones and the image models saved in the models folder."""
-        from playml.core.saving import detect
+        from playml.core.saving import META_FILE, detect, read_json
         from playml.zoo import backbone_names
 
         saved = []
@@ -129,9 +129,11 @@ class ExplorerSession:
                     continue
                 try:
                     found = detect(folder)
+                    if found == "playml":  # only the image classifiers playml teaches
+                        found = read_json(folder / META_FILE, "model description")["playml"].get("kind")
                 except Exception:  # noqa: BLE001 - an unreadable folder is just not listed
                     continue
-                if found in ("playml", "teachable-machine", "tfjs-layers"):
+                if found in ("image_classification", "teachable-machine", "tfjs-layers"):
                     saved.append({"id": f"saved:{folder.name}", "title": f"{folder.name} (saved, {found})"})
         return {
             "backbones": [{"id": name, "title": f"{name} (bundled ImageNet classifier)"} for name in backbone_names()],
