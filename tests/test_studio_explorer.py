@@ -162,6 +162,7 @@ def test_explorer_page_matches_the_python_explorer(tmp_path):
             page.wait_for_function("() => document.querySelector('#ex-video').videoWidth > 0")
             page.locator("#ex-snap").click()
             expect(page.locator("#ex-grid")).to_have_attribute("data-source", "webcam")
+            expect(page.locator("#ex-cam")).to_have_attribute("data-source", "webcam")
             expect(page.locator("#ex-cam")).to_have_attribute("data-label", "espresso")
             page.locator("#ex-layer").select_option("blocks.5")
             expect(page.locator("#ex-grid")).to_have_attribute("data-layer", "blocks.5")

@@ -175,6 +175,7 @@ export async function mount(root, studio) {
       camLabel.textContent = "This model gives no labels, so there is no answer to explain.";
       return;
     }
+    const source = gridCanvas.dataset.source;  // of the image this answer is about
     try {
       const r = await api("/api/explorer/gradcam", { method: "POST", json: {} });
       const [img, heat] = await Promise.all([loadImage(imageUrl), loadImage(r.png)]);
@@ -186,7 +187,7 @@ export async function mount(root, studio) {
       ctx.strokeRect(r.box[0] * s, r.box[1] * s, (r.box[2] - r.box[0]) * s, (r.box[3] - r.box[1]) * s);
       ctx.setLineDash([]);
       ctx.beginPath(); ctx.arc(r.peak[0] * s, r.peak[1] * s, 6, 0, 2 * Math.PI); ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.stroke(); ctx.lineWidth = 1;
-      Object.assign(camCanvas.dataset, { label: r.label, confidence: r.confidence, peakX: r.peak[0], peakY: r.peak[1], layer: r.layer });
+      Object.assign(camCanvas.dataset, { source, label: r.label, confidence: r.confidence, peakX: r.peak[0], peakY: r.peak[1], layer: r.layer });
       camLabel.textContent = `Top answer: ${r.label} (${(100 * r.confidence).toFixed(1)} %). Red marks the pixels that pushed it ` +
         `most (layer ${r.layer}); the circle is the hottest point, the dashed square what the model sees.`;
     } catch (err) { camLabel.textContent = err.message; }
