@@ -10,6 +10,11 @@
   boundary redraws per second, as the page counts them. Peer: the same ``Playground.step``
   called in a Python loop (no server, no browser). Targets ≥ 20 steps/s, ≥ 10 redraws/s.
 
+- **Explorer**: EfficientNet-Lite0 and the bundled coffee photo; every layer from ``stem`` to
+  ``head`` picked twice in the page, each timed from the pick to the channel grid drawn (the
+  histograms come in the same answer). Peer: ``ex.activations`` + the grid image in Python (no
+  server, no browser). Target ≤ 300 ms. ``python -m bench.studio_explore explorer`` runs it alone.
+
 The machine's load (``uptime``) is recorded before and after: the box is shared.
 
     .venv/bin/python -m bench.studio_explore
@@ -59,6 +64,92 @@ def _python_peers() -> dict[str, float]:
     return {"query_ms": statistics.median(times), "epochs_per_s": epochs / (time.perf_counter() - t)}
 
 
+EXPLORER_ROUNDS = 2
+
+
+def _explorer_layers() -> list[str]:
+    import playml as ml
+
+    return [n for n in ml.model_explorer("efficientnet-lite0").layer_names() if n not in ("features", "classifier")]
+
+
+def _explorer_peer() -> float:
+    """Median ms of one layer's activations and grid image in Python (what the server does)."""
+    import playml as ml
+    from playml.core.media import load_image
+    from playml.samples import path
+    from playml.web.explorer import channel_grid
+
+    ex = ml.model_explorer("efficientnet-lite0")
+    image = load_image(path("coffee"))
+    ex.activations(image, "head")  # warm: every layer has run once (as the page's model has, when opened)
+    times = []
+    for _ in range(EXPLORER_ROUNDS):
+        for layer in _explorer_layers():
+            t = time.perf_counter()
+            channel_grid(ex.activations(image, layer))
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def _explorer_in_page(page) -> dict[str, float]:
+    """Open EfficientNet-Lite0 in the Explorer page, upload the coffee photo, pick every layer."""
+    from playml.samples import path
+
+    page.get_by_role("link", name="Explorer").click()
+    page.locator("#ex-model").select_option("efficientnet-lite0")
+    page.locator("#ex-open").click()
+    page.wait_for_function("() => document.querySelector('#ex-total').dataset.parameters", timeout=300_000)
+    page.locator("#ex-file").set_input_files(str(path("coffee")))
+    page.wait_for_function("() => document.querySelector('#ex-cam').dataset.label", timeout=300_000)
+    drawn, server = [], []
+    for _ in range(EXPLORER_ROUNDS):
+        for layer in _explorer_layers():
+            if page.locator("#ex-layer").input_value() == layer:
+                continue
+            page.locator("#ex-layer").select_option(layer)
+            page.wait_for_function(f"() => document.querySelector('#ex-grid').dataset.layer === '{layer}'")
+            drawn.append(float(page.locator("#ex-grid").get_attribute("data-ms")))
+            server.append(float(page.locator("#ex-grid").get_attribute("data-server-ms")))
+    return {"grid_median": statistics.median(drawn), "grid_p95": _percentile(drawn, 0.95),
+            "grid_server": statistics.median(server), "grid_picks": len(drawn)}
+
+
+def _explorer_rows(out: dict[str, float], peer_ms: float) -> list[list[str]]:
+    return [
+        [f"explorer: activation grid for one image, layer picked → drawn (median of {out['grid_picks']})",
+         f"{out['grid_median']:.1f} ms", f"{peer_ms:.1f} ms", f"{out['grid_median'] / peer_ms:.1f}×", "≤ 300 ms"],
+        ["explorer: activation grid (95th percentile)", f"{out['grid_p95']:.1f} ms", "", "", "≤ 300 ms"],
+        ["explorer: activations + grid + histograms on the server (median)", f"{out['grid_server']:.1f} ms",
+         f"{peer_ms:.1f} ms", f"{out['grid_server'] / peer_ms:.1f}×", ""],
+    ]
+
+
+def run_explorer() -> str:
+    """The Explorer measurement alone (printed, not written to the results file)."""
+    from playwright.sync_api import sync_playwright
+
+    import playml as ml
+
+    load_before = _load()
+    peer_ms = _explorer_peer()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=Path(tmp) / "models")
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                page.goto(server.url)
+                out = _explorer_in_page(page)
+                browser.close()
+        finally:
+            server.stop()
+    return (f"{machine()} · load average before {load_before}, after {_load()} (shared machine)\n\n"
+            + markdown_table(["measure", "studio (Chromium)", "Python peer", "ratio", "target"],
+                             _explorer_rows(out, peer_ms)) + "\n")
+
+
 def run() -> str:
     from playwright.sync_api import sync_playwright
 
@@ -66,6 +157,7 @@ def run() -> str:
 
     load_before = _load()
     peers = _python_peers()
+    explorer_peer_ms = _explorer_peer()
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=Path(tmp) / "models")
@@ -121,6 +213,7 @@ def run() -> str:
                 judge_ms = float(page.locator("#an-metrics").get_attribute("data-ms"))
                 out.update(slider_median=statistics.median(slider_ms), slider_p95=_percentile(slider_ms, 0.95),
                            judge_ms=judge_ms)
+                out.update(_explorer_in_page(page))
                 browser.close()
         finally:
             server.stop()
@@ -138,6 +231,7 @@ def run() -> str:
         ["anomalies: slider → counts painted (median, 4,500 beats)", f"{out['slider_median']:.1f} ms", "", "",
          "≤ 50 ms"],
         ["anomalies: slider → counts painted (95th percentile)", f"{out['slider_p95']:.1f} ms", "", "", "≤ 50 ms"],
+        *_explorer_rows(out, explorer_peer_ms),
     ]
     text = (f"# Studio explore pages\n\n{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC · "
             f"{machine()} · load average before {load_before}, after {load_after} (shared machine)\n\n"
@@ -150,4 +244,6 @@ def run() -> str:
 
 
 if __name__ == "__main__":
-    print(run())
+    import sys
+
+    print(run_explorer() if sys.argv[1:] == ["explorer"] else run())

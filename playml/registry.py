@@ -239,6 +239,12 @@ EXTRA_NAMES: dict[str, str] = {
     "TFJSLayersModel": "playml.formats.tfjs:LayersModel",
     "Predictions": "playml.results:Predictions",
     "samples": "playml.samples:",
+    # look inside an image model: summary, activations, value distributions, Grad-CAM
+    "model_explorer": "playml.images.explain:model_explorer",
+    "ModelExplorer": "playml.images.explain:ModelExplorer",
+    "LayerSummary": "playml.images.explain:LayerSummary",
+    "ValueDistribution": "playml.images.explain:ValueDistribution",
+    "GradCAM": "playml.images.explain:GradCAM",
 }
 
 

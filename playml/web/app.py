@@ -47,6 +47,11 @@ PAGES: list[dict[str, str]] = [
         "title": "Search",
         "description": "Find the images that look most alike, with any model, layer and distance",
     },
+    {
+        "id": "explorer",
+        "title": "Explorer",
+        "description": "Look inside an image model: its layers, what they see, and where it looked",
+    },
 ]
 
 
@@ -280,6 +285,10 @@ def create_app(
     from playml.web.explore import register as register_explore  # playground, search, anomalies
 
     register_explore(app, project.models_dir)
+
+    from playml.web.explorer import register as register_explorer  # the model explorer
+
+    register_explorer(app, project.models_dir)
 
     # -- live ----------------------------------------------------------------------------------
     @app.websocket("/ws/live")
