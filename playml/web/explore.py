@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import Request
+from fastapi import File, Request, UploadFile
 
 from playml.errors import InputError
 
@@ -263,7 +263,13 @@ SEARCH_SOURCES = {
     "photos": "the bundled photos (8)",
     "digits": "the bundled digits (1,797 small pictures)",
     "folder": "a folder on this computer",
+    "uploads": "images you upload (choose or drop them)",
 }
+#: Thumbnails of an index as one JPEG sheet (a sprite), SPRITE_TILE pixels square each, so the
+#: page decodes one picture once and every result afterwards draws without a request.
+SPRITE_TILE = 64
+SPRITE_MAX = 16384  # 128 × 128 tiles: an 8192-pixel sheet
+MAP_METHODS = ("pca", "umap")
 SEARCH_MODELS = ("efficientnet-lite0", "mobilenet-v2", "efficientnet-lite1", "efficientnet-lite2")
 SEARCH_METRICS = ("cosine", "euclidean", "sqeuclidean", "dot")
 
@@ -304,6 +310,39 @@ class SearchSession:
         self.metric = "cosine"
         self.progress: dict[str, Any] = {"done": 0, "total": 0, "state": "idle", "message": ""}
         self.thumbs: dict[str, dict[int, bytes]] = {}  # by file: JPEG bytes per size
+        self.compare: tuple[Any, list[Any]] | None = None  # a second layer's index of the same images
+        self.maps: dict[tuple, dict[str, Any]] = {}  # (index key, metric, method) → the map's JSON
+        self.sprites: dict[tuple, bytes] = {}  # index key → the thumbnail sheet (JPEG)
+        self.upload_dir: Path | None = None
+        self.uploads = 0
+
+    def upload(self, files: list[tuple[str, bytes]], first: bool = True) -> dict[str, Any]:
+        """Keep uploaded images in a fresh folder (``first``) or add them to the current one;
+        the ``uploads`` source indexes that folder. Each file must decode as an image."""
+        import re
+        import tempfile
+
+        from playml.web.security import BadRequest, decode_image
+
+        if not files:
+            raise InputError("Choose at least one image.")
+        for name, data in files:
+            try:
+                decode_image(data)
+            except BadRequest as e:
+                raise InputError(f"{name or 'An upload'}: {e}") from None
+        with self.lock:
+            if first or self.upload_dir is None:
+                self.upload_dir = Path(tempfile.mkdtemp(prefix="playml-search-uploads-"))
+                self.uploads = 0
+            for name, data in files:
+                stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name or "image").stem)[:40] or "image"
+                suffix = Path(name or "").suffix.lower()
+                if suffix not in (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"):
+                    suffix = ".png"
+                (self.upload_dir / f"{self.uploads:05d}-{stem}{suffix}").write_bytes(data)
+                self.uploads += 1
+            return {"folder": str(self.upload_dir), "images": self.uploads}
 
     @staticmethod
     def items(source: str, folder: str | None) -> tuple[list[Any], list[str | None]]:
@@ -315,6 +354,10 @@ class SearchSession:
             return [str(p) for p in ds.X], list(ds.named_labels())
         if source == "digits":
             folder = str(_digit_files())
+            source = "folder"
+        if source == "uploads":
+            if not folder:
+                raise InputError("Upload some images first (choose them or drop them on the page).")
             source = "folder"
         if source == "folder":
             if not folder:
@@ -332,39 +375,65 @@ class SearchSession:
 
         raise unknown_name("image source", source, list(SEARCH_SOURCES))
 
+    def _index_of(self, index: Any, key: tuple, items: list[Any], labels: list[str | None], chunk: int) -> Any:
+        """The index of ``key``, embedded now (with progress) unless it was built before."""
+        if key not in self.built:
+            self.progress = {
+                "done": 0,
+                "total": len(items),
+                "state": "building",
+                "message": f"Reading {len(items)} images with {index.model_name} ({index._layer})…",
+            }
+            t = time.perf_counter()
+            for start in range(0, len(items), chunk):
+                part: Any = items[start : start + chunk]
+                if all(labels):
+                    from playml.datasets.dataset import Dataset
+
+                    part = Dataset(part, list(labels[start : start + chunk]), kind="images")
+                (index.build if start == 0 else index.add)(part, progress=False)
+                self.progress["done"] = min(len(items), start + chunk)
+            self.progress["seconds"] = time.perf_counter() - t
+            self.built[key] = (index, items)
+        return self.built[key]
+
     def build(
-        self, source: str, model: str, layer: str | None, metric: str, folder: str | None = None, chunk: int = 64
+        self,
+        source: str,
+        model: str,
+        layer: str | None,
+        metric: str,
+        folder: str | None = None,
+        chunk: int = 64,
+        compare: str | None = None,
     ) -> dict[str, Any]:
+        """Embed the images with ``model`` at ``layer`` (and at a second layer ``compare``, to
+        show both layers' answers side by side); kept per (images, model, layer)."""
         import playml as ml
         from playml.core.vector_index import check_metric
 
         check_metric(metric)
+        if source == "uploads":
+            folder = str(self.upload_dir) if self.upload_dir else None
         index = ml.image_search(model=model, layer=layer or None, metric="cosine")  # checks model and layer
-        key = (source if source != "folder" else f"folder:{folder}", index.model_name, index._layer)
+        other = ml.image_search(model=model, layer=compare, metric="cosine") if compare else None
+        where = source if source not in ("folder", "uploads") else f"folder:{folder}"
+        key = (where, index.model_name, index._layer)
         with self.lock:
-            if key not in self.built:
+            if key in self.built:
+                items, labels = self.built[key][1], list(self.built[key][0].labels_)
+            else:
                 items, labels = self.items(source, folder)
-                self.progress = {
-                    "done": 0,
-                    "total": len(items),
-                    "state": "building",
-                    "message": f"Reading {len(items)} images with {index.model_name} ({index._layer})…",
-                }
-                t = time.perf_counter()
-                for start in range(0, len(items), chunk):
-                    part: Any = items[start : start + chunk]
-                    if all(labels):
-                        from playml.datasets.dataset import Dataset
-
-                        part = Dataset(part, list(labels[start : start + chunk]), kind="images")
-                    (index.build if start == 0 else index.add)(part, progress=False)
-                    self.progress["done"] = min(len(items), start + chunk)
-                self.progress["seconds"] = time.perf_counter() - t
-                self.built[key] = (index, items)
+            base, items = self._index_of(index, key, items, labels, chunk)
+            second = None
+            if other is not None:
+                second = self._index_of(other, (where, other.model_name, other._layer), items, labels, chunk)[0]
             self.key, self.metric, self.version = key, metric, getattr(self, "version", 0) + 1
-            base, items = self.built[key]
             view = base if metric == base.metric else base.with_metric(metric)
             self.current = (view, items)
+            self.compare = None
+            if second is not None:
+                self.compare = (second if metric == second.metric else second.with_metric(metric), items)
             self.progress = {
                 **self.progress,
                 "state": "ready",
@@ -372,7 +441,12 @@ class SearchSession:
                 "total": len(items),
                 "message": f"{len(items)} images ready.",
             }
-            threading.Thread(target=self.warm, name="playml-search-thumbnails", daemon=True).start()
+            if key not in self.sprites:
+                self.progress["message"] = f"{len(items)} images ready; making their thumbnails…"
+                self.sprite()  # one sheet of thumbnails: every result then draws without a request
+                self.progress["message"] = f"{len(items)} images ready."
+            if key not in self.sprites:  # too many for one sheet: one thumbnail per request, made ahead
+                threading.Thread(target=self.warm, name="playml-search-thumbnails", daemon=True).start()
             return self.describe()
 
     def index(self):
@@ -382,21 +456,25 @@ class SearchSession:
 
     def describe(self) -> dict[str, Any]:
         index = self.index()
+        n = len(index)
+        sprite = None
+        if self.key in self.sprites:
+            sprite = {"tile": SPRITE_TILE, "columns": self._sprite_columns(n), "url": f"/api/search/sprite.jpg?v={self.version}"}
         return {
-            "images": len(index),
+            "images": n,
             "version": self.version,
             "model": index.model_name,
             "layer": index._layer,
+            "compare": self.compare[0]._layer if self.compare else None,
             "metric": index.metric,
             "labels": [lab or "" for lab in index.labels_],
+            "sprite": sprite,
         }
 
-    def query(self, row: int, top_k: int = 15) -> dict[str, Any]:
+    @staticmethod
+    def _answer(index: Any, row: int, top_k: int) -> dict[str, Any]:
         from playml.images.search import search_score
 
-        index = self.index()
-        if not isinstance(row, int) or not 0 <= row < len(index):
-            raise InputError(f"row goes from 0 to {len(index) - 1} (got {row!r}).")
         t = time.perf_counter()
         matches = index.query_vector(index.vectors_[row], top_k=top_k)
         ms = (time.perf_counter() - t) * 1000
@@ -404,31 +482,85 @@ class SearchSession:
         label = index.labels_[row]
         others = [m for m, r in zip(matches, rows) if r != row]
         score = search_score([m.label == label for m in others]) if label else None
-        import base64
-
-        # thumbnails inline (made ahead by warm()), so the results draw after one round trip
         return {
-            "row": row,
+            "layer": index._layer,
             "label": label,
             "ms": ms,
             "score": score,
             "matches": [
-                {
-                    "row": r,
-                    "path": m.path,
-                    "label": m.label,
-                    "distance": m.distance,
-                    "score": m.score,
-                    "thumb": "data:image/jpeg;base64," + base64.b64encode(self.thumbnail(r)).decode(),
-                }
+                {"row": r, "path": m.path, "label": m.label, "distance": m.distance, "score": m.score}
                 for m, r in zip(matches, rows)
             ],
         }
 
-    def map(self) -> dict[str, Any]:
+    def query(self, row: int, top_k: int = 15) -> dict[str, Any]:
+        """The ``top_k`` nearest of image ``row`` (and with the second layer's index, when comparing).
+        The page draws their thumbnails from the sprite, so the answer is a few kilobytes."""
         index = self.index()
-        rows, xy = index.map_2d("pca", sample=2000)
-        return {"rows": rows.tolist(), "xy": np.round(xy, 4).tolist(), "labels": [index.labels_[i] or "" for i in rows]}
+        if not isinstance(row, int) or not 0 <= row < len(index):
+            raise InputError(f"row goes from 0 to {len(index) - 1} (got {row!r}).")
+        out = {"row": row, **self._answer(index, row, top_k)}
+        if self.compare is not None:
+            out["compare"] = self._answer(self.compare[0], row, top_k)
+        return out
+
+    def map(self, method: str = "pca") -> dict[str, Any]:
+        """2-D coordinates of (at most 2,000 of) the images: PCA, or UMAP (slower: its first
+        run in a process compiles numba code); kept per index, metric and method."""
+        if method not in MAP_METHODS:
+            from playml.errors import unknown_name
+
+            raise unknown_name("map", method, MAP_METHODS)
+        index = self.index()
+        key = (self.key, index.metric, method)
+        if key not in self.maps:
+            t = time.perf_counter()
+            rows, xy = index.map_2d(method, sample=2000)
+            self.maps[key] = {
+                "method": method,
+                "rows": rows.tolist(),
+                "xy": np.round(np.asarray(xy, dtype=np.float64), 4).tolist(),
+                "labels": [index.labels_[i] or "" for i in rows],
+                "seconds": time.perf_counter() - t,
+            }
+        return self.maps[key]
+
+    @staticmethod
+    def _sprite_columns(n: int) -> int:
+        return max(1, min(128, math.ceil(math.sqrt(n))))
+
+    def sprite(self) -> bytes | None:
+        """The current index's thumbnails as one JPEG sheet (row r at column r % columns), made once."""
+        import io
+
+        from PIL import Image
+
+        if self.current is None:
+            raise InputError("Build an index first (choose the images, a model and a layer).")
+        key, items = self.key, self.current[1]
+        if key in self.sprites:
+            return self.sprites[key]
+        n = len(items)
+        if n > SPRITE_MAX:
+            return None
+        cols, tile = self._sprite_columns(n), SPRITE_TILE
+        sheet = Image.new("RGB", (cols * tile, math.ceil(n / cols) * tile), "white")
+        for row, item in enumerate(items):
+            sheet.paste(self._tile(item, tile), ((row % cols) * tile, (row // cols) * tile))
+        buf = io.BytesIO()
+        sheet.save(buf, "JPEG", quality=85)
+        self.sprites[key] = buf.getvalue()
+        return self.sprites[key]
+
+    @staticmethod
+    def _tile(item: Any, size: int):
+        """A size × size square of the image (its centre, like CSS object-fit: cover)."""
+        from PIL import Image, ImageOps
+
+        from playml.core.media import load_image
+
+        img = Image.fromarray(load_image(item) if isinstance(item, str) else item).convert("RGB")
+        return ImageOps.fit(img, (size, size), Image.Resampling.BILINEAR)
 
     def thumbnail(self, row: int, size: int = 96) -> bytes:
         if self.current is None or not 0 <= row < len(self.current[1]):
@@ -463,7 +595,15 @@ class SearchSession:
 
 
 # -- anomalies -------------------------------------------------------------------------------------
-ANOMALY_DATASETS = ("ecg5000", "ecg200")
+ANOMALY_DATASETS = ("ecg5000", "ecg200", "csv")
+#: A CSV's test part: every TEST_EVERY-th row (rows 5, 10, 15, … counting from 1); the detector
+#: learns from the normal rows among the others.
+TEST_EVERY = 5
+
+
+def csv_split(frame: Any) -> tuple[Any, Any]:
+    """A table's (training part, test part): the test part is every fifth row, starting with the fifth."""
+    return frame.drop(frame.index[TEST_EVERY - 1 :: TEST_EVERY]), frame.iloc[TEST_EVERY - 1 :: TEST_EVERY]
 
 
 class AnomalySession:
@@ -478,6 +618,37 @@ class AnomalySession:
         self.detector: Any = None
         self.result: dict[str, Any] | None = None
         self.test_x: np.ndarray | None = None
+        self.csv: dict[str, Any] | None = None  # the uploaded table: its file and what the page shows of it
+
+    def upload_csv(self, name: str, data: bytes) -> dict[str, Any]:
+        """Keep an uploaded CSV and describe it: rows, columns, and the columns that could be labels
+        (at most 20 different values) with their values, most common first."""
+        import tempfile
+
+        import pandas as pd
+
+        from playml.datasets.tables import LABEL_COLUMNS
+
+        if not data:
+            raise InputError("The CSV file is empty.")
+        folder = Path(tempfile.mkdtemp(prefix="playml-anomaly-csv-"))
+        path = folder / "table.csv"
+        path.write_bytes(data)
+        try:
+            frame = pd.read_csv(path, sep=None, engine="python")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise InputError(f"{name or 'The file'} could not be read as a CSV table ({e}).") from None
+        labels = {}
+        for c in frame.columns:
+            counts = frame[c].astype(str).value_counts()
+            if frame[c].notna().all() and len(counts) <= 20:
+                labels[str(c)] = [str(v) for v in counts.index]
+        guess = next((c for c in labels if c.strip().lower() in LABEL_COLUMNS), None)
+        if len(frame) < 2 * TEST_EVERY:
+            raise InputError(f"The CSV has {len(frame)} rows; the detector needs dozens at least.")
+        self.csv = {"name": name or "table.csv", "path": str(path), "rows": len(frame),
+                    "columns": [str(c) for c in frame.columns], "labels": labels, "label_column": guess}
+        return self.csv
 
     def start(self, options: dict[str, Any]) -> dict[str, Any]:
         import playml as ml
@@ -487,6 +658,20 @@ class AnomalySession:
             from playml.errors import unknown_name
 
             raise unknown_name("data set", dataset, ANOMALY_DATASETS)
+        if dataset == "csv":
+            if self.csv is None:
+                raise InputError("Upload a CSV file first.")
+            column = options.get("label_column") or None
+            if column is not None and column not in self.csv["labels"]:
+                from playml.errors import unknown_name
+
+                raise unknown_name("label column", column, list(self.csv["labels"]))
+            normal = options.get("normal_label")
+            if column is not None and normal not in self.csv["labels"][column]:
+                from playml.errors import unknown_name
+
+                raise unknown_name("normal label", str(normal), self.csv["labels"][column])
+            dataset = {"csv": self.csv["path"], "label_column": column, "normal_label": normal if column else None}
         hidden = options.get("hidden", [15, 7])
         if isinstance(hidden, str):
             try:
@@ -512,30 +697,44 @@ class AnomalySession:
         ).start()
         return self.state()
 
-    def _train(self, det, dataset: str, epochs: int) -> None:
+    def _train(self, det, dataset: str | dict[str, Any], epochs: int) -> None:
         import playml as ml
 
+        def on_epoch(epoch, logs):
+            self.losses.append(float(logs["loss"]))
+
         try:
-            data = ml.datasets.load(dataset)
-            train, test = data.canonical_split()
+            if isinstance(dataset, dict):  # an uploaded CSV: every fifth row is kept for testing
+                import pandas as pd
 
-            def on_epoch(epoch, logs):
-                self.losses.append(float(logs["loss"]))
+                from playml.datasets.tables import to_table
 
-            det.fit(train.normal_only(), epochs=epochs, batch_size=32, on_epoch=on_epoch, progress=False)
-            X, _ = test.arrays()
-            labels = [str(v) for v in test.named_labels()]
-            normal = det.normal_label_ if getattr(det, "normal_label_", None) is not None else data.normal_label
+                column, normal = dataset["label_column"], dataset["normal_label"]
+                train_part, test_part = csv_split(pd.read_csv(dataset["csv"], sep=None, engine="python"))
+                det.fit(train_part, label_column=column, normal_label=normal, epochs=epochs, batch_size=32,
+                        on_epoch=on_epoch, progress=False)
+                table = to_table(test_part, label_column=column, what="test part")
+                X = table.x
+                labels = [str(v) for v in table.labels] if table.labels is not None else ["(no label)"] * len(X)
+                name = "csv"
+            else:
+                data = ml.datasets.load(dataset)
+                train, test = data.canonical_split()
+                det.fit(train.normal_only(), epochs=epochs, batch_size=32, on_epoch=on_epoch, progress=False)
+                X, _ = test.arrays()
+                labels = [str(v) for v in test.named_labels()]
+                normal = det.normal_label_ if getattr(det, "normal_label_", None) is not None else data.normal_label
+                name = dataset
             scores = det.score(X)
             codes = det.encode(X)
             with self.lock:
                 self.detector, self.test_x = det, np.asarray(X, dtype=np.float32)
                 self.result = {
-                    "dataset": dataset,
+                    "dataset": name,
                     "scores": scores.astype(float).tolist(),
                     "labels": labels,
-                    "normal": str(normal),
-                    "anomaly": [lab != str(normal) for lab in labels],
+                    "normal": None if normal is None else str(normal),
+                    "anomaly": None if normal is None else [lab != str(normal) for lab in labels],
                     "threshold": float(det.threshold),
                     "latent": np.round(codes[:, :2], 4).tolist(),
                 }
@@ -637,6 +836,7 @@ def register(app, models_dir: Path) -> None:
             "sources": SEARCH_SOURCES,
             "models": models,
             "metrics": list(SEARCH_METRICS),
+            "maps": list(MAP_METHODS),
             "progress": search.progress,
             "index": search.describe() if search.current else None,
         }
@@ -651,7 +851,14 @@ def register(app, models_dir: Path) -> None:
             b.get("layer"),
             b.get("metric", "cosine"),
             b.get("folder"),
+            64,
+            b.get("compare") or None,
         )
+
+    @app.post("/api/search/upload")
+    async def search_upload(files: list[UploadFile] = File(...), first: bool = True):
+        uploads = [(f.filename or "", await f.read()) for f in files]
+        return await asyncio.to_thread(search.upload, uploads, first)
 
     @app.get("/api/search/progress")
     async def search_progress():
@@ -662,8 +869,17 @@ def register(app, models_dir: Path) -> None:
         return search.query(row)
 
     @app.get("/api/search/map")
-    async def search_map():
-        return await asyncio.to_thread(search.map)
+    async def search_map(method: str = "pca"):
+        return await asyncio.to_thread(search.map, method)
+
+    @app.get("/api/search/sprite.jpg")
+    async def search_sprite():
+        from fastapi.responses import Response
+
+        data = await asyncio.to_thread(search.sprite)
+        if data is None:
+            raise InputError("There are too many images for one sheet of thumbnails; ask for each one.")
+        return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=600"})
 
     @app.get("/api/search/thumb/{row}.jpg")
     async def search_thumb(row: int):
@@ -678,6 +894,11 @@ def register(app, models_dir: Path) -> None:
     async def anomalies_train(request: Request):
         options = await body(request)
         return await asyncio.to_thread(anomalies.start, options)
+
+    @app.post("/api/anomalies/csv")
+    async def anomalies_csv(file: UploadFile = File(...)):
+        data = await file.read()
+        return await asyncio.to_thread(anomalies.upload_csv, file.filename or "", data)
 
     @app.get("/api/anomalies")
     async def anomalies_state():

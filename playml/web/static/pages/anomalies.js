@@ -15,7 +15,36 @@ export async function mount(root, studio) {
 
   const field = (id, label, input) => [el("label", { for: id, text: label }), input];
   const dataset = el("select", { id: "an-dataset" }, el("option", { value: "ecg5000", text: "ECG5000 (5,000 heartbeats)" }),
-    el("option", { value: "ecg200", text: "ECG200 (200 heartbeats)" }));
+    el("option", { value: "ecg200", text: "ECG200 (200 heartbeats)" }), el("option", { value: "csv", text: "A CSV file of your own" }));
+  const csvFile = el("input", { type: "file", id: "an-csv", accept: ".csv,.tsv,text/csv", "aria-label": "Choose a CSV file" });
+  const csvText = el("p", { id: "an-csv-text", class: "muted", "aria-live": "polite", text: "One row per example, numbers in columns, one header row." });
+  const labelColumn = el("select", { id: "an-label-column" });
+  const normalLabel = el("select", { id: "an-normal" });
+  let csv = null;
+  const csvBox = el("div", { id: "an-csv-box", class: "an-csv", hidden: true }, csvFile, csvText,
+    el("label", { for: "an-label-column", text: "Label column" }), labelColumn,
+    el("label", { for: "an-normal", text: "Normal label" }), normalLabel);
+  function fillNormal() {
+    const values = csv && labelColumn.value ? csv.labels[labelColumn.value] : [];
+    normalLabel.replaceChildren(...values.map((v) => el("option", { value: v, text: v })));
+    normalLabel.disabled = !values.length;
+  }
+  labelColumn.addEventListener("change", fillNormal);
+  dataset.addEventListener("change", () => { csvBox.hidden = dataset.value !== "csv"; });
+  csvFile.addEventListener("change", async () => {
+    if (!csvFile.files.length) return;
+    const form = new FormData();
+    form.append("file", csvFile.files[0], csvFile.files[0].name);
+    try {
+      csv = await api("/api/anomalies/csv", { method: "POST", form });
+      labelColumn.replaceChildren(el("option", { value: "", text: "none (all rows are normal)" }),
+        ...Object.keys(csv.labels).map((c) => el("option", { value: c, text: c, selected: c === csv.label_column })));
+      fillNormal();
+      csvText.textContent = `${csv.name}: ${csv.rows} rows, ${csv.columns.length} columns. Every fifth row is kept for testing.`;
+      csvText.dataset.rows = csv.rows;
+      studio.status("Choose the label column (if any) and which label is normal, then train.");
+    } catch (err) { studio.status(err.message, "error"); }
+  });
   const hidden = el("input", { type: "text", id: "an-hidden", value: "15,7" });
   const latent = el("input", { type: "number", id: "an-latent", value: 2, min: 1, max: 16 });
   const optimizer = el("select", { id: "an-optimizer" }, ...["adam", "sgd", "rmsprop", "adagrad"].map((o) => el("option", { value: o, text: o })));
@@ -39,21 +68,23 @@ export async function mount(root, studio) {
   root.append(el("div", { class: "an" }, el("div", { class: "an-cols" },
     el("section", { class: "card sr-select", "aria-labelledby": "an-setup" },
       el("h2", { id: "an-setup", text: "Data and network" }),
-      ...field("an-dataset", "Heartbeats", dataset), ...field("an-hidden", "Hidden layers (units)", hidden),
+      ...field("an-dataset", "Data", dataset), csvBox, ...field("an-hidden", "Hidden layers (units)", hidden),
       ...field("an-latent", "Bottleneck size", latent), ...field("an-optimizer", "Optimizer", optimizer),
       ...field("an-lr", "Learning rate", lr), ...field("an-epochs", "Epochs", epochs),
       el("div", { class: "row" }, train), lossBox, el("div", { class: "row" }, saveName, save),
       el("details", { class: "what" }, el("summary", { text: "What am I looking at?" }),
-        el("p", { text: "An autoencoder squeezes each heartbeat (140 numbers) through a tiny bottleneck and tries to " +
-          "rebuild it. It only ever sees normal beats while learning, so it rebuilds those well and unusual ones " +
-          "badly. The rebuilding error is the anomaly score: beats above the threshold are flagged. Move the slider " +
-          "to trade missed anomalies against false alarms; precision is how many flagged beats really are " +
-          "anomalies, recall how many anomalies get flagged. Click a point to see that beat and its rebuild." }))),
+        el("p", { text: "An autoencoder squeezes each example (a heartbeat of 140 numbers, or a row of your CSV) " +
+          "through a tiny bottleneck and tries to rebuild it. It only sees normal examples while learning, so it " +
+          "rebuilds those well and unusual ones badly. The rebuilding error is the anomaly score: examples above the " +
+          "threshold are flagged. Move the slider to trade missed anomalies against false alarms; precision is how " +
+          "many flagged examples really are anomalies, recall how many anomalies get flagged. Click a point to see " +
+          "that example and its rebuild. A CSV keeps every fifth row for testing; without a label column there " +
+          "is nothing to check the flags against, so only their number is shown." }))),
     el("section", { class: "card", "aria-labelledby": "an-judge" },
       el("h2", { id: "an-judge", text: "Threshold" }),
       el("div", { class: "row" }, slider, thresholdOut), metrics, counts, el("h3", { text: "ROC curve" }), roc),
     el("section", { class: "card", "aria-labelledby": "an-look" },
-      el("h2", { id: "an-look", text: "Test beats" }), scatter, beat))));
+      el("h2", { id: "an-look", text: "Test examples" }), scatter, beat))));
 
   function thresholdAt(v) {           // slider 0…1000 → a score between the smallest and largest, log scale
     const lo = Math.log(order[0] + 1e-9), hi = Math.log(order[order.length - 1] + 1e-9);
@@ -69,6 +100,16 @@ export async function mount(root, studio) {
     const t = thresholdAt(Number(slider.value));
     let tp = 0, fp = 0, tn = 0, fn = 0;
     const s = result.scores, a = result.anomaly;
+    if (!a) {                         // no labels: only how many are flagged
+      const flagged = s.filter((v) => v >= t).length;
+      thresholdOut.textContent = t.toPrecision(4);
+      counts.replaceChildren(el("tr", {}, el("th", { scope: "row", text: "flagged" }), el("td", { id: "an-flagged", text: flagged })),
+        el("tr", {}, el("th", { scope: "row", text: "not flagged" }), el("td", { text: s.length - flagged })));
+      metrics.textContent = `${flagged} of ${s.length} test rows flagged. Without labels there is no precision or recall.`;
+      Object.assign(metrics.dataset, { threshold: t, flagged });
+      metrics.dataset.ms = (performance.now() - t0).toFixed(3);
+      return;
+    }
     for (let i = 0; i < s.length; i++) {
       const flagged = s[i] >= t;
       if (flagged && a[i]) tp++; else if (flagged) fp++; else if (a[i]) fn++; else tn++;
@@ -87,6 +128,7 @@ export async function mount(root, studio) {
   }
 
   function drawRoc() {
+    if (!result.anomaly) { roc.replaceChildren(el("p", { class: "muted", text: "No labels, so no ROC curve." })); return; }
     const s = result.scores.map((v, i) => [v, result.anomaly[i]]).sort((x, y) => y[0] - x[0]);
     const P = result.anomaly.filter(Boolean).length, N = s.length - P;
     let tp = 0, fp = 0, pts = ["30,210"];
@@ -125,7 +167,7 @@ export async function mount(root, studio) {
       const lo = Math.min(...b.values, ...b.reconstruction);
       const shifted = series.map((s) => ({ ...s, values: s.values.map((v) => v - lo) }));   // the chart starts at 0
       beat.replaceChildren(el("p", { class: "muted", id: "an-beat-title",
-        text: `Beat ${row + 1} (${result.labels[row]}): error ${b.score.toPrecision(3)} — ${b.score >= thresholdAt(Number(slider.value)) ? "flagged" : "not flagged"}. Black: the beat; red: the rebuild.` }),
+        text: `${result.dataset === "csv" ? "Row" : "Beat"} ${row + 1} (${result.labels[row]}): error ${b.score.toPrecision(3)} — ${b.score >= thresholdAt(Number(slider.value)) ? "flagged" : "not flagged"}. Black: the beat; red: the rebuild.` }),
         lineChart(shifted, { width: 440, height: 130, title: "The beat and its reconstruction" }));
       beat.dataset.row = row;
     } catch (err) { studio.status(err.message, "error"); }
@@ -146,6 +188,7 @@ export async function mount(root, studio) {
     studio.status("Training the autoencoder on normal beats…", "busy");
     try {
       await api("/api/anomalies/train", { method: "POST", json: { dataset: dataset.value, hidden: hidden.value,
+        label_column: labelColumn.value || null, normal_label: normalLabel.value || null,
         latent: Number(latent.value), optimizer: optimizer.value, learning_rate: Number(lr.value), epochs: Number(epochs.value) } });
       let st;
       while (!stop) {
@@ -161,7 +204,7 @@ export async function mount(root, studio) {
       slider.value = sliderFor(result.threshold);
       drawRoc(); drawScatter(); judge(); showBeat(0);
       lossBox.dataset.epochs = st.losses.length;
-      studio.status(`Trained. ${result.scores.length} test beats scored; the threshold starts at the 95th percentile of the training errors.`);
+      studio.status(`Trained. ${result.scores.length} test ${result.dataset === "csv" ? "rows" : "beats"} scored; the threshold starts at the 95th percentile of the training errors.`);
     } catch (err) { studio.status(err.message, "error"); }
     finally { train.disabled = false; }
   });
