@@ -6,6 +6,8 @@ the same test loss in Python as the page shows. Screenshots go to test-artifacts
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import ROOT, require_browser
@@ -205,4 +207,111 @@ def test_anomalies_page_matches_the_report(studio_page):
     page.locator("#an-latent-map").click(position={"x": 200, "y": 150})     # a beat and its rebuild
     expect(page.locator("#an-beat-title")).to_contain_text("error")
     page.screenshot(path=str(ARTIFACTS / "anomalies.png"))
+    assert not errors, errors
+
+
+def test_search_uploads_two_layers_and_umap(studio_page, labelled_photos):
+    """Images uploaded in the page (not a folder path), two layers compared side by side: each
+    column is that layer's ``index.query(path, top_k=15)``; the UMAP map is ``map_2d("umap")``'s."""
+    from playwright.sync_api import expect
+
+    import playml as ml
+
+    page, _, errors = studio_page
+    page.get_by_role("link", name="Search").click()
+    expect(page.locator("#sr-build")).to_be_enabled()
+    files = sorted(labelled_photos.glob("*/*.jpg"))[::2]           # 30 of the 60, five per label
+    page.locator("#sr-source").select_option("uploads")
+    page.locator("#sr-files").set_input_files([str(f) for f in files])
+    expect(page.locator("#sr-upload-text")).to_have_attribute("data-images", str(len(files)))
+    page.locator("#sr-model").select_option("mobilenet-v2")
+    page.locator("#sr-layer").select_option("blocks.13")
+    page.locator("#sr-compare").select_option("blocks.6")
+    page.locator("#sr-build").click()
+    expect(page.locator("#sr-progress-text")).to_have_attribute("data-images", str(len(files)), timeout=120_000)
+    expect(page.locator("#sr-grid button")).to_have_count(len(files))
+
+    row = 7
+    page.locator(f"#sr-grid button[data-row='{row}']").click()
+    expect(page.locator("#sr-results")).to_have_attribute("data-row", str(row))
+    for layer in ("blocks.13", "blocks.6"):
+        figures = page.locator(f"#sr-results .sr-list[data-layer='{layer}'] figure")
+        expect(figures).to_have_count(15)
+        shown = [(figures.nth(i).get_attribute("data-path"), float(figures.nth(i).get_attribute("data-distance")))
+                 for i in range(15)]
+        folder = Path(shown[0][0]).parent
+        index = ml.image_search(folder, model="mobilenet-v2", layer=layer, metric="cosine")
+        assert len(index) == len(files)
+        expected = index.query(index.paths_[row], top_k=15)
+        assert [p for p, _ in shown] == [m.path for m in expected]
+        np.testing.assert_allclose([d for _, d in shown], [m.distance for m in expected], rtol=1e-4, atol=1e-4)
+    # the uploads are the files chosen, byte for byte
+    kept = sorted(folder.iterdir())
+    assert [p.read_bytes() for p in kept] == [f.read_bytes() for f in files]
+    page.screenshot(path=str(ARTIFACTS / "search-compare.png"))
+
+    page.locator("#sr-map-method").select_option("umap")
+    expect(page.locator("#sr-map-text")).to_contain_text("UMAP")
+    expect(page.locator("#sr-map")).to_have_attribute("data-method", "umap", timeout=240_000)
+    served = page.evaluate("() => fetch('/api/search/map?method=umap').then((r) => r.json())")
+    index = ml.image_search(folder, model="mobilenet-v2", layer="blocks.13", metric="cosine")
+    rows, xy = index.map_2d("umap", sample=2000)
+    assert served["rows"] == rows.tolist()
+    np.testing.assert_allclose(served["xy"], xy, atol=1e-3)
+    page.locator("#sr-map").focus()
+    page.keyboard.press("Enter")                                      # the map searches from a point
+    expect(page.locator("#sr-results .sr-list figure")).to_have_count(30)
+    page.screenshot(path=str(ARTIFACTS / "search-umap.png"))
+    assert not errors, errors
+
+
+def test_anomalies_page_reads_a_csv(studio_page, tmp_path):
+    """A CSV uploaded in the page (ECG200's beats, labels in a column called "kind", chosen in the
+    page): trained on the normal rows of four in five, the counts at each threshold on the test
+    part (every fifth row) equal ``det.evaluate(test_part, threshold=t)`` of the saved detector."""
+    import pandas as pd
+    from playwright.sync_api import expect
+
+    import playml as ml
+    from playml.web.explore import csv_split
+
+    ds = ml.datasets.load("ecg200")
+    X, _ = ds.arrays()
+    table = pd.DataFrame(X, columns=[f"t{i}" for i in range(X.shape[1])])
+    table.insert(0, "kind", [str(v) for v in ds.named_labels()])
+    path = tmp_path / "beats.csv"
+    table.to_csv(path, index=False)
+
+    page, models, errors = studio_page
+    page.get_by_role("link", name="Anomalies").click()
+    page.locator("#an-dataset").select_option("csv")
+    page.locator("#an-csv").set_input_files(str(path))
+    expect(page.locator("#an-csv-text")).to_have_attribute("data-rows", "200")
+    page.locator("#an-label-column").select_option("kind")
+    page.locator("#an-normal").select_option("normal")
+    page.locator("#an-epochs").fill("40")
+    page.locator("#an-train").click()
+    expect(page.locator("#an-loss")).to_have_attribute("data-epochs", "40", timeout=120_000)
+    metrics = page.locator("#an-metrics")
+    expect(metrics).to_contain_text("Precision")
+    page.locator("#an-save-name").fill("csv-detector")
+    page.locator("#an-save").click()
+    expect(page.locator("#status")).to_contain_text("Saved to")
+    det = ml.load(models / "csv-detector")
+    _, test_part = csv_split(pd.read_csv(path))
+    assert len(test_part) == 40
+
+    page.locator("#an-threshold").focus()
+    for key, presses in (("ArrowLeft", 40), ("ArrowRight", 120)):
+        for _ in range(presses):
+            page.keyboard.press(key)
+        t = float(metrics.get_attribute("data-threshold"))
+        report = det.evaluate(test_part, label_column="kind", normal_label="normal", threshold=t)
+        shown = [int(metrics.get_attribute(f"data-{k}")) for k in ("tp", "fp", "tn", "fn")]
+        assert shown == [report.tp, report.fp, report.tn, report.fn]
+        assert float(metrics.get_attribute("data-precision")) == pytest.approx(report.precision, abs=1e-12)
+        assert float(metrics.get_attribute("data-recall")) == pytest.approx(report.recall, abs=1e-12)
+    page.locator("#an-latent-map").click(position={"x": 200, "y": 150})
+    expect(page.locator("#an-beat-title")).to_contain_text("Row")
+    page.screenshot(path=str(ARTIFACTS / "anomalies-csv.png"))
     assert not errors, errors

@@ -82,6 +82,9 @@ class Playground:
         self.network: Any = None
         self.epoch = 0
         self.history: list[dict[str, float]] = []
+        self.frame: dict[str, Any] | None = None  # the latest picture of the network while it plays
+        self._playing: threading.Event | None = None
+        self._player: threading.Thread | None = None
         self.reset(self.settings)
 
     # -- settings -------------------------------------------------------------------------------
@@ -125,6 +128,7 @@ class Playground:
         from playml.datasets.playground import LABELS, make
 
         s = self.check(settings)
+        self.play(False)
         X, y = make(s["dataset"], n=s["points"], noise=s["noise"] / 100, seed=s["seed"])
         n_train = max(1, min(len(X) - 1, round(len(X) * s["ratio"] / 100)))
         layers = [{"type": "dense", "units": h, "activation": s["activation"]} for h in s["hidden"]]
@@ -186,27 +190,106 @@ class Playground:
         """Train ``steps`` epochs (each one pass over the training points in mini-batches)."""
         if not isinstance(steps, int) or not 1 <= steps <= 100:
             raise InputError(f"steps goes from 1 to 100 (got {steps!r}).")
-        s = self.settings
+        self.play(False)
         with self.lock:
-            self._model()
-            t = time.perf_counter()
-            l1 = float(s["regularization_rate"]) if s["regularization"] == "L1" else 0.0
-            l2 = float(s["regularization_rate"]) if s["regularization"] == "L2" else 0.0
-            self.network.train(
-                epochs=steps,
-                batch_size=s["batch_size"],
-                validation_split=0.0,
-                learning_rate=float(s["learning_rate"]),
-                progress=False,
-                l1=l1,
-                l2=l2,
-            )
-            train_ms = (time.perf_counter() - t) * 1000
-            self.epoch += steps
+            train_ms = self._train(steps)
             state = self.state()
             state["history"] = state["history"][-1:]  # the page keeps the rest
             state["train_ms"] = train_ms
             return state
+
+    def _train(self, epochs: int) -> float:
+        """Train ``epochs`` epochs (the caller holds the lock); returns the milliseconds it took."""
+        s = self.settings
+        self._model()
+        t = time.perf_counter()
+        l1 = float(s["regularization_rate"]) if s["regularization"] == "L1" else 0.0
+        l2 = float(s["regularization_rate"]) if s["regularization"] == "L2" else 0.0
+        self.network.train(
+            epochs=epochs,
+            batch_size=s["batch_size"],
+            validation_split=0.0,
+            learning_rate=float(s["learning_rate"]),
+            progress=False,
+            l1=l1,
+            l2=l2,
+        )
+        self.epoch += epochs
+        return (time.perf_counter() - t) * 1000
+
+    # -- playing: training in a thread, the page fetching pictures of it ----------------------------
+    def play(self, on: bool) -> dict[str, Any] | None:
+        """Start (``on``) or stop training in a background thread. While it plays, :meth:`frames`
+        answers with the latest epoch, losses and weights (the page draws the boundary from the
+        weights itself), so drawing never waits for training nor training for drawing.
+        Stopping waits for the epoch under way and answers with the final :meth:`state`."""
+        if on:
+            if self._player is None or not self._player.is_alive():
+                self._playing = threading.Event()
+                self._playing.set()
+                self._player = threading.Thread(target=self._play, args=(self._playing,), daemon=True,
+                                                name="playml-playground")
+                self._player.start()
+            return None
+        player, playing = self._player, self._playing
+        if playing is not None:
+            playing.clear()
+        if player is not None and player is not threading.current_thread():
+            player.join()
+        self._player = self._playing = None
+        return None
+
+    def _play(self, playing: threading.Event) -> None:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # a tiny network: one thread is much faster than two on a busy machine
+        chunk = 1
+        try:
+            while playing.is_set():
+                with self.lock:
+                    if not playing.is_set():
+                        break
+                    ms = self._train(chunk)
+                    self.frame = self._frame()
+                # about 25 ms of training between pictures (whole epochs)
+                chunk = max(1, min(20, round(chunk * 25 / max(ms, 1e-3))))
+                time.sleep(0.001)  # let the server answer
+        except Exception as e:  # noqa: BLE001 - shown on the page in words
+            self.frame = {**(self.frame or {}), "error": str(e)}
+        finally:
+            torch.set_num_threads(threads)
+
+    def _weights(self) -> list[dict[str, Any]]:
+        """The network's dense layers: weights (out × in), biases and the activation after each."""
+        import torch
+
+        layers = list(self._model())
+        out = []
+        for i, m in enumerate(layers):
+            if not isinstance(m, torch.nn.Linear):
+                continue
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            act = "linear" if nxt is None or isinstance(nxt, torch.nn.Linear) else type(nxt).__name__.lower()
+            out.append({"w": m.weight.detach().numpy().tolist(), "b": m.bias.detach().numpy().tolist(),
+                        "activation": act})
+        return out
+
+    def _frame(self) -> dict[str, Any]:
+        losses = self._losses()
+        if not self.history or self.history[-1]["epoch"] != self.epoch:
+            self.history.append({"epoch": self.epoch, **losses})
+            del self.history[:-2000]
+        return {"epoch": self.epoch, **losses, "weights": self._weights(), "blue": self._blue(),
+                "features": self.settings["features"], "playing": True}
+
+    def frames(self, since: int = -1) -> dict[str, Any]:
+        """The latest picture while playing, with the loss history after epoch ``since``."""
+        frame = self.frame
+        if frame is None:
+            with self.lock:
+                frame = self.frame = self._frame()
+        return {**frame, "playing": self._player is not None, "history": [h for h in self.history[-400:] if h["epoch"] > since]}
 
     def state(self, points: bool = False) -> dict[str, Any]:
         """The losses, the boundary (probability of blue on the lattice, 0–255) and each neuron's picture."""
@@ -246,7 +329,10 @@ class Playground:
             "grid": {"size": GRID, "extent": EXTENT, "blue": np.round(p * 255).astype(int).tolist()},
             "neurons": {"size": NEURON_GRID, "values": neurons},
             "history": self.history[-400:],
+            "weights": self._weights(),
+            "blue": blue,
         }
+        self.frame = {k: out[k] for k in ("epoch", "weights", "blue", *losses)} | {"features": self.settings["features"]}
         if points:
             out["points"] = {"x": np.round(self.X, 3).tolist(), "label": self.y.tolist(), "train": self.n_train}
         return out
@@ -814,6 +900,26 @@ def register(app, models_dir: Path) -> None:
         out = await asyncio.to_thread(lambda: playground().step(steps))  # one thread hop per step
         out["ms"] = (time.perf_counter() - t) * 1000
         return out
+
+    @app.post("/api/playground/play")
+    async def playground_play(request: Request):
+        on = bool((await body(request)).get("on", True))
+        pg = await asyncio.to_thread(playground)
+        await asyncio.to_thread(pg.play, on)
+        if on:
+            return {"playing": True}
+        out = await asyncio.to_thread(pg.state)
+        out["history"] = out["history"][-1:]
+        return out
+
+    @app.get("/api/playground/frame")
+    async def playground_frame(since: int = -1):
+        pg = state.get("playground")
+        if pg is None:
+            raise InputError("Open the playground first.")
+        if pg.frame is None:
+            return await asyncio.to_thread(pg.frames, since)
+        return pg.frames(since)  # no thread hop: a reference to the latest picture
 
     @app.post("/api/playground/export")
     async def playground_export(request: Request):

@@ -68,9 +68,10 @@ export async function mount(root, studio) {
   root.append(el("div", { class: "an" }, el("div", { class: "an-cols" },
     el("section", { class: "card sr-select", "aria-labelledby": "an-setup" },
       el("h2", { id: "an-setup", text: "Data and network" }),
-      ...field("an-dataset", "Data", dataset), csvBox, ...field("an-hidden", "Hidden layers (units)", hidden),
-      ...field("an-latent", "Bottleneck size", latent), ...field("an-optimizer", "Optimizer", optimizer),
-      ...field("an-lr", "Learning rate", lr), ...field("an-epochs", "Epochs", epochs),
+      ...field("an-dataset", "Data", dataset), csvBox,
+      el("div", { class: "an-fields" }, ...field("an-hidden", "Hidden layers", hidden),
+        ...field("an-latent", "Bottleneck size", latent), ...field("an-optimizer", "Optimizer", optimizer),
+        ...field("an-lr", "Learning rate", lr), ...field("an-epochs", "Epochs", epochs)),
       el("div", { class: "row" }, train), lossBox, el("div", { class: "row" }, saveName, save),
       el("details", { class: "what" }, el("summary", { text: "What am I looking at?" }),
         el("p", { text: "An autoencoder squeezes each example (a heartbeat of 140 numbers, or a row of your CSV) " +

@@ -1,6 +1,8 @@
 // Playground: a small neural network learns to split 2-D points into orange and blue, live
-// (after the TensorFlow Playground). The network trains in Python on the studio server; the page
-// asks for a few epochs at a time and redraws the decision boundary after each answer.
+// (after the TensorFlow Playground). The network trains in Python on the studio server, in a
+// thread of its own while Play is on; the page keeps fetching the latest weights and losses (a few
+// hundred numbers) and computes the decision boundary and each neuron's picture from the weights
+// itself, so drawing never waits for training and training never waits for drawing.
 import { el } from "../api.js";
 import { lineChart, legend } from "../chart.js";
 import { useStyles } from "../explore-common.js";
@@ -11,6 +13,43 @@ const ORANGE = [245, 147, 34], BLUE = [8, 119, 189], WHITE = [232, 234, 235];
 function colour(v) {            // v in 0…255: 0 = orange, 255 = blue, through white
   const t = v / 255 * 2 - 1, a = Math.abs(t), c = t < 0 ? ORANGE : BLUE;
   return [0, 1, 2].map((i) => Math.round(WHITE[i] + (c[i] - WHITE[i]) * a));
+}
+
+const FEATURE = { "x1": (a) => a, "x2": (a, b) => b, "x1^2": (a) => a * a, "x2^2": (a, b) => b * b,
+  "x1*x2": (a, b) => a * b, "sin(x1)": (a) => Math.sin(a), "sin(x2)": (a, b) => Math.sin(b) };
+const ACTIVATION = { tanh: Math.tanh, relu: (v) => (v > 0 ? v : 0), sigmoid: (v) => 1 / (1 + Math.exp(-v)), linear: (v) => v };
+const EXTENT = 6, BOUNDARY = 64, NEURON = 24;
+
+// The network's answers on a size × size lattice over −6…6 (rows from x₂ = +6 down), from its
+// weights: p(blue) as 0…255, and each hidden neuron's output scaled by its layer's largest.
+function picture(net, size) {
+  const fns = net.features.map((f) => FEATURE[f]), layers = net.weights, n = size * size;
+  const blue = new Uint8ClampedArray(n);
+  const hidden = layers.slice(0, -1).map((l) => l.b.map(() => new Float32Array(n)));
+  const acts = layers.map((l) => ACTIVATION[l.activation] || ACTIVATION.linear);
+  for (let i = 0; i < n; i++) {
+    const x1 = ((i % size) + 0.5) / size * 2 * EXTENT - EXTENT, x2 = EXTENT - (Math.floor(i / size) + 0.5) / size * 2 * EXTENT;
+    let v = fns.map((f) => f(x1, x2));
+    for (let li = 0; li < layers.length; li++) {
+      const { w, b, activation } = layers[li], out = new Array(b.length);
+      for (let j = 0; j < b.length; j++) { let sum = b[j]; const wj = w[j]; for (let k = 0; k < v.length; k++) sum += wj[k] * v[k]; out[j] = sum; }
+      if (activation === "softmax") {
+        const m = Math.max(...out), e = out.map((o) => Math.exp(o - m)), z = e.reduce((x, y) => x + y, 0);
+        v = e.map((x) => x / z);
+      } else {
+        v = out.map(acts[li]);
+        if (li < hidden.length) for (let j = 0; j < v.length; j++) hidden[li][j][i] = v[j];
+      }
+    }
+    blue[i] = Math.round(v[net.blue] * 255);
+  }
+  const neurons = [];
+  for (const layer of hidden) {
+    let scale = 1e-6;
+    for (const vals of layer) for (const x of vals) scale = Math.max(scale, Math.abs(x));
+    for (const vals of layer) neurons.push(Uint8ClampedArray.from(vals, (x) => Math.round((x / scale + 1) * 127.5)));
+  }
+  return { blue, neurons };
 }
 
 function paintGrid(canvas, size, values) {
@@ -32,9 +71,9 @@ export async function mount(root, studio) {
   let state = await api("/api/playground");
   const options = state.options;
   let settings = { ...state.settings };
-  let playing = false, busy = false, stepsPerCall = 2, stop = false;
+  let playing = false, busy = false, stop = false;
   let points = state.points;
-  const speed = { epochs: 0, frames: 0, since: performance.now() };
+  const speed = { epochs: 0, frames: 0, since: performance.now(), from: 0 };
 
   // -- controls ---------------------------------------------------------------------------------
   const exportName = el("input", { type: "text", id: "pg-export-name", value: "playground-network", "aria-label": "Name of the exported network" });
@@ -124,9 +163,11 @@ export async function mount(root, studio) {
   function drawOutput(s, full = false) {
     if (full) history = s.history;
     else if (s !== state) history = [...history.slice(-399), ...s.history.filter((h) => !history.length || h.epoch > history[history.length - 1].epoch)];
+    const t0 = performance.now();
     state = s;             // kept for redraws (e.g. "show the test points")
-    paintGrid(output, s.grid.size, s.grid.blue);
-    const ctx = output.getContext("2d"), W = output.width, E = s.grid.extent;
+    const boundary = picture(s, BOUNDARY);
+    paintGrid(output, BOUNDARY, boundary.blue);
+    const ctx = output.getContext("2d"), W = output.width, E = EXTENT;
     const px = (v) => (v + E) / (2 * E) * W, py = (v) => (E - v) / (2 * E) * W;
     const n = points.x.length;
     for (let i = 0; i < n; i++) {
@@ -141,8 +182,8 @@ export async function mount(root, studio) {
       ctx.lineWidth = 1;
       ctx.stroke();
     }
-    const canvases = layersBox.querySelectorAll("canvas.pg-neuron");
-    canvases.forEach((c, k) => { if (s.neurons.values[k]) paintGrid(c, s.neurons.size, s.neurons.values[k]); });
+    const neurons = picture(s, NEURON).neurons;
+    layersBox.querySelectorAll("canvas.pg-neuron").forEach((c, k) => { if (neurons[k]) paintGrid(c, NEURON, neurons[k]); });
     epochOut.textContent = String(s.epoch);
     lossText.textContent = `Test loss ${s.test_loss.toFixed(3)} · Training loss ${s.train_loss.toFixed(3)}`;
     lossText.dataset.test = s.test_loss;
@@ -154,12 +195,13 @@ export async function mount(root, studio) {
     ];
     chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss per epoch" }), legend(series));
     speed.frames += 1;
+    speedText.dataset.drawMs = (performance.now() - t0).toFixed(2);
   }
 
   function showSpeed() {
     const secs = (performance.now() - speed.since) / 1000;
     if (secs < 0.5) return;
-    const sps = speed.epochs / secs, fps = speed.frames / secs;
+    const sps = (state.epoch - speed.from) / secs, fps = speed.frames / secs;
     speedText.textContent = `${sps.toFixed(0)} epochs per second · boundary redrawn ${fps.toFixed(0)} times per second`;
     speedText.dataset.stepsPerSecond = sps.toFixed(2);
     speedText.dataset.fps = fps.toFixed(2);
@@ -167,7 +209,7 @@ export async function mount(root, studio) {
 
   // -- actions -----------------------------------------------------------------------------------
   async function reset() {
-    setPlaying(false);
+    await setPlaying(false);
     while (busy) await new Promise((r) => setTimeout(r, 20));
     studio.status("Making the data and a new network…", "busy");
     try {
@@ -182,35 +224,52 @@ export async function mount(root, studio) {
     busy = true;
     try {
       const s = await api("/api/playground/step", { method: "POST", json: { steps: n } });
-      speed.epochs += n;
       drawOutput(s);
-      // aim for ~50 ms on the server per answer, so the boundary redraws often
-      if (s.ms > 0) stepsPerCall = Math.max(1, Math.min(10, Math.round(n * 50 / s.ms)));
       return s;
     } finally { busy = false; }
   }
 
-  async function loop() {
-    while (playing && !stop) {
-      try { await step(stepsPerCall); showSpeed(); } catch (err) { studio.status(err.message, "error"); setPlaying(false); }
+  // While playing: fetch the latest picture (weights and losses) and draw it if it is new. The next
+  // fetch is already on its way while this one is drawn and the frame is painted.
+  async function loop(run) {
+    const fetchFrame = () => api(`/api/playground/frame?since=${state.epoch}`).catch((err) => ({ error: err.message }));
+    let next = fetchFrame();
+    while (playing && !stop && run === playRun) {
+      const f = await next;
+      if (!playing || run !== playRun) break;
+      if (f.error) { studio.status(f.error, "error"); setPlaying(false); break; }
+      next = fetchFrame();
+      if (f.epoch !== state.epoch) { drawOutput(f); showSpeed(); }
       await new Promise((r) => requestAnimationFrame(() => r()));
     }
   }
 
-  function setPlaying(on) {
+  let playRun = 0, pausing = null;
+  async function setPlaying(on) {
+    if (pausing) await pausing;
     if (on === playing) return;
     playing = on;
+    playRun += 1;
     playBtn.textContent = on ? "❚❚ Pause" : "▶ Play";
     playBtn.setAttribute("aria-pressed", String(on));
     if (on) {
-      speed.epochs = 0; speed.frames = 0; speed.since = performance.now();
+      speed.frames = 0; speed.since = performance.now(); speed.from = state.epoch;
       studio.status("Training…", "busy");
-      loop();
-    } else studio.status("Paused. Press Play to go on training.");
+      try { await api("/api/playground/play", { method: "POST", json: { on: true } }); }
+      catch (err) { studio.status(err.message, "error"); playing = false; return; }
+      loop(playRun);
+    } else {
+      // the server stops after the epoch under way and answers with the final state
+      pausing = api("/api/playground/play", { method: "POST", json: { on: false } })
+        .then((s) => { drawOutput(s); studio.status("Paused. Press Play to go on training."); })
+        .catch((err) => studio.status(err.message, "error"))
+        .finally(() => { pausing = null; });
+      await pausing;
+    }
   }
 
   playBtn.addEventListener("click", () => setPlaying(!playing));
-  stepBtn.addEventListener("click", async () => { if (!busy) { setPlaying(false); try { await step(1); } catch (err) { studio.status(err.message, "error"); } } });
+  stepBtn.addEventListener("click", async () => { if (!busy) { await setPlaying(false); try { await step(1); } catch (err) { studio.status(err.message, "error"); } } });
   resetBtn.addEventListener("click", reset);
   const change = (fn) => () => { fn(); reset(); };
   lr.addEventListener("change", change(() => { settings.learning_rate = Number(lr.value); }));
@@ -249,5 +308,5 @@ export async function mount(root, studio) {
   drawNetwork();
   drawOutput(state, true);
   studio.status("Press Play to train the network, or change the data, features and layers first.");
-  return () => { stop = true; playing = false; };
+  return () => { stop = true; if (playing) api("/api/playground/play", { method: "POST", json: { on: false } }).catch(() => {}); playing = false; };
 }

@@ -76,9 +76,14 @@ export async function mount(root, studio) {
   function picture(row, alt) {
     if (!sprite) return el("img", { src: thumbUrl(row), alt, loading: "lazy", width: 64, height: 64 });
     const { columns, rows } = sprite, c = row % columns, r = Math.floor(row / columns);
-    return el("div", { class: "sr-pic", role: alt ? "img" : null, "aria-label": alt || null,
-      style: `background-image:url("${sprite.url}");background-size:${columns * 100}% ${rows * 100}%;` +
-        `background-position:${columns > 1 ? c / (columns - 1) * 100 : 0}% ${rows > 1 ? r / (rows - 1) * 100 : 0}%` });
+    const node = el("div", { class: "sr-pic", role: alt ? "img" : null, "aria-label": alt || null });
+    // set through the CSSOM: the studio's content security policy refuses style attributes
+    Object.assign(node.style, {
+      backgroundImage: `url("${sprite.url}")`,
+      backgroundSize: `${columns * 100}% ${rows * 100}%`,
+      backgroundPosition: `${columns > 1 ? c / (columns - 1) * 100 : 0}% ${rows > 1 ? r / (rows - 1) * 100 : 0}%`,
+    });
+    return node;
   }
 
   async function loadSprite() {
