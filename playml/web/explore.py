@@ -227,8 +227,9 @@ class Playground:
             if self._player is None or not self._player.is_alive():
                 self._playing = threading.Event()
                 self._playing.set()
-                self._player = threading.Thread(target=self._play, args=(self._playing,), daemon=True,
-                                                name="playml-playground")
+                self._player = threading.Thread(
+                    target=self._play, args=(self._playing,), daemon=True, name="playml-playground"
+                )
                 self._player.start()
             return None
         player, playing = self._player, self._playing
@@ -271,8 +272,9 @@ class Playground:
                 continue
             nxt = layers[i + 1] if i + 1 < len(layers) else None
             act = "linear" if nxt is None or isinstance(nxt, torch.nn.Linear) else type(nxt).__name__.lower()
-            out.append({"w": m.weight.detach().numpy().tolist(), "b": m.bias.detach().numpy().tolist(),
-                        "activation": act})
+            out.append(
+                {"w": m.weight.detach().numpy().tolist(), "b": m.bias.detach().numpy().tolist(), "activation": act}
+            )
         return out
 
     def _frame(self) -> dict[str, Any]:
@@ -280,8 +282,14 @@ class Playground:
         if not self.history or self.history[-1]["epoch"] != self.epoch:
             self.history.append({"epoch": self.epoch, **losses})
             del self.history[:-2000]
-        return {"epoch": self.epoch, **losses, "weights": self._weights(), "blue": self._blue(),
-                "features": self.settings["features"], "playing": True}
+        return {
+            "epoch": self.epoch,
+            **losses,
+            "weights": self._weights(),
+            "blue": self._blue(),
+            "features": self.settings["features"],
+            "playing": True,
+        }
 
     def frames(self, since: int = -1) -> dict[str, Any]:
         """The latest picture while playing, with the loss history after epoch ``since``."""
@@ -289,7 +297,11 @@ class Playground:
         if frame is None:
             with self.lock:
                 frame = self.frame = self._frame()
-        return {**frame, "playing": self._player is not None, "history": [h for h in self.history[-400:] if h["epoch"] > since]}
+        return {
+            **frame,
+            "playing": self._player is not None,
+            "history": [h for h in self.history[-400:] if h["epoch"] > since],
+        }
 
     def state(self, points: bool = False) -> dict[str, Any]:
         """The losses, the boundary (probability of blue on the lattice, 0–255) and each neuron's picture."""
@@ -332,7 +344,9 @@ class Playground:
             "weights": self._weights(),
             "blue": blue,
         }
-        self.frame = {k: out[k] for k in ("epoch", "weights", "blue", *losses)} | {"features": self.settings["features"]}
+        self.frame = {k: out[k] for k in ("epoch", "weights", "blue", *losses)} | {
+            "features": self.settings["features"]
+        }
         if points:
             out["points"] = {"x": np.round(self.X, 3).tolist(), "label": self.y.tolist(), "train": self.n_train}
         return out
@@ -398,7 +412,7 @@ class SearchSession:
         self.thumbs: dict[str, dict[int, bytes]] = {}  # by file: JPEG bytes per size
         self.compare: tuple[Any, list[Any]] | None = None  # a second layer's index of the same images
         self.maps: dict[tuple, dict[str, Any]] = {}  # (index key, metric, method) → the map's JSON
-        self.sprites: dict[tuple, bytes] = {}  # index key → the thumbnail sheet (JPEG)
+        self.sprites: dict[Any, bytes] = {}  # index key → the thumbnail sheet (JPEG)
         self.upload_dir: Path | None = None
         self.uploads = 0
 
@@ -545,7 +559,11 @@ class SearchSession:
         n = len(index)
         sprite = None
         if self.key in self.sprites:
-            sprite = {"tile": SPRITE_TILE, "columns": self._sprite_columns(n), "url": f"/api/search/sprite.jpg?v={self.version}"}
+            sprite = {
+                "tile": SPRITE_TILE,
+                "columns": self._sprite_columns(n),
+                "url": f"/api/search/sprite.jpg?v={self.version}",
+            }
         return {
             "images": n,
             "version": self.version,
@@ -732,8 +750,14 @@ class AnomalySession:
         guess = next((c for c in labels if c.strip().lower() in LABEL_COLUMNS), None)
         if len(frame) < 2 * TEST_EVERY:
             raise InputError(f"The CSV has {len(frame)} rows; the detector needs dozens at least.")
-        self.csv = {"name": name or "table.csv", "path": str(path), "rows": len(frame),
-                    "columns": [str(c) for c in frame.columns], "labels": labels, "label_column": guess}
+        self.csv = {
+            "name": name or "table.csv",
+            "path": str(path),
+            "rows": len(frame),
+            "columns": [str(c) for c in frame.columns],
+            "labels": labels,
+            "label_column": guess,
+        }
         return self.csv
 
     def start(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -797,8 +821,15 @@ class AnomalySession:
 
                 column, normal = dataset["label_column"], dataset["normal_label"]
                 train_part, test_part = csv_split(pd.read_csv(dataset["csv"], sep=None, engine="python"))
-                det.fit(train_part, label_column=column, normal_label=normal, epochs=epochs, batch_size=32,
-                        on_epoch=on_epoch, progress=False)
+                det.fit(
+                    train_part,
+                    label_column=column,
+                    normal_label=normal,
+                    epochs=epochs,
+                    batch_size=32,
+                    on_epoch=on_epoch,
+                    progress=False,
+                )
                 table = to_table(test_part, label_column=column, what="test part")
                 X = table.x
                 labels = [str(v) for v in table.labels] if table.labels is not None else ["(no label)"] * len(X)

@@ -8,7 +8,8 @@ function svg(tag, attrs = {}) {
 }
 
 // series: [{ name, color, values: [numbers or null], dashed }]; all share one x axis (epochs).
-export function lineChart(series, { width = 360, height = 180, yMax = null, title = "" } = {}) {
+// xLabel: the text at the end of the x axis (default: "epoch N", N the number of values).
+export function lineChart(series, { width = 360, height = 180, yMax = null, title = "", xLabel = null } = {}) {
   const pad = { left: 34, right: 8, top: 8, bottom: 22 };
   const n = Math.max(2, ...series.map((s) => s.values.length));
   const all = series.flatMap((s) => s.values).filter((v) => v !== null && Number.isFinite(v));
@@ -24,7 +25,7 @@ export function lineChart(series, { width = 360, height = 180, yMax = null, titl
     chart.append(label);
   }
   const xl = svg("text", { x: width - pad.right, y: height - 6, "text-anchor": "end" });
-  xl.textContent = `epoch ${Math.max(0, ...series.map((s) => s.values.length))}`;
+  xl.textContent = xLabel ?? `epoch ${Math.max(0, ...series.map((s) => s.values.length))}`;
   chart.append(xl);
   for (const s of series) {
     const pts = s.values.map((v, i) => (v === null || !Number.isFinite(v) ? null : `${x(i).toFixed(1)},${y(v).toFixed(1)}`))

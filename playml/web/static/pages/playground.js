@@ -193,7 +193,8 @@ export async function mount(root, studio) {
       { name: "test loss", color: "#222", values: history.map((h) => h.test_loss) },
       { name: "training loss", color: "#999", values: history.map((h) => h.train_loss), dashed: true },
     ];
-    chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss per epoch" }), legend(series));
+    chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss as it trains",
+      xLabel: `epoch ${history.length ? history[history.length - 1].epoch : 0}` }), legend(series));
     speed.frames += 1;
     speedText.dataset.drawMs = (performance.now() - t0).toFixed(2);
   }

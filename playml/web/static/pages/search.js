@@ -43,7 +43,7 @@ export async function mount(root, studio) {
   const results = el("div", { class: "sr-results", id: "sr-results", "aria-live": "polite" });
   const scoreText = el("p", { id: "sr-score", class: "muted" });
   const mapMethod = el("select", { id: "sr-map-method", "aria-label": "How the map is made" },
-    el("option", { value: "pca", text: "PCA (instant)" }), el("option", { value: "umap", text: "UMAP (slower, keeps neighbours)" }));
+    el("option", { value: "pca", text: "PCA" }), el("option", { value: "umap", text: "UMAP (slower)" }));
   const mapText = el("p", { id: "sr-map-text", class: "muted", "aria-live": "polite" });
   const mapCanvas = el("canvas", { id: "sr-map", width: 680, height: 420, role: "img", tabindex: "0",
     "aria-label": "A map of the images' features: close points look alike to the network. Click a point to search from it." });
