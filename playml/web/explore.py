@@ -374,6 +374,24 @@ SEARCH_MODELS = ("efficientnet-lite0", "mobilenet-v2", "efficientnet-lite1", "ef
 SEARCH_METRICS = ("cosine", "euclidean", "sqeuclidean", "dot")
 
 
+_BLAS: Any = None
+
+
+def _one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread. A click's query is one small matrix
+    product; on a busy machine, waking BLAS's second thread for it costs tens of milliseconds."""
+    global _BLAS
+    import contextlib
+
+    try:
+        from threadpoolctl import ThreadpoolController  # comes with scikit-learn
+    except ImportError:  # pragma: no cover - scikit-learn is a requirement
+        return contextlib.nullcontext()
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
 def _digit_files() -> Path:
     """The bundled digits as PNG files (32×32, one folder per digit) in playml's cache, written once."""
     from PIL import Image
@@ -603,9 +621,10 @@ class SearchSession:
         index = self.index()
         if not isinstance(row, int) or not 0 <= row < len(index):
             raise InputError(f"row goes from 0 to {len(index) - 1} (got {row!r}).")
-        out = {"row": row, **self._answer(index, row, top_k)}
-        if self.compare is not None:
-            out["compare"] = self._answer(self.compare[0], row, top_k)
+        with _one_blas_thread():
+            out = {"row": row, **self._answer(index, row, top_k)}
+            if self.compare is not None:
+                out["compare"] = self._answer(self.compare[0], row, top_k)
         return out
 
     def map(self, method: str = "pca") -> dict[str, Any]:
