@@ -258,8 +258,12 @@ def test_search_uploads_two_layers_and_umap(studio_page, labelled_photos):
     rows, xy = index.map_2d("umap", sample=2000)
     assert served["rows"] == rows.tolist()
     np.testing.assert_allclose(served["xy"], xy, atol=1e-3)
-    page.locator("#sr-map").focus()
-    page.keyboard.press("Enter")                                      # the map searches from a point
+    page.locator("#sr-map").focus()                                   # the keyboard picks a point on the map
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    picked = int(page.locator("#sr-map").get_attribute("data-focus"))
+    page.keyboard.press("Enter")                                      # and searches from it
+    expect(page.locator("#sr-results")).to_have_attribute("data-row", str(picked))
     expect(page.locator("#sr-results .sr-list figure")).to_have_count(30)
     page.screenshot(path=str(ARTIFACTS / "search-umap.png"))
     assert not errors, errors

@@ -145,7 +145,10 @@ export async function mount(root, studio) {
       jobs.push(img.decode().then(() => { ctx.drawImage(img, x - s / 2, y - s / 2, s, s); frame(); }).catch(() => {}));
     }
     await Promise.all(jobs);
-    mapText.textContent = `${method.toUpperCase()} of ${map.rows.length} images (${((performance.now() - t0) / 1000).toFixed(1)} s). Click a point to search from it.`;
+    map.base = ctx.getImageData(0, 0, W, H);
+    map.focus = -1;
+    mapText.textContent = `${method.toUpperCase()} of ${map.rows.length} images (${((performance.now() - t0) / 1000).toFixed(1)} s). ` +
+      "Click a point (or pick one with the arrow keys and Enter) to search from it.";
     mapCanvas.dataset.points = map.rows.length;
     mapCanvas.dataset.method = method;
   }
@@ -215,8 +218,36 @@ export async function mount(root, studio) {
     const r = mapCanvas.getBoundingClientRect();
     mapSearch((e.clientX - r.left) * mapCanvas.width / r.width, (e.clientY - r.top) * mapCanvas.height / r.height);
   });
-  mapCanvas.addEventListener("keydown", (e) => {        // Enter: search from the point nearest the centre
-    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); mapSearch(mapCanvas.width / 2, mapCanvas.height / 2); }
+  // keyboard: the arrows step through the points (nearest first in that direction), Enter searches
+  function markPoint(i) {
+    const ctx = mapCanvas.getContext("2d"), [x, y] = map.px[i];
+    ctx.putImageData(map.base, 0, 0);
+    ctx.strokeStyle = "#000"; ctx.lineWidth = 5;
+    ctx.beginPath(); ctx.arc(x, y, 22, 0, 2 * Math.PI); ctx.stroke();
+    map.focus = i;
+    mapCanvas.dataset.focus = map.rows[i];
+    studio.status(`Point of image ${map.rows[i] + 1}${map.labels[i] ? ` (${map.labels[i]})` : ""}: Enter searches from it.`);
+  }
+  mapCanvas.addEventListener("keydown", (e) => {
+    if (!map || !map.px) return;
+    const dirs = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      if (map.focus < 0) markPoint(0);
+      query(map.rows[map.focus]);
+    } else if (dirs[e.key]) {
+      e.preventDefault();
+      if (map.focus < 0) { markPoint(0); return; }
+      const [dx, dy] = dirs[e.key], [x0, y0] = map.px[map.focus];
+      let best = -1, bestD = Infinity;
+      map.px.forEach(([x, y], i) => {
+        const along = (x - x0) * dx + (y - y0) * dy;
+        if (i === map.focus || along <= 0) return;
+        const d = along + 2 * Math.abs((x - x0) * dy - (y - y0) * dx);   // ahead, and not far to the side
+        if (d < bestD) { bestD = d; best = i; }
+      });
+      if (best >= 0) markPoint(best);
+    }
   });
   mapMethod.addEventListener("change", () => { if (info) drawMap().catch((err) => { mapText.textContent = ""; studio.status(err.message, "error"); }); });
 
