@@ -169,7 +169,7 @@ export async function mount(root, studio) {
       const shifted = series.map((s) => ({ ...s, values: s.values.map((v) => v - lo) }));   // the chart starts at 0
       beat.replaceChildren(el("p", { class: "muted", id: "an-beat-title",
         text: `${result.dataset === "csv" ? "Row" : "Beat"} ${row + 1} (${result.labels[row]}): error ${b.score.toPrecision(3)} — ${b.score >= thresholdAt(Number(slider.value)) ? "flagged" : "not flagged"}. Black: the beat; red: the rebuild.` }),
-        lineChart(shifted, { width: 440, height: 130, title: "The beat and its reconstruction" }));
+        lineChart(shifted, { width: 440, height: 130, title: "The example and its reconstruction", xLabel: `${b.values.length} values` }));
       beat.dataset.row = row;
     } catch (err) { studio.status(err.message, "error"); }
   }
