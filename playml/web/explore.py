@@ -451,6 +451,7 @@ class SearchSession:
                 raise InputError(f"{name or 'An upload'}: {e}") from None
         with self.lock:
             if first or self.upload_dir is None:
+                self._forget_uploads()
                 self.upload_dir = Path(tempfile.mkdtemp(prefix="playml-search-uploads-"))
                 self.uploads = 0
             for name, data in files:
@@ -461,6 +462,22 @@ class SearchSession:
                 (self.upload_dir / f"{self.uploads:05d}-{stem}{suffix}").write_bytes(data)
                 self.uploads += 1
             return {"folder": str(self.upload_dir), "images": self.uploads}
+
+    def _forget_uploads(self) -> None:
+        """Delete the previous uploads' folder and what was built from it (a new upload replaces them)."""
+        import shutil
+
+        if self.upload_dir is None:
+            return
+        where = f"folder:{self.upload_dir}"
+        if self.key is not None and self.key[0] == where:
+            self.current = self.compare = self.key = None
+        for key in [k for k in self.built if k[0] == where]:
+            del self.built[key]
+            self.sprites.pop(key, None)
+        self.maps = {k: v for k, v in self.maps.items() if k[0] is None or k[0][0] != where}
+        shutil.rmtree(self.upload_dir, ignore_errors=True)
+        self.upload_dir = None
 
     @staticmethod
     def items(source: str, folder: str | None) -> tuple[list[Any], list[str | None]]:
@@ -754,6 +771,11 @@ class AnomalySession:
 
         if not data:
             raise InputError("The CSV file is empty.")
+        if self.csv is not None and self.status != "training":  # a new upload replaces the last one
+            import shutil
+
+            shutil.rmtree(Path(self.csv["path"]).parent, ignore_errors=True)
+            self.csv = None
         folder = Path(tempfile.mkdtemp(prefix="playml-anomaly-csv-"))
         path = folder / "table.csv"
         path.write_bytes(data)
