@@ -109,6 +109,11 @@ def test_playground_learns_circle_and_xor(studio_page):
     expect(page.locator("#pg-loss")).to_have_attribute("data-epoch", "0")
     xor = _train_until(page, 0.05)
     assert xor["test"] < 0.1
+    # the page draws the boundary from the weights itself: the same as the network's answers in Python
+    state = page.evaluate("() => fetch('/api/playground').then((r) => r.json())")
+    drawn = page.evaluate("""async (s) => { const m = await import('/static/pages/playground.js');
+                                            return Array.from(m.picture(s, s.grid.size).blue); }""", state)
+    assert np.abs(np.array(drawn) - np.array(state["grid"]["blue"])).max() <= 1
     page.locator("#pg-show-test").check()
     page.screenshot(path=str(ARTIFACTS / "playground-xor.png"))
     page.locator("#pg-export-name").fill("xor-net")

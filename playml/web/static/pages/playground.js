@@ -22,7 +22,7 @@ const EXTENT = 6, BOUNDARY = 64, NEURON = 24;
 
 // The network's answers on a size × size lattice over −6…6 (rows from x₂ = +6 down), from its
 // weights: p(blue) as 0…255, and each hidden neuron's output scaled by its layer's largest.
-function picture(net, size) {
+export function picture(net, size) {
   const fns = net.features.map((f) => FEATURE[f]), layers = net.weights, n = size * size;
   const blue = new Uint8ClampedArray(n);
   const hidden = layers.slice(0, -1).map((l) => l.b.map(() => new Float32Array(n)));
