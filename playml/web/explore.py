@@ -1034,7 +1034,7 @@ def register(app, models_dir: Path) -> None:
         )
 
     @app.post("/api/search/upload")
-    async def search_upload(files: list[UploadFile] = File(...), first: bool = True):
+    async def search_upload(files: list[UploadFile] = File(...), first: bool = True):  # noqa: B008
         uploads = [(f.filename or "", await f.read()) for f in files]
         return await asyncio.to_thread(search.upload, uploads, first)
 
@@ -1074,7 +1074,7 @@ def register(app, models_dir: Path) -> None:
         return await asyncio.to_thread(anomalies.start, options)
 
     @app.post("/api/anomalies/csv")
-    async def anomalies_csv(file: UploadFile = File(...)):
+    async def anomalies_csv(file: UploadFile = File(...)):  # noqa: B008
         data = await file.read()
         return await asyncio.to_thread(anomalies.upload_csv, file.filename or "", data)
 
