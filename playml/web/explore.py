@@ -303,6 +303,11 @@ class Playground:
             "history": [h for h in self.history[-400:] if h["epoch"] > since],
         }
 
+    def locked_state(self, points: bool = False) -> dict[str, Any]:
+        """:meth:`state` between two epochs of a network that may be playing."""
+        with self.lock:
+            return self.state(points)
+
     def state(self, points: bool = False) -> dict[str, Any]:
         """The losses, the boundary (probability of blue on the lattice, 0–255) and each neuron's picture."""
         import torch
@@ -948,7 +953,7 @@ def register(app, models_dir: Path) -> None:
     @app.get("/api/playground")
     async def playground_state():
         pg = await asyncio.to_thread(playground)
-        out = await asyncio.to_thread(pg.state, True)
+        out = await asyncio.to_thread(pg.locked_state, True)  # it may be playing in its thread
         out["options"] = {
             "datasets": ["circle", "xor", "gaussian", "spiral"],
             "features": list(FEATURES),
@@ -980,7 +985,7 @@ def register(app, models_dir: Path) -> None:
         await asyncio.to_thread(pg.play, on)
         if on:
             return {"playing": True}
-        out = await asyncio.to_thread(pg.state)
+        out = await asyncio.to_thread(pg.locked_state)
         out["history"] = out["history"][-1:]
         return out
 
