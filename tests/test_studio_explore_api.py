@@ -81,6 +81,21 @@ def test_playground_plays_in_a_thread_and_stops():
     assert pg.epoch == stopped + 1
 
 
+def test_playground_stops_playing_when_no_page_watches(monkeypatch):
+    from playml.web import explore
+
+    monkeypatch.setattr(explore, "UNWATCHED_SECONDS", 0.5)
+    pg = Playground()
+    pg.play(True)
+    time.sleep(0.3)
+    assert pg.frames()["playing"]                        # a page asked: it goes on
+    time.sleep(1.5)                                      # nobody asks: it stops by itself
+    assert not pg._player.is_alive()
+    epoch = pg.epoch
+    time.sleep(0.2)
+    assert pg.epoch == epoch and not pg.frames()["playing"]
+
+
 def test_anomalies_csv_source(tmp_path):
     import pandas as pd
 

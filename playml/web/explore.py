@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
 }
 MAX_NEURONS, MAX_LAYERS = 8, 6
+#: Playing stops by itself when no page has asked for a picture for this long (a closed tab).
+UNWATCHED_SECONDS = 10.0
 
 
 def _features(names: list[str], xy: np.ndarray) -> np.ndarray:
@@ -85,6 +87,7 @@ class Playground:
         self.frame: dict[str, Any] | None = None  # the latest picture of the network while it plays
         self._playing: threading.Event | None = None
         self._player: threading.Thread | None = None
+        self._seen = 0.0  # when the page last asked for a picture
         self.reset(self.settings)
 
     # -- settings -------------------------------------------------------------------------------
@@ -224,6 +227,7 @@ class Playground:
         weights itself), so drawing never waits for training nor training for drawing.
         Stopping waits for the epoch under way and answers with the final :meth:`state`."""
         if on:
+            self._seen = time.monotonic()
             if self._player is None or not self._player.is_alive():
                 self._playing = threading.Event()
                 self._playing.set()
@@ -248,6 +252,8 @@ class Playground:
         chunk = 1
         try:
             while playing.is_set():
+                if time.monotonic() - self._seen > UNWATCHED_SECONDS:  # the page is gone: stop
+                    break
                 with self.lock:
                     if not playing.is_set():
                         break
@@ -293,13 +299,14 @@ class Playground:
 
     def frames(self, since: int = -1) -> dict[str, Any]:
         """The latest picture while playing, with the loss history after epoch ``since``."""
+        self._seen = time.monotonic()
         frame = self.frame
         if frame is None:
             with self.lock:
                 frame = self.frame = self._frame()
         return {
             **frame,
-            "playing": self._player is not None,
+            "playing": self._player is not None and self._player.is_alive(),
             "history": [h for h in self.history[-400:] if h["epoch"] > since],
         }
 

@@ -239,6 +239,8 @@ export async function mount(root, studio) {
       const f = await next;
       if (!playing || run !== playRun) break;
       if (f.error) { studio.status(f.error, "error"); setPlaying(false); break; }
+      // the server stops playing when no page has asked for a while (a hidden tab draws no frames): go on
+      if (f.playing === false) await api("/api/playground/play", { method: "POST", json: { on: true } });
       next = fetchFrame();
       if (f.epoch !== state.epoch) { drawOutput(f); showSpeed(); }
       await new Promise((r) => requestAnimationFrame(() => r()));
