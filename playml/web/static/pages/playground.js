@@ -160,6 +160,7 @@ export async function mount(root, studio) {
   }
 
   let history = state.history || [];
+  let dots = null, chartAt = 0;
   function drawOutput(s, full = false) {
     if (full) history = s.history;
     else if (s !== state) history = [...history.slice(-399), ...s.history.filter((h) => !history.length || h.epoch > history[history.length - 1].epoch)];
@@ -169,19 +170,25 @@ export async function mount(root, studio) {
     paintGrid(output, BOUNDARY, boundary.blue);
     const ctx = output.getContext("2d"), W = output.width, E = EXTENT;
     const px = (v) => (v + E) / (2 * E) * W, py = (v) => (E - v) / (2 * E) * W;
-    const n = points.x.length;
-    for (let i = 0; i < n; i++) {
-      const test = i >= points.train;
-      if (test && !showTest.checked) continue;
-      const [x, y] = points.x[i];
-      ctx.beginPath();
-      ctx.arc(px(x), py(y), 3, 0, 2 * Math.PI);
-      ctx.fillStyle = points.label[i] ? "rgb(8,119,189)" : "rgb(245,147,34)";
-      ctx.fill();
-      ctx.strokeStyle = test ? "#000" : "#fff";
-      ctx.lineWidth = 1;
-      ctx.stroke();
+    // the points do not move while it trains: drawn once into a layer of their own, then copied
+    const key = `${showTest.checked}`;
+    if (!dots || dots.points !== points || dots.key !== key) {
+      const layer = new OffscreenCanvas(W, W), lc = layer.getContext("2d");
+      for (let i = 0; i < points.x.length; i++) {
+        const test = i >= points.train;
+        if (test && !showTest.checked) continue;
+        const [x, y] = points.x[i];
+        lc.beginPath();
+        lc.arc(px(x), py(y), 3, 0, 2 * Math.PI);
+        lc.fillStyle = points.label[i] ? "rgb(8,119,189)" : "rgb(245,147,34)";
+        lc.fill();
+        lc.strokeStyle = test ? "#000" : "#fff";
+        lc.lineWidth = 1;
+        lc.stroke();
+      }
+      dots = { points, key, layer };
     }
+    ctx.drawImage(dots.layer, 0, 0);
     const neurons = picture(s, NEURON).neurons;
     layersBox.querySelectorAll("canvas.pg-neuron").forEach((c, k) => { if (neurons[k]) paintGrid(c, NEURON, neurons[k]); });
     epochOut.textContent = String(s.epoch);
@@ -189,12 +196,15 @@ export async function mount(root, studio) {
     lossText.dataset.test = s.test_loss;
     lossText.dataset.train = s.train_loss;
     lossText.dataset.epoch = s.epoch;
-    const series = [
-      { name: "test loss", color: "#222", values: history.map((h) => h.test_loss) },
-      { name: "training loss", color: "#999", values: history.map((h) => h.train_loss), dashed: true },
-    ];
-    chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss as it trains",
-      xLabel: `epoch ${history.length ? history[history.length - 1].epoch : 0}` }), legend(series));
+    if (!playing || t0 - chartAt > 250) {     // while playing, the chart is redrawn 4 times a second
+      chartAt = t0;
+      const series = [
+        { name: "test loss", color: "#222", values: history.map((h) => h.test_loss) },
+        { name: "training loss", color: "#999", values: history.map((h) => h.train_loss), dashed: true },
+      ];
+      chartBox.replaceChildren(lineChart(series, { width: 300, height: 90, title: "Loss as it trains",
+        xLabel: `epoch ${history.length ? history[history.length - 1].epoch : 0}` }), legend(series));
+    }
     speed.frames += 1;
     speedText.dataset.drawMs = (performance.now() - t0).toFixed(2);
   }
