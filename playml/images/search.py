@@ -22,24 +22,22 @@ picks up where it stopped, and a rebuild only embeds files that are new or chang
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import io
 import json
 import os
-import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from playml.core.media import check_not_url, is_image_like, list_images
 from playml.core.ranking import check_top_k, renamed_k
 from playml.core.vector_index import VectorIndex, check_metric, to_score
 from playml.errors import DataError, FormatError, ImageError, InputError, MissingFileError
-from playml.results import Result
+from playml.images.chunks import _ChunkCache, _write_npy
+from playml.images.crawl import _entries, _Entry, _parse_shard
+from playml.images.matches import Match, SearchScore, search_score
 from playml.zoo import DEFAULT_MODEL, get_backbone
 
 __all__ = ["ImageSearch", "Match", "SearchScore", "image_search", "search_score", "FORMAT_VERSION"]
@@ -48,59 +46,6 @@ __all__ = ["ImageSearch", "Match", "SearchScore", "image_search", "search_score"
 FORMAT_VERSION = 1
 KIND = "image_search"
 POOLING = "global-average"
-
-
-# ---------------------------------------------------------------------------- results
-@dataclasses.dataclass(repr=False)
-class Match(Result):
-    """One search result: the image, how far it is from the query, and a 0–1-ish score."""
-
-    path: str
-    distance: float
-    score: float
-    label: str | None = None
-
-
-@dataclasses.dataclass(repr=False)
-class SearchScore(Result):
-    """How well search results keep to the query's label (see :func:`search_score`).
-
-    ``score`` is the mean ConvNet Playground search score, ``baseline`` what a random
-    ordering would get on average, ``ideal`` the best possible (every same-label image
-    ranked first: below 1 when a label has fewer than ``k + 1`` images), ``precision`` the
-    plain share of same-label images in the top ``k``, ``per_label`` the mean score of the
-    queries of each label.
-    """
-
-    score: float
-    baseline: float
-    ideal: float
-    precision: float
-    k: int
-    queries: int
-    per_label: dict = dataclasses.field(default_factory=dict)
-
-
-def search_score(hits: Sequence[bool]) -> float:
-    """ConvNet Playground's position-weighted search score of one result list.
-
-    The query itself is left out; the result at rank ``i`` (0 = first) weighs
-    ``(k − i) / k`` for a list of ``k`` results, and the score is the weight of the results
-    that have the query's label divided by the weight of all ``k``:
-    ``Σᵢ hitᵢ·(k − i) / Σᵢ (k − i)``. 1.0 means every result has the query's label; a hit at
-    the top counts ``k`` times more than one at the bottom.
-
-    >>> search_score([True] * 15), search_score([False] * 15)
-    (1.0, 0.0)
-    >>> round(search_score([True] + [False] * 14), 3)    # one hit, at the top: 15 / 120
-    0.125
-    """
-    hits = np.asarray(hits, dtype=bool)
-    k = len(hits)
-    if k == 0:
-        return 0.0
-    weights = (k - np.arange(k)) / k
-    return float((weights * hits).sum() / weights.sum())
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -123,158 +68,6 @@ def _check_engine(engine: str) -> str:
     if key not in ENGINES:
         raise unknown_name("engine", engine, ENGINES)
     return key
-
-
-def _file_state(path: Path) -> tuple[int, int]:
-    st = path.stat()
-    return int(st.st_size), int(st.st_mtime_ns)
-
-
-def _parse_shard(shard) -> tuple[int, int] | None:
-    if shard is None:
-        return None
-    try:
-        if isinstance(shard, str):
-            i, n = (int(x) for x in shard.split("/"))
-        else:
-            i, n = (int(x) for x in shard)
-    except (TypeError, ValueError):
-        raise InputError(f"shard must look like '2/8' (part 2 of 8, counting from 0); got {shard!r}.") from None
-    if n < 1 or not 0 <= i < n:
-        raise InputError(f"shard {i}/{n} does not exist: use 0/{n} … {n - 1}/{n}.")
-    return i, n
-
-
-def _in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
-    if shard is None:
-        return True
-    digest = hashlib.sha1(rel.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % shard[1] == shard[0]
-
-
-@dataclasses.dataclass
-class _Entry:
-    key: str  # absolute path (files) or a generated name (in-memory images)
-    label: str | None
-    size: int = -1
-    mtime: int = -1
-    source: Any = None  # what to hand to the extractor
-
-    @property
-    def is_file(self) -> bool:
-        return self.size >= 0
-
-
-def _entries(source: Any, shard: tuple[int, int] | None, start: int = 0) -> tuple[list[_Entry], Path | None]:
-    """Turn a folder / list / Dataset into entries (with labels from sub-folder names)."""
-    from playml.datasets.dataset import is_dataset
-
-    if isinstance(source, (str, os.PathLike)) and not is_image_like(source):
-        check_not_url(str(source))
-        root = Path(source).expanduser().resolve()
-        files = list_images(root)
-        if not files:
-            raise DataError(
-                f"There are no images in {str(source)!r}. Put JPEG or PNG files in it (one sub-folder "
-                "per label if you want labels)."
-            )
-        out = []
-        for f in files:
-            rel = f.relative_to(root)
-            if not _in_shard(rel.as_posix(), shard):
-                continue
-            size, mtime = _file_state(f)
-            out.append(_Entry(str(f), rel.parts[0] if len(rel.parts) > 1 else None, size, mtime, f))
-        return out, root
-    labels: list[str | None]
-    if is_dataset(source):
-        X, _ = source.arrays()
-        items = list(X)
-        labels = list(source.named_labels()) if source.label_names is not None else [None] * len(items)
-    elif isinstance(source, np.ndarray) and source.ndim == 4:
-        items, labels = list(source), [None] * len(source)
-    elif isinstance(source, Iterable) and not is_image_like(source):
-        items = list(source)
-        labels = [None] * len(items)
-    else:
-        items, labels = [source], [None]
-    out, parents = [], []
-    for i, (item, label) in enumerate(zip(items, labels)):
-        if isinstance(item, (str, os.PathLike)):
-            check_not_url(str(item))
-            path = Path(item).expanduser()
-            if not path.exists():
-                raise MissingFileError(f"There is no file {str(item)!r}.")
-            path = path.resolve()
-            if not _in_shard(str(path), shard):
-                continue
-            size, mtime = _file_state(path)
-            out.append(_Entry(str(path), label, size, mtime, path))
-            parents.append(str(path.parent))
-        elif _in_shard(f"image-{start + i:06d}", shard):
-            out.append(_Entry(f"image-{start + i:06d}", label, source=item))
-    root = Path(os.path.commonpath(parents)) if parents else None
-    return out, root
-
-
-class _ChunkCache:
-    """Finished chunks of embeddings, one small ``.npz`` file each (written atomically).
-
-    This is what makes building resumable: a rebuild reuses every vector whose file still
-    has the same path, size and modification time.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._known: dict[str, tuple[Path, int, int, int]] | None = None
-
-    def _scan(self) -> dict[str, tuple[Path, int, int, int]]:
-        if self._known is None:
-            known: dict[str, tuple[Path, int, int, int]] = {}
-            for f in sorted(self.folder.glob("chunk-*.npz")):  # later chunks win
-                try:
-                    with np.load(f, allow_pickle=False) as z:
-                        paths, sizes, mtimes = z["paths"], z["sizes"], z["mtimes"]
-                except Exception:  # noqa: BLE001 (a damaged chunk is simply redone)
-                    continue
-                for row, (p, s, m) in enumerate(zip(paths.tolist(), sizes.tolist(), mtimes.tolist())):
-                    known[p] = (f, row, s, m)
-            self._known = known
-        return self._known
-
-    def lookup(self, entries: list[_Entry]) -> dict[int, np.ndarray]:
-        """Vectors for the entries whose file is unchanged since it was embedded."""
-        known = self._scan()
-        wanted: dict[Path, list[tuple[int, int]]] = {}
-        for i, e in enumerate(entries):
-            hit = known.get(e.key) if e.is_file else None
-            if hit is not None and hit[2] == e.size and hit[3] == e.mtime:
-                wanted.setdefault(hit[0], []).append((i, hit[1]))
-        found: dict[int, np.ndarray] = {}
-        for f, pairs in wanted.items():
-            with np.load(f, allow_pickle=False) as z:
-                vectors = z["vectors"]
-            for i, row in pairs:
-                found[i] = vectors[row]
-        return found
-
-    def write(self, entries: list[_Entry], vectors: np.ndarray) -> None:
-        from playml.core.saving import atomic_write
-
-        files = [e for e in entries if e.is_file]
-        if not files:
-            return
-        rows = [i for i, e in enumerate(entries) if e.is_file]
-        buf = io.BytesIO()
-        np.savez(
-            buf,
-            vectors=np.ascontiguousarray(vectors[rows], dtype=np.float32),
-            paths=np.array([e.key for e in files], dtype=str),
-            sizes=np.array([e.size for e in files], dtype=np.int64),
-            mtimes=np.array([e.mtime for e in files], dtype=np.int64),
-        )
-        name = f"chunk-{time.time_ns():020d}-{os.getpid()}.npz"
-        atomic_write(self.folder / name, buf.getvalue())
 
 
 # ---------------------------------------------------------------------------- the index
@@ -1092,15 +885,6 @@ class ImageSearch:
         out.root_ = roots[0] if roots and all(r == roots[0] for r in roots) else None
         out._integrate(entries, vectors)
         return out
-
-
-def _write_npy(target: Path, array: np.ndarray, block: int = 65_536) -> None:
-    """Write a float32 .npy file block by block (a memory-mapped source never loads whole)."""
-    out = np.lib.format.open_memmap(target, mode="w+", dtype=np.float32, shape=tuple(array.shape))
-    for s in range(0, len(array), block):
-        out[s : s + block] = array[s : s + block]
-    out.flush()
-    del out
 
 
 def image_search(
