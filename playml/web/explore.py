@@ -3,8 +3,8 @@
 >>> from playml.web.explore import Playground
 >>> pg = Playground()
 >>> state = pg.reset({"dataset": "xor", "features": ["x1", "x2"], "hidden": [4, 2]})
->>> sorted(state)[:3]
-['dataset', 'epoch', 'features']
+>>> state["dataset"], state["epoch"], state["features"]
+('xor', 0, ['x1', 'x2'])
 
 :func:`register` adds the routes (``/api/playground/*``, ``/api/search/*``) to the studio's app.
 Everything runs in worker threads, one lock per page, so a slow step never blocks the server.
