@@ -1,4 +1,4 @@
-"""Look inside an image model: its layers, what a layer sees, its values, and where it looked.
+"""Look inside a model: its layers, what a layer sees, its values, and where it looked.
 
 A :class:`ModelExplorer` opens any image model playml can load — a bundled backbone by name, an
 image classifier taught with playml, a Teachable Machine image export or another TF.js layers
@@ -15,6 +15,11 @@ LayerSummary(name='stem', type='ConvBN', shape=(32, 112, 112), parameters=928)
 >>> ex.distribution("blocks.2")                       # its weights' histogram  # doctest: +SKIP
 >>> ex.grad_cam("cat.jpg").label                      # doctest: +SKIP
 'tabby cat'
+
+It opens table models too — a network taught with :func:`playml.neural_network`, an ml5.js
+``neuralNetwork`` folder, a TF.js layers model with a flat input: one row of numbers (or choices)
+goes in instead of an image, the summary lists the dense layers, and :meth:`ModelExplorer.attribution`
+(gradient × input per input) stands in for Grad-CAM, which needs feature maps a row does not have.
 
 It runs the network in PyTorch (imported on first use): Grad-CAM needs gradients, which the ONNX
 sessions used for inference do not give.
@@ -148,14 +153,17 @@ def _tensor_of(out: Any):
 
 
 class ModelExplorer:
-    """Look inside an image model.
+    """Look inside an image model, or a table model (one row of numbers in).
 
     Parameters
     ----------
     model : a bundled backbone's name (``"efficientnet-lite0"``, ``"mobilenet-v2"``, …), the
         folder of a saved model (a taught image classifier, a Teachable Machine image export, a
         TF.js layers model; anything :func:`playml.load` reads), or such a model already loaded
-        (also :class:`playml.ImageClassifier` and :class:`playml.FeatureExtractor`).
+        (also :class:`playml.ImageClassifier` and :class:`playml.FeatureExtractor`). Table models:
+        a :class:`playml.NeuralNetwork` (trained, or its saved or ml5.js folder) and a TF.js layers
+        model with a flat input; their methods take a row (a dict by input name, or the values in
+        order) where image models take an image.
 
     threads : PyTorch threads while the explorer runs (1 by default: one image at a time runs
         about as fast on one thread, and far faster than on two when other work shares the CPU).
