@@ -136,11 +136,14 @@ def test_taught_classifier(tmp_path):
 
 
 def test_models_it_cannot_look_inside_are_refused():
-    # table models open (tests/test_explain_tables.py); an anomaly detector does not
+    # table models open (tests/test_explain_tables.py); ml5.js image networks and other objects do not
     assert ml.model_explorer("tests/data/tfjs/dense-regression").kind == "tfjs_table"
     assert ml.model_explorer("tests/data/ml5/colour-classifier").kind == "neural_network"
-    with pytest.raises(ml.TaskError, match="image models.*table models.*not a AnomalyDetector"):
-        ml.model_explorer("tests/data/saved-0.1.0/anomaly_detector").summary()
+    assert ml.model_explorer("tests/data/saved-0.1.0/anomaly_detector").kind == "anomaly_detector"
+    with pytest.raises(ml.TaskError, match="takes images"):
+        ml.model_explorer(ml.neural_network(task="imageClassification", inputs=[8, 8, 3]))
+    with pytest.raises(ml.TaskError, match="image models.*table models.*not a SoundClassifier"):
+        ml.model_explorer(ml.sound_classifier())
     with pytest.raises(ml.MissingFileError):
         ml.model_explorer("no/such/model").summary()
 

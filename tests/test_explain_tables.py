@@ -173,3 +173,39 @@ def test_a_tfjs_layers_model_with_a_flat_input(tmp_path):
     np.testing.assert_allclose(ex.activations(x, "dense_Dense2"),
                                ml.model_explorer(str(COLOURS)).activations([v * 255 for v in x], "dense_2"),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_an_anomaly_detector_and_its_score_explained():
+    """An autoencoder saved by playml 0.1.0: the rebuild is det.reconstruct's, and gradient × input
+    explains the anomaly score (the reconstruction error), checked by finite differences."""
+    import torch
+
+    ex = ml.model_explorer("tests/data/saved-0.1.0/anomaly_detector")
+    det = ex.loaded
+    assert ex.kind == "anomaly_detector" and ex.is_table and not ex.is_classifier
+    assert [(r.name, r.shape) for r in ex.summary()] == [
+        ("encoder_1", (3,)), ("encoder_2", (2,)), ("decoder_1", (3,)), ("decoder_2", (4,))]
+    assert ex.parameters == sum(p.numel() for p in det.model.parameters()) == 48
+    lo, span = det.scale_offset_, det.scale_span_  # min-max scaling: the training data's range
+    np.testing.assert_allclose([(f["min"], f["max"]) for f in ex.inputs], np.stack([lo, lo + span], 1), rtol=1e-6)
+    rng = np.random.default_rng(0)
+    for row in rng.normal(size=(4, 4)):
+        rebuilt = [v.value for v in ex.outputs(row)]
+        np.testing.assert_allclose(rebuilt, det.reconstruct(row[None].astype(np.float32))[0], rtol=1e-5, atol=1e-6)
+        att = ex.attribution(row)
+        assert att.label == "reconstruction error"
+        assert att.score == pytest.approx(float(det.score(row[None].astype(np.float32))[0]), rel=1e-5)
+        x = ex.preprocess(row).astype(np.float64)
+        model = ex.model.double()
+        try:
+            def f(v):
+                with torch.no_grad():
+                    return float(((model(torch.from_numpy(v)[None])[0] - torch.from_numpy(v)) ** 2).mean())
+
+            eps = 1e-6
+            grad = np.array([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(len(x))])
+        finally:
+            ex.model.float()
+        np.testing.assert_allclose(att.values, grad * x, rtol=1e-3, atol=1e-7)
+    with pytest.raises(ml.InputError, match="reconstruction error"):
+        ex.attribution(row, label=0)

@@ -48,8 +48,9 @@ def test_explorer_api(tmp_path):
     assert r.status_code == 400 and "Open a model first" in r.json()["detail"]
     choices = client.get("/api/explorer", headers=AUTH).json()
     assert [b["id"] for b in choices["backbones"]][:1] == ["efficientnet-lite0"]
-    # image and table models: not the folder without a model, nor the anomaly detector
-    assert [s["id"] for s in choices["saved"]] == ["saved:image_classification", "saved:my-tm", "saved:neural_network"]
+    # image and table models, not the folder without a model
+    assert [s["id"] for s in choices["saved"]] == [
+        "saved:anomaly_detector", "saved:image_classification", "saved:my-tm", "saved:neural_network"]
     taught = client.post("/api/explorer/open", json={"model": "saved:image_classification"}, headers=AUTH).json()
     assert taught["kind"] == "image_classification" and taught["layers"][-1]["type"] == "Softmax"
 
@@ -57,8 +58,8 @@ def test_explorer_api(tmp_path):
     assert r.status_code == 400 and "efficientnet-lite0" in r.json()["detail"]
     r = client.post("/api/explorer/open", json={"path": str(tmp_path / "nowhere")}, headers=AUTH)
     assert r.status_code == 400 and "no folder" in r.json()["detail"]
-    r = client.post("/api/explorer/open", json={"path": "tests/data/saved-0.1.0/anomaly_detector"}, headers=AUTH)
-    assert r.status_code == 400 and "not a AnomalyDetector" in r.json()["detail"]
+    r = client.post("/api/explorer/open", json={"path": str(models / "notes")}, headers=AUTH)
+    assert r.status_code == 400
     r = client.post("/api/explorer/open", json={"model": "saved:../x"}, headers=AUTH)
     assert r.status_code == 400
 
@@ -141,6 +142,15 @@ def test_explorer_api_on_a_table_model(tmp_path):
     assert r.status_code == 400 and "b must be a number" in r.json()["detail"]
     r = client.post("/api/explorer/row", json={"row": "1,2,3"}, headers=AUTH)
     assert r.status_code == 400
+
+    auto = client.post("/api/explorer/open", json={"path": "tests/data/saved-0.1.0/anomaly_detector"}, headers=AUTH)
+    assert auto.json()["kind"] == "anomaly_detector" and auto.json()["parameters"] == 48
+    out = client.post("/api/explorer/row", json={"row": [0.5, 0, -1, 1]}, headers=AUTH).json()
+    det = ml.load("tests/data/saved-0.1.0/anomaly_detector")
+    x = np.array([[0.5, 0, -1, 1]], np.float32)
+    np.testing.assert_allclose([o["value"] for o in out["outputs"]], det.reconstruct(x)[0], rtol=1e-5, atol=1e-6)
+    assert out["attribution"]["label"] == "reconstruction error"
+    assert out["attribution"]["score"] == pytest.approx(float(det.score(x)[0]), rel=1e-5)
 
     flat = client.post("/api/explorer/open", json={"path": "tests/data/tfjs/dense-regression"}, headers=AUTH).json()
     assert flat["kind"] == "tfjs_table" and flat["classifier"] is False and len(flat["inputs"]) == 2

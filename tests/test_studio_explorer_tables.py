@@ -40,6 +40,7 @@ def test_explorer_page_on_an_ml5_network(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     models = tmp_path / "models"
     shutil.copytree(COLOURS, models / "colours")
+    shutil.copytree(ROOT / "tests" / "data" / "saved-0.1.0" / "anomaly_detector", models / "detector")
     ex = ml.model_explorer(str(COLOURS))
     net = ml.load(COLOURS)
     server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=models)
@@ -110,6 +111,24 @@ def test_explorer_page_on_an_ml5_network(tmp_path):
             page.screenshot(path=str(ARTIFACTS / "explorer-ml5.png"))
             ms = page.locator("#ex-strips").get_attribute("data-ms")
             print(f"\nexplorer row: {ms} ms from the form to the page drawn")
+
+            # an anomaly detector (an autoencoder): four layers, the row rebuilt, its error explained
+            det = ml.load(models / "detector")
+            page.locator("#ex-model").select_option("saved:detector")
+            page.locator("#ex-open").click()
+            expect(page.locator("#ex-strips .ex-strip")).to_have_count(4)
+            expect(page.locator("#ex-cam-title")).to_have_text("Its rebuild of the row")
+            expect(page.locator("#ex-attr")).to_have_attribute("data-label", "reconstruction error")
+            page.locator("#ex-in-0").fill("1.5")
+            page.wait_for_function("() => JSON.parse(document.querySelector('#ex-strips').dataset.row || '{}')"
+                                   "['feature 0'] === 1.5")
+            x = np.array([[float(v) for v in json.loads(page.locator("#ex-strips").get_attribute("data-row")).values()]],
+                         np.float32)
+            rebuilt = [float(li.get_attribute("data-value")) for li in page.locator("#ex-outputs li").all()]
+            np.testing.assert_allclose(rebuilt, det.reconstruct(x)[0], rtol=1e-5, atol=1e-6)
+            assert float(page.locator("#ex-attr").get_attribute("data-score")) == pytest.approx(
+                float(det.score(x)[0]), rel=1e-5)
+            page.screenshot(path=str(ARTIFACTS / "explorer-anomaly.png"))
 
             # an image model again: the image controls come back, the form goes
             page.locator("#ex-model").select_option("mobilenet-v2")

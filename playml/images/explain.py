@@ -219,7 +219,7 @@ class ModelExplorer:
     @property
     def kind(self) -> str:
         """``"backbone"``, ``"image_classification"``, ``"teachable_machine"`` or ``"tfjs_layers"``
-        (image models); ``"neural_network"`` or ``"tfjs_table"`` (table models)."""
+        (image models); ``"neural_network"``, ``"tfjs_table"`` or ``"anomaly_detector"`` (table models)."""
         if self._loaded is None and self._is_backbone_name():
             return "backbone"
         return _kind_of(self.loaded)
@@ -352,7 +352,8 @@ class ModelExplorer:
     def attribution(self, row: Any, *, label: str | int | None = None) -> InputAttribution:
         """For a table model: how much each input pushed ``label`` (default: the top class, or the
         first output of a regression) for this row, as gradient × input (the table analogue of
-        Grad-CAM). Positive values pushed it up."""
+        Grad-CAM). Positive values pushed it up. An anomaly detector explains its anomaly score
+        (the reconstruction error, in the scaled units it trains on) instead of an output."""
         if not self.is_table:
             raise TaskError("attribution() explains table models; for an image model use grad_cam().")
         with torch_threads(self.threads):
@@ -456,6 +457,9 @@ def _kind_of(model: Any) -> str:
             )
         model.model  # noqa: B018 - an untrained network fails here, with the one wording
         return "neural_network"
+    if isinstance(model, playml.AnomalyDetector):
+        model.model  # noqa: B018 - an untrained detector fails here, with the one wording
+        return "anomaly_detector"
     if isinstance(model, playml.TFJSLayersModel):
         shape = model.input_shape
         if shape is not None and len(shape) == 1 and isinstance(shape[0], int):
@@ -469,7 +473,8 @@ def _kind_of(model: Any) -> str:
     raise TaskError(
         f"The explorer looks inside image models (a backbone name, an image classifier taught with playml, "
         f"a Teachable Machine image export, a TF.js layers model) and table models (ml.neural_network, "
-        f"an ml5.js neural network folder, a TF.js model with a flat input); not a {type(model).__name__}."
+        f"an ml5.js neural network folder, a TF.js model with a flat input, ml.anomaly_detector); "
+        f"not a {type(model).__name__}."
     )
 
 
@@ -501,6 +506,8 @@ class _Network:
         self._widths: list[int] = []  # columns of the encoded row per input (a choice is one-hot)
         self._encode: Any = None  # rows (lists of values, in input order) → n×columns float32
         self._decode: Any = None  # a regression's last output → its numbers in the data's units
+        self._explain: Any = None  # (input, output) → the number attribution() explains, if not an output
+        self._explains = ""  # its name
 
     @classmethod
     def of(cls, model: Any, kind: str) -> _Network:
@@ -509,7 +516,7 @@ class _Network:
             net._backbone(model)
         elif kind == "image_classification":
             net._taught(model)
-        elif kind in ("neural_network", "tfjs_table"):
+        elif kind in ("neural_network", "tfjs_table", "anomaly_detector"):
             net._table(model, kind)
         else:
             net._tfjs(model, kind)
@@ -517,7 +524,7 @@ class _Network:
         if net.table:
             last = list(net.layers.values())[-1]
             softmax = any(type(m).__name__ == "Softmax" for m in last.modules())
-            net.classifier = net._classifier if kind == "neural_network" else softmax and len(net.labels) > 1
+            net.classifier = net._classifier if kind != "tfjs_table" else softmax and len(net.labels) > 1
         return net
 
     # -- building ---------------------------------------------------------------------------------
@@ -695,6 +702,30 @@ class _Network:
 
                 self._decode = lambda out: list(decode_outputs(meta, np.asarray(out, np.float64)[None])[0].values())
             names: list[str] = []
+        elif kind == "anomaly_detector":
+            seq = [*model.model[0], *model.model[1]]  # the encoder's layers, then the decoder's
+            offset, span = np.asarray(model.scale_offset_, np.float32), np.asarray(model.scale_span_, np.float32)
+            names = [str(v) for v in (model.feature_names_ or [f"feature {i}" for i in range(len(offset))])]
+            for i, name in enumerate(names):
+                spec = {"name": name, "dtype": "number"}
+                if model.scaling == "minmax":  # the training data's range
+                    spec["min"], spec["max"] = float(offset[i]), float(offset[i] + span[i])
+                elif model.scaling == "standard":  # the training data's mean
+                    spec["default"] = float(offset[i])
+                self.inputs.append(spec)
+            self._widths = [1] * len(names)
+            self._classifier = False
+            self.labels = list(names)  # the rebuilt inputs
+            self.title = "the anomaly detector (an autoencoder)"
+            self._encode = lambda rows: (np.asarray(rows, np.float32) - offset) / span
+            self._decode = lambda out: np.asarray(out, np.float64) * span + offset
+            self._explain = lambda x, out: ((out - x[0]) ** 2).mean()  # the anomaly score: reconstruction error
+            self._explains = "reconstruction error"
+            encoder = sum(1 for m in model.model[0] if any(True for _ in m.parameters()))
+            names = [f"encoder_{i + 1}" for i in range(encoder)]
+            names += [
+                f"decoder_{i + 1}" for i in range(sum(1 for m in seq if any(True for _ in m.parameters())) - encoder)
+            ]
         else:
             seq = model.module
             n = int(model.input_shape[0])
@@ -705,7 +736,7 @@ class _Network:
             names = [name for name, _, count in model.layer_table() if count]
         self.table = True
         self.size = sum(self._widths)
-        if not isinstance(seq, nn.Sequential):  # a functional TF.js model: its layers as they are
+        if not isinstance(seq, (nn.Sequential, list)):  # a functional TF.js model: its layers as they are
             self._tfjs_layers(model)
             return
         groups: list[list[Any]] = []
@@ -889,6 +920,12 @@ class _Network:
         x = torch.from_numpy(np.ascontiguousarray(self._encode([values]))).requires_grad_(True)
         with torch.enable_grad():
             out = _tensor_of(self.module(x))[0]
+            if self._explain is not None:
+                if label is not None:
+                    raise InputError(f"{self.title} explains one number, its {self._explains}: leave label out.")
+                score = self._explain(x, out)
+                score.backward()
+                return self._attributed(x, values, self._explains, float(score.detach()))
             if label is None:
                 index = int(torch.argmax(out)) if self.classifier else 0
             elif isinstance(label, int) and not isinstance(label, bool):
@@ -900,14 +937,17 @@ class _Network:
             else:
                 raise unknown_name("label", str(label), self.labels)
             out[index].backward()
+        return self._attributed(x, values, self.labels[index], float(out[index].detach()))
+
+    def _attributed(self, x: Any, values: list[Any], label: str, score: float) -> InputAttribution:
         grad = x.grad
         assert grad is not None
         columns = (grad[0] * x.detach()[0]).numpy().astype(np.float64)
         ends = np.cumsum(self._widths)
         per_input = np.array([columns[e - w : e].sum() for e, w in zip(ends, self._widths)])
         return InputAttribution(
-            label=self.labels[index],
-            score=float(out[index].detach()),
+            label=label,
+            score=score,
             inputs=[f["name"] for f in self.inputs],
             values=per_input,
             row=dict(zip((f["name"] for f in self.inputs), values)),

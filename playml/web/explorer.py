@@ -43,6 +43,8 @@ BINS = 40
 #: The heat-map overlay is sent at most this many pixels on a side (the image's own size if smaller).
 OVERLAY_SIDE = 640
 _UPLOAD = File(...)  # FastAPI's marker for an uploaded file
+#: The saved models the page lists: image models, and table models (one row of numbers in).
+KINDS = ("image_classification", "teachable-machine", "tfjs-layers", "neural_network", "ml5", "anomaly_detector")
 
 
 def _png(array: np.ndarray) -> str:
@@ -136,7 +138,7 @@ class ExplorerSession:
                         found = read_json(folder / META_FILE, "model description")["playml"].get("kind")
                 except Exception:  # noqa: BLE001 - an unreadable folder is just not listed
                     continue
-                if found in ("image_classification", "teachable-machine", "tfjs-layers", "neural_network", "ml5"):
+                if found in KINDS:
                     saved.append({"id": f"saved:{folder.name}", "title": f"{folder.name} (saved, {found})"})
         return {
             "backbones": [{"id": name, "title": f"{name} (bundled ImageNet classifier)"} for name in backbone_names()],

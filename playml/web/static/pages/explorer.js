@@ -147,7 +147,8 @@ export async function mount(root, studio) {
     probe.textContent = t ? "Point at a cell to read its number." : "Point at a channel to read its numbers.";
     titles.grid.textContent = t ? "What each layer computes for this row" : "What a layer sees";
     titles.histA.textContent = t ? "Activations for this row" : "Activations for this image";
-    titles.cam.textContent = t ? (model.classifier ? "Its answer" : "What it predicts") : "Where it looked";
+    titles.cam.textContent = !t ? "Where it looked" : model.classifier ? "Its answer"
+      : model.kind === "anomaly_detector" ? "Its rebuild of the row" : "What it predicts";
     camLabel.textContent = t ? "" : camLabel.textContent;
     if (t) buildForm();
   }
@@ -160,7 +161,7 @@ export async function mount(root, studio) {
         return el("div", { class: "ex-field" }, el("label", { for: id, text: f.name }), sel);
       }
       const known = typeof f.min === "number" && typeof f.max === "number";
-      const mid = known ? (f.min + f.max) / 2 : 0;
+      const mid = known ? (f.min + f.max) / 2 : (typeof f.default === "number" ? f.default : 0);
       const step = known ? Math.max((f.max - f.min) / 100, 1e-6) : "any";
       const num = el("input", { type: "number", id, name: f.name, step: "any", value: String(Number(mid.toPrecision(6))),
         title: known ? `trained on ${plain(f.min)} … ${plain(f.max)}` : "" });
@@ -174,8 +175,10 @@ export async function mount(root, studio) {
       }
       return el("div", { class: "ex-field" }, ...parts);
     });
-    form.replaceChildren(el("p", { class: "muted ex-form-note", text: model.inputs.some((f) => typeof f.min === "number")
-      ? "The inputs start in the middle of the range the model was trained on." : "Type the numbers the model takes." }), ...fields);
+    const note = model.inputs.some((f) => typeof f.min === "number") ? "The inputs start in the middle of the range the model was trained on."
+      : model.inputs.some((f) => typeof f.default === "number") ? "The inputs start at the mean of the data the model was trained on."
+        : "Type the numbers the model takes.";
+    form.replaceChildren(el("p", { class: "muted ex-form-note", text: note }), ...fields);
     strips.replaceChildren(); answer.replaceChildren(); row = null;
   }
 
@@ -238,14 +241,16 @@ export async function mount(root, studio) {
     }));
     const a = r.attribution, n = a.values.length, ctx = attr.getContext("2d");
     attr.height = 18 * n + 8;
-    const W = attr.width, mid = W / 2 + 40, room = W - mid - 8, m = Math.max(...a.values.map(Math.abs), 1e-12);
+    // name (up to 78 px) · value (right-aligned at 136 px) · bars either side of the zero line
+    const W = attr.width, mid = 136 + (W - 136) / 2, room = (W - 136) / 2 - 6, m = Math.max(...a.values.map(Math.abs), 1e-12);
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, attr.height); ctx.font = "11px sans-serif";
+    const fit = (text) => { let t = text; while (t.length > 1 && ctx.measureText(t).width > 78) t = t.slice(0, -1); return t === text ? t : `${t.slice(0, -1)}…`; };
     a.values.forEach((v, i) => {
-      const y = 4 + 18 * i, w = (Math.abs(v) / m) * Math.min(room, mid - 90);
+      const y = 4 + 18 * i, w = (Math.abs(v) / m) * room;
       ctx.fillStyle = v >= 0 ? "#d9822b" : "#2457c5";
       ctx.fillRect(v >= 0 ? mid : mid - w, y + 3, Math.max(1, w), 11);
-      ctx.fillStyle = "#1d2330"; ctx.textAlign = "left"; ctx.fillText(a.inputs[i].slice(0, 12), 2, y + 12);
-      ctx.textAlign = "right"; ctx.fillText(short(v), 84, y + 12);
+      ctx.fillStyle = "#1d2330"; ctx.textAlign = "left"; ctx.fillText(fit(a.inputs[i]), 2, y + 12);
+      ctx.textAlign = "right"; ctx.fillText(short(v), 134, y + 12);
     });
     ctx.strokeStyle = "#5b6475"; ctx.beginPath(); ctx.moveTo(mid, 2); ctx.lineTo(mid, attr.height - 2); ctx.stroke();
     Object.assign(attr.dataset, { label: a.label, score: a.score, values: JSON.stringify(a.values) });
