@@ -245,6 +245,7 @@ EXTRA_NAMES: dict[str, str] = {
     "LayerSummary": "playml.images.explain:LayerSummary",
     "ValueDistribution": "playml.images.explain:ValueDistribution",
     "GradCAM": "playml.images.explain:GradCAM",
+    "InputAttribution": "playml.images.explain:InputAttribution",
 }
 
 

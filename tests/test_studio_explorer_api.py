@@ -48,8 +48,9 @@ def test_explorer_api(tmp_path):
     assert r.status_code == 400 and "Open a model first" in r.json()["detail"]
     choices = client.get("/api/explorer", headers=AUTH).json()
     assert [b["id"] for b in choices["backbones"]][:1] == ["efficientnet-lite0"]
-    # image models only: not the folder without a model, nor the table models
-    assert [s["id"] for s in choices["saved"]] == ["saved:image_classification", "saved:my-tm"]
+    # image and table models, not the folder without a model
+    assert [s["id"] for s in choices["saved"]] == [
+        "saved:anomaly_detector", "saved:image_classification", "saved:my-tm", "saved:neural_network"]
     taught = client.post("/api/explorer/open", json={"model": "saved:image_classification"}, headers=AUTH).json()
     assert taught["kind"] == "image_classification" and taught["layers"][-1]["type"] == "Softmax"
 
@@ -57,8 +58,8 @@ def test_explorer_api(tmp_path):
     assert r.status_code == 400 and "efficientnet-lite0" in r.json()["detail"]
     r = client.post("/api/explorer/open", json={"path": str(tmp_path / "nowhere")}, headers=AUTH)
     assert r.status_code == 400 and "no folder" in r.json()["detail"]
-    r = client.post("/api/explorer/open", json={"path": "tests/data/tfjs/dense-regression"}, headers=AUTH)
-    assert r.status_code == 400 and "not images" in r.json()["detail"]
+    r = client.post("/api/explorer/open", json={"path": str(models / "notes")}, headers=AUTH)
+    assert r.status_code == 400
     r = client.post("/api/explorer/open", json={"model": "saved:../x"}, headers=AUTH)
     assert r.status_code == 400
 
@@ -98,3 +99,63 @@ def test_explorer_api(tmp_path):
     png = Image.open(io.BytesIO(base64.b64decode(cam["png"].split(",")[1])))
     assert (cam["width"], cam["height"]) == (1500, 1000) and png.size == (640, 427) and png.mode == "RGBA"
     assert abs(cam["peak"][0] - 2.5 * py.peak()[0]) < 40 and abs(cam["peak"][1] - 2.5 * py.peak()[1]) < 40
+
+
+def test_explorer_api_on_a_table_model(tmp_path):
+    """An ml5.js network (saved by playml 0.1.0) and a flat TF.js model: one row in, every layer out."""
+    models = tmp_path / "models"
+    shutil.copytree("tests/data/saved-0.1.0/neural_network", models / "colours")
+    client = TestClient(create_app(token=TOKEN, models_dir=models, port=8767), base_url=BASE)
+    r = client.post("/api/explorer/row", json={"row": [1, 2, 3]}, headers=AUTH)
+    assert r.status_code == 400 and "Open a model first" in r.json()["detail"]
+    info = client.post("/api/explorer/open", json={"model": "saved:colours"}, headers=AUTH).json()
+    ex = ml.model_explorer("tests/data/saved-0.1.0/neural_network")
+    net = ml.load("tests/data/saved-0.1.0/neural_network")
+    assert info["table"] is True and info["kind"] == "neural_network" and info["classifier"] is True
+    assert info["inputs"] == ex.inputs and info["label_names"] == net.labels
+    assert info["parameters"] == ex.parameters == sum(p.numel() for p in net.model.parameters())
+    assert [(r["name"], r["parameters"]) for r in info["layers"]] == [(s.name, s.parameters) for s in ex.summary()]
+    r = client.post("/api/explorer/row", json={}, headers=AUTH)
+    assert r.status_code == 400 and "Enter the model's inputs" in r.json()["detail"]
+    r = client.post("/api/explorer/layer", json={"layer": "dense_1"}, headers=AUTH)
+    assert r.status_code == 400 and "row of numbers" in r.json()["detail"]
+    r = client.post("/api/explorer/gradcam", json={}, headers=AUTH)
+    assert r.status_code == 400
+
+    row = {"r": 200, "g": 30, "b": 60}
+    out = client.post("/api/explorer/row", json={"row": row, "layer": "dense_1"}, headers=AUTH).json()
+    assert out["row"] == {k: float(v) for k, v in row.items()} and out["layer"] == "dense_1"
+    for layer in out["layers"]:
+        np.testing.assert_allclose(layer["values"], ex.activations(row, layer["name"]), rtol=1e-6, atol=1e-7)
+    by_label = {p.label: p.confidence for p in net.classify(row)}
+    assert {o["label"]: o["value"] for o in out["outputs"]} == pytest.approx(by_label, abs=1e-6)
+    att = ex.attribution(row)
+    assert out["attribution"]["label"] == att.label == net.classify(row)[0].label
+    np.testing.assert_allclose(out["attribution"]["values"], att.values, rtol=1e-6, atol=1e-9)
+    assert out["weights"]["counts"] == ex.distribution("dense_1").counts.tolist()
+    assert out["activations"]["counts"] == ex.distribution("dense_1", row).counts.tolist()
+    again = client.post("/api/explorer/row", json={"layer": "dense_2"}, headers=AUTH).json()  # the same row
+    assert again["row"] == out["row"] and again["weights"]["size"] == info["layers"][1]["parameters"]
+    r = client.post("/api/explorer/row", json={"row": {"r": 1, "g": 2}}, headers=AUTH)
+    assert r.status_code == 400 and "'b'" in r.json()["detail"]
+    r = client.post("/api/explorer/row", json={"row": {"r": 1, "g": 2, "b": "x"}}, headers=AUTH)
+    assert r.status_code == 400 and "b must be a number" in r.json()["detail"]
+    r = client.post("/api/explorer/row", json={"row": "1,2,3"}, headers=AUTH)
+    assert r.status_code == 400
+
+    auto = client.post("/api/explorer/open", json={"path": "tests/data/saved-0.1.0/anomaly_detector"}, headers=AUTH)
+    assert auto.json()["kind"] == "anomaly_detector" and auto.json()["parameters"] == 48
+    out = client.post("/api/explorer/row", json={"row": [0.5, 0, -1, 1]}, headers=AUTH).json()
+    det = ml.load("tests/data/saved-0.1.0/anomaly_detector")
+    x = np.array([[0.5, 0, -1, 1]], np.float32)
+    np.testing.assert_allclose([o["value"] for o in out["outputs"]], det.reconstruct(x)[0], rtol=1e-5, atol=1e-6)
+    assert out["attribution"]["label"] == "reconstruction error"
+    assert out["attribution"]["score"] == pytest.approx(float(det.score(x)[0]), rel=1e-5)
+
+    flat = client.post("/api/explorer/open", json={"path": "tests/data/tfjs/dense-regression"}, headers=AUTH).json()
+    assert flat["kind"] == "tfjs_table" and flat["classifier"] is False and len(flat["inputs"]) == 2
+    out = client.post("/api/explorer/row", json={"row": [0.5, -1]}, headers=AUTH).json()
+    reg = ml.model_explorer("tests/data/tfjs/dense-regression")
+    assert out["outputs"][0]["value"] == pytest.approx(float(reg.activations([0.5, -1], reg.layer_names()[-1])[0]))
+    r = client.post("/api/explorer/row", json={"row": [0.5]}, headers=AUTH)
+    assert r.status_code == 400 and "2 inputs" in r.json()["detail"]

@@ -1,4 +1,4 @@
-"""Look inside an image model: its layers, what a layer sees, its values, and where it looked.
+"""Look inside a model: its layers, what a layer sees, its values, and where it looked.
 
 A :class:`ModelExplorer` opens any image model playml can load — a bundled backbone by name, an
 image classifier taught with playml, a Teachable Machine image export or another TF.js layers
@@ -15,6 +15,11 @@ LayerSummary(name='stem', type='ConvBN', shape=(32, 112, 112), parameters=928)
 >>> ex.distribution("blocks.2")                       # its weights' histogram  # doctest: +SKIP
 >>> ex.grad_cam("cat.jpg").label                      # doctest: +SKIP
 'tabby cat'
+
+It opens table models too — a network taught with :func:`playml.neural_network`, an ml5.js
+``neuralNetwork`` folder, a TF.js layers model with a flat input: one row of numbers (or choices)
+goes in instead of an image, the summary lists the dense layers, and :meth:`ModelExplorer.attribution`
+(gradient × input per input) stands in for Grad-CAM, which needs feature maps a row does not have.
 
 It runs the network in PyTorch (imported on first use): Grad-CAM needs gradients, which the ONNX
 sessions used for inference do not give.
@@ -33,9 +38,9 @@ import numpy as np
 from playml.core.media import is_many, iter_many, load_image
 from playml.core.reprs import build_repr
 from playml.errors import InputError, TaskError, unknown_name
-from playml.results import Result
+from playml.results import Prediction, Result, Value
 
-__all__ = ["ModelExplorer", "model_explorer", "LayerSummary", "ValueDistribution", "GradCAM"]
+__all__ = ["ModelExplorer", "model_explorer", "LayerSummary", "ValueDistribution", "GradCAM", "InputAttribution"]
 
 
 @dataclass(repr=False)
@@ -92,6 +97,23 @@ class GradCAM(Result):
         return overlay_heat(self.image, self.heatmap, alpha)
 
 
+@dataclass(repr=False)
+class InputAttribution(Result):
+    """Which inputs of a table model pushed an answer, and which way: gradient × input.
+
+    ``values[i]`` is, for input ``inputs[i]``, the output's gradient times the input as the network
+    gets it (scaled to 0–1 when the model normalises, one-hot for a choice, summed over its columns):
+    positive pushed ``label`` up, negative pushed it down. ``score`` is the output explained (the
+    class's probability, or the predicted number); ``row`` the values that went in.
+    """
+
+    label: str
+    score: float
+    inputs: list
+    values: np.ndarray
+    row: dict = field(default_factory=dict)
+
+
 def heat_colours(values: np.ndarray) -> np.ndarray:
     """0–1 values → RGB uint8 (dark blue → cyan → yellow → red), a jet-like map."""
     v = np.clip(np.asarray(values, np.float32), 0, 1)
@@ -108,6 +130,20 @@ def overlay_heat(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5) -> 
     return out.round().clip(0, 255).astype(np.uint8)
 
 
+#: Activation modules' names as TF.js and ml5.js write them.
+_ACTIVATIONS = {
+    "ReLU": "relu",
+    "Sigmoid": "sigmoid",
+    "Softmax": "softmax",
+    "Tanh": "tanh",
+    "ELU": "elu",
+    "SELU": "selu",
+    "Softplus": "softplus",
+    "LeakyReLU": "leakyrelu",
+    "Identity": "linear",
+}
+
+
 class _Stop(Exception):
     """Raised by a hook once the layer asked for has run: the rest of the network is skipped."""
 
@@ -117,14 +153,17 @@ def _tensor_of(out: Any):
 
 
 class ModelExplorer:
-    """Look inside an image model.
+    """Look inside an image model, or a table model (one row of numbers in).
 
     Parameters
     ----------
     model : a bundled backbone's name (``"efficientnet-lite0"``, ``"mobilenet-v2"``, …), the
         folder of a saved model (a taught image classifier, a Teachable Machine image export, a
         TF.js layers model; anything :func:`playml.load` reads), or such a model already loaded
-        (also :class:`playml.ImageClassifier` and :class:`playml.FeatureExtractor`).
+        (also :class:`playml.ImageClassifier` and :class:`playml.FeatureExtractor`). Table models:
+        a :class:`playml.NeuralNetwork` (trained, or its saved or ml5.js folder) and a TF.js layers
+        model with a flat input; their methods take a row (a dict by input name, or the values in
+        order) where image models take an image.
 
     threads : PyTorch threads while the explorer runs (1 by default: one image at a time runs
         about as fast on one thread, and far faster than on two when other work shares the CPU).
@@ -179,7 +218,8 @@ class ModelExplorer:
 
     @property
     def kind(self) -> str:
-        """``"backbone"``, ``"image_classification"``, ``"teachable_machine"`` or ``"tfjs_layers"``."""
+        """``"backbone"``, ``"image_classification"``, ``"teachable_machine"`` or ``"tfjs_layers"``
+        (image models); ``"neural_network"``, ``"tfjs_table"`` or ``"anomaly_detector"`` (table models)."""
         if self._loaded is None and self._is_backbone_name():
             return "backbone"
         return _kind_of(self.loaded)
@@ -203,8 +243,19 @@ class ModelExplorer:
 
     @property
     def input_size(self) -> int:
-        """Side of the square image the network takes."""
+        """Side of the square image the network takes (a table model: the numbers it takes)."""
         return self.network.size
+
+    @property
+    def is_table(self) -> bool:
+        """Whether the model takes one row of numbers or choices (a table model), not an image."""
+        return self.network.table
+
+    @property
+    def inputs(self) -> list[dict[str, Any]]:
+        """A table model's inputs, in order: ``{"name", "dtype": "number", "min", "max"}`` (the range
+        of the training data, when the model knows it) or ``{"name", "dtype": "string", "choices"}``."""
+        return [dict(f) for f in self.network.inputs]
 
     @property
     def title(self) -> str:
@@ -250,17 +301,63 @@ class ModelExplorer:
         return layer
 
     def preprocess(self, image: Any) -> np.ndarray:
-        """One image → the float32 input the network takes (cropped, resized, normalised)."""
+        """One image → the float32 input the network takes (cropped, resized, normalised); for a
+        table model, one row → the numbers the network takes (scaled, choices one-hot)."""
+        if self.is_table:
+            return self.network._input(image)[0]
         return self.network._prep(load_image(image))[0]
+
+    def _many(self, inputs: Any) -> bool:
+        if not self.is_table:
+            return is_many(inputs)
+        if isinstance(inputs, np.ndarray):
+            return inputs.ndim == 2
+        return isinstance(inputs, (list, tuple)) and any(isinstance(v, (list, tuple, dict, np.ndarray)) for v in inputs)
 
     def activations(self, images: Any, layer: str | None = None) -> np.ndarray | list[np.ndarray]:
         """What ``layer`` outputs for an image: channels × height × width (float32) for a
-        convolution, a 1-D array for a dense layer. Many images → a list of arrays."""
+        convolution, a 1-D array for a dense layer. Many images → a list of arrays.
+
+        A table model takes a row instead of an image: a dict by input name (``{"r": 255, "g": 0,
+        "b": 0}``) or the values in order; many rows → a list of arrays.
+        """
         layer = self.check_layer(layer)
         with torch_threads(self.threads):
-            if is_many(images):
-                return [self.network.activation(item, layer) for item in iter_many(images)]
+            if self._many(images):
+                items = list(images) if self.is_table else iter_many(images)
+                return [self.network.activation(item, layer) for item in items]
             return self.network.activation(images, layer)
+
+    def all_activations(self, image: Any) -> dict[str, np.ndarray]:
+        """Every layer's output for one image (or a table model's row), in one pass: name → array."""
+        with torch_threads(self.threads):
+            acts = self.network.all_activations(image)
+        if self.network.channels_last:
+            acts = {k: v.transpose(2, 0, 1) if v.ndim == 3 else v for k, v in acts.items()}
+        return acts
+
+    def outputs(self, image: Any) -> list[Prediction] | list[Value]:
+        """The model's answer for one input, one entry per output in the model's order: the labels'
+        confidences for a classifier, the predicted numbers (in the data's units) otherwise."""
+        last = self.layer_names()[-1]
+        out = self.activations(image, last)
+        assert isinstance(out, np.ndarray)
+        values = [float(v) for v in np.ravel(out)]
+        if self.is_classifier:
+            return [Prediction(label=lab, confidence=v) for lab, v in zip(self.labels, values)]
+        if self.network._decode is not None:
+            values = [float(v) for v in self.network._decode(values)]
+        return [Value(label=lab, value=v) for lab, v in zip(self.labels, values)]
+
+    def attribution(self, row: Any, *, label: str | int | None = None) -> InputAttribution:
+        """For a table model: how much each input pushed ``label`` (default: the top class, or the
+        first output of a regression) for this row, as gradient × input (the table analogue of
+        Grad-CAM). Positive values pushed it up. An anomaly detector explains its anomaly score
+        (the reconstruction error, in the scaled units it trains on) instead of an output."""
+        if not self.is_table:
+            raise TaskError("attribution() explains table models; for an image model use grad_cam().")
+        with torch_threads(self.threads):
+            return self.network.attribution(row, label)
 
     def weights(self, layer: str) -> np.ndarray:
         """Every weight of ``layer`` (all its tensors, flattened into one float32 array)."""
@@ -282,6 +379,12 @@ class ModelExplorer:
         ``layer`` is the convolution whose feature maps are weighted by their gradients (default:
         the last one, which sees whole objects at a coarse resolution).
         """
+        if self.is_table:
+            raise TaskError(
+                f"Grad-CAM highlights the pixels behind an answer, through the feature maps of a convolution; "
+                f"{self.network.title} takes a row of numbers and has only dense layers, so there are no maps to "
+                f"weigh. Use attribution(row) to see which inputs pushed the answer."
+            )
         if not self.is_classifier:
             raise TaskError(f"{self.network.title} gives no labels, so there is no answer to explain.")
         layer = self.cam_layer if layer is None else self.check_layer(layer)
@@ -346,17 +449,32 @@ def _kind_of(model: Any) -> str:
         return "image_classification"
     if isinstance(model, playml.TeachableMachineImage):
         return "teachable_machine"
+    if isinstance(model, playml.NeuralNetwork):
+        if model.task_ == "imageClassification":
+            raise TaskError(
+                "The explorer opens neural networks that take a row of numbers or choices (ml5.js's "
+                "classification and regression); this one takes images, which it cannot show yet."
+            )
+        model.model  # noqa: B018 - an untrained network fails here, with the one wording
+        return "neural_network"
+    if isinstance(model, playml.AnomalyDetector):
+        model.model  # noqa: B018 - an untrained detector fails here, with the one wording
+        return "anomaly_detector"
     if isinstance(model, playml.TFJSLayersModel):
         shape = model.input_shape
+        if shape is not None and len(shape) == 1 and isinstance(shape[0], int):
+            return "tfjs_table"
         if shape is None or len(shape) != 3 or not all(isinstance(s, int) for s in shape):
             raise TaskError(
-                f"This TF.js model takes inputs shaped {shape}, not images (height × width × channels); "
-                "the explorer looks inside image models."
+                f"This TF.js model takes inputs shaped {shape}, neither images (height × width × channels) "
+                "nor a flat row of numbers; the explorer looks inside those two."
             )
         return "tfjs_layers"
     raise TaskError(
-        f"The explorer looks inside image models: a backbone name, an image classifier taught with playml, "
-        f"a Teachable Machine image export or a TF.js layers image model; not a {type(model).__name__}."
+        f"The explorer looks inside image models (a backbone name, an image classifier taught with playml, "
+        f"a Teachable Machine image export, a TF.js layers model) and table models (ml.neural_network, "
+        f"an ml5.js neural network folder, a TF.js model with a flat input, ml.anomaly_detector); "
+        f"not a {type(model).__name__}."
     )
 
 
@@ -383,6 +501,13 @@ class _Network:
         self.rows: list[LayerSummary] = []
         self._prep: Any = None  # image → 1×… float32 batch
         self._box: Any = None  # (w, h) → crop box
+        self.table = False  # a table model: one row of numbers (or choices) in, not an image
+        self.inputs: list[dict[str, Any]] = []  # a table model's input fields: name, dtype, min, max, choices
+        self._widths: list[int] = []  # columns of the encoded row per input (a choice is one-hot)
+        self._encode: Any = None  # rows (lists of values, in input order) → n×columns float32
+        self._decode: Any = None  # a regression's last output → its numbers in the data's units
+        self._explain: Any = None  # (input, output) → the number attribution() explains, if not an output
+        self._explains = ""  # its name
 
     @classmethod
     def of(cls, model: Any, kind: str) -> _Network:
@@ -391,9 +516,15 @@ class _Network:
             net._backbone(model)
         elif kind == "image_classification":
             net._taught(model)
+        elif kind in ("neural_network", "tfjs_table", "anomaly_detector"):
+            net._table(model, kind)
         else:
             net._tfjs(model, kind)
         net._describe()
+        if net.table:
+            last = list(net.layers.values())[-1]
+            softmax = any(type(m).__name__ == "Softmax" for m in last.modules())
+            net.classifier = net._classifier if kind != "tfjs_table" else softmax and len(net.labels) > 1
         return net
 
     # -- building ---------------------------------------------------------------------------------
@@ -493,10 +624,10 @@ class _Network:
         names = list(self.layers)
         return names[: names.index(cut) + 1]
 
-    def _tfjs(self, model: Any, kind: str) -> None:
+    def _tfjs_layers(self, lm: Any) -> None:
+        """The layers of a TF.js layers model, by their TF.js names (nested models flattened)."""
         from playml.formats.tfjs import LayersGraph
 
-        lm = model.layers_model if kind == "teachable_machine" else model
         self.module = lm.module
         table = {name: (cls, n) for name, cls, n in lm.layer_table()}
 
@@ -518,6 +649,10 @@ class _Network:
             for name, m in self.module.named_children():
                 self.layers[name] = m
                 self.types[name] = type(m).__name__
+
+    def _tfjs(self, model: Any, kind: str) -> None:
+        lm = model.layers_model if kind == "teachable_machine" else model
+        self._tfjs_layers(lm)
         self.channels_last = True
         shape = tuple(lm.input_shape)
         self.size = int(shape[0])
@@ -539,6 +674,96 @@ class _Network:
 
         self._box = box
 
+    def _table(self, model: Any, kind: str) -> None:
+        """A network that takes one row of numbers (or choices): its dense layers, each with the
+        activation after it as one layer (as ml5.js and TF.js count them), and its input fields."""
+        from torch import nn
+
+        if kind == "neural_network":
+            from playml.formats.ml5 import encode_inputs
+
+            meta = model.meta_
+            seq = model.model
+            for name, entry in meta["inputs"].items():
+                spec: dict[str, Any] = {"name": str(name), "dtype": entry["dtype"]}
+                if entry["dtype"] == "string":
+                    spec["choices"] = [str(k) for k in entry["legend"]]
+                    self._widths.append(len(next(iter(entry["legend"].values()))))
+                else:
+                    spec["min"], spec["max"] = float(entry["min"]), float(entry["max"])
+                    self._widths.append(1)
+                self.inputs.append(spec)
+            self._classifier = model.task_ != "regression"
+            self.labels = [str(v) for v in (model.labels if self._classifier else model.output_names)]
+            self.title = f"the neural network ({model.task_})"
+            self._encode = lambda rows: np.asarray(encode_inputs(meta, rows), np.float32)
+            if not self._classifier:
+                from playml.formats.ml5 import decode_outputs
+
+                self._decode = lambda out: list(decode_outputs(meta, np.asarray(out, np.float64)[None])[0].values())
+            names: list[str] = []
+        elif kind == "anomaly_detector":
+            seq = [*model.model[0], *model.model[1]]  # the encoder's layers, then the decoder's
+            offset, span = np.asarray(model.scale_offset_, np.float32), np.asarray(model.scale_span_, np.float32)
+            names = [str(v) for v in (model.feature_names_ or [f"feature {i}" for i in range(len(offset))])]
+            for i, name in enumerate(names):
+                spec = {"name": name, "dtype": "number"}
+                if model.scaling == "minmax":  # the training data's range
+                    spec["min"], spec["max"] = float(offset[i]), float(offset[i] + span[i])
+                elif model.scaling == "standard":  # the training data's mean
+                    spec["default"] = float(offset[i])
+                self.inputs.append(spec)
+            self._widths = [1] * len(names)
+            self._classifier = False
+            self.labels = list(names)  # the rebuilt inputs
+            self.title = "the anomaly detector (an autoencoder)"
+            self._encode = lambda rows: (np.asarray(rows, np.float32) - offset) / span
+            self._decode = lambda out: np.asarray(out, np.float64) * span + offset
+            self._explain = lambda x, out: ((out - x[0]) ** 2).mean()  # the anomaly score: reconstruction error
+            self._explains = "reconstruction error"
+            encoder = sum(1 for m in model.model[0] if any(True for _ in m.parameters()))
+            names = [f"encoder_{i + 1}" for i in range(encoder)]
+            names += [
+                f"decoder_{i + 1}" for i in range(sum(1 for m in seq if any(True for _ in m.parameters())) - encoder)
+            ]
+        else:
+            seq = model.module
+            n = int(model.input_shape[0])
+            self.inputs = [{"name": f"input {i}", "dtype": "number"} for i in range(n)]
+            self._widths = [1] * n
+            self.title = "the TF.js model"
+            self._encode = lambda rows: np.asarray(rows, np.float32)
+            names = [name for name, _, count in model.layer_table() if count]
+        self.table = True
+        self.size = sum(self._widths)
+        if not isinstance(seq, (nn.Sequential, list)):  # a functional TF.js model: its layers as they are
+            self._tfjs_layers(model)
+            return
+        groups: list[list[Any]] = []
+        for m in seq:  # a layer with weights starts a row; the activations after it join it
+            if not groups or any(True for _ in m.parameters()):
+                groups.append([])
+            groups[-1].append(m)
+        if len(names) != sum(1 for g in groups if any(True for _ in g[0].parameters())):
+            names = []
+        rows: dict[str, Any] = {}
+        dense = 0
+        for g in groups:
+            first = g[0]
+            weighted = any(True for _ in first.parameters())
+            kind_name = {"Linear": "Dense", "Dropout": "Dropout"}.get(type(first).__name__, type(first).__name__)
+            if weighted:
+                dense += 1
+                name = names[dense - 1] if names else f"{kind_name.lower()}_{dense}"
+            else:
+                name = f"{kind_name.lower()}_{len(rows) + 1}"
+            acts = [_ACTIVATIONS.get(type(m).__name__, type(m).__name__.lower()) for m in g[1:]]
+            acts = [a for a in acts if a != "dropout"]
+            rows[name] = nn.Sequential(*g)
+            self.types[name] = kind_name + (f" ({', '.join(acts)})" if acts else "")
+        self.module = nn.Sequential(*rows.values()).eval()  # the same modules: the same weights
+        self.layers = rows
+
     def _describe(self) -> None:
         """Run a blank image through every layer once: output shapes (and labels, when unknown)."""
         import torch
@@ -557,7 +782,9 @@ class _Network:
         try:
             with torch.no_grad():
                 blank = torch.zeros(1, self.size, self.size, 3) if self.channels_last else None
-                if blank is None:
+                if self.table:
+                    blank = torch.zeros(1, self.size)
+                elif blank is None:
                     blank = torch.zeros(1, 3, self.size, self.size)
                 else:
                     first = next(iter(self._input_shape()))
@@ -597,6 +824,42 @@ class _Network:
     def _image(self, image: Any) -> np.ndarray:
         return load_image(image)
 
+    def row_values(self, row: Any) -> list[Any]:
+        """One row of a table model (a dict by input name, or the values in order), checked."""
+        from collections.abc import Mapping
+
+        names = [f["name"] for f in self.inputs]
+        if isinstance(row, Mapping):
+            missing = [n for n in names if n not in row]
+            if missing:
+                raise InputError(f"The row has no {', '.join(map(repr, missing))}; the model takes {', '.join(names)}.")
+            values = [row[n] for n in names]
+        else:
+            values = np.asarray(row).tolist() if isinstance(row, np.ndarray) else list(row)
+            if len(values) != len(names):
+                raise InputError(f"The model takes {len(names)} inputs ({', '.join(names)}), not {len(values)}.")
+        out: list[Any] = []
+        for spec, v in zip(self.inputs, values):
+            if spec["dtype"] == "string":
+                if str(v) not in spec["choices"]:
+                    raise unknown_name(f"value of {spec['name']}", str(v), spec["choices"])
+                out.append(str(v))
+                continue
+            try:
+                number = float(v)
+            except (TypeError, ValueError):
+                raise InputError(f"{spec['name']} must be a number, not {v!r:.40}.") from None
+            if not np.isfinite(number):
+                raise InputError(f"{spec['name']} must be a finite number, not {v!r}.")
+            out.append(number)
+        return out
+
+    def _input(self, item: Any) -> np.ndarray:
+        """One input (an image, or a table model's row) → the 1×… float32 batch the network takes."""
+        if self.table:
+            return self._encode([self.row_values(item)])
+        return self._prep(self._image(item))
+
     def _run(self, x: Any, layer: str, *, stop: bool = True):
         """Run the network on a batch and return ``(layer output, final output or None)``."""
         got: dict[str, Any] = {}
@@ -619,13 +882,76 @@ class _Network:
     def activation(self, image: Any, layer: str) -> np.ndarray:
         import torch
 
-        x = torch.from_numpy(np.ascontiguousarray(self._prep(self._image(image))))
+        x = torch.from_numpy(np.ascontiguousarray(self._input(image)))
         with torch.inference_mode():
             out, _ = self._run(x, layer)
         a = out[0].numpy()
         if self.channels_last and a.ndim == 3:
             a = a.transpose(2, 0, 1)
         return np.ascontiguousarray(a, dtype=np.float32)
+
+    def all_activations(self, row: Any) -> dict[str, np.ndarray]:
+        """Every layer's output for one input, in one pass (name → float32 array)."""
+        import torch
+
+        got: dict[str, np.ndarray] = {}
+
+        def keep(name: str):
+            def hook(mod, inp, out) -> None:
+                got[name] = np.asarray(_tensor_of(out)[0].numpy(), np.float32).copy()
+
+            return hook
+
+        handles = [m.register_forward_hook(keep(name)) for name, m in self.layers.items()]
+        try:
+            with torch.inference_mode():
+                self.module(torch.from_numpy(np.ascontiguousarray(self._input(row))))
+        finally:
+            for h in handles:
+                h.remove()
+        return {name: got[name] for name in self.layers if name in got}
+
+    def attribution(self, row: Any, label: str | int | None) -> InputAttribution:
+        """Gradient × input of one output (a class's probability, or a number the model predicts)
+        for each input of a table model, summed over the columns an input takes (a one-hot choice)."""
+        import torch
+
+        values = self.row_values(row)
+        x = torch.from_numpy(np.ascontiguousarray(self._encode([values]))).requires_grad_(True)
+        with torch.enable_grad():
+            out = _tensor_of(self.module(x))[0]
+            if self._explain is not None:
+                if label is not None:
+                    raise InputError(f"{self.title} explains one number, its {self._explains}: leave label out.")
+                score = self._explain(x, out)
+                score.backward()
+                return self._attributed(x, values, self._explains, float(score.detach()))
+            if label is None:
+                index = int(torch.argmax(out)) if self.classifier else 0
+            elif isinstance(label, int) and not isinstance(label, bool):
+                if not 0 <= label < len(self.labels):
+                    raise InputError(f"label goes from 0 to {len(self.labels) - 1}, not {label}.")
+                index = label
+            elif str(label) in self.labels:
+                index = self.labels.index(str(label))
+            else:
+                raise unknown_name("label", str(label), self.labels)
+            out[index].backward()
+        return self._attributed(x, values, self.labels[index], float(out[index].detach()))
+
+    def _attributed(self, x: Any, values: list[Any], label: str, score: float) -> InputAttribution:
+        grad = x.grad
+        assert grad is not None
+        columns = (grad[0] * x.detach()[0]).numpy().astype(np.float64)
+        ends = np.cumsum(self._widths)
+        per_input = np.array([columns[e - w : e].sum() for e, w in zip(ends, self._widths)])
+        return InputAttribution(
+            label=label,
+            score=score,
+            inputs=[f["name"] for f in self.inputs],
+            values=per_input,
+            row=dict(zip((f["name"] for f in self.inputs), values)),
+        )
 
     def weights(self, layer: str) -> np.ndarray:
         m = self.layers[layer]

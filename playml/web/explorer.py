@@ -1,9 +1,11 @@
-"""The studio's Explorer page on the server: look inside an image model (after tfjs-vis).
+"""The studio's Explorer page on the server: look inside a model (after tfjs-vis).
 
 The work is :class:`playml.ModelExplorer`'s; this module turns its answers into what the page
 draws: the summary table, a PNG grid of a layer's channels (each channel scaled to its own
 minimum … maximum, the numbers sent along so the page can say what a grey level means), the
-histograms and the Grad-CAM overlay.
+histograms and the Grad-CAM overlay. For a table model (an ml5.js neural network, a TF.js model
+with a flat input) the page sends one row instead of an image and gets every layer's numbers,
+the answer and the inputs' gradient × input (:meth:`ExplorerSession.row`).
 
 >>> from playml.web.explorer import ExplorerSession
 >>> session = ExplorerSession()
@@ -41,6 +43,8 @@ BINS = 40
 #: The heat-map overlay is sent at most this many pixels on a side (the image's own size if smaller).
 OVERLAY_SIDE = 640
 _UPLOAD = File(...)  # FastAPI's marker for an uploaded file
+#: The saved models the page lists: image models, and table models (one row of numbers in).
+KINDS = ("image_classification", "teachable-machine", "tfjs-layers", "neural_network", "ml5", "anomaly_detector")
 
 
 def _png(array: np.ndarray) -> str:
@@ -115,10 +119,11 @@ class ExplorerSession:
         self.key: str | None = None
         self.image: np.ndarray | None = None
         self.source = ""
+        self.values: dict[str, Any] | None = None  # a table model's row, by input name
 
     # -- choosing a model -------------------------------------------------------------------------
     def choices(self) -> dict[str, Any]:
-        """The bundled backbones and the image models saved in the models folder."""
+        """The bundled backbones and the models saved in the models folder (image and table models)."""
         from playml.core.saving import META_FILE, detect, read_json
         from playml.zoo import backbone_names
 
@@ -129,11 +134,11 @@ class ExplorerSession:
                     continue
                 try:
                     found = detect(folder)
-                    if found == "playml":  # only the image classifiers playml teaches
+                    if found == "playml":  # only the image classifiers and neural networks playml teaches
                         found = read_json(folder / META_FILE, "model description")["playml"].get("kind")
                 except Exception:  # noqa: BLE001 - an unreadable folder is just not listed
                     continue
-                if found in ("image_classification", "teachable-machine", "tfjs-layers"):
+                if found in KINDS:
                     saved.append({"id": f"saved:{folder.name}", "title": f"{folder.name} (saved, {found})"})
         return {
             "backbones": [{"id": name, "title": f"{name} (bundled ImageNet classifier)"} for name in backbone_names()],
@@ -200,6 +205,9 @@ class ExplorerSession:
             "classifier": ex.is_classifier,
             "default_layer": ex.default_layer,
             "cam_layer": ex.cam_layer,
+            "table": ex.is_table,
+            "inputs": ex.inputs if ex.is_table else [],
+            "label_names": ex.labels if ex.is_table else [],
         }
 
     # -- the image ------------------------------------------------------------------------------------
@@ -214,12 +222,60 @@ class ExplorerSession:
         return self.image
 
     # -- the views ------------------------------------------------------------------------------------
+    def row(self, values: Any, name: str | None = None) -> dict[str, Any]:
+        """A table model's view of one row: every layer's numbers, the answer, the inputs' gradient ×
+        input, and the histograms of the chosen layer's weights and activations."""
+        from playml.images.explain import histogram
+
+        with self.lock:
+            ex = self.explorer()
+            if not ex.is_table:
+                raise InputError(f"{ex.title} takes images, not a row of numbers: choose an image.")
+            if values is None:
+                if self.values is None:
+                    raise InputError("Enter the model's inputs first.")
+                values = self.values
+            if not isinstance(values, (dict, list)):
+                raise InputError("The row must be an object by input name, or a list of values in order.")
+            layer = ex.check_layer(name)
+            t = time.perf_counter()
+            acts = ex.all_activations(values)  # checks the row (a friendly error names a bad input)
+            ms_model = (time.perf_counter() - t) * 1000
+            fields = [f["name"] for f in ex.inputs]
+            self.values = dict(zip(fields, ex.network.row_values(values)))
+            outputs = ex.outputs(values)
+            att = ex.attribution(values)
+            weights = ex.weights(layer)
+            return {
+                "row": self.values,
+                "encoded": ex.preprocess(values).tolist(),
+                "layers": [{"name": k, "values": v.ravel().tolist()} for k, v in acts.items()],
+                "layer": layer,
+                "classifier": ex.is_classifier,
+                "outputs": [
+                    {"label": o.label, "value": float(getattr(o, "confidence", getattr(o, "value", 0.0)))}
+                    for o in outputs
+                ],
+                "attribution": {
+                    "label": att.label,
+                    "score": att.score,
+                    "inputs": att.inputs,
+                    "values": att.values.tolist(),
+                },
+                "activations": _histogram(histogram(acts[layer], layer, "activations", BINS)),
+                "weights": _histogram(histogram(weights, layer, "weights", BINS)) if weights.size else None,
+                "model_ms": ms_model,
+                "ms": (time.perf_counter() - t) * 1000,
+            }
+
     def layer(self, name: str | None, max_channels: int = MAX_CHANNELS) -> dict[str, Any]:
         """The activation grid and both histograms of one layer, for the current image."""
         from playml.images.explain import histogram
 
         with self.lock:
             ex = self.explorer()
+            if ex.is_table:
+                raise InputError(f"{ex.title} takes a row of numbers, not an image: enter its inputs.")
             image = self._need_image()
             layer = ex.check_layer(name)
             t = time.perf_counter()
@@ -312,6 +368,14 @@ def register(app, models_dir: Path) -> None:
         if not isinstance(limit, int) or not 1 <= limit <= 4096:
             raise BadRequest("max_channels goes from 1 to 4096.")
         return await asyncio.to_thread(session.layer, data.get("layer"), limit)
+
+    @app.post("/api/explorer/row")
+    async def explorer_row(request: Request):
+        data = await body(request)
+        layer = data.get("layer")
+        if layer is not None and not isinstance(layer, str):
+            raise BadRequest("layer must be a layer's name.")
+        return await asyncio.to_thread(session.row, data.get("row"), layer)
 
     @app.post("/api/explorer/gradcam")
     async def explorer_gradcam(request: Request):
