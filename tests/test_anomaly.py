@@ -375,3 +375,32 @@ def test_latent_auto_is_chosen_from_the_data_given_sizes_stay_and_both_survive_s
     assert meta["architecture"]["latent"] == 2 and meta["architecture"]["latent_option"] == "auto"
     with pytest.raises(ml.InputError, match="'auto' or a whole number"):
         ml.anomaly_detector(latent="big").fit(plane, progress=False)
+
+
+def test_scoring_float32_tables_again_and_again_gives_the_same_numbers(cancer):
+    """Float32 tables skip reading and converting, and a size scored twice runs on kept buffers:
+    neither may change a single score, in any layout, and bad rows are still named."""
+    import threading
+
+    _, train, held_out = cancer
+    det = ml.anomaly_detector(hidden=[8], latent=2, seed=0).fit(train, epochs=3, progress=False)  # 30 features
+    x32 = np.ascontiguousarray(held_out, dtype=np.float32)
+    expected = det.score(held_out.tolist())                          # the general path
+    for _ in range(3):                                               # one-off, then kept buffers
+        assert np.array_equal(det.score(x32), expected)
+    assert np.allclose(det.score(x32[:7]), expected[:7], rtol=1e-6)  # fewer rows: products in another layout
+    assert np.array_equal(det.score(np.asfortranarray(x32)), expected)
+    assert np.array_equal(det.score(x32[::-1])[::-1], expected)
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(det.score(x32))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 and all(np.array_equal(r, expected) for r in results)
+    bad = x32.copy()
+    bad[5, 3] = np.nan
+    with pytest.raises(ml.DataError, match="5"):
+        det.score(bad)
+    with pytest.raises(ml.ShapeError):
+        det.score(x32[:, :10])

@@ -564,6 +564,8 @@ class DenseForward:
         self.linears = [(m, m.weight, m.bias) for m in linears]
         self.layers = [(w.detach().t(), None if b is None else b.detach(), act) for w, b, act in layers]
         self.macs = sum(w.numel() for w, _, _ in layers)
+        self._program: ForwardProgram | None = None
+        self._asked = 0
 
     def current(self) -> bool:
         return all(m.weight is w and m.bias is b for m, w, b in self.linears)
@@ -596,6 +598,65 @@ class DenseForward:
         finally:
             if one:
                 torch.set_num_threads(threads)
+
+
+    def program(self, rows: int) -> ForwardProgram | None:
+        """The forward pass for exactly ``rows`` rows bound to preallocated buffers, from the
+        second time this size is asked for (the last size is kept; ``None`` the first time): for
+        callers that score batches of one size again and again, where allocating and slicing
+        would cost more than the few matrix products."""
+        prog = self._program
+        if prog is not None and prog.rows == rows:
+            return prog
+        if self._asked != rows:  # the first time: a one-off call is cheaper without building buffers
+            self._asked = rows
+            return None
+        prog = self._program = ForwardProgram(self.layers, rows)
+        return prog
+
+
+class ForwardProgram:
+    """One dense forward pass as a list of calls on fixed buffers: fill ``x`` (rows × inputs,
+    float32), call ``run()`` under ``no_grad``/``inference_mode``, read ``out``. The same
+    operations as :meth:`DenseForward.__call__`, so the same numbers. Hold ``lock`` while
+    using the buffers (``lock.acquire(blocking=False)``: if another thread has it, use
+    :class:`DenseForward` itself). ``extra`` is for a caller's own buffers and calls."""
+
+    def __init__(self, layers: list, rows: int):
+        import threading
+        from functools import partial
+
+        import torch
+
+        self.rows, self.lock, self.extra = rows, threading.Lock(), {}
+        self.x = torch.empty(rows, layers[0][0].shape[0])
+        calls: list = []
+        a = self.x
+        for wt, b, act in layers:
+            cols = wt.shape[1]
+            if cols < rows and cols < 64:  # narrow result: computed transposed, as DenseForward does
+                buf = torch.empty(cols, rows)
+                if b is not None:
+                    calls.append(partial(torch.addmm, b[:, None], wt.t(), a.t(), out=buf))
+                else:
+                    calls.append(partial(torch.mm, wt.t(), a.t(), out=buf))
+                a = buf.t()
+            else:
+                z = torch.empty(rows, cols)
+                calls.append(partial(torch.addmm, b, a, wt, out=z) if b is not None else partial(torch.mm, a, wt, out=z))
+                a = z
+            if act == "softmax":
+                s = torch.empty(rows, cols)
+                calls.append(partial(torch.softmax, a, 1, out=s))
+                a = s
+            elif act is not None:
+                calls.append(getattr(a, act + "_"))
+        self.out = a
+        self.calls = calls
+
+    def run(self) -> None:
+        for call in self.calls:
+            call()
 
 
 _FORWARDS: Any = None

@@ -73,6 +73,9 @@ def _activation(name: str):
     return table[name]()
 
 
+_PROGRAM_VALUES = 2**20  # score through preallocated buffers up to this many values per layer
+
+
 @contextmanager
 def _threads_for(work: float):
     """Score on one CPU thread when the work is small (``work``: multiply-adds per batch).
@@ -511,21 +514,64 @@ class AnomalyDetector:
         then scaled here chunk by chunk, the same float32 arithmetic without NumPy temporaries)."""
         import torch
 
-        from playml.core.training import forward_of
+        from playml.core.training import DenseForward, forward_of
 
         forward = forward_of(self.model_)  # plain dense stacks: a few matrix products, no module calls
-        out = np.empty(len(xs), dtype=np.float64)
-        sizes = self.layers
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        with _threads_for(n_params * min(len(xs), 65536)):
-            for start in range(0, len(xs), 65536):
+        dense = isinstance(forward, DenseForward)
+        n = len(xs)
+        out = np.empty(n, dtype=np.float64)
+        macs = forward.macs if dense else sum(p.numel() for p in self.model_.parameters())
+        with _threads_for(macs * min(n, 65536)):
+            for start in range(0, n, 65536):
                 chunk = torch.from_numpy(np.ascontiguousarray(xs[start : start + 65536], dtype=np.float32))
+                if (
+                    dense
+                    and not scaled
+                    and len(chunk) * self.n_features_ <= _PROGRAM_VALUES
+                    and self._program_errors(forward, chunk, out[start : start + len(chunk)])
+                ):
+                    continue
                 if not scaled:
                     chunk = torch.sub(chunk, torch.from_numpy(self.scale_offset_))
                     chunk.div_(torch.from_numpy(self.scale_span_))
-                diff = forward(chunk) - chunk
+                rebuilt = forward(chunk)
+                in_place = dense and rebuilt.is_contiguous()  # a fresh tensor, rows in order for the mean
+                diff = rebuilt if in_place else torch.empty_like(chunk)
+                torch.sub(rebuilt, chunk, out=diff)
                 out[start : start + len(chunk)] = diff.square_().mean(dim=1).numpy()
         return out
+
+    def _program_errors(self, forward: Any, chunk: Any, out: np.ndarray) -> bool:
+        """The errors of the raw rows ``chunk`` through the forward pass kept for this many rows
+        (buffers allocated once; the same operations as the general path, so the same numbers).
+        ``False`` the first time this many rows are scored (a one-off call is cheaper without
+        buffers kept) or when another thread is using those buffers."""
+        from functools import partial
+
+        import torch
+
+        prog = forward.program(len(chunk))
+        if prog is None or not prog.lock.acquire(blocking=False):
+            return False
+        try:
+            tail = prog.extra.get("errors")
+            if tail is None:
+                diff, err = torch.empty(prog.x.shape), torch.empty(prog.rows)
+                tail = prog.extra["errors"] = [
+                    partial(torch.sub, prog.out, prog.x, out=diff),
+                    diff.square_,
+                    partial(torch.mean, diff, 1, out=err),
+                    err.numpy,
+                ]
+            torch.sub(chunk, torch.from_numpy(self.scale_offset_), out=prog.x)
+            prog.x.div_(torch.from_numpy(self.scale_span_))
+            prog.run()
+            for call in tail:
+                result = call()
+            out[:] = result
+        finally:
+            prog.lock.release()
+        return True
 
     def score(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
         """Reconstruction error of every example (mean squared error on the scaled values).
@@ -533,10 +579,20 @@ class AnomalyDetector:
         Higher means less like the training data. Returns a NumPy array, one number per example.
         """
         self._require_trained("score examples")
-        table, _ = self._prepare(data, "data", label_column=label_column, check_values=False, scale=False)
-        errors = self._errors(table.x, scaled=False)
+        if (  # a float32 table of the right width: nothing to read or convert (the common fast case)
+            type(data) is np.ndarray
+            and data.dtype == np.float32
+            and data.ndim == 2
+            and data.shape[0]
+            and data.shape[1] == self.n_features_
+            and label_column is None
+        ):
+            x = data
+        else:
+            x = self._prepare(data, "data", label_column=label_column, check_values=False, scale=False)[0].x
+        errors = self._errors(x, scaled=False)
         if not np.isfinite(errors).all():
-            check_finite(table.x, "data")  # names the rows with missing or infinite values
+            check_finite(x, "data")  # names the rows with missing or infinite values
         return errors
 
     def is_anomaly(self, data: Any, *, label_column: str | None = None) -> np.ndarray:
