@@ -263,7 +263,8 @@ def fit(
         if len(tr) == 0:
             raise DataError("validation_split left nothing to train on. Add more examples or lower it.")
         tr_t, va_t = torch.from_numpy(tr), torch.from_numpy(va)
-        xt, yt, xv, yv = x[tr_t], y[tr_t], x[va_t], y[va_t]
+        xt, xv = x[tr_t], x[va_t]
+        yt, yv = (xt, xv) if y is x else (y[tr_t], y[va_t])
     else:
         xt, yt, xv, yv = x, y, None, None
     if xv is not None and len(xv) == 0:
@@ -290,28 +291,29 @@ def fit(
     steps = math.ceil(nt / batch_size)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     dense = _DenseStack.compile(model, loss, xt, yt, batch_size, l1, l2) if isinstance(loss, str) else None
-    # Preallocated buffers: the shuffled copy of the data (and of the dense path's targets), cut
-    # into the same batch views every epoch.
-    targets = dense.epoch_targets(yt) if dense is not None else None
+    # Preallocated buffers: the shuffled copy of the data (one for both when the targets are the
+    # inputs, as for autoencoders), cut into the same batch views every epoch.
     if shuffle:
-        xs, ys = torch.empty_like(xt), torch.empty_like(yt)
-        ts = torch.empty_like(targets) if targets is not None else None
+        xs = torch.empty_like(xt)
+        ys = xs if yt is xt else torch.empty_like(yt)
     else:
-        xs, ys, ts = xt, yt, targets
+        xs, ys = xt, yt
     x_batches, y_batches = xs.split(batch_size), ys.split(batch_size)
-    t_batches = ts.split(batch_size) if ts is not None else None
     step_sizes = torch.tensor([min(batch_size, nt - s * batch_size) for s in range(steps)], dtype=torch.float32)
+    per_epoch: list = []  # the dense path's calls after every epoch's steps
     if dense is not None:
+        targets = dense.step_targets(yt, ys, batch_size, shuffle)
         if lean is not None:
-            update = lean.calls(dense.grads)
+            updates, after = lean.programs(dense.grads, steps)
+            per_epoch += after
         else:  # an optimizer object, or one fit made: it reads .grad, which is the dense path's buffer
             for p, g in zip(dense.params, dense.grads):
                 p.grad = g
-            update = [opt.step]
+            updates = [[opt.step]] * steps
         forward = dense.forward
-        programs = [calls + update for calls in dense.programs(x_batches, t_batches)]
+        programs = [calls + update for calls, update in zip(dense.programs(x_batches, targets.batches), updates)]
     else:
-        forward = model
+        forward, targets = model, None
     threads = torch.get_num_threads()
     if threads > 1 and _is_small(model, batch_size):
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
@@ -321,14 +323,17 @@ def fit(
             if shuffle:
                 order = torch.randperm(nt, generator=gen)
                 torch.index_select(xt, 0, order, out=xs)
-                torch.index_select(yt, 0, order, out=ys)
-                if ts is not None:
-                    torch.index_select(targets, 0, order, out=ts)
+                if ys is not xs:
+                    torch.index_select(yt, 0, order, out=ys)
+                if targets is not None:
+                    targets.shuffle(order)
             if dense is not None:
                 with torch.no_grad():
                     for program in programs:
                         for call in program:
                             call()
+                    for call in per_epoch:
+                        call()
                     logs = {"loss": dense.epoch_loss(ys)}
                     if "accuracy" in metrics and classification:
                         logs["accuracy"] = float((dense.outputs.argmax(1) == ys).sum()) / nt
@@ -431,34 +436,39 @@ class _LeanOptimizer:
 
         self.update(torch.autograd.grad(loss, self.params, allow_unused=True))
 
-    def calls(self, grads: list) -> list:
-        """One step with these (fixed) gradient buffers, as calls to make under ``no_grad``."""
+    def programs(self, grads: list, steps: int) -> tuple[list[list], list]:
+        """The update of each of an epoch's ``steps`` steps with these (fixed) gradient buffers,
+        and the calls to make after each epoch, all under ``no_grad``. Adam's step count is one
+        number per step of the epoch (every parameter steps every time), advanced once an epoch."""
         from functools import partial
 
         import torch
 
         if self.kind == "sgd":
-            return [partial(torch._foreach_add_, self.params, grads, alpha=-self.lr)]
-        step = torch.zeros((), dtype=torch.float32)  # every parameter steps every time: one shared count
-        return [
-            partial(step.add_, 1.0),
-            partial(
-                torch._fused_adam_,
-                self.params,
-                grads,
-                self.exp_avg,
-                self.exp_avg_sq,
-                [],
-                [step] * len(self.params),
-                lr=self.lr,
-                beta1=0.9,
-                beta2=0.999,
-                weight_decay=0.0,
-                eps=1e-8,
-                amsgrad=False,
-                maximize=False,
-            ),
+            return [[partial(torch._foreach_add_, self.params, grads, alpha=-self.lr)]] * steps, []
+        counts = torch.arange(1, steps + 1, dtype=torch.float32)
+        updates = [
+            [
+                partial(
+                    torch._fused_adam_,
+                    self.params,
+                    grads,
+                    self.exp_avg,
+                    self.exp_avg_sq,
+                    [],
+                    [counts[s]] * len(self.params),
+                    lr=self.lr,
+                    beta1=0.9,
+                    beta2=0.999,
+                    weight_decay=0.0,
+                    eps=1e-8,
+                    amsgrad=False,
+                    maximize=False,
+                )
+            ]
+            for s in range(steps)
         ]
+        return updates, [partial(counts.add_, float(steps))]
 
     def update(self, grads) -> None:
         """Apply one step with these gradients (``None`` for a parameter the loss does not use)."""
@@ -763,13 +773,9 @@ class _DenseStack:
             l2,
         )
 
-    def epoch_targets(self, ys):
-        """What the per-step loss gradient needs: one-hot rows for cross-entropy, else ``ys``."""
-        import torch
-
-        if self.loss == "ce":
-            return torch.nn.functional.one_hot(ys, self.outputs.shape[1]).float()
-        return ys
+    def step_targets(self, yt, ys, batch_size: int, shuffle: bool) -> _StepTargets:
+        """What each step's loss gradient reads (see :class:`_StepTargets`)."""
+        return _StepTargets(self.loss, yt, ys, batch_size, self.outputs.shape[1], shuffle)
 
     def programs(self, x_batches, t_batches) -> list[list]:
         """Each step's forward and backward as a list of calls bound to fixed buffers.
@@ -827,8 +833,8 @@ class _DenseStack:
                 outs.append(z)
                 a = z
             d = self.d_out[:n]  # d loss / d output, the loss averaged over the batch as torch does
-            if self.loss == "ce":  # softmax − one-hot, over n
-                calls += [partial(torch.softmax, a, 1, out=d), partial(d.sub_, tb), partial(d.div_, n)]
+            if self.loss == "ce":  # softmax / n − one-hot / n (tb holds −one-hot / n), as autograd's formula
+                calls += [partial(torch.softmax, a, 1, out=d), partial(torch.add, tb, d, alpha=1.0 / n, out=d)]
             else:  # 2 (output − target) over the number of values
                 calls += [partial(torch.sub, a, tb, out=d), partial(d.mul_, 2.0 / a.numel())]
             g = len(self.grads)
@@ -887,6 +893,42 @@ class _DenseStack:
         if self.loss == "ce":
             return float(F.cross_entropy(self.outputs, ys, reduction="sum")) / len(ys)
         return float(F.mse_loss(self.outputs, ys, reduction="sum")) / self.outputs.numel()
+
+
+class _StepTargets:
+    """The targets each dense step's loss gradient reads, in the epoch's shuffled order, as one
+    view per batch (``batches``). For cross-entropy: the one-hot rows times −1/n (n the batch's
+    size), so the gradient softmax/n − one-hot/n is one operation after the softmax; for mean
+    squared error: the shuffled targets themselves."""
+
+    def __init__(self, loss: str, yt, ys, batch_size: int, classes: int, shuffle: bool):
+        import torch
+
+        nt = yt.shape[0]
+        self.index_select = torch.index_select
+        if loss != "ce":
+            self.buffer = None
+            self.batches = ys.split(batch_size)
+            return
+        one_hot = torch.nn.functional.one_hot(yt, classes).float()
+        last = nt % batch_size
+        self.cut = nt - last
+        self.one_hot = one_hot
+        self.full = one_hot * (-1.0 / batch_size)  # every row scaled for a full batch
+        self.last_scale = -1.0 / last if last else 0.0
+        self.buffer = torch.empty_like(one_hot)
+        self.batches = self.buffer.split(batch_size)
+        self.shuffle(torch.arange(nt) if not shuffle else None)
+
+    def shuffle(self, order) -> None:
+        """Fill the buffer in this order (``None``: keep the order of the last fill)."""
+        if self.buffer is None or order is None:
+            return
+        cut, buffer = self.cut, self.buffer
+        self.index_select(self.full, 0, order[:cut], out=buffer[:cut])
+        if cut < len(buffer):  # the short last batch: its own scale
+            self.index_select(self.one_hot, 0, order[cut:], out=buffer[cut:])
+            buffer[cut:].mul_(self.last_scale)
 
 
 def _add_sign(grad, weight, scale: float) -> None:
