@@ -85,9 +85,11 @@ def _textbook(model, x, y, *, loss, epochs, batch_size, lr, optimizer, seed, xv=
     F = torch.nn.functional
     loss_fn = F.cross_entropy if loss == "categorical_crossentropy" else F.mse_loss
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    torch.manual_seed(seed)  # as fit does: dropout draws from torch's own generator
     gen = torch.Generator().manual_seed(seed)
     metrics = {}
     for _ in range(epochs):
+        model.train()
         order = torch.randperm(len(x), generator=gen)
         total, correct = 0.0, 0
         for s in range(0, len(x), batch_size):
@@ -105,6 +107,7 @@ def _textbook(model, x, y, *, loss, epochs, batch_size, lr, optimizer, seed, xv=
         if loss == "categorical_crossentropy":
             metrics.setdefault("accuracy", []).append(correct / len(x))
         if xv is not None:
+            model.eval()
             with torch.no_grad():
                 out = model(xv)
                 metrics.setdefault("val_loss", []).append(float(loss_fn(out, yv)))
@@ -125,7 +128,22 @@ def _stack(sizes, act, last=None, seed=1):
     return torch.nn.Sequential(*mods)
 
 
-@pytest.mark.parametrize("case", ["teach head, adam", "ml5 dense, sgd", "autoencoder, mse + sigmoid, l2"])
+class _Standardize(torch.nn.Module):
+    """Like the sound classifier's first module: marked as a fixed transform of the inputs."""
+
+    fixed_transform = True
+
+    def __init__(self, d):
+        super().__init__()
+        self.register_buffer("mean", torch.linspace(-0.5, 0.5, d))
+        self.register_buffer("std", torch.linspace(0.5, 2.0, d))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
+@pytest.mark.parametrize("case", ["teach head, adam", "ml5 dense, sgd", "autoencoder, mse + sigmoid, l2",
+                                  "sound head: standardise, dropout", "dropout after tanh, sgd"])
 def test_dense_path_gives_the_textbook_history(case):
     x, y = _data(n=203, d=20)   # 203: the last batch is a short one
     xv, yv = _data(n=40, d=20, seed=5)
@@ -135,6 +153,23 @@ def test_dense_path_gives_the_textbook_history(case):
     elif case == "ml5 dense, sgd":
         kw = dict(loss="categorical_crossentropy", optimizer="sgd", lr=0.2, batch_size=16)
         make, target, vtarget = (lambda: _stack([20, 16, 8, 3], torch.nn.Tanh)), y, yv
+    elif case.startswith("sound"):
+        kw = dict(loss="categorical_crossentropy", optimizer="adam", lr=0.01, batch_size=16)
+        target, vtarget = y, yv
+
+        def make():
+            torch.manual_seed(1)
+            return torch.nn.Sequential(_Standardize(20), torch.nn.Linear(20, 32), torch.nn.ReLU(),
+                                       torch.nn.Dropout(0.25), torch.nn.Linear(32, 3))
+    elif case.startswith("dropout"):
+        kw = dict(loss="categorical_crossentropy", optimizer="sgd", lr=0.2, batch_size=16)
+        target, vtarget = y, yv
+
+        def make():
+            torch.manual_seed(1)
+            return torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.Tanh(), torch.nn.Dropout(0.4),
+                                       torch.nn.Linear(16, 8), torch.nn.Sigmoid(), torch.nn.Dropout(0.1),
+                                       torch.nn.Linear(8, 3))
     else:
         kw = dict(loss="mse", optimizer="adam", lr=0.01, batch_size=64)
         x, xv = torch.sigmoid(x), torch.sigmoid(xv)
@@ -143,7 +178,8 @@ def test_dense_path_gives_the_textbook_history(case):
         target, vtarget = x, xv
     l2 = 0.001 if "l2" in case else 0.0
     fast = make()
-    assert training._DenseStack.compile(fast, kw["loss"], x, target, kw["batch_size"], 0, l2) is not None
+    compiled, _, _ = training._DenseStack.compile_with_transform(fast, kw["loss"], x, target, xv, kw["batch_size"], 0, l2)
+    assert compiled is not None
     h = fit(fast, x, target, loss=kw["loss"], optimizer=kw["optimizer"], learning_rate=kw["lr"], epochs=12,
             batch_size=kw["batch_size"], validation_data=(xv, vtarget), l2=l2, seed=4, progress=False)
     slow = make()
@@ -162,8 +198,17 @@ def test_dense_path_gives_the_textbook_history(case):
 
 def test_other_models_and_losses_still_train_through_autograd():
     x, y = _data()
-    drop = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3), torch.nn.Linear(16, 3))
-    assert training._DenseStack.compile(drop, "categorical_crossentropy", x, y, 16, 0, 0) is None
+    drop = torch.nn.Sequential(torch.nn.Dropout(0.3), torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    assert training._DenseStack.compile(drop, "categorical_crossentropy", x, y, 16, 0, 0) is None  # on the inputs
+    out_drop = torch.nn.Sequential(torch.nn.Linear(20, 3), torch.nn.Dropout(0.3))
+    assert training._DenseStack.compile(out_drop, "categorical_crossentropy", x, y, 16, 0, 0) is None
+    unmarked = torch.nn.Sequential(torch.nn.LayerNorm(20, elementwise_affine=False), torch.nn.Linear(20, 3))
+    unmarked[0].fixed_transform = True  # on the object, not its class: not trusted
+    assert training._DenseStack.compile_with_transform(unmarked, "categorical_crossentropy", x, y, None, 16, 0, 0)[0] \
+        is None
+    assert training._DenseStack.compile_with_transform(
+        torch.nn.Sequential(torch.nn.LayerNorm(20), torch.nn.Linear(20, 3)), "categorical_crossentropy", x, y, None, 16,
+        0, 0)[0] is None
     assert training._DenseStack.compile(_net(), "mae", x, y.float()[:, None], 16, 0, 0) is None
     hooked = _net()
     hooked[0].register_forward_hook(lambda m, i, o: None)
@@ -207,6 +252,7 @@ def test_two_threads_give_the_same_history_as_one(monkeypatch, case):
         if force_two:  # the second thread is always found faster, and never dropped
             monkeypatch.setattr(training._ThreadChooser, "WIN", math.inf)
             monkeypatch.setattr(training._ThreadChooser, "_fail", lambda self: None)
+            monkeypatch.setattr(training._ThreadChooser, "_maybe_idle", lambda self: True)
         else:
             monkeypatch.setattr(training._ThreadChooser, "worth_trying", staticmethod(lambda dense, steps: False))
         model = make()

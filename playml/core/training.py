@@ -290,7 +290,9 @@ def fit(
     nt = xt.shape[0]
     steps = math.ceil(nt / batch_size)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    dense = _DenseStack.compile(model, loss, xt, yt, batch_size, l1, l2) if isinstance(loss, str) else None
+    dense = None
+    if isinstance(loss, str):
+        dense, xt, xv = _DenseStack.compile_with_transform(model, loss, xt, yt, xv, batch_size, l1, l2)
     # Preallocated buffers: the shuffled copy of the data (one for both when the targets are the
     # inputs, as for autoencoders), cut into the same batch views every epoch.
     if shuffle:
@@ -639,11 +641,14 @@ def _evaluate(model, forward, x, y, loss_fn, classification: bool, metrics) -> d
 
 
 # --------------------------------------------------------------------------- dense stacks
-def dense_layers(model) -> tuple[list, list] | None:
+def dense_layers(model, *, dropout: bool = False) -> tuple[list, list] | None:
     """``(linears, [(weight, bias or None, activation or None), …])`` when ``model`` is a plain
     dense stack — ``nn.Sequential`` (nested or not) of ``nn.Linear`` each followed by at most
     one ReLU, sigmoid, tanh or softmax (last) activation, with identities and ``Dropout(0)``
-    anywhere — and ``None`` for anything else (other modules, hooks, shared weights)."""
+    anywhere — and ``None`` for anything else (other modules, hooks, shared weights).
+
+    With ``dropout=True`` a ``Dropout(p)`` (0 < p < 1) may also follow a hidden layer's
+    activation, and each layer is ``(weight, bias, activation, p)`` (p = 0.0: no dropout)."""
     from torch import nn
 
     modules: list = []
@@ -664,25 +669,28 @@ def dense_layers(model) -> tuple[list, list] | None:
     for i, m in enumerate(modules):
         kind = type(m)
         if kind is nn.Linear:
-            layers.append([m.weight, m.bias, None])
+            layers.append([m.weight, m.bias, None, 0.0])
             linears.append(m)
             continue
         if kind is nn.Identity or (kind is nn.Dropout and m.p == 0):
             continue
+        if kind is nn.Dropout and dropout and 0 < m.p < 1 and layers and not layers[-1][3]:
+            layers[-1][3] = float(m.p)
+            continue
         act = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}.get(kind)
         if kind is nn.Softmax and m.dim in (-1, 1) and all(type(r) in (nn.Identity,) for r in modules[i + 1 :]):
             act = "softmax"
-        if act is None or not layers or layers[-1][2] is not None:
+        if act is None or not layers or layers[-1][2] is not None or layers[-1][3]:
             return None
         layers[-1][2] = act
-    if not layers:
-        return None
-    params = [t for w, b, _ in layers for t in (w, b) if t is not None]
+    if not layers or layers[-1][3]:
+        return None  # nothing, or dropout on the output
+    params = [t for w, b, _, _ in layers for t in (w, b) if t is not None]
     if len({id(p) for p in params}) != len(params) or len(params) != len(list(model.parameters())):
         return None  # shared or extra weights
     if any(a[0].shape[0] != b[0].shape[1] for a, b in zip(layers, layers[1:])):
         return None
-    return linears, [tuple(layer) for layer in layers]
+    return linears, [tuple(layer) if dropout else tuple(layer[:3]) for layer in layers]
 
 
 class DenseForward:
@@ -851,13 +859,43 @@ class _DenseStack:
     def __init__(self, layers: list, loss: str, batch_size: int, nt: int, l1: float, l2: float):
         import torch
 
-        self.layers = layers  # (weight, bias or None, activation or None)
+        self.layers = layers  # (weight, bias or None, activation or None, dropout p or 0.0)
         self.loss, self.l1, self.l2 = loss, float(l1), float(l2)
-        self.params = [t for w, b, _ in layers for t in ((w, b) if b is not None else (w,))]
+        self.params = [t for w, b, _, _ in layers for t in ((w, b) if b is not None else (w,))]
         self.grads = [torch.empty_like(p) for p in self.params]  # every step overwrites them
-        width = [w.shape[0] for w, _, _ in layers]
+        width = [w.shape[0] for w, _, _, _ in layers]
         self.d_out = torch.empty(batch_size, width[-1])  # d loss / d output
         self.outputs = torch.empty(nt, width[-1])  # the epoch's outputs, for its loss
+
+    @classmethod
+    def compile_with_transform(cls, model, loss, x, y, xv, batch_size: int, l1: float, l2: float):
+        """``(stack or None, x, xv)``: :meth:`compile`, after a leading fixed transform.
+
+        A model's first module may be marked ``fixed_transform = True`` (a class attribute): no
+        trainable parameters, the same output for the same input whether training or not (such
+        as standardising the inputs). When the rest is a plain dense stack, the transform is
+        applied once to the training and validation inputs, which are returned in its place —
+        the same arithmetic as applying it to every batch."""
+        from torch import nn
+
+        first = model[0] if type(model) is nn.Sequential and len(model) > 1 else None
+        if (
+            first is None
+            or getattr(type(first), "fixed_transform", False) is not True
+            or any(True for _ in first.parameters())
+            or first._forward_hooks
+            or first._forward_pre_hooks
+        ):
+            return cls.compile(model, loss, x, y, batch_size, l1, l2), x, xv
+        import torch
+
+        with torch.no_grad():
+            xt = first(x)
+            rest = nn.Sequential(*list(model)[1:])
+            stack = cls.compile(rest, loss, xt, y, batch_size, l1, l2)
+            if stack is None:
+                return None, x, xv
+            return stack, xt, first(xv) if xv is not None else None
 
     @classmethod
     def compile(cls, model, loss, x, y, batch_size: int, l1: float, l2: float) -> _DenseStack | None:
@@ -865,11 +903,11 @@ class _DenseStack:
 
         if loss not in ("categorical_crossentropy", "mse", "mean_squared_error"):
             return None
-        found = dense_layers(model)
-        if found is None or any(act == "softmax" for _, _, act in found[1]):
+        found = dense_layers(model, dropout=True)
+        if found is None or any(act == "softmax" for _, _, act, _ in found[1]):
             return None
         layers = [list(layer) for layer in found[1]]
-        params = [t for w, b, _ in layers for t in (w, b) if t is not None]
+        params = [t for w, b, _, _ in layers for t in (w, b) if t is not None]
         if not all(
             p.requires_grad
             and p.dtype == torch.float32
@@ -943,8 +981,9 @@ class _DenseStack:
         for xb, tb in zip(x_batches, t_batches):
             n = xb.shape[0]
             calls: list = []
-            outs, a = [], xb
-            for i, (w, b, act) in enumerate(layers):  # forward: z = a·wᵀ + b, then the activation in place
+            outs, ins, noises, a = [], [], [], xb
+            for i, (w, b, act, p) in enumerate(layers):  # forward: z = a·wᵀ + b, then the activation in place
+                ins.append(a)
                 if i == last:  # into the epoch's outputs (row-major), for its loss
                     z = self.outputs[start : start + n]
                     calls.append(product(z, False, a, w.t(), b))
@@ -955,6 +994,16 @@ class _DenseStack:
                     calls.append(getattr(z, act + "_"))
                 outs.append(z)
                 a = z
+                noise = None
+                if p:  # dropout as torch does it: a (rows × units) mask of bernoulli(1 − p) / (1 − p), times z
+                    noise = pool.setdefault(("noise", n, i), torch.empty(n, w.shape[0]))
+                    a = pool.setdefault(("dropped", n, i), torch.empty(n, w.shape[0]))
+                    calls += [
+                        partial(noise.bernoulli_, 1 - p),
+                        partial(noise.div_, 1 - p),
+                        partial(torch.mul, z, noise, out=a),
+                    ]
+                noises.append(noise)
             d = self.d_out[:n]  # d loss / d output, the loss averaged over the batch as torch does
             if self.loss == "ce":  # softmax / n − one-hot / n (tb holds −one-hot / n), as autograd's formula
                 calls += [partial(torch.softmax, a, 1, out=d), partial(torch.add, tb, d, alpha=1.0 / n, out=d)]
@@ -962,14 +1011,16 @@ class _DenseStack:
                 calls += [partial(torch.sub, a, tb, out=d), partial(d.mul_, 2.0 / a.numel())]
             g = len(self.grads)
             for i in range(last, -1, -1):
-                w, b, act = layers[i]
+                w, b, act, _ = layers[i]
+                if noises[i] is not None:  # d loss / d dropped output → d loss / d activation
+                    calls.append(partial(d.mul_, noises[i]))
                 if act is not None:
                     calls.append(backward[act](d, outs[i]))
                 if b is not None:
                     g -= 1
                     calls.append(partial(torch.sum, d, 0, out=self.grads[g]))
                 g -= 1
-                below = outs[i - 1] if i else xb
+                below = ins[i]
                 rows, cols = w.shape
                 if cols < rows and cols < 64:  # narrow: gwᵀ = belowᵀ·d, then copied into place
                     tmp = pool.setdefault(("grad", i), torch.empty(cols, rows))
@@ -990,11 +1041,11 @@ class _DenseStack:
         return out
 
     def _weights(self):
-        return [w for w, _, _ in self.layers]
+        return [w for w, _, _, _ in self.layers]
 
     def _weight_grads(self):
         out, g = [], 0
-        for _, b, _ in self.layers:
+        for _, b, _, _ in self.layers:
             out.append(self.grads[g])
             g += 2 if b is not None else 1
         return out
@@ -1004,7 +1055,7 @@ class _DenseStack:
         import torch
 
         a = x
-        for w, b, act in self.layers:
+        for w, b, act, _ in self.layers:  # dropout is off when evaluating
             a = torch.addmm(b, a, w.t()) if b is not None else torch.mm(a, w.t())
             if act is not None:
                 getattr(a, act + "_")()

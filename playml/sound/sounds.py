@@ -65,6 +65,8 @@ def _build_head(inputs: int, hidden: int, outputs: int, dropout: float):
     class Standardize(nn.Module):
         """(x − mean) / std with the training examples' mean and std (folded into the first layer on save)."""
 
+        fixed_transform = True  # fit applies it once to the data and trains the rest on its fast dense path
+
         def __init__(self):
             super().__init__()
             self.register_buffer("mean", torch.zeros(inputs))
