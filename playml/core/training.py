@@ -740,7 +740,6 @@ class DenseForward:
             if one:
                 torch.set_num_threads(threads)
 
-
     def program(self, rows: int) -> ForwardProgram | None:
         """The forward pass for exactly ``rows`` rows bound to preallocated buffers, from the
         second time this size is asked for (the last size is kept; ``None`` the first time): for
@@ -784,7 +783,9 @@ class ForwardProgram:
                 a = buf.t()
             else:
                 z = torch.empty(rows, cols)
-                calls.append(partial(torch.addmm, b, a, wt, out=z) if b is not None else partial(torch.mm, a, wt, out=z))
+                calls.append(
+                    partial(torch.addmm, b, a, wt, out=z) if b is not None else partial(torch.mm, a, wt, out=z)
+                )
                 a = z
             if act == "softmax":
                 s = torch.empty(rows, cols)
