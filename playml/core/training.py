@@ -218,6 +218,12 @@ def fit(
     (per class for classification). ``on_epoch(epoch, logs)`` is called after each epoch
     (``epoch`` counts from 1); returning ``False`` stops training early. ``l1``/``l2``
     add weight penalties.
+
+    Plain dense stacks (``Linear`` layers with ReLU/sigmoid/tanh, dropout after hidden layers,
+    optionally after a first module whose class sets ``fixed_transform = True``, such as
+    standardising the inputs) with a named loss train without autograd, on fixed buffers, with
+    the History autograd would give; small ones on one thread, or on two while a second core is
+    measured idle and faster (see ``_ThreadChooser``). Anything else trains through autograd.
     """
     import torch
 
