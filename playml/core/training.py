@@ -711,6 +711,10 @@ class DenseForward:
         self.linears = [(m, m.weight, m.bias) for m in linears]
         self.layers = [(w.detach().t(), None if b is None else b.detach(), act) for w, b, act in layers]
         self.macs = sum(w.numel() for w, _, _ in layers)
+        # per layer: (wᵀ, b, activation, w, b as a column, output width), the views made once
+        self._steps = [
+            (wt, b, act, wt.t(), None if b is None else b[:, None], wt.shape[1]) for wt, b, act in self.layers
+        ]
         self._program: ForwardProgram | None = None
         self._asked = 0
 
@@ -731,10 +735,9 @@ class DenseForward:
         try:
             a = x
             rows = x.shape[0]
-            for wt, b, act in self.layers:
-                cols = wt.shape[1]
+            for wt, b, act, w, b_col, cols in self._steps:
                 if cols < rows and cols < 64:  # narrow result: computed transposed (see _DenseStack.programs)
-                    a = (torch.addmm(b[:, None], wt.t(), a.t()) if b is not None else torch.mm(wt.t(), a.t())).t()
+                    a = (torch.addmm(b_col, w, a.t()) if b is not None else torch.mm(w, a.t())).t()
                 else:
                     a = torch.addmm(b, a, wt) if b is not None else torch.mm(a, wt)
                 if act == "softmax":

@@ -34,7 +34,6 @@ import difflib
 import math
 import os
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,26 +73,6 @@ def _activation(name: str):
 
 
 _PROGRAM_VALUES = 2**20  # score through preallocated buffers up to this many values per layer
-
-
-@contextmanager
-def _threads_for(work: float):
-    """Score on one CPU thread when the work is small (``work``: multiply-adds per batch).
-
-    Tiny matrix products gain nothing from several threads, and on a busy machine the
-    threads wait for each other (the shared training loop does the same while training).
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    small = work < 2e7 and before > 1
-    if small:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if small:
-            torch.set_num_threads(before)
 
 
 def _build_autoencoder(n_features: int, hidden: Sequence[int], latent: int, activation: str, output_activation: str):
@@ -521,7 +500,11 @@ class AnomalyDetector:
         n = len(xs)
         out = np.empty(n, dtype=np.float64)
         macs = forward.macs if dense else sum(p.numel() for p in self.model_.parameters())
-        with _threads_for(macs * min(n, 65536)):
+        threads = torch.get_num_threads()
+        one = threads > 1 and macs * min(n, 65536) < 2e7  # tiny products gain nothing from more threads
+        if one:
+            torch.set_num_threads(1)
+        try:
             for start in range(0, n, 65536):
                 chunk = torch.from_numpy(np.ascontiguousarray(xs[start : start + 65536], dtype=np.float32))
                 if (
@@ -539,6 +522,9 @@ class AnomalyDetector:
                 diff = rebuilt if in_place else torch.empty_like(chunk)
                 torch.sub(rebuilt, chunk, out=diff)
                 out[start : start + len(chunk)] = diff.square_().mean(dim=1).numpy()
+        finally:
+            if one:
+                torch.set_num_threads(threads)
         return out
 
     def _program_errors(self, forward: Any, chunk: Any, out: np.ndarray) -> bool:
