@@ -412,9 +412,10 @@ class _ThreadChooser:
     other cost milliseconds a step when other work holds the cores), but when a second core is
     idle, two threads do the big products and Adam of a model like the teach head (128,000
     weights) in about half the time. So, measure rather than guess: the first epoch runs on one
-    thread; the first steps of the next are tried on two; two threads stay only while their steps
-    are clearly faster (and are dropped at once if a step turns slow), and are tried again after
-    2, 4, 8, … epochs. Everything else (the epoch's loss, validation) runs on one thread.
+    thread, the second measures it; the first steps of the third are tried on two threads, which
+    stay only while their steps are clearly faster (every tenth epoch runs on one thread again to
+    compare; a step that turns slow drops them at once), and are tried again after 2, 4, 8, …
+    epochs. Everything else (the epoch's loss, validation) runs on one thread.
 
     The numbers hardly depend on the choice. Adam and the activations go element by element,
     and MKL splits a product of a full batch (16, 32, … rows) between threads by columns, each
@@ -433,7 +434,7 @@ class _ThreadChooser:
         self.many, self.short_last, self.clock, self.cpus = threads, short_last, time.perf_counter, _cpus()
         self.mode = self.now = 1  # the chosen thread count for steps, and the current one
         self.single: float | None = None  # the median step time on one thread
-        self.next_try, self.wait = 2, 2  # the epoch of the next trial, and the wait after a failed one
+        self.next_try, self.wait = 3, 2  # the epoch of the next trial (the first epoch warms up), and the wait
         self.epoch = 0
         self.used: set[int] = set()
 
@@ -455,7 +456,8 @@ class _ThreadChooser:
         clock, many, single = self.clock, self.many, self.single
         self.epoch += 1
         trying = self.mode == 1 and single is not None and self.epoch >= self.next_try and self._maybe_idle()
-        self._set(many if trying or self.mode == many else 1)
+        recheck = self.mode == many and self.epoch % 10 == 0  # one thread now and then: is two still faster?
+        self._set(many if trying or (self.mode == many and not recheck) else 1)
         on_one = self.now == 1
         times: list[float] = []  # step times (not the short last batch's, nor a trial's first)
         last = len(programs) - 1
