@@ -235,36 +235,3 @@ def test_forward_of_matches_the_model_and_follows_its_weights():
     assert not isinstance(training.forward_of(conv), training.DenseForward)
     with torch.no_grad():
         assert torch.equal(training.forward_of(conv)(torch.ones(4, 1, 8)), conv(torch.ones(4, 1, 8)))
-
-
-@pytest.mark.parametrize("case", ["teach head, adam", "network, sgd"])
-def test_two_threads_give_the_same_history_as_one(monkeypatch, case):
-    """fit may run a big enough dense model's steps on two threads when a second core is idle
-    (_ThreadChooser): the History and weights must not depend on that choice."""
-    x, y = _data(n=203, d=640)
-    xv, yv = _data(n=40, d=640, seed=5)
-    make = (lambda: _stack([640, 128, 3], torch.nn.ReLU)) if case.startswith("teach") else (
-        lambda: _stack([640, 100, 16, 3], torch.nn.Tanh))
-    kw = dict(optimizer="adam", learning_rate=0.01) if "adam" in case else dict(optimizer="sgd", learning_rate=0.1)
-
-    def train(force_two: bool):
-        torch.set_num_threads(2)
-        if force_two:  # the second thread is always found faster, and never dropped
-            monkeypatch.setattr(training._ThreadChooser, "WIN", math.inf)
-            monkeypatch.setattr(training._ThreadChooser, "_fail", lambda self: None)
-            monkeypatch.setattr(training._ThreadChooser, "_maybe_idle", lambda self: True)
-        else:
-            monkeypatch.setattr(training._ThreadChooser, "worth_trying", staticmethod(lambda dense, steps: False))
-        model = make()
-        h = fit(model, x, y, epochs=6, batch_size=16, validation_data=(xv, yv), seed=2, progress=False, **kw)
-        monkeypatch.undo()
-        assert torch.get_num_threads() == 2
-        return h, model
-
-    one, m1 = train(False)
-    two, m2 = train(True)
-    assert one._threads_used is None and two._threads_used == [1, 2]
-    for key, values in one.metrics.items():  # the same bits here; MKL elsewhere may split products otherwise
-        assert two[key] == pytest.approx(values, rel=1e-6, abs=1e-7), key
-    for a, b in zip(m1.parameters(), m2.parameters()):
-        assert torch.allclose(a, b, rtol=1e-5, atol=1e-7)

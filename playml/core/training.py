@@ -222,8 +222,8 @@ def fit(
     Plain dense stacks (``Linear`` layers with ReLU/sigmoid/tanh, dropout after hidden layers,
     optionally after a first module whose class sets ``fixed_transform = True``, such as
     standardising the inputs) with a named loss train without autograd, on fixed buffers, with
-    the History autograd would give; small ones on one thread, or on two while a second core is
-    measured idle and faster (see ``_ThreadChooser``). Anything else trains through autograd.
+    the History autograd would give (small ones on one thread). Anything else trains through
+    autograd.
     """
     import torch
 
@@ -323,11 +323,8 @@ def fit(
     else:
         forward, targets = model, None
     threads = torch.get_num_threads()
-    chooser = None
     if threads > 1 and _is_small(model, batch_size):
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
-        if dense is not None and _ThreadChooser.worth_trying(dense, steps):
-            chooser = _ThreadChooser(min(threads, 2), nt % batch_size != 0)  # when a spare core is idle
     try:
         for epoch in range(1, epochs + 1):
             model.train()
@@ -340,12 +337,9 @@ def fit(
                     targets.shuffle(order)
             if dense is not None:
                 with torch.no_grad():
-                    if chooser is None:
-                        for program in programs:
-                            for call in program:
-                                call()
-                    else:
-                        chooser.run(programs)
+                    for program in programs:
+                        for call in program:
+                            call()
                     for call in per_epoch:
                         call()
                     logs = {"loss": dense.epoch_loss(ys)}
@@ -395,7 +389,6 @@ def fit(
     finally:
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
-        history._threads_used = sorted(chooser.used) if chooser is not None else None  # for the benchmarks
         if bar is not None:
             bar.close()
         if dense is not None and lean is None:
@@ -403,124 +396,6 @@ def fit(
                 p.grad = None
         model.eval()
     return history
-
-
-class _ThreadChooser:
-    """Runs the dense path's steps on one thread or on two, whichever is faster right now.
-
-    One thread is right for small models on a busy machine (OpenMP threads that wait for each
-    other cost milliseconds a step when other work holds the cores), but when a second core is
-    idle, two threads do the big products and Adam of a model like the teach head (128,000
-    weights) in about half the time. So, measure rather than guess: the first epoch runs on one
-    thread, the second measures it; the first steps of the third are tried on two threads, which
-    stay only while their steps are clearly faster (every tenth epoch runs on one thread again to
-    compare; a step that turns slow drops them at once), and are tried again after 2, 4, 8, …
-    epochs. Everything else (the epoch's loss, validation) runs on one thread.
-
-    The numbers hardly depend on the choice. Adam and the activations go element by element,
-    and MKL splits a product of a full batch (16, 32, … rows) between threads by columns, each
-    output computed as on one thread: the same bits (measured here for the learners' shapes).
-    For some odd row counts (5, 7, 11) it splits rows and the last bits can differ, so a short
-    last batch always runs on one thread; other shapes may still differ in the last bit
-    (``tests/test_training_fast.py`` trains both ways and compares).
-    """
-
-    PROBE = 4  # steps tried on two threads; the first only wakes the second thread
-    WIN = 0.85  # two threads are kept when their steps take at most this share of one thread's
-
-    def __init__(self, threads: int, short_last: bool):
-        import time
-
-        self.many, self.short_last, self.clock, self.cpus = threads, short_last, time.perf_counter, _cpus()
-        self.mode = self.now = 1  # the chosen thread count for steps, and the current one
-        self.single: float | None = None  # the median step time on one thread
-        self.next_try, self.wait = 3, 2  # the epoch of the next trial (the first epoch warms up), and the wait
-        self.epoch = 0
-        self.used: set[int] = set()
-
-    @staticmethod
-    def worth_trying(dense: _DenseStack, steps: int) -> bool:
-        """Only models whose step has products and updates large enough to split (at least 64k
-        weights), with enough steps an epoch to measure, and when more than one CPU is ours."""
-        return _cpus() > 1 and steps >= 8 and sum(p.numel() for p in dense.params) >= 65536
-
-    def _set(self, n: int) -> None:
-        import torch
-
-        if self.now != n:
-            torch.set_num_threads(n)
-            self.now = n
-
-    def run(self, programs: list) -> None:
-        """One epoch's steps (each a list of calls)."""
-        clock, many, single = self.clock, self.many, self.single
-        self.epoch += 1
-        trying = self.mode == 1 and single is not None and self.epoch >= self.next_try and self._maybe_idle()
-        recheck = self.mode == many and self.epoch % 10 == 0  # one thread now and then: is two still faster?
-        self._set(many if trying or (self.mode == many and not recheck) else 1)
-        on_one = self.now == 1
-        times: list[float] = []  # step times (not the short last batch's, nor a trial's first)
-        last = len(programs) - 1
-        for i, program in enumerate(programs):
-            if i == last and self.short_last:
-                self._set(1)  # see the class docstring
-            start = clock()
-            for call in program:
-                call()
-            took = clock() - start
-            if i < last and not (trying and i == 0):
-                times.append(took)
-            if self.now == 1 or single is None or i == last:
-                continue
-            if trying and i == self.PROBE - 1:
-                trying = False
-                if _median(times) > self.WIN * single:
-                    self._fail()
-                else:
-                    self.mode, self.wait = many, 2
-            elif took > 3 * single:  # the other core is (or got) busy: back to one thread at once
-                trying = False
-                self._fail()
-        self.used.add(1 if on_one else many)
-        if on_one:
-            if times:
-                self.single = _median(times)
-        elif self.mode == many and _median(times) > 0.9 * single:
-            self._fail()  # no longer clearly faster
-        self._set(1)  # the epoch's loss and validation on one thread, whatever comes next
-
-    def _maybe_idle(self) -> bool:
-        """False when the load average says every core is taken (then a trial would only cost)."""
-        import os
-
-        try:
-            busy = os.getloadavg()[0] >= self.cpus + 0.5
-        except OSError:
-            return True
-        if busy:
-            self.next_try = self.epoch + 1
-        return not busy
-
-    def _fail(self) -> None:
-        self._set(1)
-        self.mode = 1
-        self.next_try = self.epoch + self.wait
-        self.wait *= 2
-
-
-def _cpus() -> int:
-    """The CPUs this process may run on."""
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else math.inf
 
 
 def _is_small(model, batch_size: int) -> bool:
