@@ -26,13 +26,14 @@ def agreement():
 
 def test_top1_agrees_with_float32_and_top5_accuracy_holds(agreement):
     assert agreement["images"] == 240 and agreement["labelled"] >= 100
-    assert agreement["top1_agreement"] >= 0.95, agreement   # the issue asks 0.99: not reached (see the card)
+    assert agreement["top1_agreement"] >= 0.97, agreement   # the issue asks 0.99: not reached (see the card)
     assert agreement["top5_float32"] >= 0.9, agreement               # the labelled photos are recognisable
     assert abs(agreement["top5_int8"] - agreement["top5_float32"]) <= 0.01, agreement
 
 
 def test_features_stay_close_to_float32(agreement, chelsea_path, coffee_path):
-    assert agreement["cosine_mean"] >= 0.98, agreement
+    assert agreement["cosine_mean"] >= 0.998, agreement             # measured 0.9992 (issue: 0.98)
+    assert agreement["logits_mse"] <= 0.004, agreement               # measured 0.0021 (0.0071 before re-rounding)
     f32, q8 = ml.feature_extractor(), ml.feature_extractor(precision="int8")
     a, b = f32.features([chelsea_path, coffee_path]), q8.features([chelsea_path, coffee_path])
     cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
@@ -52,6 +53,26 @@ def test_classifier_int8_is_cached_under_its_own_key(coffee_path):
     assert clf.session is ml.image_classifier(precision="int8").session   # one session per file
     card = clf.model_card
     assert card.name == "efficientnet-lite0-int8" and "int8" in card.accuracy and "float32" in card.accuracy
+
+
+def test_card_states_the_agreement_measured_now(agreement):
+    card = ml.image_classifier(precision="int8").model_card
+    assert f"{agreement['top1_agreement']:.1%} of {agreement['images']} crops" in card.accuracy, (card.accuracy, agreement)
+    assert f"{agreement['cosine_mean']:.4f}" in card.accuracy, (card.accuracy, agreement)
+
+
+def test_gptq_rounding_keeps_layer_outputs_closer_than_nearest_rounding():
+    from playml.zoo.rounding import gptq_round
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4000, 64)) @ rng.standard_normal((64, 64)) * 0.3 + 0.5   # correlated inputs
+    w = rng.standard_normal((32, 64))
+    scale = np.abs(w).max(1) / 127
+    nearest = np.clip(np.round(w / scale[:, None]), -127, 127)
+    gptq = gptq_round(w, x.T @ x / len(x), scale)
+    assert gptq.dtype == np.int8 and np.abs(gptq.astype(int) - nearest).max() <= 3     # still the same grid
+    err = {name: np.mean(((w - q * scale[:, None]) @ x.T) ** 2) for name, q in (("nearest", nearest), ("gptq", gptq))}
+    assert err["gptq"] < 0.5 * err["nearest"], err
 
 
 def test_teach_accuracy_on_held_out_photos_is_unchanged():

@@ -46,6 +46,12 @@ __all__ = [
 #: The ONNX opset every export uses.
 OPSET = 17
 _PROVIDERS = ["CPUExecutionProvider"]
+#: Graph rewrites playml turns off. ``WeightBiasQuantization`` quantises the float weights of a
+#: node that sits between a DequantizeLinear and a QuantizeLinear (per tensor): it would silently
+#: turn the layers an int8 model keeps in float32 (playml.zoo.quantize) into int8 ones, with one
+#: scale for all channels (measured: logits' error to float32 ×20 when the first depthwise
+#: convolution is kept float32). It never fires on float32 models.
+DISABLED_OPTIMIZERS = ["WeightBiasQuantization"]
 _SESSIONS: dict[tuple[str, int], Any] = {}
 _LOCK = threading.Lock()
 
@@ -76,7 +82,9 @@ def session(model: str | os.PathLike | bytes, n_threads: int | None = None):
     import onnxruntime as ort
 
     source = model if isinstance(model, bytes) else str(model)
-    return ort.InferenceSession(source, session_options(n_threads), providers=_PROVIDERS)
+    return ort.InferenceSession(
+        source, session_options(n_threads), providers=_PROVIDERS, disabled_optimizers=DISABLED_OPTIMIZERS
+    )
 
 
 @functools.cache

@@ -16,7 +16,7 @@ __all__ = ["measure_agreement"]
 def measure_agreement(spec, n: int = 240, threads: int | None = None) -> dict[str, float]:
     """int8 against float32 on :func:`agreement_photos`: top-1 agreement, top-5 accuracy of
     each (on the photos with labels in :data:`PHOTO_LABELS`), mean and lowest cosine
-    similarity of the features."""
+    similarity of the features, mean squared difference of the logits."""
     from playml.zoo import imagenet_labels
     from playml.zoo.preprocessing import preprocess
     from playml.zoo.runtime import BackboneRunner
@@ -42,6 +42,7 @@ def measure_agreement(spec, n: int = 240, threads: int | None = None) -> dict[st
         "top5_float32": top5(f32_logits),
         "top5_int8": top5(q_logits),
         "labelled": len(rows),
+        "logits_mse": float(np.mean((f32_logits - q_logits) ** 2)),
         "cosine_mean": float(cos.mean()),
         "cosine_min": float(cos.min()),
     }

@@ -36,7 +36,12 @@ __all__ = [
 EXPORT_VERSION = 2
 OPSET = engine.OPSET
 _CODE = (Path(__file__).with_name("network.py"),)
-_QUANT_CODE = (*_CODE, Path(__file__).with_name("quantize.py"), Path(__file__).with_name("preprocessing.py"))
+_QUANT_CODE = (
+    *_CODE,
+    Path(__file__).with_name("quantize.py"),
+    Path(__file__).with_name("rounding.py"),
+    Path(__file__).with_name("preprocessing.py"),
+)
 
 
 def _export_layer(spec: BackboneSpec, layer: str | None) -> str:
