@@ -35,7 +35,7 @@ def _windows(x: np.ndarray, attrs: dict) -> np.ndarray:
     pads, strides = attrs.get("pads", [0, 0, 0, 0]), attrs.get("strides", [1, 1])
     if any(pads):
         x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
-    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))  # type: ignore[call-overload]
     return view[:, :, :: strides[0], :: strides[1]]
 
 
@@ -50,12 +50,12 @@ def _hessian(x: np.ndarray, node, attrs: dict) -> tuple[np.ndarray, int]:
     p = _windows(x, attrs)
     n, c, ho, wo, kh, kw = p.shape
     if attrs.get("group", 1) == 1:
-        cols = np.ascontiguousarray(p.transpose(0, 2, 3, 1, 4, 5)).reshape(-1, c * kh * kw)
-        return (cols.T @ cols).astype(np.float64), n * ho * wo
+        patches = np.ascontiguousarray(p.transpose(0, 2, 3, 1, 4, 5)).reshape(-1, c * kh * kw)
+        return (patches.T @ patches).astype(np.float64), n * ho * wo
     if attrs.get("group") != c:
         raise ValueError(f"grouped convolution {node.name} (neither full nor depthwise)")
-    cols = np.ascontiguousarray(p.transpose(1, 4, 5, 0, 2, 3)).reshape(c, kh * kw, -1)
-    return np.matmul(cols, cols.transpose(0, 2, 1)).astype(np.float64), n * ho * wo
+    per_channel = np.ascontiguousarray(p.transpose(1, 4, 5, 0, 2, 3)).reshape(c, kh * kw, -1)
+    return np.matmul(per_channel, per_channel.transpose(0, 2, 1)).astype(np.float64), n * ho * wo
 
 
 def input_hessians(float_model, batch: np.ndarray, run, names: set[str], step: int = 4) -> dict[str, np.ndarray]:
