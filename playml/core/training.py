@@ -327,7 +327,8 @@ def fit(
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
     try:
         for epoch in range(1, epochs + 1):
-            model.train()
+            if dense is None:  # the dense path runs on the weights themselves (its own dropout), not the modules
+                model.train()
             if shuffle:
                 order = torch.randperm(nt, generator=gen)
                 torch.index_select(xt, 0, order, out=xs)
@@ -369,7 +370,7 @@ def fit(
                     if "accuracy" in metrics and classification:
                         logs["accuracy"] = float((torch.cat(step_outputs).argmax(1) == ys).sum()) / nt
             if xv is not None:
-                logs.update(_evaluate(model, forward, xv, yv, loss_fn, classification, metrics))
+                logs.update(_evaluate(model if dense is None else None, forward, xv, yv, loss_fn, classification, metrics))
             if not all(math.isfinite(v) for v in logs.values()):
                 history.append(logs)
                 with torch.no_grad():  # keep the weights the model had before, not the broken ones
@@ -512,9 +513,11 @@ class _LeanOptimizer:
 
 
 def _evaluate(model, forward, x, y, loss_fn, classification: bool, metrics) -> dict[str, float]:
+    """Validation logs; ``model`` (None on the dense path, which needs no module modes) is put in eval mode."""
     import torch
 
-    model.eval()
+    if model is not None:
+        model.eval()
     with torch.inference_mode():
         out = forward(x)
         logs = {"val_loss": float(loss_fn(out, y))}
