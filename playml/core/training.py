@@ -370,7 +370,9 @@ def fit(
                     if "accuracy" in metrics and classification:
                         logs["accuracy"] = float((torch.cat(step_outputs).argmax(1) == ys).sum()) / nt
             if xv is not None:
-                logs.update(_evaluate(model if dense is None else None, forward, xv, yv, loss_fn, classification, metrics))
+                logs.update(
+                    _evaluate(model if dense is None else None, forward, xv, yv, loss_fn, classification, metrics)
+                )
             if not all(math.isfinite(v) for v in logs.values()):
                 history.append(logs)
                 with torch.no_grad():  # keep the weights the model had before, not the broken ones

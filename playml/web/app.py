@@ -17,7 +17,7 @@ from fastapi import FastAPI, File, Request, UploadFile, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from playml.web.security import Access, BadRequest, Guard, decode_image, new_token
+from playml.web.security import Access, BadRequest, Guard, decode_image, json_body, new_token
 
 __all__ = ["create_app", "PAGES", "STATIC"]
 
@@ -112,14 +112,7 @@ def create_app(
         return {"version": __version__, "pages": PAGES, "models_dir": str(project.models_dir.resolve())}
 
     # -- teach: classes and examples -----------------------------------------------------------
-    async def _json(request: Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
-            raise BadRequest("The request body must be JSON.") from None
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.")
-        return body
+    _json = json_body
 
     @app.get("/api/teach")
     async def teach_state():

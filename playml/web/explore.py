@@ -936,8 +936,9 @@ class AnomalySession:
 def register(app, models_dir: Path) -> None:
     """Add the explore pages' API to the studio ``app``."""
     import asyncio
+    import functools
 
-    from playml.web.security import BadRequest
+    from playml.web.security import json_body
 
     state: dict[str, Any] = {}
 
@@ -946,16 +947,7 @@ def register(app, models_dir: Path) -> None:
             state["playground"] = Playground()
         return state["playground"]
 
-    async def body(request: Request) -> dict[str, Any]:
-        if not await request.body():
-            return {}
-        try:
-            data = await request.json()
-        except ValueError:
-            raise BadRequest("The request body must be JSON.") from None
-        if not isinstance(data, dict):
-            raise BadRequest("The request body must be a JSON object.")
-        return data
+    body = functools.partial(json_body, allow_empty=True)
 
     @app.get("/api/playground")
     async def playground_state():

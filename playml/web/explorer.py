@@ -326,22 +326,14 @@ class ExplorerSession:
 def register(app, models_dir: Path) -> None:
     """Add the Explorer page's API (``/api/explorer/*``) to the studio ``app``."""
     import asyncio
+    import functools
 
-    from playml.web.security import BadRequest, decode_image
+    from playml.web.security import BadRequest, decode_image, json_body
 
     session = ExplorerSession(models_dir)
     app.state.explorer = session
 
-    async def body(request: Request) -> dict[str, Any]:
-        if not await request.body():
-            return {}
-        try:
-            data = await request.json()
-        except ValueError:
-            raise BadRequest("The request body must be JSON.") from None
-        if not isinstance(data, dict):
-            raise BadRequest("The request body must be a JSON object.")
-        return data
+    body = functools.partial(json_body, allow_empty=True)
 
     @app.get("/api/explorer")
     async def explorer_choices():

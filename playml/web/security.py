@@ -81,6 +81,20 @@ def model_path(models_dir: str | Path, name: Any) -> Path:
     return path
 
 
+async def json_body(request: Any, *, allow_empty: bool = False) -> dict[str, Any]:
+    """The JSON object a request carries; anything else (not JSON, nested too deeply, not an
+    object) raises :class:`BadRequest`. With ``allow_empty`` an empty body is ``{}``."""
+    if allow_empty and not await request.body():
+        return {}
+    try:
+        data = await request.json()
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply
+        raise BadRequest("The request body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return data
+
+
 def decode_image(data: bytes, draft_size: tuple[int, int] | None = None):
     """The bytes of an uploaded image → an H×W×3 uint8 array, refusing huge or broken images.
 
