@@ -233,3 +233,20 @@ def test_busy_port_says_what_to_do(tmp_path):
             ml.studio(port=taken.getsockname()[1], open_browser=False, block=False, quiet=True, models_dir=tmp_path)
     finally:
         taken.close()
+
+
+@pytest.mark.parametrize("route", ["/api/teach/classes", "/api/playground/reset", "/api/explorer/open",
+                                   "/api/create/train"])
+def test_every_page_refuses_bodies_that_are_not_a_json_object(tmp_path, route):
+    """One reader for every page: not JSON, JSON nested too deeply to parse, or not an object
+    gets a 400 that says so (deep nesting used to reach the explore pages as a 500)."""
+    from fastapi.testclient import TestClient
+
+    from playml.web.app import create_app
+
+    app = create_app(token="t0ken", port=8767, models_dir=tmp_path)
+    client = TestClient(app, base_url="http://127.0.0.1:8767", headers={"x-playml-token": "t0ken"})
+    for body in (b"{not json", b"[" * 100_000 + b"]" * 100_000, b"[1, 2]"):
+        r = client.post(route, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 400, (route, body[:10], r.status_code, r.text[:200])
+        assert "JSON" in r.json()["detail"]
