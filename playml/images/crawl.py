@@ -106,5 +106,4 @@ def _entries(source: Any, shard: tuple[int, int] | None, start: int = 0) -> tupl
             parents.append(str(path.parent))
         elif _in_shard(f"image-{start + i:06d}", shard):
             out.append(_Entry(f"image-{start + i:06d}", label, source=item))
-    root = Path(os.path.commonpath(parents)) if parents else None
-    return out, root
+    return out, (Path(os.path.commonpath(parents)) if parents else None)

@@ -230,7 +230,8 @@ class _Intake:
         if skipped:
             import sys
 
-            frame, level, here = sys._getframe(), 1, str(Path(__file__).parents[1])
+            frame: Any = sys._getframe()
+            level, here = 1, str(Path(__file__).parents[1])
             while frame is not None and frame.f_code.co_filename.startswith(here):  # point at the caller's line
                 frame, level = frame.f_back, level + 1
             warnings.warn(

@@ -59,9 +59,9 @@ def search_score(hits: Sequence[bool]) -> float:
     >>> round(search_score([True] + [False] * 14), 3)    # one hit, at the top: 15 / 120
     0.125
     """
-    hits = np.asarray(hits, dtype=bool)
-    k = len(hits)
+    flags = np.asarray(hits, dtype=bool)
+    k = len(flags)
     if k == 0:
         return 0.0
     weights = (k - np.arange(k)) / k
-    return float((weights * hits).sum() / weights.sum())
+    return float((weights * flags).sum() / weights.sum())

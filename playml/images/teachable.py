@@ -68,7 +68,7 @@ class _Teachable(_Intake):
         self.augment = augment
         self.seed = seed
         self.skipped: list[tuple[str, str]] = []  # files add_images could not use: (path, reason)
-        self.model_ = None
+        self.model_: Any = None  # the trained head (a torch module)
         self.history_: History | None = None
         self._examples = _Examples()
         self._rng: np.random.Generator | None = None
