@@ -424,6 +424,10 @@ class _LeanOptimizer:
             self.exp_avg = [torch.zeros_like(p) for p in params]
             self.exp_avg_sq = [torch.zeros_like(p) for p in params]
             self.steps = [torch.zeros((), dtype=torch.float32) for _ in params]
+            # torch.optim.Adam's defaults, as _fused_adam_ takes them
+            self._adam = dict(
+                lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False
+            )
 
     @classmethod
     def create(cls, optimizer, model, learning_rate: float, momentum: float):
@@ -468,13 +472,7 @@ class _LeanOptimizer:
                     self.exp_avg_sq,
                     [],
                     [counts[s]] * len(self.params),
-                    lr=self.lr,
-                    beta1=0.9,
-                    beta2=0.999,
-                    weight_decay=0.0,
-                    eps=1e-8,
-                    amsgrad=False,
-                    maximize=False,
+                    **self._adam,
                 )
             ]
             for s in range(steps)
@@ -504,13 +502,7 @@ class _LeanOptimizer:
                 pick(self.exp_avg_sq),
                 [],
                 steps,
-                lr=self.lr,
-                beta1=0.9,
-                beta2=0.999,
-                weight_decay=0.0,
-                eps=1e-8,
-                amsgrad=False,
-                maximize=False,
+                **self._adam,
             )
 
 

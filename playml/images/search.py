@@ -222,13 +222,7 @@ class ImageSearch:
             "exact": self.exact,
             "weights": {"package": spec.weights_package, "version": _weights_version(spec.weights_package)},
             "precision": self.precision,
-            "preprocessing": {
-                "input_size": spec.input_size,
-                "crop_fraction": spec.crop_fraction,
-                "resample": spec.resample,
-                "mean": list(spec.mean),
-                "std": list(spec.std),
-            },
+            "preprocessing": spec.preprocessing(),
         }
 
     # ------------------------------------------------------------------ building

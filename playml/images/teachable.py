@@ -402,11 +402,7 @@ class _Teachable(_Intake):
                 "precision": self.extractor.precision,
             },
             "preprocessing": {
-                "input_size": spec.input_size,
-                "crop_fraction": spec.crop_fraction,
-                "resample": spec.resample,
-                "mean": list(spec.mean),
-                "std": list(spec.std),
+                **spec.preprocessing(),
                 "layout": "NCHW",
                 "color": "RGB",
                 "steps": f"centre crop of {spec.crop_fraction:g} of the shorter side, {spec.resample} resize to "

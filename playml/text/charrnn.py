@@ -361,6 +361,7 @@ class CharRNN:
         rnn.vocabulary = vocab
         rnn._model = nn.Sequential(*mods).eval()
         rnn._trained_on = dict(meta.get("trained_on") or {})
+        rnn.baseline_loss = rnn._trained_on.get("baseline_loss")
         hist = meta.get("history")
         if hist:
             rnn.history = History(metrics={k: list(v) for k, v in hist.get("metrics", {}).items()})

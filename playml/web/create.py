@@ -117,8 +117,7 @@ class Writer:
         rnn = ml.load(path)
         if not isinstance(rnn, CharRNN):
             raise BadRequest(f"{name!r} is a {type(rnn).__name__}, not a writer (a char_rnn model).")
-        done = rnn._trained_on
-        self.rnn, self.baseline = rnn, done.get("baseline_loss")
+        self.rnn, self.baseline = rnn, rnn.baseline_loss
         self.history = dict(rnn.history.metrics) if rnn.history is not None else {}
         self.epochs = self.epoch = len(self.history.get("loss", []))
         self.status, self.message = "ready", f"Opened {name!r}: ready to write."

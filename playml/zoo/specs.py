@@ -96,6 +96,16 @@ class BackboneSpec:
             raise DependencyError(f"The weights file {path} is missing; reinstall {self.weights_package}.")
         return path
 
+    def preprocessing(self) -> dict:
+        """How images are prepared for this network, as saved models and indexes record it."""
+        return {
+            "input_size": self.input_size,
+            "crop_fraction": self.crop_fraction,
+            "resample": self.resample,
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
+
     def build(self, weights: bool = True):
         """The PyTorch network (``InvertedResidualNet``), in eval mode, with its weights."""
         family = importlib.import_module(f"playml.zoo.{self.family}")
