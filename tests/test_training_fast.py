@@ -235,3 +235,77 @@ def test_forward_of_matches_the_model_and_follows_its_weights():
     assert not isinstance(training.forward_of(conv), training.DenseForward)
     with torch.no_grad():
         assert torch.equal(training.forward_of(conv)(torch.ones(4, 1, 8)), conv(torch.ones(4, 1, 8)))
+
+
+@pytest.mark.parametrize("case", ["teach head, adam", "network, sgd"])
+def test_two_threads_give_the_same_history_as_one(monkeypatch, case):
+    """When a second core is idle fit trains a big enough dense model's big weights as
+    inputs-major copies and may run its steps on two threads (_ThreadChooser); on a busy machine
+    it trains them in place on one thread. The History, the model seen by on_epoch after each
+    epoch, and the final weights must not depend on that choice."""
+    x, y = _data(n=203, d=640)
+    xv, yv = _data(n=40, d=640, seed=5)
+    make = (lambda: _stack([640, 128, 3], torch.nn.ReLU)) if case.startswith("teach") else (
+        lambda: _stack([640, 128, 16, 3], torch.nn.Tanh))
+    kw = dict(optimizer="adam", learning_rate=0.01) if "adam" in case else dict(optimizer="sgd", learning_rate=0.1)
+
+    def train(force_two: bool):
+        torch.set_num_threads(2)
+        if force_two:  # a core is idle, the second thread is always found faster, and never dropped
+            monkeypatch.setattr(training, "_others_running", lambda: 0)
+            monkeypatch.setattr(training._ThreadChooser, "WIN", math.inf)
+            monkeypatch.setattr(training._ThreadChooser, "_fail", lambda self: None)
+        else:  # every core busy: in place, one thread
+            monkeypatch.setattr(training, "_others_running", lambda: 99)
+        model = make()
+        seen = []
+
+        def on_epoch(epoch, logs):
+            with torch.no_grad():
+                seen.append(model(xv[:5]).clone())
+
+        h = fit(model, x, y, epochs=6, batch_size=16, validation_data=(xv, yv), seed=2, progress=False,
+                on_epoch=on_epoch, **kw)
+        monkeypatch.undo()
+        assert torch.get_num_threads() == 2
+        return h, model, seen
+
+    one, m1, seen1 = train(False)
+    two, m2, seen2 = train(True)
+    assert one._threads_used is None and two._threads_used == [1, 2]
+    # the layouts sum the products' terms in other orders: the last float bits differ
+    for key, values in one.metrics.items():
+        assert two[key] == pytest.approx(values, rel=1e-4, abs=1e-6), key
+    for a, b in zip(seen1, seen2):  # on_epoch sees the weights trained so far
+        assert torch.allclose(a, b, rtol=1e-4, atol=3e-4)
+    assert not torch.allclose(seen2[0], seen2[-1])
+    for a, b in zip(m1.parameters(), m2.parameters()):  # Adam moves a weight whose gradient is ~0 by
+        assert float((a - b).detach().norm() / a.detach().norm()) < 1e-3  # ±lr on a rounding bit: as a whole
+        assert a.is_contiguous() and b.is_contiguous()
+
+
+def test_weights_trained_on_copies_reach_the_model_when_training_stops(monkeypatch):
+    """A big weight trained as an inputs-major copy is copied back when on_epoch stops the
+    training early and when an error interrupts it: the model has the last epoch's weights."""
+    monkeypatch.setattr(training, "_others_running", lambda: 0)
+    x, y = _data(n=203, d=640)
+    torch.set_num_threads(2)
+    model = _stack([640, 128, 3], torch.nn.ReLU)
+    before = [p.detach().clone() for p in model.parameters()]
+    after_epoch = []
+
+    def stop(epoch, logs):
+        after_epoch.append([p.detach().clone() for p in model.parameters()])
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, x, y, epochs=5, batch_size=16, seed=1, progress=False, on_epoch=stop)
+    assert len(after_epoch) == 2
+    for p, b, seen in zip(model.parameters(), before, after_epoch[-1]):
+        assert torch.equal(p, seen) and not torch.equal(p, b)
+    model2 = _stack([640, 128, 3], torch.nn.ReLU)
+    h = fit(model2, x, y, epochs=5, batch_size=16, seed=1, progress=False, on_epoch=lambda e, logs: e < 2)
+    assert h.epochs == 2 and h.stopped_early
+    for p, seen in zip(model2.parameters(), after_epoch[-1]):  # the same two epochs as above
+        assert torch.allclose(p, seen, rtol=1e-5, atol=1e-7)

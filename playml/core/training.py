@@ -222,8 +222,10 @@ def fit(
     Plain dense stacks (``Linear`` layers with ReLU/sigmoid/tanh, dropout after hidden layers,
     optionally after a first module whose class sets ``fixed_transform = True``, such as
     standardising the inputs) with a named loss train without autograd, on fixed buffers, with
-    the History autograd would give (small ones on one thread). Anything else trains through
-    autograd.
+    the History autograd would give (within float rounding). Small models step on one thread;
+    those with a big weight (64k numbers or more, such as the teach head) try a second thread
+    when no other process is running on a second core, and keep it only while measured faster.
+    Anything else trains through autograd.
     """
     import torch
 
@@ -296,9 +298,14 @@ def fit(
     nt = xt.shape[0]
     steps = math.ceil(nt / batch_size)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    threads = torch.get_num_threads()
+    small = threads > 1 and _is_small(model, batch_size)  # its steps run on one thread, or two if a core is idle
+    spare = small and lean is not None and _cpus() > 1 and _others_running() < _cpus() - 1
     dense = None
     if isinstance(loss, str):
-        dense, xt, xv = _DenseStack.compile_with_transform(model, loss, xt, yt, xv, batch_size, l1, l2)
+        dense, xt, xv = _DenseStack.compile_with_transform(
+            model, loss, xt, yt, xv, batch_size, l1, l2, two_threads=spare
+        )
     # Preallocated buffers: the shuffled copy of the data (one for both when the targets are the
     # inputs, as for autoencoders), cut into the same batch views every epoch.
     if shuffle:
@@ -312,7 +319,7 @@ def fit(
     if dense is not None:
         targets = dense.step_targets(yt, ys, batch_size, shuffle)
         if lean is not None:
-            updates, after = lean.programs(dense.grads, steps)
+            updates, after = lean.programs(dense.params, dense.grads, steps)
             per_epoch += after
         else:  # an optimizer object, or one fit made: it reads .grad, which is the dense path's buffer
             for p, g in zip(dense.params, dense.grads):
@@ -322,9 +329,12 @@ def fit(
         programs = [calls + update for calls, update in zip(dense.programs(x_batches, targets.batches), updates)]
     else:
         forward, targets = model, None
-    threads = torch.get_num_threads()
-    if threads > 1 and _is_small(model, batch_size):
+    copy_back = dense is not None and any(dense.inputs_major)
+    chooser = None
+    if small:
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
+        if copy_back and _ThreadChooser.worth_trying(dense, steps):
+            chooser = _ThreadChooser(min(threads, 2), nt % batch_size != 0)  # when a spare core is idle
     try:
         for epoch in range(1, epochs + 1):
             if dense is None:  # the dense path runs on the weights themselves (its own dropout), not the modules
@@ -338,11 +348,16 @@ def fit(
                     targets.shuffle(order)
             if dense is not None:
                 with torch.no_grad():
-                    for program in programs:
-                        for call in program:
-                            call()
+                    if chooser is None:
+                        for program in programs:
+                            for call in program:
+                                call()
+                    else:
+                        chooser.run(programs)
                     for call in per_epoch:
                         call()
+                    if on_epoch is not None:  # it may look at the model (otherwise: once at the end)
+                        dense.sync()
                     logs = {"loss": dense.epoch_loss(ys)}
                     if "accuracy" in metrics and classification:
                         logs["accuracy"] = float((dense.outputs.argmax(1) == ys).sum()) / nt
@@ -375,6 +390,7 @@ def fit(
                 )
             if not all(math.isfinite(v) for v in logs.values()):
                 history.append(logs)
+                copy_back = False  # the model has its weights from before
                 with torch.no_grad():  # keep the weights the model had before, not the broken ones
                     model.load_state_dict(start_state)
                 raise DataError(
@@ -392,13 +408,157 @@ def fit(
     finally:
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+        history._threads_used = sorted(chooser.used) if chooser is not None else None  # for the benchmarks
         if bar is not None:
             bar.close()
         if dense is not None and lean is None:
             for p in dense.params:
                 p.grad = None
+        if copy_back:  # the trained weights (also when stopped by an error or an interrupt)
+            with torch.no_grad():
+                dense.sync()
         model.eval()
     return history
+
+
+class _ThreadChooser:
+    """Runs the dense path's steps on one thread or on two, whichever is faster right now.
+
+    One thread is right for small models on a busy machine (OpenMP threads that wait for each
+    other cost milliseconds a step when other work holds the cores), but when a second core is
+    idle, two threads do the big products and Adam of a model like the teach head (128,000
+    weights) in two thirds of the time (a step 170 → 115 µs here, with the weights and their
+    gradients stored inputs-major, see :class:`_DenseStack`). So, measure rather than guess: the
+    first epoch runs on one thread and measures it (the median step); the first steps of the
+    second are tried on two threads, which stay only while their steps are clearly faster than
+    that (an epoch whose median step is not, or one step three times as slow, drops them at once),
+    and are tried again after 2, 4, 8, … epochs, measuring one thread anew. The epoch's loss and validation run on
+    the thread count the steps chose.
+
+    The numbers hardly depend on the choice. Adam and the activations go element by element,
+    and MKL splits a product of a full batch (16, 32, … rows) between threads by columns, each
+    output computed as on one thread: the same bits (measured here for the learners' shapes).
+    For some odd row counts (5, 7, 11) it splits rows and the last bits can differ, so a short
+    last batch always runs on one thread; other shapes may still differ in the last bit
+    (``tests/test_training_fast.py`` trains both ways and compares).
+    """
+
+    PROBE = 4  # steps tried on two threads; the first only wakes the second thread
+    WIN = 0.85  # two threads are kept when their steps take at most this share of one thread's
+
+    def __init__(self, threads: int, short_last: bool):
+        import time
+
+        self.many, self.short_last, self.clock, self.cpus = threads, short_last, time.perf_counter, _cpus()
+        self.mode = self.now = 1  # the chosen thread count for steps, and the current one
+        self.single: float | None = None  # the median step time on one thread
+        self.next_try, self.wait = 2, 2  # the epoch of the next trial, and the wait after a failed one
+        self.epoch = 0
+        self.used: set[int] = set()
+
+    @staticmethod
+    def worth_trying(dense: _DenseStack, steps: int) -> bool:
+        """Only models whose step has products and updates large enough to split (at least 64k
+        weights), with enough steps an epoch to measure, and when more than one CPU is ours."""
+        return _cpus() > 1 and steps >= 8 and sum(p.numel() for p in dense.params) >= 65536
+
+    def _set(self, n: int) -> None:
+        import torch
+
+        if self.now != n:
+            torch.set_num_threads(n)
+            self.now = n
+
+    def run(self, programs: list) -> None:
+        """One epoch's steps (each a list of calls)."""
+        clock, many, single = self.clock, self.many, self.single
+        self.epoch += 1
+        trying = self.mode == 1 and single is not None and self.epoch >= self.next_try and self._maybe_idle()
+        self._set(many if trying or self.mode == many else 1)
+        on_one = self.now == 1
+        times: list[float] = []  # step times (not the short last batch's, nor a trial's first)
+        last = len(programs) - 1
+        for i, program in enumerate(programs):
+            if i == last and self.short_last:
+                self._set(1)  # see the class docstring
+            start = clock()
+            for call in program:
+                call()
+            took = clock() - start
+            if i < last and not (trying and i == 0):
+                times.append(took)
+            if self.now == 1 or single is None or i == last:
+                continue
+            if trying and i == self.PROBE - 1:
+                trying = False
+                if _median(times) > self.WIN * single:
+                    self._fail()
+                else:
+                    self.mode, self.wait = many, 2
+            elif took > 3 * single:  # the other core is (or got) busy: back to one thread at once
+                trying = False
+                self._fail()
+        self.used.add(1 if on_one else many)
+        if on_one:
+            if times:
+                self.single = _median(times)
+        elif self.mode == many and _median(times) > 0.9 * single:
+            self._fail()  # no longer clearly faster
+        self._set(self.mode)  # the epoch's loss and validation as the steps will run next
+
+    def _maybe_idle(self) -> bool:
+        """False when other work is running on every other core now (a trial would only cost):
+        Linux's count of runnable tasks at this instant, else the load average."""
+        busy = _others_running() >= self.cpus - 1
+        if busy:
+            self.next_try = self.epoch + 1
+        return not busy
+
+    def _fail(self) -> None:
+        self._set(1)
+        self.mode = 1
+        self.next_try = self.epoch + self.wait
+        self.wait *= 2
+
+
+def _others_running() -> float:
+    """How many tasks of other processes are running or ready to run now: ``/proc/loadavg``'s
+    count of runnable tasks less this process's own (its math libraries' worker threads may
+    still be spinning after their last job) on Linux, else the one-minute load average less one."""
+    import os
+
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat", "rb") as f:
+                    own += f.read().rsplit(b")", 1)[1].split()[0] == b"R"
+            except OSError:  # the thread ended meanwhile
+                pass
+        return max(running - max(own, 1), 0)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.getloadavg()[0] - 1
+    except OSError:
+        return 0.0
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else math.inf
 
 
 def _is_small(model, batch_size: int) -> bool:
@@ -451,25 +611,29 @@ class _LeanOptimizer:
 
         self.update(torch.autograd.grad(loss, self.params, allow_unused=True))
 
-    def programs(self, grads: list, steps: int) -> tuple[list[list], list]:
-        """The update of each of an epoch's ``steps`` steps with these (fixed) gradient buffers,
-        and the calls to make after each epoch, all under ``no_grad``. Adam's step count is one
-        number per step of the epoch (every parameter steps every time), advanced once an epoch."""
+    def programs(self, params: list, grads: list, steps: int) -> tuple[list[list], list]:
+        """The update of each of an epoch's ``steps`` steps of ``params`` (the dense path's
+        working copies of the model's parameters, in their own layout) with these (fixed)
+        gradient buffers, and the calls to make after each epoch, all under ``no_grad``. Adam's
+        step count is one number per step of the epoch (every parameter steps every time),
+        advanced once an epoch."""
         from functools import partial
 
         import torch
 
         if self.kind == "sgd":
-            return [[partial(torch._foreach_add_, self.params, grads, alpha=-self.lr)]] * steps, []
+            return [[partial(torch._foreach_add_, params, grads, alpha=-self.lr)]] * steps, []
+        exp_avg = [torch.zeros_like(p) for p in params]
+        exp_avg_sq = [torch.zeros_like(p) for p in params]
         counts = torch.arange(1, steps + 1, dtype=torch.float32)
         updates = [
             [
                 partial(
                     torch._fused_adam_,
-                    self.params,
+                    params,
                     grads,
-                    self.exp_avg,
-                    self.exp_avg_sq,
+                    exp_avg,
+                    exp_avg_sq,
                     [],
                     [counts[s]] * len(self.params),
                     **self._adam,
@@ -740,19 +904,36 @@ class _DenseStack:
     hooks, other losses), which then trains through autograd.
     """
 
-    def __init__(self, layers: list, loss: str, batch_size: int, nt: int, l1: float, l2: float):
+    def __init__(self, layers: list, loss: str, batch_size: int, nt: int, l1: float, l2: float, two_threads: bool):
         import torch
 
-        self.layers = layers  # (weight, bias or None, activation or None, dropout p or 0.0)
+        # When fit may step on two threads (``two_threads``: playml's own Adam/SGD, a core idle),
+        # a big weight (64k numbers or more) is trained as a contiguous copy of wᵀ (inputs ×
+        # units): its gradient belowᵀ·d is then written row by row, which the math library splits
+        # over two threads (the units × inputs form stays on one), and the elementwise update
+        # runs on the same layout; :meth:`sync` copies it back into the model. Other weights (and
+        # all on one thread, where that layout is slower: teach head 0.19 → 0.21 s here) are
+        # trained in place, used as the view wᵀ.
+        self.inputs_major = [two_threads and w.numel() >= 65536 for w, _, _, _ in layers]
+        self.model_weights = [w for w, _, _, _ in layers]
+        self.layers = [
+            (w.detach().t().contiguous() if major else w.detach().t(), b, act, p)
+            for (w, b, act, p), major in zip(layers, self.inputs_major)
+        ]  # (wᵀ, bias, activation, dropout p)
+        trained = [
+            wt if major else w for (w, _, _, _), (wt, _, _, _), major in zip(layers, self.layers, self.inputs_major)
+        ]
         self.loss, self.l1, self.l2 = loss, float(l1), float(l2)
-        self.params = [t for w, b, _, _ in layers for t in ((w, b) if b is not None else (w,))]
-        self.grads = [torch.empty_like(p) for p in self.params]  # every step overwrites them
-        width = [w.shape[0] for w, _, _, _ in layers]
+        self.params = [t for w, (_, b, _, _) in zip(trained, layers) for t in ((w, b) if b is not None else (w,))]
+        self.grads = [torch.empty(p.shape) for p in self.params]  # every step overwrites them
+        width = [wt.shape[1] for wt, _, _, _ in self.layers]
         self.d_out = torch.empty(batch_size, width[-1])  # d loss / d output
         self.outputs = torch.empty(nt, width[-1])  # the epoch's outputs, for its loss
 
     @classmethod
-    def compile_with_transform(cls, model, loss, x, y, xv, batch_size: int, l1: float, l2: float):
+    def compile_with_transform(
+        cls, model, loss, x, y, xv, batch_size: int, l1: float, l2: float, *, two_threads: bool = False
+    ):
         """``(stack or None, x, xv)``: :meth:`compile`, after a leading fixed transform.
 
         A model's first module may be marked ``fixed_transform = True`` (a class attribute): no
@@ -770,19 +951,21 @@ class _DenseStack:
             or first._forward_hooks
             or first._forward_pre_hooks
         ):
-            return cls.compile(model, loss, x, y, batch_size, l1, l2), x, xv
+            return cls.compile(model, loss, x, y, batch_size, l1, l2, two_threads=two_threads), x, xv
         import torch
 
         with torch.no_grad():
             xt = first(x)
             rest = nn.Sequential(*list(model)[1:])
-            stack = cls.compile(rest, loss, xt, y, batch_size, l1, l2)
+            stack = cls.compile(rest, loss, xt, y, batch_size, l1, l2, two_threads=two_threads)
             if stack is None:
                 return None, x, xv
             return stack, xt, first(xv) if xv is not None else None
 
     @classmethod
-    def compile(cls, model, loss, x, y, batch_size: int, l1: float, l2: float) -> _DenseStack | None:
+    def compile(
+        cls, model, loss, x, y, batch_size: int, l1: float, l2: float, *, two_threads: bool = False
+    ) -> _DenseStack | None:
         import torch
 
         if loss not in ("categorical_crossentropy", "mse", "mean_squared_error"):
@@ -816,6 +999,7 @@ class _DenseStack:
             x.shape[0],
             l1,
             l2,
+            two_threads,
         )
 
     def step_targets(self, yt, ys, batch_size: int, shuffle: bool) -> _StepTargets:
@@ -830,7 +1014,10 @@ class _DenseStack:
         Python decisions, slicing or allocation between the arithmetic. A product whose
         result is narrow (fewer than 64 columns, fewer than rows, e.g. 256 × 15) is computed
         transposed — the math library vectorises along the long side, about 2× faster here —
-        and used through a transposed view; the values are the same products.
+        and used through a transposed view; the values are the same products. So are the activations
+        of a big (inputs-major) layer for small batches (32 rows or fewer), and their gradients:
+        the teach head's 16 × 1,280 → 100 product then splits over two threads (40 → 32 µs here;
+        the same on one), and the ReLU derivative runs on one layout.
         """
         from functools import partial
 
@@ -847,7 +1034,7 @@ class _DenseStack:
 
         def buffer(key, rows: int, cols: int):
             """A (rows × cols) result buffer, and the call computing ``a @ b`` (+ bias) into it."""
-            narrow = cols < rows and cols < 64
+            narrow = (cols < rows and cols < 64) or (rows <= 32 and self.inputs_major[key[2]])
             if key not in pool:
                 pool[key] = torch.empty(cols, rows).t() if narrow else torch.empty(rows, cols)
             return pool[key], narrow
@@ -866,22 +1053,22 @@ class _DenseStack:
             n = xb.shape[0]
             calls: list = []
             outs, ins, noises, a = [], [], [], xb
-            for i, (w, b, act, p) in enumerate(layers):  # forward: z = a·wᵀ + b, then the activation in place
+            for i, (wt, b, act, p) in enumerate(layers):  # forward: z = a·wᵀ + b, then the activation in place
                 ins.append(a)
                 if i == last:  # into the epoch's outputs (row-major), for its loss
                     z = self.outputs[start : start + n]
-                    calls.append(product(z, False, a, w.t(), b))
+                    calls.append(product(z, False, a, wt, b))
                 else:
-                    z, narrow = buffer(("act", n, i), n, w.shape[0])
-                    calls.append(product(z, narrow, a, w.t(), b))
+                    z, narrow = buffer(("act", n, i), n, wt.shape[1])
+                    calls.append(product(z, narrow, a, wt, b))
                 if act is not None:
                     calls.append(getattr(z, act + "_"))
                 outs.append(z)
                 a = z
                 noise = None
                 if p:  # dropout as torch does it: a (rows × units) mask of bernoulli(1 − p) / (1 − p), times z
-                    noise = pool.setdefault(("noise", n, i), torch.empty(n, w.shape[0]))
-                    a = pool.setdefault(("dropped", n, i), torch.empty(n, w.shape[0]))
+                    noise = pool.setdefault(("noise", n, i), torch.empty(n, wt.shape[1]))
+                    a = pool.setdefault(("dropped", n, i), torch.empty(n, wt.shape[1]))
                     calls += [
                         partial(noise.bernoulli_, 1 - p),
                         partial(noise.div_, 1 - p),
@@ -895,7 +1082,7 @@ class _DenseStack:
                 calls += [partial(torch.sub, a, tb, out=d), partial(d.mul_, 2.0 / a.numel())]
             g = len(self.grads)
             for i in range(last, -1, -1):
-                w, b, act, _ = layers[i]
+                wt, b, act, _ = layers[i]
                 if noises[i] is not None:  # d loss / d dropped output → d loss / d activation
                     calls.append(partial(d.mul_, noises[i]))
                 if act is not None:
@@ -905,15 +1092,17 @@ class _DenseStack:
                     calls.append(partial(torch.sum, d, 0, out=self.grads[g]))
                 g -= 1
                 below = ins[i]
-                rows, cols = w.shape
-                if cols < rows and cols < 64:  # narrow: gwᵀ = belowᵀ·d, then copied into place
+                cols, rows = wt.shape
+                if self.inputs_major[i]:  # gwᵀ = belowᵀ·d, in its place
+                    calls.append(partial(torch.mm, below.t(), d, out=self.grads[g]))
+                elif cols < rows and cols < 64:  # narrow: gwᵀ = belowᵀ·d, then copied into place
                     tmp = pool.setdefault(("grad", i), torch.empty(cols, rows))
                     calls += [partial(torch.mm, below.t(), d, out=tmp), partial(self.grads[g].copy_, tmp.t())]
                 else:
                     calls.append(partial(torch.mm, d.t(), below, out=self.grads[g]))
                 if i:
-                    d_below, narrow = buffer(("delta", n, i - 1), n, w.shape[1])
-                    calls.append(product(d_below, narrow, d, w))
+                    d_below, narrow = buffer(("delta", n, i - 1), n, wt.shape[0])
+                    calls.append(product(d_below, narrow, d, wt.t()))
                     d = d_below
             for w, gw in zip(self._weights(), self._weight_grads()):  # the l2 / l1 penalties' gradients
                 if self.l2:
@@ -925,7 +1114,12 @@ class _DenseStack:
         return out
 
     def _weights(self):
-        return [w for w, _, _, _ in self.layers]
+        """The weights as trained (each in its gradient's layout)."""
+        out, g = [], 0
+        for _, b, _, _ in self.layers:
+            out.append(self.params[g])
+            g += 2 if b is not None else 1
+        return out
 
     def _weight_grads(self):
         out, g = [], 0
@@ -939,11 +1133,17 @@ class _DenseStack:
         import torch
 
         a = x
-        for w, b, act, _ in self.layers:  # dropout is off when evaluating
-            a = torch.addmm(b, a, w.t()) if b is not None else torch.mm(a, w.t())
+        for wt, b, act, _ in self.layers:  # dropout is off when evaluating
+            a = torch.addmm(b, a, wt) if b is not None else torch.mm(a, wt)
             if act is not None:
                 getattr(a, act + "_")()
         return a
+
+    def sync(self) -> None:
+        """Copy the trained weights into the model's own (its biases are trained in place)."""
+        for w, (wt, _, _, _), major in zip(self.model_weights, self.layers, self.inputs_major):
+            if major:
+                w.detach().copy_(wt.t())
 
     def epoch_loss(self, ys) -> float:
         import torch.nn.functional as F
