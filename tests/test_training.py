@@ -81,3 +81,24 @@ def test_divergence_is_reported():
 def test_history_plot_returns_figure():
     fig = History(metrics={"loss": [1, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.5, 0.8]}).plot()
     assert len(fig.axes) == 2
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_fit_refuses_nan_or_infinity_in_inputs_or_targets(bad):
+    x, y = _blobs()
+    x_bad = x.clone()
+    x_bad[7, 1] = bad
+    with pytest.raises(DataError, match="inputs contain NaN or infinity"):
+        fit(_net(), x_bad, y, epochs=1, progress=False)
+    targets = x.clone()  # regression targets
+    targets[3, 0] = bad
+    with pytest.raises(DataError, match="targets contain NaN or infinity"):
+        fit(_net(outputs=2), x, targets, loss="mse", epochs=1, progress=False)
+
+
+def test_fit_accepts_huge_finite_numbers():
+    """Numbers near float32's limit are finite: not refused as NaN or infinity."""
+    x, y = _blobs()
+    x[0, 0] = x[1, 0] = 3e38  # their float32 sum would overflow
+    with pytest.raises(DataError, match="diverged"):  # accepted, then (of course) diverges
+        fit(_net(), x, y, epochs=1, progress=False, learning_rate=1.0)
