@@ -43,6 +43,13 @@ def test_many_images_batched_equal_single(photos, tmp_path, capsys, monkeypatch)
         Image.fromarray(image).save(tmp_path / f"{i}.png")
     np.testing.assert_allclose(fe.features(tmp_path), many[:2], atol=1e-4)
     assert fe.features([]).shape == (0, 1280)
+    # many images (decoded while it runs) use a session whose idle threads sleep; one image, one
+    # whose threads spin through each run: two sessions of one file, the same numbers
+    runner = fe._get_runner()
+    assert set(runner._sessions) == {False, True}
+    spins = {k: s.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+             for k, s in runner._sessions.items()}
+    assert spins == {False: "0", True: "1"}
 
 
 def test_layers_listing(fe):

@@ -138,9 +138,15 @@ def export_onnx(
 
 
 def inference_session(
-    spec: BackboneSpec, layer: str = "features", threads: int | None = None, precision: str = "float32"
+    spec: BackboneSpec,
+    layer: str = "features",
+    threads: int | None = None,
+    precision: str = "float32",
+    *,
+    spinning: bool = False,
 ):
-    """The ONNX Runtime session of ``spec`` up to ``layer`` at ``precision`` (exported on first use, then kept)."""
+    """The ONNX Runtime session of ``spec`` up to ``layer`` at ``precision`` (exported on first
+    use, then kept); ``spinning`` as :func:`playml.engines.onnx.session_options` has it."""
     return engine.cached_session(
-        onnx_path(spec, layer, precision), lambda: export_bytes(spec, layer, precision), threads
+        onnx_path(spec, layer, precision), lambda: export_bytes(spec, layer, precision), threads, spinning=spinning
     )

@@ -40,22 +40,32 @@ class BackboneRunner:
 
         self.spec, self.layer, self.threads = spec, spec.check_layer(layer), threads
         self.precision = check_precision(precision)
-        self._session = None
+        self._sessions: dict[bool, Any] = {}
 
     @property
     def session(self):
-        if self._session is None:
+        """The session for many images, decoded while it runs (its idle threads sleep)."""
+        return self._session(False)
+
+    def _session(self, spinning: bool):
+        made = self._sessions.get(spinning)
+        if made is None:
             from playml.zoo.export import inference_session
 
-            self._session = inference_session(self.spec, self.layer, self.threads, self.precision)
-        return self._session
+            made = self._sessions[spinning] = inference_session(
+                self.spec, self.layer, self.threads, self.precision, spinning=spinning
+            )
+        return made
 
-    def run(self, batch: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
-        """Run the session on a preprocessed N×3×S×S float32 batch, ``INFERENCE_BATCH`` at a time."""
+    def run(self, batch: np.ndarray, outputs: list[str], *, alone: bool = False) -> list[np.ndarray]:
+        """Run on a preprocessed N×3×S×S float32 batch, ``INFERENCE_BATCH`` at a time. ``alone``:
+        nothing is decoded meanwhile, so a session whose threads spin during each run is used
+        (one image: 3.7 → 2.9 ms for lite0 int8 here; see ``session_options``)."""
+        session = self._session(alone)
         step = max(1, INFERENCE_BATCH)
         if len(batch) <= step:
-            return self.session.run(outputs, {"images": batch})
-        parts = [self.session.run(outputs, {"images": batch[i : i + step]}) for i in range(0, len(batch), step)]
+            return session.run(outputs, {"images": batch})
+        parts = [session.run(outputs, {"images": batch[i : i + step]}) for i in range(0, len(batch), step)]
         return [np.concatenate(p) for p in zip(*parts)]
 
     def _batches(self, items: list[Any], batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -87,7 +97,7 @@ class BackboneRunner:
         """Run on one image or many: ``(many, [array per output])`` with one row per image."""
         many = is_many(images)
         items = list(iter_many(images)) if many else [images]
-        self.session  # noqa: B018  (build/load the model before the progress bar starts)
+        self._session(len(items) <= max(1, int(batch_size)))  # build/load it before the progress bar starts
         show = progress if progress is not None else len(items) >= PROGRESS_THRESHOLD
         bar = None
         if show:
@@ -95,9 +105,11 @@ class BackboneRunner:
 
             bar = progress_bar(total=len(items), desc=desc, unit="img")
         results: list[list[np.ndarray]] = [[] for _ in outputs]
+        size = max(1, int(batch_size))
+        alone = len(items) <= size  # one batch: decoded before it runs, nothing overlaps
         try:
-            for n, batch in self._batches(items, max(1, int(batch_size))):
-                for store, value in zip(results, self.run(batch, outputs)):
+            for n, batch in self._batches(items, size):
+                for store, value in zip(results, self.run(batch, outputs, alone=alone)):
                     store.append(value)
                 if bar is not None:
                     bar.update(n)
