@@ -175,7 +175,31 @@ def test_explorer_page_matches_the_python_explorer(tmp_path):
             for sel in ("#ex-video", "#ex-grid", "#ex-cam"):
                 assert _in_view(page, sel), f"{sel} is outside the 1280×800 window"
             page.screenshot(path=str(ARTIFACTS / "explorer-webcam.png"))
+            # live: frame after frame (grid and Grad-CAM each), until stopped
+            page.locator("#ex-live").click()
+            expect(page.locator("#ex-live")).to_have_attribute("aria-pressed", "true")
+            expect(page.locator("#ex-snap")).to_be_disabled()
+            page.wait_for_function("() => Number(document.querySelector('#ex-grid').dataset.frames || 0) >= 3",
+                                   timeout=60_000)
+            page.locator("#ex-live").click()
+            expect(page.locator("#ex-grid")).to_have_attribute("data-live", "off")
+            expect(page.locator("#ex-snap")).to_be_enabled()
+            frames = int(page.locator("#ex-grid").get_attribute("data-frames"))
+            page.wait_for_timeout(500)  # stopped: no more frames
+            assert int(page.locator("#ex-grid").get_attribute("data-frames")) == frames
+            fps = float(page.locator("#ex-grid").get_attribute("data-fps"))
+            print(f"explorer live: {frames} frames at {fps} frames/s")
+            assert fps > 0
+            sent = page.evaluate("""async () => { const b = await document.querySelector('.ex').lastImage.arrayBuffer();
+                let s = ''; new Uint8Array(b).forEach((x) => { s += String.fromCharCode(x); }); return btoa(s); }""")
+            frame = np.asarray(Image.open(io.BytesIO(base64.b64decode(sent))).convert("RGB"))
+            _check_grid_against(page, ex.activations(frame, "blocks.5"))  # the last frame drawn is the last sent
+            expect(page.locator("#ex-cam")).to_have_attribute("data-label", "espresso")
+            page.locator("#ex-live").click()  # live again, then the webcam stopped under it
+            expect(page.locator("#ex-grid")).to_have_attribute("data-live", "on")
             page.locator("#ex-webcam").click()
+            expect(page.locator("#ex-grid")).to_have_attribute("data-live", "off")
+            expect(page.locator("#ex-live")).to_be_hidden()
             assert not errors, errors
             browser.close()
     finally:

@@ -1,6 +1,6 @@
 // Explorer: look inside a model (after tfjs-vis, plus Grad-CAM). Open a bundled backbone, a model
 // saved in the models folder or any model folder by its path; the table lists its layers; pick a
-// layer and an image (upload or a webcam frame) to see the layer's channels as a grid, the spread
+// layer and an image (upload, a webcam frame, or the webcam live) to see the layer's channels as a grid, the spread
 // of its weights and activations, and where the model looked for its answer. A table model (an
 // ml5.js neural network, a TF.js model with a flat input) takes a row instead: a form built from
 // its inputs, every layer's numbers as a heat row, its answer, and which inputs pushed it.
@@ -62,6 +62,8 @@ export async function mount(root, studio) {
   const fileLabel = el("label", { class: "file-label", for: "ex-file", text: "Upload an image" });
   const webcam = el("button", { type: "button", class: "plain", id: "ex-webcam", text: "Use the webcam", "aria-pressed": "false" });
   const snap = el("button", { type: "button", id: "ex-snap", text: "Take this frame", hidden: true });
+  const live = el("button", { type: "button", class: "plain", id: "ex-live", text: "Keep looking (live)", hidden: true,
+    "aria-pressed": "false", title: "Explore frame after frame, as fast as the computer answers" });
   const videoBox = el("div", { class: "ex-video", hidden: true });
   const layer = el("select", { id: "ex-layer", "aria-label": "Layer" });
   const gridCanvas = el("canvas", { id: "ex-grid", width: 10, height: 10, role: "img", tabindex: "0",
@@ -109,7 +111,7 @@ export async function mount(root, studio) {
           "one pushed that answer up). Red is most important." }))),
     el("section", { class: "card ex-middle", "aria-labelledby": "ex-grid-title" },
       el("h2", { id: "ex-grid-title", text: "What a layer sees" }),
-      el("div", { class: "row ex-image-only" }, file, fileLabel, webcam, snap, videoBox), form,
+      el("div", { class: "row ex-image-only" }, file, fileLabel, webcam, snap, live, videoBox), form,
       el("div", { class: "row" }, el("label", { for: "ex-layer", text: "Layer" }), layer),
       gridInfo, el("div", { class: "ex-grid-box ex-image-only" }, gridCanvas), strips, probe),
     el("section", { class: "card ex-right", "aria-labelledby": "ex-dist-title" },
@@ -398,9 +400,39 @@ export async function mount(root, studio) {
   form.addEventListener("submit", (e) => { e.preventDefault(); runRow(); });
   file.addEventListener("change", () => { if (file.files[0]) useImage(file.files[0], "upload"); });
 
+  // Live: the next frame is sent as soon as the last one is drawn (grid and Grad-CAM), so the page
+  // never queues work on the server; data-frames counts the frames drawn, data-live says whether it runs.
+  let liveOn = false, liveLoop = null;
+  gridCanvas.dataset.live = "off";
+  function setLive(on) {
+    liveOn = on;
+    live.setAttribute("aria-pressed", on ? "true" : "false");
+    live.textContent = on ? "Stop looking" : "Keep looking (live)";
+    snap.disabled = on;
+    if (on && !liveLoop) liveLoop = runLive().finally(() => { liveLoop = null; gridCanvas.dataset.live = "off"; });
+  }
+  async function runLive() {
+    gridCanvas.dataset.live = "on";
+    let frames = 0;
+    const t0 = performance.now();
+    while (liveOn && video) {
+      const blob = await grabJpeg(video, { quality: 0.85 });
+      if (!blob || !liveOn) break;
+      await useImage(blob, "webcam");
+      frames += 1;
+      gridCanvas.dataset.frames = String(frames);
+      gridCanvas.dataset.fps = (frames / ((performance.now() - t0) / 1000)).toFixed(1);
+      studio.status(`Live: ${gridCanvas.dataset.fps} frames a second.`);
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+  }
+  live.addEventListener("click", () => setLive(!liveOn));
+
   webcam.addEventListener("click", async () => {
     if (video) {
+      setLive(false);
       closeCamera(video); video = null; videoBox.replaceChildren(); videoBox.hidden = true; snap.hidden = true;
+      live.hidden = true;
       webcam.textContent = "Use the webcam"; webcam.setAttribute("aria-pressed", "false");
       return;
     }
@@ -408,8 +440,9 @@ export async function mount(root, studio) {
     videoBox.replaceChildren(video); videoBox.hidden = false;
     try {
       await openCamera(video);
-      snap.hidden = false; webcam.textContent = "Stop the webcam"; webcam.setAttribute("aria-pressed", "true");
-      studio.status("Press “Take this frame” to look at what the webcam sees.");
+      snap.hidden = false; live.hidden = false;
+      webcam.textContent = "Stop the webcam"; webcam.setAttribute("aria-pressed", "true");
+      studio.status("Press “Take this frame” to look at what the webcam sees, or “Keep looking” to follow it live.");
     } catch (err) {
       studio.status(err.message, "error"); video = null; videoBox.hidden = true;
     }
@@ -434,5 +467,5 @@ export async function mount(root, studio) {
 
   if (opts.model) { model = opts.model; showSummary(); if (model.table) runRow(); }
   studio.status("Open a model, then upload an image or use the webcam.");
-  return () => { if (video) closeCamera(video); if (imageUrl) URL.revokeObjectURL(imageUrl); };
+  return () => { liveOn = false; if (video) closeCamera(video); if (imageUrl) URL.revokeObjectURL(imageUrl); };
 }
