@@ -33,7 +33,7 @@ def test_top1_agrees_with_float32_and_top5_accuracy_holds(agreement):
 
 def test_features_stay_close_to_float32(agreement, chelsea_path, coffee_path):
     assert agreement["cosine_mean"] >= 0.998, agreement             # measured 0.9992 (issue: 0.98)
-    assert agreement["logits_mse"] <= 0.003, agreement               # measured 0.0018 (0.0071 rounded to nearest)
+    assert agreement["logits_mse"] <= 0.003, agreement               # measured 0.0018 (0.0061 rounded to nearest)
     f32, q8 = ml.feature_extractor(), ml.feature_extractor(precision="int8")
     a, b = f32.features([chelsea_path, coffee_path]), q8.features([chelsea_path, coffee_path])
     cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
