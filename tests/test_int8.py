@@ -26,14 +26,14 @@ def agreement():
 
 def test_top1_agrees_with_float32_and_top5_accuracy_holds(agreement):
     assert agreement["images"] == 240 and agreement["labelled"] >= 100
-    assert agreement["top1_agreement"] >= 0.97, agreement   # the issue asks 0.99: not reached (see the card)
+    assert agreement["top1_agreement"] >= 0.975, agreement  # measured 0.979; the issue asks 0.99: not reached (see the card)
     assert agreement["top5_float32"] >= 0.9, agreement               # the labelled photos are recognisable
     assert abs(agreement["top5_int8"] - agreement["top5_float32"]) <= 0.01, agreement
 
 
 def test_features_stay_close_to_float32(agreement, chelsea_path, coffee_path):
     assert agreement["cosine_mean"] >= 0.998, agreement             # measured 0.9992 (issue: 0.98)
-    assert agreement["logits_mse"] <= 0.004, agreement               # measured 0.0021 (0.0071 before re-rounding)
+    assert agreement["logits_mse"] <= 0.003, agreement               # measured 0.0018 (0.0061 rounded to nearest)
     f32, q8 = ml.feature_extractor(), ml.feature_extractor(precision="int8")
     a, b = f32.features([chelsea_path, coffee_path]), q8.features([chelsea_path, coffee_path])
     cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
@@ -73,6 +73,32 @@ def test_gptq_rounding_keeps_layer_outputs_closer_than_nearest_rounding():
     assert gptq.dtype == np.int8 and np.abs(gptq.astype(int) - nearest).max() <= 3     # still the same grid
     err = {name: np.mean(((w - q * scale[:, None]) @ x.T) ** 2) for name, q in (("nearest", nearest), ("gptq", gptq))}
     assert err["gptq"] < 0.5 * err["nearest"], err
+
+
+def test_sequential_rounding_compensates_the_error_its_inputs_already_carry():
+    from playml.zoo.rounding import _ridge_target, gptq_round
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6000, 48)) @ rng.standard_normal((48, 48)) * 0.3 + 0.2
+    x_q = x * 1.08 + 0.02 * rng.standard_normal(x.shape)          # what the quantised upstream layers hand on
+    w = rng.standard_normal((16, 48))
+    scale = np.abs(w).max(1) / 127
+    h, c = x_q.T @ x_q / len(x), x.T @ x_q / len(x)
+    np.testing.assert_allclose(_ridge_target(w, h, c, 1e6), w, rtol=1e-4, atol=1e-4)   # a strong pull keeps W
+    err = {}
+    for name, target in (("float inputs", w), ("compensated", _ridge_target(w, h, c, 0.01))):
+        q = gptq_round(target, h, scale) * scale[:, None]
+        err[name] = np.mean((x @ w.T - x_q @ q.T) ** 2)
+    assert err["compensated"] < 0.2 * err["float inputs"], err
+
+
+def test_activations_between_float32_layers_are_not_rounded():
+    import onnx
+
+    model = onnx.load(str(onnx_path(get_backbone("efficientnet-lite0"), precision="int8")))
+    quantised = {n.input[0] for n in model.graph.node if n.op_type == "QuantizeLinear"}
+    assert "/blocks.1/project/conv/Conv_output_0" not in quantised     # made by a float32 layer, read by an addition
+    assert "/blocks.2/Add_output_0" in quantised and len(quantised) >= 50
 
 
 def test_teach_accuracy_on_held_out_photos_is_unchanged():
