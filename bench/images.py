@@ -222,7 +222,7 @@ def main_int8() -> None:
             "interleaved in the same run; compare the ratios).\n\n" + text + "\n\n"
             "- int8: ONNX Runtime static quantisation (QDQ, weights int8 per channel, activations uint8 per tensor, "
             "asymmetric 99.999th-percentile calibration on 64 crops of the left part of real photos, weights re-rounded "
-            "with GPTQ on the same crops, layer after layer against the partly quantised model's inputs, first 7 convolutions, pooling and classifier float32); agreement measured on 240 crops of "
+            "with GPTQ on the same crops, layer after layer against the partly quantised model's inputs, first 2 convolutions, pooling and classifier float32); agreement measured on 240 crops of "
             "their right part and of a photo never calibrated on (`playml.zoo.quantize.measure_agreement`).\n")
     out = ROOT / "bench" / "results" / "images_int8.md"
     out.write_text(note, encoding="utf-8")
