@@ -707,12 +707,16 @@ def dense_layers(model, *, dropout: bool = False) -> tuple[list, list] | None:
     from torch import nn
 
     modules: list = []
+    owned = [0]  # parameters registered on the modules met (counted here: model.parameters() is slow)
 
     def flatten(m) -> bool:
         if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or getattr(m, "_backward_pre_hooks", None):
             return False
+        owned[0] += sum(1 for p in m._parameters.values() if p is not None)
         if type(m) is nn.Sequential:
-            return all(flatten(c) for c in m)
+            return all(flatten(c) for c in m._modules.values() if c is not None)
+        if m._modules:  # a leaf module with children of its own: not a plain layer
+            return False
         modules.append(m)
         return True
 
@@ -741,7 +745,7 @@ def dense_layers(model, *, dropout: bool = False) -> tuple[list, list] | None:
     if not layers or layers[-1][3]:
         return None  # nothing, or dropout on the output
     params = [t for w, b, _, _ in layers for t in (w, b) if t is not None]
-    if len({id(p) for p in params}) != len(params) or len(params) != len(list(model.parameters())):
+    if len({id(p) for p in params}) != len(params) or len(params) != owned[0]:
         return None  # shared or extra weights
     if any(a[0].shape[0] != b[0].shape[1] for a, b in zip(layers, layers[1:])):
         return None
@@ -875,8 +879,10 @@ def forward_of(model):
         return fwd if fwd is not _MODULE_CALL else _module_call(model)
     import torch
 
-    found = dense_layers(model)
-    if found is None or not all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters()):
+    found = dense_layers(model)  # when found, its weights and biases are all the model's parameters
+    if found is None or not all(
+        t.dtype == torch.float32 and t.device.type == "cpu" for w, b, _ in found[1] for t in (w, b) if t is not None
+    ):
         _FORWARDS[model] = _MODULE_CALL
         return _module_call(model)
     fwd = DenseForward(model, *found)
