@@ -195,8 +195,9 @@ def main() -> None:
         "in a row each. playml's figure is the whole "
         "`fit()` call (scaling, training, scoring the training beats for the threshold) and the whole "
         "`score()` call (checks, scaling, errors). TensorFlow.js is timed around `model.fit` and "
-        "`predict` + error + `data()` only. Other helpers were running tests on this machine during the "
-        "measurement: figures are noisy, ratios are what matter.\n\n"
+        "`predict` + error + `data()` only; the plain loop scores rows it was given already scaled. The load "
+        "average above says whether other work shared the machine: absolute figures drift, ratios are what "
+        "matter.\n\n"
         f"{table}\n\nTraining: {verdict}.\n")
     print(f"written to {out.relative_to(ROOT)}")
 

@@ -254,8 +254,10 @@ def main() -> None:
         "same backbone in PyTorch eager on the same preprocessing, batches of 32. TensorFlow.js has no "
         "offline EfficientNet here, so it is not in this table.\n\n"
         f"Best of {ROUNDS * REPEATS} runs each ({ROUNDS * ADD_REPEATS} for adding images): {ROUNDS} rounds in "
-        "which the contenders take turns. Other helpers were running tests and benchmarks on this machine during the "
-        "measurement: absolute figures are noisy, ratios measured in the same run are what matter.\n\n"
+        "which the contenders take turns. The load average above says whether other work shared the machine: "
+        "absolute figures drift, ratios measured in the same run are what matter. playml's steps may use a "
+        "second thread when no other process runs on the second core (the last line says how many runs did); "
+        "TensorFlow.js wasm in Node and the first PyTorch loop use one, the last row is PyTorch's own threads.\n\n"
         f"{train_table}\n\n{add_table}\n\nHead training: {verdict}.\n")
     print(f"written to {out.relative_to(ROOT)}")
 
