@@ -123,15 +123,23 @@ def gptq_round(weights: np.ndarray, hessian: np.ndarray, scale: np.ndarray, damp
     return out.astype(np.int8)
 
 
+def _tables(qdq_model, float_model) -> tuple[dict, dict, dict, dict]:
+    """Lookups both re-rounding passes use: the float model's weights and nodes by name, the QDQ
+    model's initialisers by name and the node producing each of its tensors."""
+    return (
+        {i.name: i for i in float_model.graph.initializer},
+        {n.name: n for n in float_model.graph.node},
+        {i.name: i for i in qdq_model.graph.initializer},
+        {out: n for n in qdq_model.graph.node for out in n.output},
+    )
+
+
 def reround_weights(qdq_model, float_model, hessians: dict[str, np.ndarray], damp: float = 0.01) -> int:
     """Replace, in the QDQ ``qdq_model`` (changed in place), the int8 weights of every node in
     ``hessians`` by :func:`gptq_round` of its float weights in ``float_model``; returns how many."""
     from onnx import numpy_helper
 
-    float_weights = {i.name: i for i in float_model.graph.initializer}
-    float_nodes = {n.name: n for n in float_model.graph.node}
-    initialisers = {i.name: i for i in qdq_model.graph.initializer}
-    producers = {out: n for n in qdq_model.graph.node for out in n.output}
+    float_weights, float_nodes, initialisers, producers = _tables(qdq_model, float_model)
     changed = 0
     for node in qdq_model.graph.node:
         if node.name not in hessians:
@@ -187,13 +195,14 @@ def _cross_moments(float_model, qdq_model, fnode, qnode, batch, run, step: int =
     """``(E[x̃ x̃ᵀ], E[x x̃ᵀ])`` of one layer's inputs: ``x`` in float32, ``x̃`` in the QDQ model."""
     graph_input = float_model.graph.input[0].name
     attrs = _attributes(fnode)
-    calls = []
+    calls: list[tuple | None] = []
     for model, name in ((float_model, fnode.input[0]), (qdq_model, qnode.input[0])):
         if name == graph_input:
             calls.append(None)
         else:
             calls.append((_with_outputs(model, [name], run), name))
-    h = c = None
+    h: np.ndarray | None = None
+    c: np.ndarray | None = None
     count = 0
     for start in range(0, len(batch), step):
         x = batch[start : start + step]
@@ -206,6 +215,7 @@ def _cross_moments(float_model, qdq_model, fnode, qnode, batch, run, step: int =
         h = hh if h is None else h + hh
         c = cc if c is None else c + cc
         count += n
+    assert h is not None and c is not None, "an empty calibration batch"
     return h / count, c / count
 
 
@@ -231,10 +241,7 @@ def sequential_reround(qdq_model, float_model, batch: np.ndarray, run, damp: flo
     docstring); ``run(model_bytes)`` gives ``(outputs, feeds) -> arrays``. Returns how many layers."""
     from onnx import numpy_helper
 
-    float_weights = {i.name: i for i in float_model.graph.initializer}
-    float_nodes = {n.name: n for n in float_model.graph.node}
-    initialisers = {i.name: i for i in qdq_model.graph.initializer}
-    producers = {out: n for n in qdq_model.graph.node for out in n.output}
+    float_weights, float_nodes, initialisers, producers = _tables(qdq_model, float_model)
     changed = 0
     for node in qdq_model.graph.node:
         if node.op_type not in ("Conv", "Gemm") or node.name not in float_nodes:
