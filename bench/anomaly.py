@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import machine, markdown_table
+from .common import best_time, machine, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "bench" / "peers"
@@ -71,14 +71,9 @@ def bench_playml(train: np.ndarray, score: np.ndarray) -> dict:
     return {"train_s": times, "score_s": score_times, "score_warm_s": warm, "final_loss": loss}
 
 
-def _warm(call, n: int = WARM) -> float:
-    """The best of ``n`` more calls (scoring again: caches and buffers warm)."""
-    best = float("inf")
-    for _ in range(n):
-        t = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - t)
-    return best
+def _warm(call) -> float:
+    """The best of ``WARM`` more calls (scoring again: caches and buffers warm)."""
+    return best_time(call, WARM)
 
 
 def bench_torch(train: np.ndarray, score: np.ndarray, threads: int | None) -> dict:

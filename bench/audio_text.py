@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .common import best_time as common_best_time
 from .common import machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +41,7 @@ SECONDS = {"tiny": 10.0, "full": 1.5}
 
 
 def best_time(fn, repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return common_best_time(fn, repeats)
 
 
 def cpu_time(fn) -> float:

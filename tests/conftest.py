@@ -60,6 +60,23 @@ def require_browser() -> str:
     return path
 
 
+#: Headless Chromium's flags for every browser test (no sandbox as root, no GPU, nothing fetched).
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+#: A fake camera and microphone, allowed without asking.
+FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+def open_page(pw, chromium: str, args=BROWSER_ARGS, viewport=(1280, 800)):
+    """``(browser, page, errors)``: headless Chromium started with ``args``, a page of
+    ``viewport``, and the list its script errors are collected in. Close the browser when done."""
+    browser = pw.chromium.launch(executable_path=chromium, headless=True, args=list(args))
+    page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return browser, page, errors
+
+
 def require_node_modules() -> Path:
     """bench/peers/node_modules (installed by `make peers`, which `make test` runs)."""
     nm = ROOT / "bench" / "peers" / "node_modules"

@@ -16,13 +16,12 @@ import numpy as np
 import pytest
 
 from _teach_data import photo_crops, write_folder
-from conftest import ROOT, require_browser
+from conftest import BROWSER_ARGS, FAKE_MEDIA_ARGS, ROOT, require_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts" / "studio"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+ARGS = [*BROWSER_ARGS, *FAKE_MEDIA_ARGS]
 
 
 def _write_y4m(path: Path, photo: np.ndarray, frames: int = 12) -> None:

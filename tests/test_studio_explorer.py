@@ -16,13 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, require_browser
+from conftest import BROWSER_ARGS, FAKE_MEDIA_ARGS, ROOT, open_page, require_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts" / "studio"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 COFFEE = ROOT / "playml" / "samples" / "coffee.jpg"
 TM = ROOT / "tests" / "data" / "tfjs" / "tm-standard"
 
@@ -91,11 +89,8 @@ def test_explorer_page_matches_the_python_explorer(tmp_path):
     server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=tmp_path / "models")
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                         args=[*ARGS, f"--use-file-for-fake-video-capture={video}"])
-            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            args = [*BROWSER_ARGS, *FAKE_MEDIA_ARGS, f"--use-file-for-fake-video-capture={video}"]
+            browser, page, errors = open_page(pw, chromium, args)
             page.goto(server.url + "#explorer")
             expect(page.locator("#ex-model")).to_be_visible()
 

@@ -14,13 +14,11 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT, require_browser
+from conftest import ROOT, open_page, require_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts" / "studio"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 COLOURS = ROOT / "tests" / "data" / "ml5" / "colour-classifier"
 
 
@@ -46,10 +44,7 @@ def test_explorer_page_on_an_ml5_network(tmp_path):
     server = ml.studio(open_browser=False, block=False, quiet=True, models_dir=models)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
-            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            browser, page, errors = open_page(pw, chromium)
             page.goto(server.url + "#explorer")
             expect(page.locator("#ex-model")).to_be_visible()
             page.locator("#ex-model").select_option("saved:colours")

@@ -11,12 +11,11 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import ROOT, require_browser
+from conftest import BROWSER_ARGS, ROOT, require_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+ARGS = [*BROWSER_ARGS, "--autoplay-policy=no-user-gesture-required"]
 PAGE = """<!doctype html><meta charset="utf-8"><video id="v" src="drawn.webm" muted playsinline></video>
 <canvas id="c"></canvas>"""
 

@@ -300,7 +300,13 @@ def fit(
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     threads = torch.get_num_threads()
     small = threads > 1 and _is_small(model, batch_size)  # its steps run on one thread, or two if a core is idle
-    spare = small and lean is not None and _cpus() > 1 and _others_running() < _cpus() - 1
+    spare = (  # a weight big enough to split over two threads, and a second core idle now
+        small
+        and lean is not None
+        and _cpus() > 1
+        and any(p.numel() >= _BIG_WEIGHT for p in model.parameters())
+        and _others_running() < _cpus() - 1
+    )
     dense = None
     if isinstance(loss, str):
         dense, xt, xv = _DenseStack.compile_with_transform(
@@ -460,7 +466,7 @@ class _ThreadChooser:
     def worth_trying(dense: _DenseStack, steps: int) -> bool:
         """Only models whose step has products and updates large enough to split (at least 64k
         weights), with enough steps an epoch to measure, and when more than one CPU is ours."""
-        return _cpus() > 1 and steps >= 8 and sum(p.numel() for p in dense.params) >= 65536
+        return _cpus() > 1 and steps >= 8 and sum(p.numel() for p in dense.params) >= _BIG_WEIGHT
 
     def _set(self, n: int) -> None:
         import torch
@@ -559,6 +565,11 @@ def _cpus() -> int:
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[len(ordered) // 2] if ordered else math.inf
+
+
+#: Weights of this many numbers or more are worth splitting over two threads (the teach head's
+#: 1,280 × 100 is 128,000; ml5's default networks and the autoencoder are far below).
+_BIG_WEIGHT = 65536
 
 
 def _all_finite(t) -> bool:
@@ -931,7 +942,7 @@ class _DenseStack:
         # runs on the same layout; :meth:`sync` copies it back into the model. Other weights (and
         # all on one thread, where that layout is slower: teach head 0.19 → 0.21 s here) are
         # trained in place, used as the view wᵀ.
-        self.inputs_major = [two_threads and w.numel() >= 65536 for w, _, _, _ in layers]
+        self.inputs_major = [two_threads and w.numel() >= _BIG_WEIGHT for w, _, _, _ in layers]
         self.model_weights = [w for w, _, _, _ in layers]
         self.layers = [
             (w.detach().t().contiguous() if major else w.detach().t(), b, act, p)

@@ -97,7 +97,9 @@ class BackboneRunner:
         """Run on one image or many: ``(many, [array per output])`` with one row per image."""
         many = is_many(images)
         items = list(iter_many(images)) if many else [images]
-        self._session(len(items) <= max(1, int(batch_size)))  # build/load it before the progress bar starts
+        size = max(1, int(batch_size))
+        alone = len(items) <= size  # one batch: decoded before it runs, nothing overlaps
+        self._session(alone)  # build/load it before the progress bar starts
         show = progress if progress is not None else len(items) >= PROGRESS_THRESHOLD
         bar = None
         if show:
@@ -105,8 +107,6 @@ class BackboneRunner:
 
             bar = progress_bar(total=len(items), desc=desc, unit="img")
         results: list[list[np.ndarray]] = [[] for _ in outputs]
-        size = max(1, int(batch_size))
-        alone = len(items) <= size  # one batch: decoded before it runs, nothing overlaps
         try:
             for n, batch in self._batches(items, size):
                 for store, value in zip(results, self.run(batch, outputs, alone=alone)):
