@@ -772,7 +772,9 @@ class DenseForward:
 
     def __init__(self, model, linears: list, layers: list):
         self.model = model
-        self.linears = [(m, m.weight, m.bias) for m in linears]
+        # each layer's parameter dict and the weight and bias read now: current() compares them
+        # without nn.Module's attribute lookup (12 lookups cost more than a small forward's product)
+        self.linears = [(m._parameters, m.weight, m.bias) for m in linears]
         self.layers = [(w.detach().t(), None if b is None else b.detach(), act) for w, b, act in layers]
         self.macs = sum(w.numel() for w, _, _ in layers)
         # per layer: (wᵀ, b, activation, w, b as a column, output width), the views made once
@@ -783,7 +785,7 @@ class DenseForward:
         self._asked = 0
 
     def current(self) -> bool:
-        return all(m.weight is w and m.bias is b for m, w, b in self.linears)
+        return all(p.get("weight") is w and p.get("bias") is b for p, w, b in self.linears)
 
     def __call__(self, x):
         """The model's output for the float32 2-D tensor ``x`` (no graph, eval behaviour)."""

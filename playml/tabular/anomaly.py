@@ -58,6 +58,13 @@ _MAX_SAVED_ERRORS = 10_001
 
 
 # --------------------------------------------------------------------------- the detector
+def torch_float32(x: np.ndarray) -> Any:
+    """``x`` as a contiguous float32 tensor (shares its memory when it already is one)."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
 def _activation(name: str):
     import torch.nn as nn
 
@@ -307,6 +314,25 @@ class AnomalyDetector:
         self.scale_offset_ = offset.astype(np.float32)
         self.scale_span_ = span.astype(np.float32)
 
+    def _scale(self, x: Any, out: Any = None) -> Any:
+        """The float32 tensor ``x`` scaled, ``(x - scale_offset_) / scale_span_``: the one scaling
+        training, the threshold and scoring share. A subtraction then a division, each rounded
+        exactly, so a row's numbers never depend on where it sits in the table (a fused
+        multiply-add is rounded once in vector lanes and twice in the tail: measured, scores
+        changed with the order of the rows)."""
+        import torch
+
+        kept = self.__dict__.get("_scaling")
+        if kept is None or kept[0] is not self.scale_offset_ or kept[1] is not self.scale_span_:
+            kept = self._scaling = (
+                self.scale_offset_,
+                self.scale_span_,
+                torch.from_numpy(self.scale_offset_),
+                torch.from_numpy(self.scale_span_),
+            )
+        out = torch.sub(x, kept[2], out=out)
+        return out.div_(kept[3])
+
     def _prepare(
         self,
         data: Any,
@@ -333,7 +359,9 @@ class AnomalyDetector:
                 f"{what} has {table.x.shape[1]} per example. Pass data with the same columns "
                 "(in the same order) as the training data."
             )
-        return table, (table.x - self.scale_offset_) / self.scale_span_ if scale else None
+        if not scale:
+            return table, None
+        return table, self._scale(torch_float32(table.x)).numpy()
 
     # --------------------------------------------------------------- training
     def train(self, data: Any, y: Any = None, **options: Any) -> History:
@@ -411,7 +439,7 @@ class AnomalyDetector:
         self.feature_names_ = table.columns
         self.normal_label_ = None if normal_label is None else str(normal_label)
         self._fit_scaler(x)
-        xs = torch.from_numpy((x - self.scale_offset_) / self.scale_span_)
+        xs = self._scale(torch_float32(x))
         self.model_ = None  # a failed fit leaves an untrained detector, not a half-trained one
         latent, share = self._choose_latent(x)
         if self.seed is not None:
@@ -455,7 +483,8 @@ class AnomalyDetector:
         self.model_ = model
         self.latent_, self.latent_variance_ = latent, share
         self.history_ = history
-        self.train_errors_ = self._errors(xs.numpy())
+        # the raw rows through the path score() takes: the same numbers, and that path warm for the first call
+        self.train_errors_ = self._errors(x, scaled=False)
         self.threshold_ = float(np.percentile(self.train_errors_, self.threshold_percentile))
         return self
 
@@ -506,7 +535,7 @@ class AnomalyDetector:
             torch.set_num_threads(1)
         try:
             for start in range(0, n, 65536):
-                chunk = torch.from_numpy(np.ascontiguousarray(xs[start : start + 65536], dtype=np.float32))
+                chunk = torch_float32(xs[start : start + 65536])
                 if (
                     dense
                     and not scaled
@@ -515,8 +544,7 @@ class AnomalyDetector:
                 ):
                     continue
                 if not scaled:
-                    chunk = torch.sub(chunk, torch.from_numpy(self.scale_offset_))
-                    chunk.div_(torch.from_numpy(self.scale_span_))
+                    chunk = self._scale(chunk)
                 rebuilt = forward(chunk)
                 in_place = dense and rebuilt.is_contiguous()  # a fresh tensor, rows in order for the mean
                 diff = rebuilt if in_place else torch.empty_like(chunk)
@@ -549,8 +577,7 @@ class AnomalyDetector:
                     partial(torch.mean, diff, 1, out=err),
                     err.numpy,
                 ]
-            torch.sub(chunk, torch.from_numpy(self.scale_offset_), out=prog.x)
-            prog.x.div_(torch.from_numpy(self.scale_span_))
+            self._scale(chunk, out=prog.x)
             prog.run()
             for call in tail:
                 result = call()
