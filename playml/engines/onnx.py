@@ -187,6 +187,18 @@ def export_torch(
     return buffer.getvalue()
 
 
+def keep_outputs(model_bytes: bytes, outputs: Sequence[str]) -> bytes:
+    """The model with only ``outputs`` and the nodes and weights they need: ONNX Runtime runs
+    every node of a graph whatever outputs a call asks for (measured: EfficientNet-Lite0's
+    classifier, unused by its features, is 0.15–0.25 of 2.5 ms per image in int8)."""
+    import onnx
+    from onnx.utils import Extractor
+
+    model = onnx.load_from_string(model_bytes)
+    inputs = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    return Extractor(model).extract_model(inputs, list(outputs)).SerializeToString()
+
+
 def fold_padding_into_convolutions(model_bytes: bytes) -> bytes:
     """Fold each zero ``Pad`` that feeds a ``Conv`` into that convolution's ``pads``.
 

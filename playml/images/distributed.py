@@ -29,7 +29,7 @@ class _Embedder:
         from playml.zoo import get_backbone
         from playml.zoo.runtime import BackboneRunner
 
-        self.runner = BackboneRunner(get_backbone(model), layer, threads, precision)
+        self.runner = BackboneRunner(get_backbone(model), layer, threads, precision, ("features",))
         self.runner.session  # noqa: B018  (open the session before the first batch)
 
     def __call__(self, batch: dict) -> dict:

@@ -48,6 +48,8 @@ class FeatureExtractor(BackboneTask):
     for training.
     """
 
+    _outputs = ("features",)  # its session leaves out the classifier
+
     def __init__(
         self,
         model: str = DEFAULT_MODEL,

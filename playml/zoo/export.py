@@ -13,6 +13,7 @@ weights, the network code, the architecture, the layer and :data:`EXPORT_VERSION
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from playml.core.saving import atomic_write
@@ -79,12 +80,12 @@ def onnx_path(spec: BackboneSpec, layer: str = "features", precision: str = "flo
     return engine.cache_path(f"{spec.name}-{layer}", [spec.weights_path()], _CODE, EXPORT_VERSION, arch)
 
 
-def _float_bytes(spec: BackboneSpec, layer: str) -> bytes:
-    """The float32 export: from its cache file when there is one."""
-    path = onnx_path(spec, layer)
+def _cached_bytes(spec: BackboneSpec, layer: str, precision: str = "float32") -> bytes:
+    """The export at ``precision``: from its cache file when there is one (written if not)."""
+    path = onnx_path(spec, layer, precision)
     if path.exists():
         return path.read_bytes()
-    data = export_bytes(spec, layer)
+    data = export_bytes(spec, layer, precision)
     try:
         atomic_write(path, data)
     except OSError:  # read-only cache
@@ -97,7 +98,7 @@ def quantized_bytes(spec: BackboneSpec, layer: str = "features") -> bytes:
     from playml.zoo.preprocessing import preprocess
     from playml.zoo.quantize import calibration_photos, quantize_bytes
 
-    return quantize_bytes(_float_bytes(spec, layer), preprocess(calibration_photos(), spec))
+    return quantize_bytes(_cached_bytes(spec, layer), preprocess(calibration_photos(), spec))
 
 
 def export_bytes(spec: BackboneSpec, layer: str = "features", precision: str = "float32") -> bytes:
@@ -144,9 +145,20 @@ def inference_session(
     precision: str = "float32",
     *,
     spinning: bool = False,
+    outputs: Sequence[str] | None = None,
 ):
     """The ONNX Runtime session of ``spec`` up to ``layer`` at ``precision`` (exported on first
-    use, then kept); ``spinning`` as :func:`playml.engines.onnx.session_options` has it."""
-    return engine.cached_session(
-        onnx_path(spec, layer, precision), lambda: export_bytes(spec, layer, precision), threads, spinning=spinning
-    )
+    use, then kept); ``spinning`` as :func:`playml.engines.onnx.session_options` has it.
+    ``outputs``: the only outputs the caller will ask for. ``("features",)`` of the whole network
+    runs a copy without the classifier (cached beside the export), which ONNX Runtime would
+    otherwise run on every call."""
+    path = onnx_path(spec, layer, precision)
+    if outputs is not None and list(outputs) == ["features"] and _export_layer(spec, layer) == "features":
+        trimmed = path.with_name(f"{path.stem}-features-only{path.suffix}")
+        return engine.cached_session(
+            trimmed,
+            lambda: engine.keep_outputs(_cached_bytes(spec, layer, precision), ["features"]),
+            threads,
+            spinning=spinning,
+        )
+    return engine.cached_session(path, lambda: export_bytes(spec, layer, precision), threads, spinning=spinning)

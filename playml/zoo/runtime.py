@@ -34,11 +34,18 @@ class BackboneRunner:
     """The ONNX Runtime session of one backbone (up to one layer) and its batching."""
 
     def __init__(
-        self, spec: BackboneSpec, layer: str = "features", threads: int | None = None, precision: str = "float32"
+        self,
+        spec: BackboneSpec,
+        layer: str = "features",
+        threads: int | None = None,
+        precision: str = "float32",
+        outputs: tuple[str, ...] | None = None,
     ):
+        """``outputs``: the only outputs :meth:`run` will be asked for (``None``: any), so the
+        session can leave out what they do not need (see :func:`inference_session`)."""
         from playml.zoo.quantize import check_precision
 
-        self.spec, self.layer, self.threads = spec, spec.check_layer(layer), threads
+        self.spec, self.layer, self.threads, self.outputs = spec, spec.check_layer(layer), threads, outputs
         self.precision = check_precision(precision)
         self._sessions: dict[bool, Any] = {}
 
@@ -53,7 +60,7 @@ class BackboneRunner:
             from playml.zoo.export import inference_session
 
             made = self._sessions[spinning] = inference_session(
-                self.spec, self.layer, self.threads, self.precision, spinning=spinning
+                self.spec, self.layer, self.threads, self.precision, spinning=spinning, outputs=self.outputs
             )
         return made
 
@@ -125,6 +132,7 @@ class BackboneTask:
     a backbone spec, its model card and a lazily created ONNX Runtime session."""
 
     _layer = "features"
+    _outputs: tuple[str, ...] | None = None  # the outputs its runner is asked for (None: any)
 
     def _setup(self, model: str, precision: str = "float32") -> None:
         from playml.zoo import get_backbone
@@ -162,5 +170,5 @@ class BackboneTask:
 
     def _get_runner(self) -> BackboneRunner:
         if self._runner is None:
-            self._runner = BackboneRunner(self._spec, self._layer, self.threads, self.precision)
+            self._runner = BackboneRunner(self._spec, self._layer, self.threads, self.precision, self._outputs)
         return self._runner
