@@ -377,6 +377,16 @@ def test_latent_auto_is_chosen_from_the_data_given_sizes_stay_and_both_survive_s
         ml.anomaly_detector(latent="big").fit(plane, progress=False)
 
 
+def test_training_errors_are_the_scores_of_the_training_rows(cancer):
+    """The threshold comes from the training rows scored as score() scores them: the same numbers,
+    so a training row is flagged exactly when its score is at or above the threshold."""
+    _, train, _ = cancer
+    det = ml.anomaly_detector(hidden=[8], latent=2, seed=0).fit(train, epochs=3, progress=False)
+    assert np.array_equal(det.score(train), det.train_errors_)
+    assert np.array_equal(det.score(train.tolist()), det.train_errors_)
+    assert det.is_anomaly(train).sum() == (det.train_errors_ >= det.threshold).sum() > 0
+
+
 def test_scoring_float32_tables_again_and_again_gives_the_same_numbers(cancer):
     """Float32 tables skip reading and converting, and a size scored twice runs on kept buffers:
     neither may change a single score, in any layout, and bad rows are still named."""
