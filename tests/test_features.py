@@ -92,6 +92,19 @@ def test_engines_for_later_work(fe, coffee_path):
     assert module(torch.from_numpy(x)).shape == (1, 24)
 
 
+def test_the_feature_session_leaves_the_classifier_out(fe, photos):
+    """ONNX Runtime runs every node of a graph whatever outputs are asked for, so the features run on
+    a copy without the 1280 × 1000 classifier: the same numbers as the whole network's, one output."""
+    clf = ml.image_classifier()
+    assert [o.name for o in fe.session.get_outputs()] == ["features"]
+    assert {o.name for o in clf.session.get_outputs()} == {"features", "logits"}
+    x = fe.preprocess([photos["coffee"], photos["chelsea"]])
+    alone = fe.session.run(["features"], {"images": x})[0]
+    whole = clf.session.run(["features"], {"images": x})[0]
+    np.testing.assert_allclose(alone, whole, rtol=0, atol=1e-6)
+    assert np.array_equal(fe.features([photos["coffee"], photos["chelsea"]]), alone)
+
+
 def test_teaching_methods_delegate_to_transfer():
     transfer = pytest.importorskip("playml.images.transfer")
     fe = ml.feature_extractor()
