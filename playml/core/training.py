@@ -339,7 +339,7 @@ def fit(
     chooser = None
     if small:
         torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than they save
-        if copy_back and _ThreadChooser.worth_trying(dense, steps):
+        if copy_back and steps >= _ThreadChooser.MIN_STEPS:  # a big weight and an idle core (`spare`)
             chooser = _ThreadChooser(min(threads, 2), nt % batch_size != 0)  # when a spare core is idle
     try:
         for epoch in range(1, epochs + 1):
@@ -450,6 +450,7 @@ class _ThreadChooser:
     """
 
     PROBE = 4  # steps tried on two threads; the first only wakes the second thread
+    MIN_STEPS = 8  # fewer steps an epoch are too few to measure
     WIN = 0.85  # two threads are kept when their steps take at most this share of one thread's
 
     def __init__(self, threads: int, short_last: bool):
@@ -461,12 +462,6 @@ class _ThreadChooser:
         self.next_try, self.wait = 2, 2  # the epoch of the next trial, and the wait after a failed one
         self.epoch = 0
         self.used: set[int] = set()
-
-    @staticmethod
-    def worth_trying(dense: _DenseStack, steps: int) -> bool:
-        """Only models whose step has products and updates large enough to split (at least 64k
-        weights), with enough steps an epoch to measure, and when more than one CPU is ours."""
-        return _cpus() > 1 and steps >= 8 and sum(p.numel() for p in dense.params) >= _BIG_WEIGHT
 
     def _set(self, n: int) -> None:
         import torch
@@ -1134,7 +1129,8 @@ class _DenseStack:
                     d_below, narrow = buffer(("delta", n, i - 1), n, wt.shape[0])
                     calls.append(product(d_below, narrow, d, wt.t()))
                     d = d_below
-            for w, gw in zip(self._weights(), self._weight_grads()):  # the l2 / l1 penalties' gradients
+            for k in self._weight_positions():  # the l2 / l1 penalties' gradients (weights as trained)
+                w, gw = self.params[k], self.grads[k]
                 if self.l2:
                     calls.append(partial(gw.add_, w, alpha=2.0 * self.l2))
                 if self.l1:
@@ -1143,18 +1139,11 @@ class _DenseStack:
             start += n
         return out
 
-    def _weights(self):
-        """The weights as trained (each in its gradient's layout)."""
+    def _weight_positions(self) -> list[int]:
+        """Where each layer's weight sits in :attr:`params` and :attr:`grads` (a bias follows it)."""
         out, g = [], 0
         for _, b, _, _ in self.layers:
-            out.append(self.params[g])
-            g += 2 if b is not None else 1
-        return out
-
-    def _weight_grads(self):
-        out, g = [], 0
-        for _, b, _, _ in self.layers:
-            out.append(self.grads[g])
+            out.append(g)
             g += 2 if b is not None else 1
         return out
 

@@ -322,16 +322,8 @@ class AnomalyDetector:
         changed with the order of the rows)."""
         import torch
 
-        kept = self.__dict__.get("_scaling")
-        if kept is None or kept[0] is not self.scale_offset_ or kept[1] is not self.scale_span_:
-            kept = self._scaling = (
-                self.scale_offset_,
-                self.scale_span_,
-                torch.from_numpy(self.scale_offset_),
-                torch.from_numpy(self.scale_span_),
-            )
-        out = torch.sub(x, kept[2], out=out)
-        return out.div_(kept[3])
+        out = torch.sub(x, torch.from_numpy(self.scale_offset_), out=out)
+        return out.div_(torch.from_numpy(self.scale_span_))
 
     def _prepare(
         self,
@@ -483,7 +475,7 @@ class AnomalyDetector:
         self.model_ = model
         self.latent_, self.latent_variance_ = latent, share
         self.history_ = history
-        # the raw rows through the path score() takes: the same numbers, and that path warm for the first call
+        # the raw rows through the path score() takes: score(training rows) gives exactly these numbers
         self.train_errors_ = self._errors(x, scaled=False)
         self.threshold_ = float(np.percentile(self.train_errors_, self.threshold_percentile))
         return self
