@@ -26,7 +26,9 @@ def agreement():
 
 def test_top1_agrees_with_float32_and_top5_accuracy_holds(agreement):
     assert agreement["images"] == 240 and agreement["labelled"] >= 100
-    assert agreement["top1_agreement"] >= 0.97, agreement  # measured 0.975; the issue asks 0.99: not reached (see the card)
+    assert agreement["top1_agreement"] >= 0.97, agreement  # pure int8: measured 0.975 (the issue asks 0.99)
+    # the image classifier re-runs near-ties in float32: measured 0.996 with 7.1 % re-run
+    assert agreement["top1_rechecked"] >= 0.99 and agreement["rechecked_share"] <= 0.1, agreement
     assert agreement["top5_float32"] >= 0.9, agreement               # the labelled photos are recognisable
     assert abs(agreement["top5_int8"] - agreement["top5_float32"]) <= 0.01, agreement
 
@@ -58,7 +60,56 @@ def test_classifier_int8_is_cached_under_its_own_key(coffee_path):
 def test_card_states_the_agreement_measured_now(agreement):
     card = ml.image_classifier(precision="int8").model_card
     assert f"{agreement['top1_agreement']:.1%} of {agreement['images']} crops" in card.accuracy, (card.accuracy, agreement)
+    rechecked = f"{agreement['top1_rechecked']:.1%} with {agreement['rechecked_share']:.1%} of them re-run"
+    assert rechecked in card.accuracy, (card.accuracy, agreement)
     assert f"{agreement['cosine_mean']:.4f}" in card.accuracy, (card.accuracy, agreement)
+
+
+def test_classifier_gives_float32_labels_on_the_near_ties_int8_flips():
+    from playml.zoo.quantize import RECHECK_MARGIN, agreement_photos
+    from playml.zoo.runtime import BackboneRunner
+    from playml.zoo.preprocessing import preprocess
+
+    spec = get_backbone("efficientnet-lite0")
+    crops, _ = agreement_photos(240)
+    batch = preprocess(crops, spec)
+    (f32,), (q8,) = (BackboneRunner(spec, precision=p).run(batch, ["logits"]) for p in ("float32", "int8"))
+    gap = np.diff(np.sort(q8, axis=1)[:, -2:], axis=1)[:, 0]
+    flipped = [i for i in np.flatnonzero(f32.argmax(1) != q8.argmax(1)) if gap[i] < RECHECK_MARGIN]
+    assert len(flipped) >= 3, gap[f32.argmax(1) != q8.argmax(1)]                  # 5 of the 6 misses here
+    near = [crops[i] for i in flipped]
+    labels = ml.image_classifier().labels
+    expected = [labels[i] for i in f32[flipped].argmax(1)]
+
+    clf = ml.image_classifier(precision="int8")
+    assert [p[0].label for p in clf.classify(near, top_k=1)] == expected
+    runner = clf._get_runner()
+    assert runner.counts == {"images": len(near), "rechecked": len(near)}
+    np.testing.assert_allclose(clf.probabilities(near[0]), ml.image_classifier().probabilities(near[0]), atol=1e-5)
+    pure = ml.image_classifier(precision="int8", recheck=False)
+    assert [p[0].label for p in pure.classify(near, top_k=1)] != expected          # what the recheck fixes
+    confident = [crops[i] for i in np.flatnonzero(gap > 0.5)[:5]]
+    before = dict(runner.counts)
+    clf.classify(confident)
+    assert runner.counts == {"images": before["images"] + 5, "rechecked": before["rechecked"]}  # clear ones stay int8
+
+
+def test_recheck_margin_keeps_99_percent_on_the_crops_it_was_chosen_on():
+    from playml.zoo.quantize import RECHECK_MARGIN, tuning_photos
+
+    measured = measure_agreement(get_backbone("efficientnet-lite0"), crops=tuning_photos())
+    assert measured["top1_rechecked"] >= 0.99 > measured["top1_agreement"], measured   # 0.993, 0.978
+    smaller = measure_agreement(get_backbone("efficientnet-lite0"), crops=tuning_photos(), margin=RECHECK_MARGIN - 0.01)
+    assert smaller["top1_rechecked"] < 0.99, smaller                                    # the smallest such step
+
+
+def test_recheck_is_checked():
+    with pytest.raises(ml.PlaymlError, match="recheck"):
+        ml.image_classifier(precision="int8", recheck="yes")
+    with pytest.raises(ml.PlaymlError, match="recheck"):
+        ml.image_classifier(precision="int8", recheck=-0.1)
+    assert ml.image_classifier(precision="int8", recheck=0.2)._get_runner().recheck == 0.2
+    assert ml.image_classifier(recheck=0.2)._get_runner().recheck is None    # float32 has nothing to recheck
 
 
 def test_gptq_rounding_keeps_layer_outputs_closer_than_nearest_rounding():
@@ -171,7 +222,7 @@ def test_saved_teach_model_and_search_index_keep_their_precision(tmp_path, chels
 
     index = ml.image_search([chelsea_path, coffee_path], precision="int8", cache=False)
     again = ml.image_search.load(index.save(tmp_path / "photos.index"))
-    assert again.precision == "int8" and again.query(coffee_path, k=1)[0].path.endswith("coffee.jpg")
+    assert again.precision == "int8" and again.query(coffee_path, top_k=1)[0].path.endswith("coffee.jpg")
     with pytest.raises(ml.PlaymlError, match="precision"):
         ml.image_search.merge([again, ml.image_search([chelsea_path], cache=False)])
 

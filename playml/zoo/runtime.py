@@ -40,14 +40,21 @@ class BackboneRunner:
         threads: int | None = None,
         precision: str = "float32",
         outputs: tuple[str, ...] | None = None,
+        recheck: float | None = None,
     ):
         """``outputs``: the only outputs :meth:`run` will be asked for (``None``: any), so the
-        session can leave out what they do not need (see :func:`inference_session`)."""
+        session can leave out what they do not need (see :func:`inference_session`).
+        ``recheck``: at int8, the images whose two best logits are closer than this are run
+        again in float32 and get float32's outputs (see :meth:`run`)."""
         from playml.zoo.quantize import check_precision
 
         self.spec, self.layer, self.threads, self.outputs = spec, spec.check_layer(layer), threads, outputs
         self.precision = check_precision(precision)
+        self.recheck = recheck if self.precision != "float32" else None
         self._sessions: dict[bool, Any] = {}
+        self._reference: BackboneRunner | None = None
+        #: How many images :meth:`run` has handled, and how many of them it ran again in float32.
+        self.counts = {"images": 0, "rechecked": 0}
 
     @property
     def session(self):
@@ -71,9 +78,28 @@ class BackboneRunner:
         session = self._session(alone)
         step = max(1, INFERENCE_BATCH)
         if len(batch) <= step:
-            return session.run(outputs, {"images": batch})
-        parts = [session.run(outputs, {"images": batch[i : i + step]}) for i in range(0, len(batch), step)]
-        return [np.concatenate(p) for p in zip(*parts)]
+            results = session.run(outputs, {"images": batch})
+        else:
+            parts = [session.run(outputs, {"images": batch[i : i + step]}) for i in range(0, len(batch), step)]
+            results = [np.concatenate(p) for p in zip(*parts)]
+        self.counts["images"] += len(batch)
+        if self.recheck is not None and "logits" in outputs:
+            self._recheck(batch, outputs, results, alone)
+        return results
+
+    def _recheck(self, batch: np.ndarray, outputs: list[str], results: list[np.ndarray], alone: bool) -> None:
+        """Replace, in place, every output of the images whose two best logits are within
+        ``self.recheck`` of each other by float32's: int8's rounding flips such near-ties."""
+        logits = results[outputs.index("logits")]
+        best_two = np.partition(logits, -2, axis=1)[:, -2:]
+        near = np.flatnonzero(np.abs(best_two[:, 1] - best_two[:, 0]) < self.recheck)
+        if near.size == 0:
+            return
+        if self._reference is None:
+            self._reference = BackboneRunner(self.spec, self.layer, self.threads, "float32", self.outputs)
+        for store, again in zip(results, self._reference.run(batch[near], outputs, alone=alone)):
+            store[near] = again
+        self.counts["rechecked"] += int(near.size)
 
     def _batches(self, items: list[Any], batch_size: int) -> Iterator[tuple[int, np.ndarray]]:
         chunks = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
