@@ -6,16 +6,26 @@ import pytest
 import torch
 
 from playml.core import training
+from playml.core.threads import torch_threads
 from playml.core.training import fit
 
 
 @pytest.fixture(autouse=True)
 def _one_thread():
     """The reference loops here are tiny: on a shared machine several threads only wait for each other."""
+    with torch_threads(1):
+        yield
+
+
+def test_torch_threads_restores_the_count_it_found():
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+        with pytest.raises(ZeroDivisionError), torch_threads(1):
+            assert torch.get_num_threads() == 1
+            1 / 0
+        assert torch.get_num_threads() == before + 1   # restored on the way out of an error too
+    assert torch.get_num_threads() == before
 
 
 def _data(n=90, d=20, seed=0):

@@ -27,7 +27,6 @@ sessions used for inference do not give.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 
 from playml.core.media import is_many, iter_many, load_image
 from playml.core.reprs import build_repr
+from playml.core.threads import torch_threads
 from playml.errors import InputError, TaskError, unknown_name
 from playml.results import Prediction, Result, Value
 
@@ -402,21 +402,6 @@ def model_explorer(model: Any = "efficientnet-lite0", **options: Any) -> ModelEx
     ModelExplorer(model='efficientnet-lite0', kind='backbone')
     """
     return ModelExplorer(model, **options)
-
-
-@contextlib.contextmanager
-def torch_threads(n: int):
-    """Run PyTorch on ``n`` threads inside the block (the previous number is restored after)."""
-    import torch
-
-    before = torch.get_num_threads()
-    if before != n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
 
 
 def histogram(values: np.ndarray, layer: str, what: str, bins: int = 40) -> ValueDistribution:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from playml.core.evaluation import AnomalyReport
+from playml.core.threads import torch_threads
 from playml.core.training import History
 from playml.datasets.tables import Table, check_finite, to_table, truth_mask
 from playml.errors import DataError, FormatError, InputError, ShapeError, not_trained
@@ -523,9 +524,7 @@ class AnomalyDetector:
         macs = forward.macs if dense else sum(p.numel() for p in self.model_.parameters())
         threads = torch.get_num_threads()
         one = threads > 1 and macs * min(n, 65536) < 2e7  # tiny products gain nothing from more threads
-        if one:
-            torch.set_num_threads(1)
-        try:
+        with torch_threads(1 if one else threads):
             for start in range(0, n, 65536):
                 chunk = torch_float32(xs[start : start + 65536])
                 if (
@@ -542,9 +541,6 @@ class AnomalyDetector:
                 diff = rebuilt if in_place else torch.empty_like(chunk)
                 torch.sub(rebuilt, chunk, out=diff)
                 out[start : start + len(chunk)] = diff.square_().mean(dim=1).numpy()
-        finally:
-            if one:
-                torch.set_num_threads(threads)
         return out
 
     def _program_errors(self, forward: Any, chunk: Any, out: np.ndarray) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from fastapi import File, Request, UploadFile
 
+from playml.core.threads import torch_threads
 from playml.errors import InputError
 
 __all__ = ["Playground", "SearchSession", "AnomalySession", "FEATURES", "ACTIVATIONS", "register"]
@@ -245,27 +246,22 @@ class Playground:
         return None
 
     def _play(self, playing: threading.Event) -> None:
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # a tiny network: one thread is much faster than two on a busy machine
         chunk = 1
         try:
-            while playing.is_set():
-                if time.monotonic() - self._seen > UNWATCHED_SECONDS:  # the page is gone: stop
-                    break
-                with self.lock:
-                    if not playing.is_set():
+            with torch_threads(1):  # a tiny network: one thread is much faster than two on a busy machine
+                while playing.is_set():
+                    if time.monotonic() - self._seen > UNWATCHED_SECONDS:  # the page is gone: stop
                         break
-                    ms = self._train(chunk)
-                    self.frame = self._frame()
-                # about 25 ms of training between pictures (whole epochs)
-                chunk = max(1, min(20, round(chunk * 25 / max(ms, 1e-3))))
-                time.sleep(0.001)  # let the server answer
+                    with self.lock:
+                        if not playing.is_set():
+                            break
+                        ms = self._train(chunk)
+                        self.frame = self._frame()
+                    # about 25 ms of training between pictures (whole epochs)
+                    chunk = max(1, min(20, round(chunk * 25 / max(ms, 1e-3))))
+                    time.sleep(0.001)  # let the server answer
         except Exception as e:  # noqa: BLE001 - shown on the page in words
             self.frame = {**(self.frame or {}), "error": str(e)}
-        finally:
-            torch.set_num_threads(threads)
 
     def _weights(self) -> list[dict[str, Any]]:
         """The network's dense layers: weights (out × in), biases and the activation after each."""
@@ -317,14 +313,8 @@ class Playground:
 
     def state(self, points: bool = False) -> dict[str, Any]:
         """The losses, the boundary (probability of blue on the lattice, 0–255) and each neuron's picture."""
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # a tiny network: one thread is ~40× faster than two on a busy machine
-        try:
+        with torch_threads(1):  # a tiny network: one thread is ~40× faster than two on a busy machine
             return self._state(points)
-        finally:
-            torch.set_num_threads(threads)
 
     def _state(self, points: bool) -> dict[str, Any]:
         import torch
