@@ -63,6 +63,7 @@ def test_card_states_the_agreement_measured_now(agreement):
     rechecked = f"{agreement['top1_rechecked']:.1%} with {agreement['rechecked_share']:.1%} of them re-run"
     assert rechecked in card.accuracy, (card.accuracy, agreement)
     assert f"{agreement['cosine_mean']:.4f}" in card.accuracy, (card.accuracy, agreement)
+    assert "20 ImageNet validation photos" in card.accuracy
 
 
 def test_classifier_gives_float32_labels_on_the_near_ties_int8_flips():
@@ -101,6 +102,18 @@ def test_recheck_margin_keeps_99_percent_on_the_crops_it_was_chosen_on():
     assert measured["top1_rechecked"] >= 0.99 > measured["top1_agreement"], measured   # 0.993, 0.978
     smaller = measure_agreement(get_backbone("efficientnet-lite0"), crops=tuning_photos(), margin=RECHECK_MARGIN - 0.01)
     assert smaller["top1_rechecked"] < 0.99, smaller                                    # the smallest such step
+
+
+def test_imagenet_validation_photos_keep_their_labels_and_accuracy():
+    from playml.zoo.quantize import imagenet_photos
+
+    photos, truth = imagenet_photos()
+    measured = measure_agreement(get_backbone("efficientnet-lite0"), crops=photos, truth=truth)
+    assert measured["images"] == measured["labelled"] == 20
+    assert measured["top1_agreement"] >= 0.95 and measured["top1_rechecked"] >= 0.95, measured   # 20 of 20 both
+    assert measured["top1_float32"] >= 0.85, measured                                          # 0.90: real labels
+    assert abs(measured["top1_int8"] - measured["top1_float32"]) <= 0.05, measured
+    assert abs(measured["top5_int8"] - measured["top5_float32"]) <= 0.05, measured            # 0.95 both
 
 
 def test_recheck_is_checked():

@@ -14,20 +14,26 @@ __all__ = ["measure_agreement"]
 
 
 def measure_agreement(
-    spec, n: int = 240, threads: int | None = None, margin: float = RECHECK_MARGIN, crops=None
+    spec,
+    n: int = 240,
+    threads: int | None = None,
+    margin: float = RECHECK_MARGIN,
+    crops: list | None = None,
+    truth: list[int] | None = None,
 ) -> dict[str, float]:
     """int8 against float32 on :func:`agreement_photos` (or on ``crops``): top-1 agreement,
-    top-5 accuracy of each (on the photos with labels in :data:`PHOTO_LABELS`), mean and
-    lowest cosine similarity of the features, mean squared difference of the logits; and the
-    image classifier's top-1 agreement when it re-runs near-ties in float32 (``margin``, see
-    :data:`RECHECK_MARGIN`) with the share of crops it re-ran."""
+    top-5 accuracy of each (on the photos with labels in :data:`PHOTO_LABELS`, or against the
+    class indices ``truth``, with top-1 accuracy too), mean and lowest cosine similarity of the
+    features, mean squared difference of the logits; and the image classifier's top-1 agreement
+    when it re-runs near-ties in float32 (``margin``, see :data:`RECHECK_MARGIN`) with the
+    share of crops it re-ran."""
     from playml.zoo import imagenet_labels
     from playml.zoo.preprocessing import preprocess
     from playml.zoo.runtime import BackboneRunner
 
     if crops is None:
         crops, names = agreement_photos(n)
-    else:  # no labels: no top-5 accuracy
+    else:  # labelled by ``truth`` or not at all
         names = [""] * len(crops)
     batch = preprocess(crops, spec)
     out = {}
@@ -37,7 +43,11 @@ def measure_agreement(
     (rechecked,) = rechecking.run(batch, ["logits"])
     (f32_feats, f32_logits), (q_feats, q_logits) = out["float32"], out["int8"]
     labels = imagenet_labels()
-    accepted = [PHOTO_LABELS.get(name) for name in names]
+    accepted: list[tuple[str, ...] | None]
+    if truth is not None:
+        accepted = [(labels[t],) for t in truth]
+    else:
+        accepted = [PHOTO_LABELS.get(name) for name in names]
     rows = [i for i, a in enumerate(accepted) if a]
 
     def top5(logits):
@@ -56,6 +66,14 @@ def measure_agreement(
         "top5_float32": top5(f32_logits),
         "top5_int8": top5(q_logits),
         "labelled": len(rows),
+        **(
+            {
+                f"top1_{p}": float(np.mean(logits.argmax(1) == np.asarray(truth)))
+                for p, logits in (("float32", f32_logits), ("int8", q_logits))
+            }
+            if truth is not None
+            else {}
+        ),
         "logits_mse": float(np.mean((f32_logits - q_logits) ** 2)),
         "cosine_mean": float(cos.mean()),
         "cosine_min": float(cos.min()),
