@@ -12,7 +12,7 @@ Measured in one run on this machine:
    ``playml`` vs a PyTorch script that builds the network and loads the state dict;
 4. ``precision="int8"`` against float32 in the same run: batch-1 and batch-32 ms/image,
    end-to-end images/s, and the agreement of the int8 model with float32 on crops of real
-   photos it was not calibrated on (``playml.zoo.quantize.measure_agreement``).
+   photos it was not calibrated on (``playml.zoo.agreement.measure_agreement``).
 
 ``python -m bench.images --int8`` runs part 4 only.
 
@@ -269,7 +269,11 @@ def main_int8() -> None:
             "- int8: ONNX Runtime static quantisation (QDQ, weights int8 per channel, activations uint8 per tensor, "
             "asymmetric 99.999th-percentile calibration on 64 crops of the left part of real photos, weights re-rounded "
             "with GPTQ on the same crops, layer after layer against the partly quantised model's inputs, first 2 convolutions, pooling and classifier float32); agreement measured on 240 crops of "
-            "their right part and of a photo never calibrated on (`playml.zoo.quantize.measure_agreement`).\n")
+            "their right part and of a photo never calibrated on (`playml.zoo.agreement.measure_agreement`).\n"
+            "- classifier rows: the image classifier's inference on the 240 crops one at a time, as a user classifying "
+            "photos one by one; 'int8 re-running near-ties' is the default `precision=\"int8\"` classifier, which runs an "
+            "image again in float32 when int8's two best logits are within `RECHECK_MARGIN` and answers with float32's "
+            "outputs for it; the best of four interleaved passes.\n")
     out = ROOT / "bench" / "results" / "images_int8.md"
     out.write_text(note, encoding="utf-8")
     print(f"\nwritten to {out.relative_to(ROOT)}")
