@@ -41,7 +41,7 @@ def test_ray_build_gives_the_same_vectors_and_answers(local_ray, photos_folder, 
     assert index.paths_ == local_index.paths_ and index.labels_ == local_index.labels_
     np.testing.assert_allclose(index.vectors_, local_index.vectors_, atol=1e-5, rtol=0)
     query = sorted(photos_folder.rglob("*.jpg"))[5]
-    assert [m.path for m in index.query(query, top_k=10)] == [m.path for m in local_index.query(query, k=10)]
+    assert [m.path for m in index.query(query, top_k=10)] == [m.path for m in local_index.query(query, top_k=10)]
     # saved and loaded like any index
     loaded = ImageSearch.load(index.save(tmp_path / "photos.index"))
     np.testing.assert_array_equal(loaded.vectors_, index.vectors_)
