@@ -135,13 +135,54 @@ def test_taught_classifier(tmp_path):
     assert cam.label == "cat" == clf.classify(CHELSEA)[0].label
 
 
+def _ml5_cnn(width=24, height=24, epochs=15):
+    from skimage import data
+
+    rng = np.random.default_rng(0)
+    cnn = ml.neural_network(task="imageClassification", inputs=[width, height, 4], seed=0)
+    for label, img in (("cat", data.chelsea()), ("rocket", data.rocket()), ("coffee", data.coffee())):
+        for _ in range(8):
+            y, x = int(rng.integers(0, img.shape[0] - 150)), int(rng.integers(0, img.shape[1] - 150))
+            cnn.add_data(img[y:y + 150, x:x + 150], label)
+    cnn.normalize_data()
+    cnn.train(epochs=epochs, batch_size=8, progress=False)
+    return cnn
+
+
+def test_ml5_image_network(tmp_path):
+    import torch
+
+    cnn = _ml5_cnn()
+    cnn.save(tmp_path / "cnn")
+    for ex in (ml.model_explorer(cnn), ml.model_explorer(str(tmp_path / "cnn"))):   # trained here, or its folder
+        assert ex.kind == "ml5_image" and not ex.is_table and ex.input_size == 24
+        rows = ex.summary()
+        assert [(r.name, r.type, r.shape) for r in rows] == [                      # as ml5.js and TF.js count them
+            ("conv2d_1", "Conv2D (relu)", (8, 20, 20)), ("max_pooling2d_1", "MaxPooling2D", (8, 10, 10)),
+            ("conv2d_2", "Conv2D (relu)", (16, 6, 6)), ("max_pooling2d_2", "MaxPooling2D", (16, 3, 3)),
+            ("flatten_1", "Flatten", (144,)), ("dense_1", "Dense (softmax)", (3,))]
+        assert ex.parameters == sum(p.numel() for p in cnn.model.parameters()) == sum(r.parameters for r in rows)
+        x = torch.from_numpy(ex.preprocess(CHELSEA)[None])
+        assert x.shape == (1, 24, 24, 4)                                             # the whole photo, resized
+        with torch.no_grad():
+            first = cnn.model[:3](x)[0].numpy()                                      # layout, convolution, ReLU
+        np.testing.assert_allclose(ex.activations(CHELSEA, "conv2d_1"), first, atol=1e-6)
+        answer = {p.label: p.confidence for p in cnn.classify(CHELSEA)}
+        assert {p.label: p.confidence for p in ex.outputs(CHELSEA)} == pytest.approx(answer, abs=1e-4)
+        cam = ex.grad_cam(CHELSEA)
+        assert cam.label == max(answer, key=answer.get) and cam.heatmap.shape == (300, 451)
+        assert cam.box == (0.0, 0.0, 451.0, 300.0)                                   # ml5.js resizes, never crops
+
+
 def test_models_it_cannot_look_inside_are_refused():
-    # table models open (tests/test_explain_tables.py); ml5.js image networks and other objects do not
+    # table models open (tests/test_explain_tables.py), and ml5.js image networks with square inputs
     assert ml.model_explorer("tests/data/tfjs/dense-regression").kind == "tfjs_table"
     assert ml.model_explorer("tests/data/ml5/colour-classifier").kind == "neural_network"
     assert ml.model_explorer("tests/data/saved-0.1.0/anomaly_detector").kind == "anomaly_detector"
-    with pytest.raises(ml.TaskError, match="takes images"):
+    with pytest.raises(ml.NotTrainedError):
         ml.model_explorer(ml.neural_network(task="imageClassification", inputs=[8, 8, 3]))
+    with pytest.raises(ml.TaskError, match="32×24 images.*square"):
+        ml.model_explorer(_ml5_cnn(32, 24, epochs=1))
     with pytest.raises(ml.TaskError, match="image models.*table models.*not a SoundClassifier"):
         ml.model_explorer(ml.sound_classifier())
     with pytest.raises(ml.MissingFileError):

@@ -186,6 +186,14 @@ def test_custom_layers_and_debug(capsys):
 
 
 @pytest.mark.slow
+def test_images_too_small_for_the_layers_are_a_clear_error():
+    nn = ml.neural_network(task="imageClassification", inputs=[16, 12, 4])
+    for i in range(4):
+        nn.add_data(np.full((20, 20, 3), 40 * i, np.uint8), str(i % 2))
+    with pytest.raises(ml.InputError, match=r"Layer 3 .*conv2d.* 5×5 kernel .* only 6×4.*bigger images"):
+        nn.train(epochs=1, progress=False)
+
+
 def test_image_classification_cnn_learns_real_photos(photos, tmp_path):
     rng = np.random.default_rng(0)
 

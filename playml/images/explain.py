@@ -2,7 +2,7 @@
 
 A :class:`ModelExplorer` opens any image model playml can load — a bundled backbone by name, an
 image classifier taught with playml, a Teachable Machine image export or another TF.js layers
-model — and answers four questions (after tfjs-vis and Grad-CAM):
+model, an ml5.js image network (``task="imageClassification"``, square inputs) — and answers four questions (after tfjs-vis and Grad-CAM):
 
 >>> import playml as ml
 >>> ex = ml.model_explorer("mobilenet-v2")
@@ -28,6 +28,7 @@ sessions used for inference do not give.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,17 @@ def overlay_heat(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5) -> 
 
 
 #: Activation modules' names as TF.js and ml5.js write them.
+#: Keras's (TF.js's, ml5.js's) names of the PyTorch layers playml builds for them.
+_KERAS_NAMES = {
+    "Linear": "Dense",
+    "Conv2d": "Conv2D",
+    "MaxPool2d": "MaxPooling2D",
+    "AvgPool2d": "AveragePooling2D",
+    "ChannelsLastFlatten": "Flatten",
+    "Flatten": "Flatten",
+    "Dropout": "Dropout",
+}
+
 _ACTIVATIONS = {
     "ReLU": "relu",
     "Sigmoid": "sigmoid",
@@ -218,8 +230,8 @@ class ModelExplorer:
 
     @property
     def kind(self) -> str:
-        """``"backbone"``, ``"image_classification"``, ``"teachable_machine"`` or ``"tfjs_layers"``
-        (image models); ``"neural_network"``, ``"tfjs_table"`` or ``"anomaly_detector"`` (table models)."""
+        """``"backbone"``, ``"image_classification"``, ``"teachable_machine"``, ``"tfjs_layers"`` or
+        ``"ml5_image"`` (image models); ``"neural_network"``, ``"tfjs_table"`` or ``"anomaly_detector"`` (table models)."""
         if self._loaded is None and self._is_backbone_name():
             return "backbone"
         return _kind_of(self.loaded)
@@ -435,12 +447,16 @@ def _kind_of(model: Any) -> str:
     if isinstance(model, playml.TeachableMachineImage):
         return "teachable_machine"
     if isinstance(model, playml.NeuralNetwork):
-        if model.task_ == "imageClassification":
-            raise TaskError(
-                "The explorer opens neural networks that take a row of numbers or choices (ml5.js's "
-                "classification and regression); this one takes images, which it cannot show yet."
-            )
         model.model  # noqa: B018 - an untrained network fails here, with the one wording
+        if model.task_ == "imageClassification":
+            width, height, _ = model._image_shape()
+            if width != height:
+                raise TaskError(
+                    f"This network takes {width}×{height} images. The explorer opens ml5.js image networks "
+                    "with square inputs: ml5.js lays a canvas's pixels out as width × height, so for any other "
+                    "shape the feature maps do not line up with the picture."
+                )
+            return "ml5_image"
         return "neural_network"
     if isinstance(model, playml.AnomalyDetector):
         model.model  # noqa: B018 - an untrained detector fails here, with the one wording
@@ -486,6 +502,7 @@ class _Network:
         self.rows: list[LayerSummary] = []
         self._prep: Any = None  # image → 1×… float32 batch
         self._box: Any = None  # (w, h) → crop box
+        self.input_shape: tuple[int, ...] | None = None  # one input's shape, when not the usual square image
         self.table = False  # a table model: one row of numbers (or choices) in, not an image
         self.inputs: list[dict[str, Any]] = []  # a table model's input fields: name, dtype, min, max, choices
         self._widths: list[int] = []  # columns of the encoded row per input (a choice is one-hot)
@@ -503,6 +520,8 @@ class _Network:
             net._taught(model)
         elif kind in ("neural_network", "tfjs_table", "anomaly_detector"):
             net._table(model, kind)
+        elif kind == "ml5_image":
+            net._ml5_image(model)
         else:
             net._tfjs(model, kind)
         net._describe()
@@ -724,30 +743,55 @@ class _Network:
         if not isinstance(seq, (nn.Sequential, list)):  # a functional TF.js model: its layers as they are
             self._tfjs_layers(model)
             return
+        self._group_layers(seq, names)
+
+    def _group_layers(self, seq: Any, names: list[str], lead: tuple = ()) -> None:
+        """Name the layers of a plain stack as ml5.js and TF.js count them: a layer with weights
+        and the activations after it are one layer (``names``: the weighted layers' own names,
+        if known). ``lead``: modules that run first but are not layers (a layout change)."""
+        from torch import nn
+
         groups: list[list[Any]] = []
-        for m in seq:  # a layer with weights starts a row; the activations after it join it
-            if not groups or any(True for _ in m.parameters()):
+        for m in seq:  # a layer starts a row; the activations (and dropout) after it join it
+            joins = type(m).__name__ in _ACTIVATIONS or isinstance(m, nn.Dropout)
+            if not groups or not joins:
                 groups.append([])
             groups[-1].append(m)
         if len(names) != sum(1 for g in groups if any(True for _ in g[0].parameters())):
             names = []
         rows: dict[str, Any] = {}
-        dense = 0
+        weighted_count = 0
+        counts: dict[str, int] = {}
         for g in groups:
             first = g[0]
             weighted = any(True for _ in first.parameters())
-            kind_name = {"Linear": "Dense", "Dropout": "Dropout"}.get(type(first).__name__, type(first).__name__)
-            if weighted:
-                dense += 1
-                name = names[dense - 1] if names else f"{kind_name.lower()}_{dense}"
-            else:
-                name = f"{kind_name.lower()}_{len(rows) + 1}"
+            kind_name = _KERAS_NAMES.get(type(first).__name__, type(first).__name__)
+            counts[kind_name] = counts.get(kind_name, 0) + 1
+            weighted_count += weighted
+            snake = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", kind_name).lower()  # MaxPooling2D → max_pooling2d
+            name = names[weighted_count - 1] if names and weighted else f"{snake}_{counts[kind_name]}"
             acts = [_ACTIVATIONS.get(type(m).__name__, type(m).__name__.lower()) for m in g[1:]]
             acts = [a for a in acts if a != "dropout"]
             rows[name] = nn.Sequential(*g)
             self.types[name] = kind_name + (f" ({', '.join(acts)})" if acts else "")
-        self.module = nn.Sequential(*rows.values()).eval()  # the same modules: the same weights
+        self.module = nn.Sequential(*lead, *rows.values()).eval()  # the same modules: the same weights
         self.layers = rows
+
+    def _ml5_image(self, model: Any) -> None:
+        """An ml5.js image network (``task="imageClassification"``): each image is resized whole to
+        the network's square input, as ml5.js reads a canvas."""
+        from playml.formats.tfjs import ChannelsFirst
+
+        seq = list(model.model)
+        lead = tuple(seq[:1]) if seq and isinstance(seq[0], ChannelsFirst) else ()
+        self._group_layers(seq[len(lead) :], [], lead)
+        width, height, channels = model._image_shape()
+        self.input_shape = (width, height, channels)
+        self.size = width
+        self.labels = [str(v) for v in model.labels]
+        self.title = "the neural network (imageClassification)"
+        self._prep = lambda image: model._rows([image])
+        self._box = lambda w, h: (0.0, 0.0, float(w), float(h))
 
     def _describe(self) -> None:
         """Run a blank image through every layer once: output shapes (and labels, when unknown)."""
@@ -767,7 +811,9 @@ class _Network:
         try:
             with torch.no_grad():
                 blank = torch.zeros(1, self.size, self.size, 3) if self.channels_last else None
-                if self.table:
+                if self.input_shape is not None:
+                    blank = torch.zeros(1, *self.input_shape)
+                elif self.table:
                     blank = torch.zeros(1, self.size)
                 elif blank is None:
                     blank = torch.zeros(1, 3, self.size, self.size)

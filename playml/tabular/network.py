@@ -958,6 +958,16 @@ def _glorot_(module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def _check_fits(i: int, kind: str, what: str, size: tuple, shape: list[int]) -> None:
+    """Refuse a window larger than the feature map it slides over (the images are too small)."""
+    if shape[0] < size[0] or shape[1] < size[1]:
+        raise InputError(
+            f"Layer {i + 1} of the network ({kind}) has a {size[0]}×{size[1]} {what} but its input is only "
+            f"{shape[0]}×{shape[1]}: the images are too small for these layers. Give bigger images "
+            "(inputs=[width, height, channels], e.g. [64, 64, 4]) or fewer or smaller layers."
+        )
+
+
 def _layers_from_specs(specs: Sequence[Mapping[str, Any]], in_shape: list[int], out_units: int):
     """ml5.js-style layer dicts → ``nn.Sequential`` (the first layer's input and the last layer's units
     are filled in from the data, as ml5.js does)."""
@@ -998,6 +1008,8 @@ def _layers_from_specs(specs: Sequence[Mapping[str, Any]], in_shape: list[int], 
             s = spec.get("strides", 1)
             s = (int(s), int(s)) if isinstance(s, numbers.Number) else tuple(int(v) for v in s)
             padding = spec.get("padding", "valid")
+            if padding == "valid":
+                _check_fits(i, "conv2d", "kernel", k, shape)
             conv = nn.Conv2d(
                 shape[2],
                 int(spec.get("filters", 8)),
@@ -1018,6 +1030,7 @@ def _layers_from_specs(specs: Sequence[Mapping[str, Any]], in_shape: list[int], 
             p = (int(p), int(p)) if isinstance(p, numbers.Number) else tuple(int(v) for v in p)
             s = spec.get("strides") or p
             s = (int(s), int(s)) if isinstance(s, numbers.Number) else tuple(int(v) for v in s)
+            _check_fits(i, kind, "pool", p, shape)
             mods.append((nn.MaxPool2d if kind.startswith("max") else nn.AvgPool2d)(p, s))
             shape = [(shape[0] - p[0]) // s[0] + 1, (shape[1] - p[1]) // s[1] + 1, shape[2]]
         elif kind == "flatten":
