@@ -89,6 +89,7 @@ __all__ = [
     "ChannelsFirst",
     "ChannelsLastFlatten",
     "ACTIVATIONS",
+    "KERAS_NAMES",
     "build_layers_model",
     "LayersGraph",
     "LAYER_BUILDERS",
@@ -162,6 +163,18 @@ def _activation_module(name: str | None):
     if name not in table:
         raise FormatError(f"The activation {name!r} is not supported by playml. Supported: {', '.join(ACTIVATIONS)}.")
     return table[name]()
+
+
+#: Keras's (TF.js's, ml5.js's) class names of the PyTorch layers playml builds for them.
+KERAS_NAMES = {
+    "Linear": "Dense",
+    "Conv2d": "Conv2D",
+    "MaxPool2d": "MaxPooling2D",
+    "AvgPool2d": "AveragePooling2D",
+    "ChannelsLastFlatten": "Flatten",
+    "Flatten": "Flatten",
+    "Dropout": "Dropout",
+}
 
 
 def _activation_name(module) -> str | None:

@@ -132,17 +132,6 @@ def overlay_heat(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5) -> 
 
 
 #: Activation modules' names as TF.js and ml5.js write them.
-#: Keras's (TF.js's, ml5.js's) names of the PyTorch layers playml builds for them.
-_KERAS_NAMES = {
-    "Linear": "Dense",
-    "Conv2d": "Conv2D",
-    "MaxPool2d": "MaxPooling2D",
-    "AvgPool2d": "AveragePooling2D",
-    "ChannelsLastFlatten": "Flatten",
-    "Flatten": "Flatten",
-    "Dropout": "Dropout",
-}
-
 _ACTIVATIONS = {
     "ReLU": "relu",
     "Sigmoid": "sigmoid",
@@ -751,6 +740,8 @@ class _Network:
         if known). ``lead``: modules that run first but are not layers (a layout change)."""
         from torch import nn
 
+        from playml.formats.tfjs import KERAS_NAMES
+
         groups: list[list[Any]] = []
         for m in seq:  # a layer starts a row; the activations (and dropout) after it join it
             joins = type(m).__name__ in _ACTIVATIONS or isinstance(m, nn.Dropout)
@@ -765,7 +756,7 @@ class _Network:
         for g in groups:
             first = g[0]
             weighted = any(True for _ in first.parameters())
-            kind_name = _KERAS_NAMES.get(type(first).__name__, type(first).__name__)
+            kind_name = KERAS_NAMES.get(type(first).__name__, type(first).__name__)
             counts[kind_name] = counts.get(kind_name, 0) + 1
             weighted_count += weighted
             snake = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", kind_name).lower()  # MaxPooling2D → max_pooling2d

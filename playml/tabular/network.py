@@ -504,17 +504,9 @@ class NeuralNetwork:
         """A table of the layers: name, activation, output shape, weights (ml5's debug model summary)."""
         import torch
 
+        from playml.formats.tfjs import KERAS_NAMES as names
         from playml.formats.tfjs import ChannelsFirst, _activation_name
 
-        names = {
-            "Linear": "Dense",
-            "Conv2d": "Conv2D",
-            "MaxPool2d": "MaxPooling2D",
-            "AvgPool2d": "AveragePooling2D",
-            "ChannelsLastFlatten": "Flatten",
-            "Flatten": "Flatten",
-            "Dropout": "Dropout",
-        }
         shape = [int(v) for v in self.meta_["inputUnits"]] if self.meta_ else [self.model[0].in_features]
         x = torch.zeros(1, *shape)
         rows: list[list[str]] = []
