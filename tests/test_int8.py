@@ -84,8 +84,8 @@ def test_classifier_gives_float32_labels_on_the_near_ties_int8_flips():
 
     clf = ml.image_classifier(precision="int8")
     assert [p[0].label for p in clf.classify(near, top_k=1)] == expected
+    assert clf.recheck_counts == {"images": len(near), "rechecked": len(near)}
     runner = clf._get_runner()
-    assert runner.counts == {"images": len(near), "rechecked": len(near)}
     np.testing.assert_allclose(clf.probabilities(near[0]), ml.image_classifier().probabilities(near[0]), atol=1e-5)
     pure = ml.image_classifier(precision="int8", recheck=False)
     assert [p[0].label for p in pure.classify(near, top_k=1)] != expected          # what the recheck fixes
