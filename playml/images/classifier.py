@@ -20,7 +20,7 @@ from playml.core.reprs import build_repr
 from playml.errors import InputError
 from playml.results import Prediction
 from playml.zoo import DEFAULT_MODEL, imagenet_labels
-from playml.zoo.runtime import BackboneRunner, BackboneTask
+from playml.zoo.runtime import BackboneTask
 
 __all__ = ["ImageClassifier", "image_classifier"]
 
@@ -87,13 +87,6 @@ class ImageClassifier(BackboneTask):
         self.recheck = recheck
         self._setup(model, precision)
         self._margin = _recheck_margin(recheck)
-
-    def _get_runner(self) -> BackboneRunner:
-        if self._runner is None:
-            self._runner = BackboneRunner(
-                self._spec, self._layer, self.threads, self.precision, self._outputs, recheck=self._margin
-            )
-        return self._runner
 
     @property
     def recheck_counts(self) -> dict[str, int]:

@@ -159,6 +159,7 @@ class BackboneTask:
 
     _layer = "features"
     _outputs: tuple[str, ...] | None = None  # the outputs its runner is asked for (None: any)
+    _margin: float | None = None  # int8 near-ties re-run in float32 (see BackboneRunner's recheck)
 
     def _setup(self, model: str, precision: str = "float32") -> None:
         from playml.zoo import get_backbone
@@ -196,5 +197,7 @@ class BackboneTask:
 
     def _get_runner(self) -> BackboneRunner:
         if self._runner is None:
-            self._runner = BackboneRunner(self._spec, self._layer, self.threads, self.precision, self._outputs)
+            self._runner = BackboneRunner(
+                self._spec, self._layer, self.threads, self.precision, self._outputs, recheck=self._margin
+            )
         return self._runner
