@@ -214,6 +214,15 @@ def bench_int8(rows: list, folder: Path, n: int) -> dict:
                  "≥ 0.99"])
     rows.append(["the same photos: top-1; top-5 accuracy", f"{val['top1_float32']:.2f}; {val['top5_float32']:.2f}",
                  f"{val['top1_int8']:.2f}; {val['top5_int8']:.2f}", "", "within 0.01"])
+    sys.path.insert(0, str(ROOT / "tests"))
+    import _gcompris
+
+    if _gcompris.available():  # the Debian package gcompris-qt-data (.ci/run installs it)
+        photos, _ = _gcompris.gcompris_photos()
+        gc = measure_agreement(get_backbone(MODEL), threads=THREADS, crops=photos)
+        rows.append([f"{gc['images']} GCompris photos (Debian gcompris-qt-data 3.1): top-1 agreement; with re-runs "
+                     "(share)", "1", f"{gc['top1_agreement']:.3f}; {gc['top1_rechecked']:.3f} "
+                     f"({gc['rechecked_share']:.3f})", "", "≥ 0.99"])
     rows.append(["feature cosine to float32 (mean; lowest)", "1", f"{agreement['cosine_mean']:.4f}; "
                  f"{agreement['cosine_min']:.4f}", "", "mean ≥ 0.98"])
     return agreement

@@ -116,7 +116,8 @@ AGREEMENT: dict[str, str] = {
     "float32's two best labels within 0.033 in probability); the image classifier, which re-runs an image in "
     "float32 when int8's two best logits are within 0.07, gives float32's label on 99.6% with 7.1% of them re-run; "
     "on 20 ImageNet validation photos (from the foolbox package) the same top-1 label on 20 of 20, top-1 accuracy "
-    "90% and top-5 95% for both; "
+    "90% and top-5 95% for both; on 113 real photos from GCompris (animals, tools, everyday things) 98.2% for int8 "
+    "alone and 100% for the classifier, which re-ran 3.5% of them; "
     "top-5 accuracy on the 120 crops with known labels "
     "within 1 point of float32's (93.3% against 94.2%); features' cosine similarity to float32 0.9991 on "
     "average; logits' mean squared error to float32 0.0023 (0.0061 with the weights rounded to nearest)",
