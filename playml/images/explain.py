@@ -801,17 +801,15 @@ class _Network:
             handles.append(m.register_forward_hook(keep(name)))
         try:
             with torch.no_grad():
-                blank = torch.zeros(1, self.size, self.size, 3) if self.channels_last else None
                 if self.input_shape is not None:
-                    blank = torch.zeros(1, *self.input_shape)
+                    shape = self.input_shape
                 elif self.table:
-                    blank = torch.zeros(1, self.size)
-                elif blank is None:
-                    blank = torch.zeros(1, 3, self.size, self.size)
+                    shape = (self.size,)
+                elif self.channels_last:
+                    shape = next(iter(self._input_shape()))
                 else:
-                    first = next(iter(self._input_shape()))
-                    blank = torch.zeros(1, *first)
-                out = _tensor_of(self.module(blank))
+                    shape = (3, self.size, self.size)
+                out = _tensor_of(self.module(torch.zeros(1, *shape)))
         finally:
             for h in handles:
                 h.remove()

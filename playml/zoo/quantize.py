@@ -218,12 +218,9 @@ def imagenet_photos() -> tuple[list[np.ndarray], list[int]]:
 
     from playml.errors import DependencyError
 
-    found = importlib.util.find_spec("foolbox")
-    files = (
-        sorted(Path(next(iter(found.submodule_search_locations or []), "")).glob("data/imagenet_*.jpg"))
-        if found
-        else []
-    )
+    found = importlib.util.find_spec("foolbox")  # where the package is, without importing it
+    folders = list(found.submodule_search_locations or []) if found else []
+    files = sorted(Path(folders[0]).glob("data/imagenet_*.jpg")) if folders else []
     if not files:
         raise DependencyError(
             "The labelled ImageNet photos come from the foolbox package: pip install --no-deps foolbox==3.3.4"
